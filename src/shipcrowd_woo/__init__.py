@@ -1,0 +1,1 @@
+"""Shipcrowd's WooCommerce integration: order import, inventory push and webhook intake."""

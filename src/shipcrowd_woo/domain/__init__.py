@@ -1,0 +1,1 @@
+"""The pure core: models, transformation and rules. Imports only the standard library and attrs."""
