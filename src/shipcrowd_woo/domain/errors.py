@@ -1,0 +1,76 @@
+"""Typed errors raised by the core and by the ports on its behalf.
+
+Adapters translate library exceptions (httpx, SQLAlchemy, …) into these, so services never see
+infrastructure types. No error carries a secret: store errors name the store URL only.
+"""
+
+from datetime import timedelta
+
+
+class DomainError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class InvalidTransition(DomainError):
+    """A state machine (sync log, mapping, store) was asked for a move it does not allow."""
+
+
+class NotFound(DomainError):
+    """A resource does not exist for this company (other companies' resources included)."""
+
+
+class StoreNotFound(NotFound):
+    """No store with this id belongs to the company."""
+
+
+class OrderNotFound(NotFound):
+    """No order with this key is known."""
+
+
+class MappingNotFound(NotFound):
+    """No product mapping with this id belongs to the company."""
+
+
+class AlreadyExists(DomainError):
+    """The resource would break a uniqueness rule (same store URL, same mapping target…)."""
+
+
+class StoreClientError(DomainError):
+    """Talking to a WooCommerce store failed; carries the store URL, never a credential."""
+
+    def __init__(self, store_url: str, detail: str) -> None:
+        super().__init__(f"{store_url}: {detail}")
+        self.store_url = store_url
+        self.detail = detail
+
+
+class AuthenticationFailed(StoreClientError):
+    """The store rejected the consumer key/secret (HTTP 401)."""
+
+
+class PermissionDenied(StoreClientError):
+    """The key lacks the permission the call needs (read/write)."""
+
+
+class StoreResourceNotFound(StoreClientError):
+    """The store answered 404 for the resource asked for."""
+
+
+class RateLimited(StoreClientError):
+    """The store or its host throttled us; `retry_after` says how long it asked us to wait."""
+
+    def __init__(self, store_url: str, detail: str, retry_after: timedelta | None) -> None:
+        super().__init__(store_url, detail)
+        self.retry_after = retry_after
+
+
+class StoreUnavailable(StoreClientError):
+    """The store could not be reached or answered 5xx after the allowed retries."""
+
+
+class InvalidResponse(StoreClientError):
+    """The store answered something that is not the JSON shape WooCommerce sends."""
+
+
+class UnsafeStoreUrl(DomainError):
+    """The store URL points at a host we refuse to call (loopback, private, metadata…)."""

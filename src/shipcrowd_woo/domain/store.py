@@ -1,0 +1,88 @@
+"""A connected WooCommerce store and the webhooks we registered at it."""
+
+from datetime import datetime, timedelta
+
+import attrs
+
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.secrets import EncryptedSecret
+from shipcrowd_woo.domain.webhooks import Topic
+
+
+@attrs.frozen
+class OrderSyncConfig:
+    """How orders are imported from this store."""
+
+    enabled: bool = True
+    auto_sync: bool = True
+    interval: timedelta = timedelta(minutes=15)
+    # Re-read this much before the cursor: WooCommerce's `modified_after` is exclusive and an
+    # order saved while a run pages through the store must not be missed.
+    overlap: timedelta = timedelta(minutes=5)
+
+
+@attrs.frozen
+class InventorySyncConfig:
+    """How stock levels are pushed to this store."""
+
+    enabled: bool = True
+    auto_sync: bool = True
+
+
+@attrs.frozen
+class StoreStats:
+    """Running totals shown to the merchant."""
+
+    orders_synced: int = 0
+    products_mapped: int = 0
+    inventory_syncs: int = 0
+    last_order_sync_at: datetime | None = None
+    last_inventory_sync_at: datetime | None = None
+
+
+@attrs.frozen
+class Store:
+    """A WooCommerce store connected by one company. Credentials are kept sealed."""
+
+    id: StoreId
+    company_id: CompanyId
+    url: str
+    name: str
+    consumer_key: EncryptedSecret
+    consumer_secret: EncryptedSecret
+    installed_at: datetime
+    wp_version: str = ""
+    wc_version: str = ""
+    currency: str = ""
+    currency_decimals: int = 2
+    timezone: str = ""
+    is_active: bool = True
+    is_paused: bool = False
+    uninstalled_at: datetime | None = None
+    order_sync: OrderSyncConfig = OrderSyncConfig()
+    inventory_sync: InventorySyncConfig = InventorySyncConfig()
+    webhooks_enabled: bool = True
+    stats: StoreStats = StoreStats()
+    # The newest `date_modified_gmt` seen by the last successful order import.
+    order_cursor: datetime | None = None
+    last_delivery_at: datetime | None = None
+
+    @property
+    def can_sync(self) -> bool:
+        """True when imports and pushes may run."""
+        return self.is_active and not self.is_paused
+
+
+@attrs.frozen
+class Webhook:
+    """A webhook we created at the store, with the secret it signs deliveries with."""
+
+    id: str
+    store_id: StoreId
+    topic: Topic
+    delivery_url: str
+    secret: EncryptedSecret
+    created_at: datetime
+    woo_webhook_id: int | None = None
+    is_active: bool = True
+    last_delivery_at: datetime | None = None

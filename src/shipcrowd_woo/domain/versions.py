@@ -1,0 +1,112 @@
+"""Which snapshot of an order wins: ordering of versions and content fingerprints.
+
+WooCommerce's `date_modified_gmt` has one-second resolution, and a real 10.0.2 store delivered
+`pending` and then `processing` for one order with the same `date_modified_gmt` (see
+recorded/woocommerce-10.0.2/webhook_deliveries.jsonl). So a version is ordered by
+(`date_modified_gmt`, the moment we observed it) and carries a fingerprint of its content: a
+later version replaces the stored one only when its content differs, and an exact replay — the
+same fingerprint — changes nothing.
+"""
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from shipcrowd_woo.domain.money import canonical_text
+from shipcrowd_woo.domain.order import Order
+
+_NOT_FINGERPRINTED = frozenset({"observed_at", "fingerprint"})
+
+
+@attrs.frozen
+class OrderVersion:
+    """The ordering stamp and content digest of one snapshot of an order."""
+
+    modified_at: datetime
+    observed_at: datetime
+    fingerprint: str
+
+    @property
+    def sort_key(self) -> tuple[datetime, datetime]:
+        """Later snapshots sort higher."""
+        return (self.modified_at, self.observed_at)
+
+
+class Verdict(enum.Enum):
+    """What to do with an incoming snapshot given the stored one."""
+
+    CREATE = "create"
+    REPLACE = "replace"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+
+    @property
+    def writes(self) -> bool:
+        """True when the incoming snapshot must be stored."""
+        return self in (Verdict.CREATE, Verdict.REPLACE)
+
+
+def version_of(order: Order) -> OrderVersion:
+    """The version stamp of an order snapshot."""
+    return OrderVersion(order.modified_at, order.observed_at, order.fingerprint)
+
+
+def judge(stored: OrderVersion | None, incoming: OrderVersion) -> Verdict:
+    """Decide whether `incoming` replaces `stored`."""
+    if stored is None:
+        return Verdict.CREATE
+    if incoming.fingerprint == stored.fingerprint:
+        return Verdict.UNCHANGED
+    if incoming.sort_key > stored.sort_key:
+        return Verdict.REPLACE
+    return Verdict.STALE
+
+
+def is_same_second_conflict(stored: OrderVersion, incoming: OrderVersion) -> bool:
+    """True when both claim the same modification second but differ in content.
+
+    Arrival order then says little about which the store holds now; a single-order fetch from
+    the store settles it.
+    """
+    return incoming.modified_at == stored.modified_at and incoming.fingerprint != stored.fingerprint
+
+
+def fingerprint(order: Order) -> str:
+    """SHA-256 over a canonical rendering of every mapped field except `observed_at`.
+
+    `modified_at` is included, so any save at the store is a new version, while a replay of
+    the same snapshot (the same modification second and content) is recognised as such.
+    """
+    canonical = json.dumps(_plain(order), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def with_fingerprint(order: Order) -> Order:
+    """The same order with its fingerprint filled in."""
+    return attrs.evolve(order, fingerprint=fingerprint(order))
+
+
+def _plain(value: object) -> object:
+    cls = type(value)
+    if attrs.has(cls):
+        return {
+            field.name: _plain(getattr(value, field.name))
+            for field in attrs.fields(cls)
+            if field.name not in _NOT_FINGERPRINTED
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return canonical_text(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    if isinstance(value, Iterable):
+        return [_plain(item) for item in value]
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
