@@ -1,0 +1,30 @@
+"""Fixtures shared by every suite."""
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.transform import TransformContext
+
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+OBSERVED_AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def context() -> TransformContext:
+    """A USD store with two decimals, as the recorded store was (immutable, so shared)."""
+    return TransformContext(
+        company_id=CompanyId("company-a"),
+        store_id=StoreId("store-1"),
+        observed_at=OBSERVED_AT,
+        store_currency="USD",
+        store_decimals=2,
+    )
