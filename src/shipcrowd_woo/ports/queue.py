@@ -1,0 +1,27 @@
+"""Background jobs and the locks that keep one store's syncs apart."""
+
+from contextlib import AbstractContextManager
+from datetime import timedelta
+from typing import Protocol
+
+from shipcrowd_woo.domain.ids import JobId, StoreId
+from shipcrowd_woo.domain.jobs import Job
+
+
+class TaskQueue(Protocol):
+    """Hands jobs to the workers."""
+
+    def enqueue(self, job: Job) -> JobId:
+        """Queue a job and return the id its status can be asked by."""
+        ...
+
+
+class StoreLock(Protocol):
+    """A lock per store, shared by every worker process, with an expiry."""
+
+    def hold(self, store_id: StoreId, ttl: timedelta) -> AbstractContextManager[bool]:
+        """Try to take the store's lock; the context value says whether it was taken.
+
+        The lock expires after `ttl` if its holder dies, and is released on exit.
+        """
+        ...

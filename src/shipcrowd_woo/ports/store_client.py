@@ -1,0 +1,89 @@
+"""Talking to one WooCommerce store over its REST API v3."""
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from shipcrowd_woo.domain.rejections import Rejection
+from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.woo_catalog import (
+    BatchItemResult,
+    StockUpdate,
+    SystemStatus,
+    WooProduct,
+    WooWebhook,
+)
+from shipcrowd_woo.domain.woo_order import WooOrder
+
+
+@attrs.frozen
+class OrderPage:
+    """One page of orders; an order the store sent malformed is a Rejection, not a failure."""
+
+    orders: tuple[WooOrder | Rejection, ...]
+    observed_at: datetime
+    page: int
+    total_pages: int
+
+
+class StoreClient(Protocol):
+    """One store's REST API. Every method raises a `StoreClientError` subclass on failure."""
+
+    def system_status(self) -> SystemStatus:
+        """Test the connection and read the store's versions, currency and timezone."""
+        ...
+
+    def order_pages(
+        self,
+        *,
+        modified_after: datetime | None = None,
+        statuses: Sequence[str] = (),
+    ) -> Iterator[OrderPage]:
+        """Stream orders page by page, ordered by id, optionally only those modified after."""
+        ...
+
+    def order_ids(self) -> Iterator[int]:
+        """Every order id the store still lists (cheap: ids only)."""
+        ...
+
+    def get_order(self, order_id: int) -> WooOrder | Rejection:
+        """One order, as the store holds it now."""
+        ...
+
+    def update_order_status(self, order_id: int, status: str) -> WooOrder | Rejection:
+        """Set an order's status at the store and return the order as saved."""
+        ...
+
+    def products(self) -> Iterator[WooProduct]:
+        """Every product of the catalogue."""
+        ...
+
+    def variations(self, product_id: int) -> Iterator[WooProduct]:
+        """Every variation of a variable product."""
+        ...
+
+    def update_stock(self, updates: Sequence[StockUpdate]) -> Sequence[BatchItemResult]:
+        """Set stock levels through the batch endpoints, split as WooCommerce requires."""
+        ...
+
+    def webhooks(self) -> Sequence[WooWebhook]:
+        """The webhooks registered at the store."""
+        ...
+
+    def create_webhook(self, topic: str, delivery_url: str, secret: Secret) -> WooWebhook:
+        """Register a webhook that signs its deliveries with `secret`."""
+        ...
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        """Remove a webhook from the store; one already gone is not an error."""
+        ...
+
+
+class StoreClientFactory(Protocol):
+    """Builds the client of one store from its URL and opened credentials."""
+
+    def __call__(self, url: str, consumer_key: Secret, consumer_secret: Secret) -> StoreClient:
+        """A client for the store at `url`."""
+        ...
