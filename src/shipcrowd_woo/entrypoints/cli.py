@@ -1,0 +1,76 @@
+"""The `shipcrowd-woo` command line."""
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from shipcrowd_woo.converters.shipcrowd import to_json_data
+from shipcrowd_woo.converters.woocommerce import order_from_json
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.order import Order
+from shipcrowd_woo.domain.transform import TransformContext
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Shipcrowd's WooCommerce integration."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--company", default="demo-company", show_default=True, help="Company id.")
+@click.option("--store", default="demo-store", show_default=True, help="Store id.")
+@click.option("--currency", default=None, help="The store's own currency (plugin currencies).")
+@click.option("--decimals", type=click.IntRange(0, 8), default=None, help="The store's decimals.")
+@click.option("--json", "as_json", is_flag=True, help="Print each order as a JSON line.")
+def transform(
+    files: tuple[str, ...],
+    company: str,
+    store: str,
+    currency: str | None,
+    decimals: int | None,
+    as_json: bool,
+) -> None:
+    """Transform WooCommerce order JSON (an order, a list, or a recorded exchange).
+
+    Exits 1 when any order is rejected; every rejection is printed with all its problems.
+    """
+    context = TransformContext(
+        CompanyId(company), StoreId(store), datetime.now(UTC), currency, decimals
+    )
+    transformed = rejected = 0
+    for path in files:
+        for payload in _orders_in(Path(path)):
+            result = order_from_json(payload, context)
+            if isinstance(result, Order):
+                transformed += 1
+                click.echo(json.dumps(to_json_data(result)) if as_json else _row(result))
+            else:
+                rejected += 1
+                click.echo(f"rejected {result.summary}", err=True)
+    click.echo(f"{transformed} orders transformed, {rejected} rejected", err=as_json)
+    sys.exit(1 if rejected else 0)
+
+
+def _orders_in(path: Path) -> Iterator[Any]:
+    try:
+        document = json.loads(path.read_bytes(), parse_float=Decimal)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"{path}: not a JSON document ({error})") from None
+    if isinstance(document, dict) and "body" in document and "request" in document:
+        document = document["body"]
+    yield from document if isinstance(document, list) else [document]
+
+
+def _row(order: Order) -> str:
+    return (
+        f"#{order.external_order_number:<8} {order.status.value:<16} "
+        f"{order.payment_status.value:<20} {order.totals.total:>10} {order.currency} "
+        f"{len(order.lines)} line(s){'  COD' if order.is_cash_on_delivery else ''}"
+    )

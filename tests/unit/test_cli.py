@@ -1,0 +1,48 @@
+"""The `shipcrowd-woo transform` command."""
+
+import json
+
+from click.testing import CliRunner
+
+from shipcrowd_woo.entrypoints.cli import main
+from tests.fixtures import HAND_WRITTEN_ORDERS, RECORDED
+
+
+def test_transform_prints_each_order_and_a_summary():
+    """A recorded page of 20 orders gives 20 rows and exit code 0."""
+    result = CliRunner().invoke(
+        main, ["transform", str(RECORDED / "orders_page1_per_page_20.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "20 orders transformed, 0 rejected" in result.output
+    assert "#38 " in result.output
+
+
+def test_transform_as_json_lines_renders_money_as_text(tmp_path):
+    """--json gives one JSON object per order with amounts as exact text."""
+    result = CliRunner().invoke(
+        main, ["transform", "--json", str(HAND_WRITTEN_ORDERS / "kwd_three_decimals.json")]
+    )
+    assert result.exit_code == 0, result.output
+    order = json.loads(result.stdout.splitlines()[0])
+    assert order["totals"]["total"] == "14.125"
+    assert order["payment_category"] == "cash_on_delivery"
+
+
+def test_a_rejected_order_is_explained_and_fails_the_command(tmp_path):
+    """A rejection lists its problems on stderr and the exit code is 1."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": 9, "currency": "XYZ"}))
+    result = CliRunner().invoke(main, ["transform", str(bad)])
+    assert result.exit_code == 1
+    assert "rejected order 9: currency: 'XYZ' is not a currency" in result.stderr
+
+
+def test_a_file_that_is_not_json_gives_a_one_line_error(tmp_path):
+    """No traceback, one line naming the file."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = CliRunner().invoke(main, ["transform", str(bad)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {bad}: not a JSON document")
+    assert "Traceback" not in result.output
