@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 persistence: tables, repositories, the unit of work, engines and migrations."""

@@ -1,0 +1,277 @@
+"""The schema, as SQLAlchemy 2 declarative tables. alembic (migrations/) owns its evolution.
+
+Rows are never handed to the services: repositories convert them to domain objects.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shipcrowd_woo.adapters.sqlalchemy.types import Document, Money, UtcDateTime
+
+# Named constraints, so migrations can drop and alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+metadata = Base.metadata
+
+
+def table_of(row: type[Base]) -> Table:
+    """The Core table behind a declarative row class."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+class StoreRow(Base):
+    """A connected store. Credentials are stored sealed, with the id of the sealing key."""
+
+    __tablename__ = "stores"
+    __table_args__ = (
+        UniqueConstraint("company_id", "url"),
+        Index("ix_stores_active_paused", "is_active", "is_paused"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    name: Mapped[str] = mapped_column(String())
+    consumer_key_key_id: Mapped[str] = mapped_column(String(64))
+    consumer_key_sealed: Mapped[bytes] = mapped_column(LargeBinary())
+    consumer_secret_key_id: Mapped[str] = mapped_column(String(64))
+    consumer_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary())
+    wp_version: Mapped[str] = mapped_column(String(32))
+    wc_version: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(12))
+    currency_decimals: Mapped[int] = mapped_column(SmallInteger())
+    timezone: Mapped[str] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean())
+    is_paused: Mapped[bool] = mapped_column(Boolean())
+    installed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    order_sync_enabled: Mapped[bool] = mapped_column(Boolean())
+    order_auto_sync: Mapped[bool] = mapped_column(Boolean())
+    order_sync_interval_seconds: Mapped[int] = mapped_column(Integer())
+    order_sync_overlap_seconds: Mapped[int] = mapped_column(Integer())
+    inventory_sync_enabled: Mapped[bool] = mapped_column(Boolean())
+    inventory_auto_sync: Mapped[bool] = mapped_column(Boolean())
+    webhooks_enabled: Mapped[bool] = mapped_column(Boolean())
+    orders_synced: Mapped[int] = mapped_column(BigInteger())
+    products_mapped: Mapped[int] = mapped_column(Integer())
+    inventory_syncs: Mapped[int] = mapped_column(Integer())
+    last_order_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_inventory_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    order_cursor: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_delivery_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebhookRow(Base):
+    """A webhook registered at a store, with its sealed signing secret."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (UniqueConstraint("store_id", "woo_webhook_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    topic: Mapped[str] = mapped_column(String(32))
+    woo_webhook_id: Mapped[int | None] = mapped_column(BigInteger())
+    delivery_url: Mapped[str] = mapped_column(String(2048))
+    secret_key_id: Mapped[str] = mapped_column(String(64))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary())
+    is_active: Mapped[bool] = mapped_column(Boolean())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_delivery_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OrderRow(Base):
+    """An imported order: one row per (company, store, source, source id), at its newest
+    version. `revision` counts the versions stored (1 on creation)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("company_id", "store_id", "source", "source_id"),
+        Index("ix_orders_store_modified", "store_id", "modified_at"),
+        Index("ix_orders_company_status", "company_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int] = mapped_column(BigInteger())
+    external_order_number: Mapped[str] = mapped_column(String())
+    status: Mapped[str] = mapped_column(String(32))
+    woo_status: Mapped[str] = mapped_column(String())
+    currency: Mapped[str] = mapped_column(String(12))
+    decimals: Mapped[int] = mapped_column(SmallInteger())
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean())
+    customer: Mapped[dict[str, Any]] = mapped_column(Document)
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(Document)
+    billing_address: Mapped[dict[str, Any]] = mapped_column(Document)
+    billing_email: Mapped[str] = mapped_column(String())
+    shipping_lines: Mapped[list[Any]] = mapped_column(Document)
+    fees: Mapped[list[Any]] = mapped_column(Document)
+    coupons: Mapped[list[Any]] = mapped_column(Document)
+    subtotal: Mapped[Decimal] = mapped_column(Money())
+    discount: Mapped[Decimal] = mapped_column(Money())
+    discount_tax: Mapped[Decimal] = mapped_column(Money())
+    shipping: Mapped[Decimal] = mapped_column(Money())
+    shipping_tax: Mapped[Decimal] = mapped_column(Money())
+    fees_total: Mapped[Decimal] = mapped_column(Money())
+    cart_tax: Mapped[Decimal] = mapped_column(Money())
+    tax: Mapped[Decimal] = mapped_column(Money())
+    total: Mapped[Decimal] = mapped_column(Money())
+    refunded: Mapped[Decimal] = mapped_column(Money())
+    payment_method: Mapped[str] = mapped_column(String())
+    payment_method_title: Mapped[str] = mapped_column(String())
+    payment_category: Mapped[str] = mapped_column(String(32))
+    payment_status: Mapped[str] = mapped_column(String(32))
+    transaction_id: Mapped[str] = mapped_column(String())
+    customer_note: Mapped[str] = mapped_column(Text())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    modified_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer())
+
+
+class OrderLineRow(Base):
+    """A product line of an order, replaced together with its order's version."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "position"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer())
+    woo_line_id: Mapped[int | None] = mapped_column(BigInteger())
+    product_id: Mapped[int] = mapped_column(BigInteger())
+    variation_id: Mapped[int | None] = mapped_column(BigInteger())
+    sku: Mapped[str] = mapped_column(String())
+    name: Mapped[str] = mapped_column(String())
+    quantity: Mapped[int] = mapped_column(Integer())
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    subtotal: Mapped[Decimal] = mapped_column(Money())
+    subtotal_tax: Mapped[Decimal] = mapped_column(Money())
+    total: Mapped[Decimal] = mapped_column(Money())
+    total_tax: Mapped[Decimal] = mapped_column(Money())
+
+
+class ProductMappingRow(Base):
+    """A product or variation mapped to a Shipcrowd SKU.
+
+    `woo_variation_id` is 0 for simple products rather than NULL: SQL treats NULLs as
+    distinct, so a unique constraint over a NULL column would let a simple product be mapped
+    twice.
+    """
+
+    __tablename__ = "product_mappings"
+    __table_args__ = (
+        UniqueConstraint("company_id", "store_id", "woo_product_id", "woo_variation_id"),
+        Index("ix_product_mappings_company_store_sku", "company_id", "store_id", "shipcrowd_sku"),
+        Index(
+            "ix_product_mappings_store_active_inventory", "store_id", "is_active", "sync_inventory"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    woo_product_id: Mapped[int] = mapped_column(BigInteger())
+    woo_variation_id: Mapped[int] = mapped_column(BigInteger())
+    woo_sku: Mapped[str] = mapped_column(String())
+    woo_title: Mapped[str] = mapped_column(String())
+    shipcrowd_sku: Mapped[str] = mapped_column(String(255))
+    shipcrowd_product_name: Mapped[str] = mapped_column(String())
+    mapping_type: Mapped[str] = mapped_column(String(16))
+    sync_inventory: Mapped[bool] = mapped_column(Boolean())
+    sync_price: Mapped[bool] = mapped_column(Boolean())
+    sync_on_fulfillment: Mapped[bool] = mapped_column(Boolean())
+    is_active: Mapped[bool] = mapped_column(Boolean())
+    sync_errors: Mapped[int] = mapped_column(Integer())
+    last_sync_error: Mapped[str | None] = mapped_column(Text())
+    last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SyncLogRow(Base):
+    """One run of an import, push or webhook batch (indexes as the seed's)."""
+
+    __tablename__ = "sync_logs"
+    __table_args__ = (
+        Index("ix_sync_logs_store_type_started", "store_id", "sync_type", "started_at"),
+        Index("ix_sync_logs_started", "started_at"),
+        Index("ix_sync_logs_status_type", "status", "sync_type"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    sync_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    synced: Mapped[int] = mapped_column(Integer())
+    skipped: Mapped[int] = mapped_column(Integer())
+    failed: Mapped[int] = mapped_column(Integer())
+    errors: Mapped[list[str]] = mapped_column(Document)
+    errors_dropped: Mapped[int] = mapped_column(Integer())
+    details: Mapped[dict[str, Any]] = mapped_column(Document)
+
+
+class DeliveryRow(Base):
+    """The intake's inbox: verified deliveries, byte for byte.
+
+    A delivery is identified by its store, topic and the SHA-256 of its raw body — never by
+    WooCommerce's X-WC-Webhook-Delivery-ID, which repeats within a second.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("store_id", "topic", "body_sha256"),
+        Index("ix_webhook_deliveries_state_received", "state", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(32))
+    woo_webhook_id: Mapped[int] = mapped_column(BigInteger())
+    body: Mapped[bytes] = mapped_column(LargeBinary())
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    error: Mapped[str | None] = mapped_column(Text())
