@@ -1,6 +1,6 @@
 """Persistence: repositories of the domain's aggregates and the unit of work that binds them."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -159,12 +159,35 @@ class DeliveryInbox(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository; rolls back unless `commit()` was called."""
 
-    stores: StoreRepository
-    webhooks: WebhookRepository
-    orders: OrderRepository
-    mappings: MappingRepository
-    sync_logs: SyncLogRepository
-    deliveries: DeliveryInbox
+    @property
+    def stores(self) -> StoreRepository:
+        """Stores, in this transaction."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookRepository:
+        """Webhooks, in this transaction."""
+        ...
+
+    @property
+    def orders(self) -> OrderRepository:
+        """Orders, in this transaction."""
+        ...
+
+    @property
+    def mappings(self) -> MappingRepository:
+        """Product mappings, in this transaction."""
+        ...
+
+    @property
+    def sync_logs(self) -> SyncLogRepository:
+        """Sync logs, in this transaction."""
+        ...
+
+    @property
+    def deliveries(self) -> DeliveryInbox:
+        """The webhook inbox, in this transaction."""
+        ...
 
     def __enter__(self) -> Self:
         """Begin the transaction."""
@@ -186,3 +209,7 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None:
         """Discard the changes since the last commit."""
         ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""Opens a new unit of work; services open one per transaction they need."""

@@ -1,0 +1,245 @@
+"""Orders in SQL, written by one atomic upsert that applies the domain's version rule.
+
+`INSERT … ON CONFLICT (key) DO UPDATE … WHERE (modified_at, observed_at) < (new) AND
+fingerprint <> new` runs the rule of `domain.versions.judge` inside the statement, under the
+row lock both PostgreSQL and SQLite take, so racing writers cannot interleave a read and a
+write: whichever commits last, the row ends at the latest version. The returned `revision`
+(1 on insert) tells a creation from a replacement, and the lines are replaced in the same
+transaction while the row is still locked.
+"""
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, delete, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.statements import insert_for_dialect
+from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow, table_of
+from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.order import (
+    Address,
+    CouponLine,
+    Customer,
+    FeeLine,
+    Order,
+    OrderKey,
+    OrderLine,
+    ShippingLine,
+    Totals,
+)
+from shipcrowd_woo.domain.payments import PaymentCategory, PaymentStatus
+from shipcrowd_woo.domain.statuses import OrderStatus
+from shipcrowd_woo.domain.versions import OrderVersion, Verdict
+
+ORDERS = table_of(OrderRow)
+LINES = table_of(OrderLineRow)
+KEY_COLUMNS = ("company_id", "store_id", "source", "source_id")
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    totals = order.totals
+    return {
+        "company_id": order.key.company_id,
+        "store_id": order.key.store_id,
+        "source": order.key.source,
+        "source_id": order.key.source_id,
+        "external_order_number": order.external_order_number,
+        "status": order.status.value,
+        "woo_status": order.woo_status,
+        "currency": order.currency,
+        "decimals": order.decimals,
+        "prices_include_tax": order.prices_include_tax,
+        "customer": to_json_data(order.customer),
+        "shipping_address": to_json_data(order.shipping_address),
+        "billing_address": to_json_data(order.billing_address),
+        "billing_email": order.billing_email,
+        "shipping_lines": to_json_data(order.shipping_lines),
+        "fees": to_json_data(order.fees),
+        "coupons": to_json_data(order.coupons),
+        "subtotal": totals.subtotal,
+        "discount": totals.discount,
+        "discount_tax": totals.discount_tax,
+        "shipping": totals.shipping,
+        "shipping_tax": totals.shipping_tax,
+        "fees_total": totals.fees,
+        "cart_tax": totals.cart_tax,
+        "tax": totals.tax,
+        "total": totals.total,
+        "refunded": totals.refunded,
+        "payment_method": order.payment_method,
+        "payment_method_title": order.payment_method_title,
+        "payment_category": order.payment_category.value,
+        "payment_status": order.payment_status.value,
+        "transaction_id": order.transaction_id,
+        "customer_note": order.customer_note,
+        "created_at": order.created_at,
+        "paid_at": order.paid_at,
+        "completed_at": order.completed_at,
+        "modified_at": order.modified_at,
+        "observed_at": order.observed_at,
+        "fingerprint": order.fingerprint,
+    }
+
+
+def _line_values(order_id: int, position: int, line: OrderLine) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "position": position,
+        "woo_line_id": line.woo_line_id,
+        "product_id": line.product_id,
+        "variation_id": line.variation_id,
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "subtotal": line.subtotal,
+        "subtotal_tax": line.subtotal_tax,
+        "total": line.total,
+        "total_tax": line.total_tax,
+    }
+
+
+def _line_from(row: RowMapping) -> OrderLine:
+    return OrderLine(
+        woo_line_id=row["woo_line_id"],
+        product_id=row["product_id"],
+        variation_id=row["variation_id"],
+        sku=row["sku"],
+        name=row["name"],
+        quantity=row["quantity"],
+        unit_price=row["unit_price"],
+        subtotal=row["subtotal"],
+        subtotal_tax=row["subtotal_tax"],
+        total=row["total"],
+        total_tax=row["total_tax"],
+    )
+
+
+def _order_from(row: RowMapping, lines: Sequence[OrderLine]) -> Order:
+    return Order(
+        key=OrderKey(
+            CompanyId(row["company_id"]), StoreId(row["store_id"]), row["source_id"], row["source"]
+        ),
+        external_order_number=row["external_order_number"],
+        status=OrderStatus(row["status"]),
+        woo_status=row["woo_status"],
+        currency=row["currency"],
+        decimals=row["decimals"],
+        prices_include_tax=row["prices_include_tax"],
+        customer=from_json_data(row["customer"], Customer),
+        shipping_address=from_json_data(row["shipping_address"], Address),
+        billing_address=from_json_data(row["billing_address"], Address),
+        billing_email=row["billing_email"],
+        lines=tuple(lines),
+        shipping_lines=from_json_data(row["shipping_lines"], tuple[ShippingLine, ...]),
+        fees=from_json_data(row["fees"], tuple[FeeLine, ...]),
+        coupons=from_json_data(row["coupons"], tuple[CouponLine, ...]),
+        totals=Totals(
+            subtotal=row["subtotal"],
+            discount=row["discount"],
+            discount_tax=row["discount_tax"],
+            shipping=row["shipping"],
+            shipping_tax=row["shipping_tax"],
+            fees=row["fees_total"],
+            cart_tax=row["cart_tax"],
+            tax=row["tax"],
+            total=row["total"],
+            refunded=row["refunded"],
+        ),
+        payment_method=row["payment_method"],
+        payment_method_title=row["payment_method_title"],
+        payment_category=PaymentCategory(row["payment_category"]),
+        payment_status=PaymentStatus(row["payment_status"]),
+        transaction_id=row["transaction_id"],
+        customer_note=row["customer_note"],
+        created_at=row["created_at"],
+        paid_at=row["paid_at"],
+        completed_at=row["completed_at"],
+        modified_at=row["modified_at"],
+        observed_at=row["observed_at"],
+        fingerprint=row["fingerprint"],
+    )
+
+
+@functools.cache
+def _upsert_statement(dialect_name: str) -> Any:
+    """Built once per backend: constructing ON CONFLICT clauses costs more than running them."""
+    statement = insert_for_dialect(dialect_name, ORDERS)
+    incoming = statement.excluded
+    replaced = [c.name for c in ORDERS.columns if c.name not in (*KEY_COLUMNS, "id", "revision")]
+    return statement.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={
+            **{name: incoming[name] for name in replaced},
+            "revision": ORDERS.c.revision + 1,
+        },
+        where=and_(
+            tuple_(ORDERS.c.modified_at, ORDERS.c.observed_at)
+            < tuple_(incoming.modified_at, incoming.observed_at),
+            ORDERS.c.fingerprint != incoming.fingerprint,
+        ),
+    ).returning(ORDERS.c.id, ORDERS.c.revision)
+
+
+def _key_filter(key: OrderKey) -> Any:
+    return and_(
+        ORDERS.c.company_id == key.company_id,
+        ORDERS.c.store_id == key.store_id,
+        ORDERS.c.source == key.source,
+        ORDERS.c.source_id == key.source_id,
+    )
+
+
+class SqlAlchemyOrderRepository:
+    """Orders in SQL under the version rule."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def upsert(self, order: Order) -> Verdict:
+        """Store the snapshot if it is new or later and different; its lines go with it."""
+        statement = _upsert_statement(self._session.get_bind().dialect.name)
+        written = self._session.execute(statement, {**_order_values(order), "revision": 1}).first()
+        if written is None:
+            stored = self.version(order.key)
+            same = stored is not None and stored.fingerprint == order.fingerprint
+            return Verdict.UNCHANGED if same else Verdict.STALE
+        order_id, revision = written
+        if revision > 1:
+            self._session.execute(delete(LINES).where(LINES.c.order_id == order_id))
+        if order.lines:
+            self._session.execute(
+                insert(LINES),
+                [_line_values(order_id, index, line) for index, line in enumerate(order.lines)],
+            )
+        return Verdict.CREATE if revision == 1 else Verdict.REPLACE
+
+    def get(self, key: OrderKey) -> Order | None:
+        """The stored order with its lines."""
+        row = self._session.execute(select(ORDERS).where(_key_filter(key))).mappings().first()
+        if row is None:
+            return None
+        lines = self._session.execute(
+            select(LINES).where(LINES.c.order_id == row["id"]).order_by(LINES.c.position)
+        ).mappings()
+        return _order_from(row, [_line_from(line) for line in lines])
+
+    def version(self, key: OrderKey) -> OrderVersion | None:
+        """The stored version stamp."""
+        row = self._session.execute(
+            select(ORDERS.c.modified_at, ORDERS.c.observed_at, ORDERS.c.fingerprint).where(
+                _key_filter(key)
+            )
+        ).first()
+        return None if row is None else OrderVersion(*row)
+
+    def count(self, company_id: CompanyId, store_id: StoreId) -> int:
+        """How many orders of the store are stored."""
+        return self._session.execute(
+            select(func.count())
+            .select_from(ORDERS)
+            .where(ORDERS.c.company_id == company_id, ORDERS.c.store_id == store_id)
+        ).scalar_one()

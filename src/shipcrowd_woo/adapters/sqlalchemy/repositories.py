@@ -1,0 +1,528 @@
+"""Repositories of stores, webhooks, product mappings, sync logs and deliveries.
+
+Each converts explicitly between rows and domain objects; no row leaves this module.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.statements import count_of, page_of, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.tables import (
+    DeliveryRow,
+    ProductMappingRow,
+    StoreRow,
+    SyncLogRow,
+    WebhookRow,
+    table_of,
+)
+from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound, StoreNotFound
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
+from shipcrowd_woo.domain.mapping_rules import MappingType, ProductMapping
+from shipcrowd_woo.domain.pagination import Page, PageRequest
+from shipcrowd_woo.domain.secrets import EncryptedSecret
+from shipcrowd_woo.domain.store import (
+    InventorySyncConfig,
+    OrderSyncConfig,
+    Store,
+    StoreStats,
+    Webhook,
+)
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
+
+STORES = table_of(StoreRow)
+WEBHOOKS = table_of(WebhookRow)
+MAPPINGS = table_of(ProductMappingRow)
+SYNC_LOGS = table_of(SyncLogRow)
+DELIVERIES = table_of(DeliveryRow)
+
+
+def _store_values(store: Store) -> dict[str, Any]:
+    return {
+        "id": store.id,
+        "company_id": store.company_id,
+        "url": store.url,
+        "name": store.name,
+        "consumer_key_key_id": store.consumer_key.key_id,
+        "consumer_key_sealed": store.consumer_key.ciphertext,
+        "consumer_secret_key_id": store.consumer_secret.key_id,
+        "consumer_secret_sealed": store.consumer_secret.ciphertext,
+        "wp_version": store.wp_version,
+        "wc_version": store.wc_version,
+        "currency": store.currency,
+        "currency_decimals": store.currency_decimals,
+        "timezone": store.timezone,
+        "is_active": store.is_active,
+        "is_paused": store.is_paused,
+        "installed_at": store.installed_at,
+        "uninstalled_at": store.uninstalled_at,
+        "order_sync_enabled": store.order_sync.enabled,
+        "order_auto_sync": store.order_sync.auto_sync,
+        "order_sync_interval_seconds": int(store.order_sync.interval.total_seconds()),
+        "order_sync_overlap_seconds": int(store.order_sync.overlap.total_seconds()),
+        "inventory_sync_enabled": store.inventory_sync.enabled,
+        "inventory_auto_sync": store.inventory_sync.auto_sync,
+        "webhooks_enabled": store.webhooks_enabled,
+        "orders_synced": store.stats.orders_synced,
+        "products_mapped": store.stats.products_mapped,
+        "inventory_syncs": store.stats.inventory_syncs,
+        "last_order_sync_at": store.stats.last_order_sync_at,
+        "last_inventory_sync_at": store.stats.last_inventory_sync_at,
+        "order_cursor": store.order_cursor,
+        "last_delivery_at": store.last_delivery_at,
+    }
+
+
+def _store_from(row: RowMapping) -> Store:
+    return Store(
+        id=StoreId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
+        url=row["url"],
+        name=row["name"],
+        consumer_key=EncryptedSecret(row["consumer_key_key_id"], row["consumer_key_sealed"]),
+        consumer_secret=EncryptedSecret(
+            row["consumer_secret_key_id"], row["consumer_secret_sealed"]
+        ),
+        installed_at=row["installed_at"],
+        wp_version=row["wp_version"],
+        wc_version=row["wc_version"],
+        currency=row["currency"],
+        currency_decimals=row["currency_decimals"],
+        timezone=row["timezone"],
+        is_active=row["is_active"],
+        is_paused=row["is_paused"],
+        uninstalled_at=row["uninstalled_at"],
+        order_sync=OrderSyncConfig(
+            enabled=row["order_sync_enabled"],
+            auto_sync=row["order_auto_sync"],
+            interval=timedelta(seconds=row["order_sync_interval_seconds"]),
+            overlap=timedelta(seconds=row["order_sync_overlap_seconds"]),
+        ),
+        inventory_sync=InventorySyncConfig(
+            enabled=row["inventory_sync_enabled"], auto_sync=row["inventory_auto_sync"]
+        ),
+        webhooks_enabled=row["webhooks_enabled"],
+        stats=StoreStats(
+            orders_synced=row["orders_synced"],
+            products_mapped=row["products_mapped"],
+            inventory_syncs=row["inventory_syncs"],
+            last_order_sync_at=row["last_order_sync_at"],
+            last_inventory_sync_at=row["last_inventory_sync_at"],
+        ),
+        order_cursor=row["order_cursor"],
+        last_delivery_at=row["last_delivery_at"],
+    )
+
+
+class SqlAlchemyStoreRepository:
+    """Stores in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, store: Store) -> None:
+        """Insert a store; AlreadyExists when the company already has its URL or its id."""
+        inserted = self._session.execute(
+            upsert_into(self._session, STORES)
+            .values(_store_values(store))
+            .on_conflict_do_nothing()
+            .returning(STORES.c.id)
+        ).first()
+        if inserted is None:
+            raise AlreadyExists(f"the company already has a store at {store.url}")
+
+    def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
+        """The company's store, or StoreNotFound."""
+        row = (
+            self._session.execute(
+                select(STORES).where(STORES.c.id == store_id, STORES.c.company_id == company_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise StoreNotFound(store_id)
+        return _store_from(row)
+
+    def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
+        """The company's store at this URL, active or not."""
+        row = (
+            self._session.execute(
+                select(STORES).where(STORES.c.company_id == company_id, STORES.c.url == url)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _store_from(row)
+
+    def list(self, company_id: CompanyId, page: PageRequest) -> Page[Store]:
+        """The company's stores, newest first."""
+        query = select(STORES).where(STORES.c.company_id == company_id)
+        rows = self._session.execute(
+            page_of(query.order_by(STORES.c.installed_at.desc(), STORES.c.id), page)
+        ).mappings()
+        return Page(
+            [_store_from(row) for row in rows],
+            count_of(self._session, query),
+            page.offset,
+            page.limit,
+        )
+
+    def syncable(self) -> Sequence[Store]:
+        """Every active, unpaused store."""
+        rows = self._session.execute(
+            select(STORES)
+            .where(STORES.c.is_active.is_(True), STORES.c.is_paused.is_(False))
+            .order_by(STORES.c.id)
+        ).mappings()
+        return [_store_from(row) for row in rows]
+
+    def update(self, store: Store) -> None:
+        """Save a changed store."""
+        self._session.execute(
+            update(STORES).where(STORES.c.id == store.id).values(_store_values(store))
+        )
+
+
+def _webhook_values(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "id": webhook.id,
+        "store_id": webhook.store_id,
+        "topic": webhook.topic.value,
+        "woo_webhook_id": webhook.woo_webhook_id,
+        "delivery_url": webhook.delivery_url,
+        "secret_key_id": webhook.secret.key_id,
+        "secret_sealed": webhook.secret.ciphertext,
+        "is_active": webhook.is_active,
+        "created_at": webhook.created_at,
+        "last_delivery_at": webhook.last_delivery_at,
+    }
+
+
+def _webhook_from(row: RowMapping) -> Webhook:
+    return Webhook(
+        id=row["id"],
+        store_id=StoreId(row["store_id"]),
+        topic=Topic(row["topic"]),
+        delivery_url=row["delivery_url"],
+        secret=EncryptedSecret(row["secret_key_id"], row["secret_sealed"]),
+        created_at=row["created_at"],
+        woo_webhook_id=row["woo_webhook_id"],
+        is_active=row["is_active"],
+        last_delivery_at=row["last_delivery_at"],
+    )
+
+
+class SqlAlchemyWebhookRepository:
+    """Webhooks in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, webhook: Webhook) -> None:
+        """Insert a webhook."""
+        self._session.execute(WEBHOOKS.insert().values(_webhook_values(webhook)))
+
+    def for_store(self, store_id: StoreId) -> Sequence[Webhook]:
+        """A store's webhooks, by topic."""
+        rows = self._session.execute(
+            select(WEBHOOKS)
+            .where(WEBHOOKS.c.store_id == store_id)
+            .order_by(WEBHOOKS.c.topic, WEBHOOKS.c.id)
+        ).mappings()
+        return [_webhook_from(row) for row in rows]
+
+    def find(self, store_id: StoreId, woo_webhook_id: int) -> Webhook | None:
+        """The webhook a delivery names."""
+        row = (
+            self._session.execute(
+                select(WEBHOOKS).where(
+                    WEBHOOKS.c.store_id == store_id, WEBHOOKS.c.woo_webhook_id == woo_webhook_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _webhook_from(row)
+
+    def update(self, webhook: Webhook) -> None:
+        """Save a changed webhook."""
+        self._session.execute(
+            update(WEBHOOKS).where(WEBHOOKS.c.id == webhook.id).values(_webhook_values(webhook))
+        )
+
+    def remove(self, webhook_id: str) -> None:
+        """Forget a webhook."""
+        self._session.execute(delete(WEBHOOKS).where(WEBHOOKS.c.id == webhook_id))
+
+
+def _mapping_values(mapping: ProductMapping) -> dict[str, Any]:
+    return {
+        "id": mapping.id,
+        "company_id": mapping.company_id,
+        "store_id": mapping.store_id,
+        "woo_product_id": mapping.woo_product_id,
+        "woo_variation_id": mapping.woo_variation_id or 0,
+        "woo_sku": mapping.woo_sku,
+        "woo_title": mapping.woo_title,
+        "shipcrowd_sku": mapping.shipcrowd_sku,
+        "shipcrowd_product_name": mapping.shipcrowd_product_name,
+        "mapping_type": mapping.mapping_type.value,
+        "sync_inventory": mapping.sync_inventory,
+        "sync_price": mapping.sync_price,
+        "sync_on_fulfillment": mapping.sync_on_fulfillment,
+        "is_active": mapping.is_active,
+        "sync_errors": mapping.sync_errors,
+        "last_sync_error": mapping.last_sync_error,
+        "last_sync_at": mapping.last_sync_at,
+        "created_at": mapping.created_at,
+    }
+
+
+def _mapping_from(row: RowMapping) -> ProductMapping:
+    return ProductMapping(
+        id=MappingId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
+        store_id=StoreId(row["store_id"]),
+        woo_product_id=row["woo_product_id"],
+        woo_variation_id=row["woo_variation_id"] or None,
+        woo_sku=row["woo_sku"],
+        woo_title=row["woo_title"],
+        shipcrowd_sku=row["shipcrowd_sku"],
+        mapping_type=MappingType(row["mapping_type"]),
+        created_at=row["created_at"],
+        shipcrowd_product_name=row["shipcrowd_product_name"],
+        sync_inventory=row["sync_inventory"],
+        sync_price=row["sync_price"],
+        sync_on_fulfillment=row["sync_on_fulfillment"],
+        is_active=row["is_active"],
+        sync_errors=row["sync_errors"],
+        last_sync_error=row["last_sync_error"],
+        last_sync_at=row["last_sync_at"],
+    )
+
+
+class SqlAlchemyMappingRepository:
+    """Product mappings in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, mapping: ProductMapping) -> None:
+        """Insert a mapping; AlreadyExists when its product/variation is already mapped."""
+        inserted = self._session.execute(
+            upsert_into(self._session, MAPPINGS)
+            .values(_mapping_values(mapping))
+            .on_conflict_do_nothing()
+            .returning(MAPPINGS.c.id)
+        ).first()
+        if inserted is None:
+            raise AlreadyExists(
+                f"product {mapping.woo_product_id}"
+                + (f" variation {mapping.woo_variation_id}" if mapping.woo_variation_id else "")
+                + " is already mapped"
+            )
+
+    def get(self, company_id: CompanyId, mapping_id: MappingId) -> ProductMapping:
+        """The company's mapping, or MappingNotFound."""
+        row = (
+            self._session.execute(
+                select(MAPPINGS).where(
+                    MAPPINGS.c.id == mapping_id, MAPPINGS.c.company_id == company_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise MappingNotFound(mapping_id)
+        return _mapping_from(row)
+
+    def for_store(self, company_id: CompanyId, store_id: StoreId) -> Sequence[ProductMapping]:
+        """Every mapping of the store, by product and variation."""
+        rows = self._session.execute(
+            select(MAPPINGS)
+            .where(MAPPINGS.c.company_id == company_id, MAPPINGS.c.store_id == store_id)
+            .order_by(MAPPINGS.c.woo_product_id, MAPPINGS.c.woo_variation_id)
+        ).mappings()
+        return [_mapping_from(row) for row in rows]
+
+    def update(self, mapping: ProductMapping) -> None:
+        """Save a changed mapping."""
+        self._session.execute(
+            update(MAPPINGS)
+            .where(MAPPINGS.c.id == mapping.id, MAPPINGS.c.company_id == mapping.company_id)
+            .values(_mapping_values(mapping))
+        )
+
+    def remove(self, company_id: CompanyId, mapping_id: MappingId) -> None:
+        """Delete the company's mapping, or MappingNotFound."""
+        deleted = self._session.execute(
+            delete(MAPPINGS)
+            .where(MAPPINGS.c.id == mapping_id, MAPPINGS.c.company_id == company_id)
+            .returning(MAPPINGS.c.id)
+        ).first()
+        if deleted is None:
+            raise MappingNotFound(mapping_id)
+
+
+def _sync_log_values(log: SyncLog) -> dict[str, Any]:
+    return {
+        "id": log.id,
+        "company_id": log.company_id,
+        "store_id": log.store_id,
+        "sync_type": log.sync_type.value,
+        "status": log.status.value,
+        "started_at": log.started_at,
+        "ended_at": log.ended_at,
+        "synced": log.synced,
+        "skipped": log.skipped,
+        "failed": log.failed,
+        "errors": list(log.errors),
+        "errors_dropped": log.errors_dropped,
+        "details": dict(log.metadata),
+    }
+
+
+def _sync_log_from(row: RowMapping) -> SyncLog:
+    return SyncLog(
+        id=SyncLogId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
+        store_id=StoreId(row["store_id"]),
+        sync_type=SyncType(row["sync_type"]),
+        started_at=row["started_at"],
+        status=SyncStatus(row["status"]),
+        ended_at=row["ended_at"],
+        synced=row["synced"],
+        skipped=row["skipped"],
+        failed=row["failed"],
+        errors=tuple(row["errors"]),
+        errors_dropped=row["errors_dropped"],
+        metadata=row["details"],
+    )
+
+
+class SqlAlchemySyncLogRepository:
+    """Sync logs in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, log: SyncLog) -> None:
+        """Insert a log."""
+        self._session.execute(SYNC_LOGS.insert().values(_sync_log_values(log)))
+
+    def update(self, log: SyncLog) -> None:
+        """Save a changed log."""
+        self._session.execute(
+            update(SYNC_LOGS).where(SYNC_LOGS.c.id == log.id).values(_sync_log_values(log))
+        )
+
+    def get(self, log_id: SyncLogId) -> SyncLog | None:
+        """A log by id."""
+        row = (
+            self._session.execute(select(SYNC_LOGS).where(SYNC_LOGS.c.id == log_id))
+            .mappings()
+            .first()
+        )
+        return None if row is None else _sync_log_from(row)
+
+    def page(
+        self, store_id: StoreId, sync_type: SyncType | None, page: PageRequest
+    ) -> Page[SyncLog]:
+        """A store's logs, optionally of one type, newest first."""
+        query = select(SYNC_LOGS).where(SYNC_LOGS.c.store_id == store_id)
+        if sync_type is not None:
+            query = query.where(SYNC_LOGS.c.sync_type == sync_type.value)
+        rows = self._session.execute(
+            page_of(query.order_by(SYNC_LOGS.c.started_at.desc(), SYNC_LOGS.c.id), page)
+        ).mappings()
+        return Page(
+            [_sync_log_from(row) for row in rows],
+            count_of(self._session, query),
+            page.offset,
+            page.limit,
+        )
+
+    def delete_started_before(self, cutoff: datetime, batch_size: int) -> int:
+        """Delete up to `batch_size` of the oldest logs started before `cutoff`."""
+        oldest = (
+            select(SYNC_LOGS.c.id)
+            .where(SYNC_LOGS.c.started_at < cutoff)
+            .order_by(SYNC_LOGS.c.started_at)
+            .limit(batch_size)
+        )
+        deleted = self._session.execute(
+            delete(SYNC_LOGS).where(SYNC_LOGS.c.id.in_(oldest)).returning(SYNC_LOGS.c.id)
+        )
+        return len(deleted.all())
+
+
+def _delivery_values(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "store_id": delivery.store_id,
+        "topic": delivery.topic.value,
+        "woo_webhook_id": delivery.woo_webhook_id,
+        "body": delivery.body,
+        "body_sha256": delivery.body_sha256,
+        "received_at": delivery.received_at,
+        "state": delivery.state.value,
+        "processed_at": delivery.processed_at,
+        "error": delivery.error,
+    }
+
+
+def _delivery_from(row: RowMapping) -> Delivery:
+    return Delivery(
+        id=DeliveryId(row["id"]),
+        store_id=StoreId(row["store_id"]),
+        topic=Topic(row["topic"]),
+        woo_webhook_id=row["woo_webhook_id"],
+        body=row["body"],
+        body_sha256=row["body_sha256"],
+        received_at=row["received_at"],
+        state=DeliveryState(row["state"]),
+        processed_at=row["processed_at"],
+        error=row["error"],
+    )
+
+
+class SqlAlchemyDeliveryInbox:
+    """The webhook inbox in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, delivery: Delivery) -> bool:
+        """Keep a delivery; False when the same store, topic and body is already kept."""
+        inserted = self._session.execute(
+            upsert_into(self._session, DELIVERIES)
+            .values(_delivery_values(delivery))
+            .on_conflict_do_nothing()
+            .returning(DELIVERIES.c.id)
+        ).first()
+        return inserted is not None
+
+    def get(self, delivery_id: DeliveryId) -> Delivery | None:
+        """A delivery by id."""
+        row = (
+            self._session.execute(select(DELIVERIES).where(DELIVERIES.c.id == delivery_id))
+            .mappings()
+            .first()
+        )
+        return None if row is None else _delivery_from(row)
+
+    def update(self, delivery: Delivery) -> None:
+        """Save a delivery's processing state."""
+        self._session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id == delivery.id)
+            .values(
+                state=delivery.state.value, processed_at=delivery.processed_at, error=delivery.error
+            )
+        )
