@@ -1,0 +1,39 @@
+"""Applying the alembic migrations in `migrations/` programmatically."""
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+# src/shipcrowd_woo/adapters/sqlalchemy/ -> the checkout's root.
+_CHECKOUT_MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
+
+
+def migrations_directory() -> Path:
+    """Where the revisions are: SHIPCROWD_WOO_MIGRATIONS_DIR, else the checkout's migrations/."""
+    directory = Path(os.environ.get("SHIPCROWD_WOO_MIGRATIONS_DIR", _CHECKOUT_MIGRATIONS))
+    if not (directory / "env.py").is_file():
+        raise FileNotFoundError(
+            f"no alembic migrations at {directory}; set SHIPCROWD_WOO_MIGRATIONS_DIR"
+        )
+    return directory
+
+
+def alembic_config(database_url: str) -> Config:
+    """An alembic configuration for `database_url` without an alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_directory()))
+    # ConfigParser interpolation would read a % in a password as a reference.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate the database up to `revision`."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Migrate the database down to `revision` (`base` empties it)."""
+    command.downgrade(alembic_config(database_url), revision)
