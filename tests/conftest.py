@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, settings
 
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.transform import TransformContext
+from tests.servers import skipped_for_missing_servers
 
 settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -16,6 +17,19 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 OBSERVED_AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly when tests skipped for want of a server."""
+    if skipped_for_missing_servers:
+        servers = ", ".join(sorted(set(skipped_for_missing_servers)))
+        terminalreporter.write_sep(
+            "!",
+            f"tests SKIPPED because no {servers} is configured: these backends are untested",
+            red=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session")

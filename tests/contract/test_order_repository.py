@@ -1,0 +1,99 @@
+"""OrderRepository: the version rule, applied by every backend."""
+
+import pytest
+
+from shipcrowd_woo.domain.versions import Verdict, version_of
+from tests.builders import COMPANY_A, COMPANY_B, later, make_order, make_store
+
+
+@pytest.fixture
+def store(uow_factory):
+    store = make_store()
+    with uow_factory() as uow:
+        uow.stores.add(store)
+        uow.commit()
+    return store
+
+
+def upsert(uow_factory, order):
+    with uow_factory() as uow:
+        verdict = uow.orders.upsert(order)
+        uow.commit()
+    return verdict
+
+
+def stored(uow_factory, key):
+    with uow_factory() as uow:
+        return uow.orders.get(key)
+
+
+def test_an_order_reads_back_exactly_as_written(uow_factory, store):
+    """Money, addresses, lines and times survive the round trip unchanged."""
+    order = make_order(7, store_id=store.id, quantities=(2, 1, 3), note="leave at door ✓")
+    assert upsert(uow_factory, order) is Verdict.CREATE
+    assert stored(uow_factory, order.key) == order
+
+
+def test_a_replay_changes_nothing(uow_factory, store):
+    """The same snapshot observed later is UNCHANGED and the stored row keeps its stamp."""
+    order = make_order(7, store_id=store.id)
+    upsert(uow_factory, order)
+    replay = make_order(7, store_id=store.id, observed=later(60))
+    assert upsert(uow_factory, replay) is Verdict.UNCHANGED
+    assert stored(uow_factory, order.key) == order
+
+
+def test_a_later_version_replaces_the_order_and_its_lines(uow_factory, store):
+    """A newer modification with new content replaces everything, lines included."""
+    upsert(uow_factory, make_order(7, store_id=store.id, quantities=(1, 1, 1)))
+    newer = make_order(7, store_id=store.id, modified=later(5), status="completed", quantities=(4,))
+    assert upsert(uow_factory, newer) is Verdict.REPLACE
+    assert stored(uow_factory, newer.key) == newer
+
+
+def test_an_older_version_arriving_late_is_stale(uow_factory, store):
+    """A snapshot modified earlier than the stored one never overwrites it."""
+    newer = make_order(7, store_id=store.id, modified=later(5), status="completed")
+    upsert(uow_factory, newer)
+    older = make_order(7, store_id=store.id, observed=later(100), status="processing")
+    assert upsert(uow_factory, older) is Verdict.STALE
+    assert stored(uow_factory, newer.key) == newer
+
+
+def test_within_one_second_the_later_observed_content_wins(uow_factory, store):
+    """pending then processing in the same modification second: processing is kept."""
+    pending = make_order(7, store_id=store.id, status="pending", observed=later(1))
+    processing = make_order(7, store_id=store.id, status="processing", observed=later(2))
+    upsert(uow_factory, pending)
+    assert upsert(uow_factory, processing) is Verdict.REPLACE
+    assert upsert(uow_factory, pending) is Verdict.STALE
+    assert stored(uow_factory, pending.key) == processing
+
+
+def test_orders_of_different_stores_and_companies_do_not_collide(uow_factory, store):
+    """Order 7 of two stores and of two companies are four orders."""
+    other = make_store(url="https://other.example")
+    foreign = make_store(COMPANY_B, url="https://other.example")
+    with uow_factory() as uow:
+        uow.stores.add(other)
+        uow.stores.add(foreign)
+        uow.commit()
+    orders = [
+        make_order(7, store_id=store.id),
+        make_order(7, store_id=other.id),
+        make_order(7, store_id=foreign.id, company=COMPANY_B),
+    ]
+    assert [upsert(uow_factory, o) for o in orders] == [Verdict.CREATE] * 3
+    with uow_factory() as uow:
+        assert uow.orders.count(COMPANY_A, store.id) == 1
+        assert uow.orders.count(COMPANY_A, other.id) == 1
+        assert uow.orders.count(COMPANY_B, foreign.id) == 1
+        assert uow.orders.version(orders[1].key) == version_of(orders[1])
+
+
+def test_an_unknown_order_is_absent(uow_factory, store):
+    """get and version return None for an order never stored."""
+    key = make_order(99, store_id=store.id).key
+    with uow_factory() as uow:
+        assert uow.orders.get(key) is None
+        assert uow.orders.version(key) is None

@@ -1,0 +1,45 @@
+"""WebhookRepository contract."""
+
+import attrs
+
+from shipcrowd_woo.domain.webhooks import Topic
+from tests.builders import later, make_store, make_webhook
+
+
+def test_webhooks_are_found_by_store_and_woocommerce_id(uow_factory):
+    """A delivery's X-WC-Webhook-ID finds its webhook within its store only."""
+    store, other = make_store(url="https://1.example"), make_store(url="https://2.example")
+    created = make_webhook(store, Topic.ORDER_CREATED, woo_id=1)
+    updated = make_webhook(store, Topic.ORDER_UPDATED, woo_id=2)
+    foreign = make_webhook(other, Topic.ORDER_CREATED, woo_id=1)
+    with uow_factory() as uow:
+        uow.stores.add(store)
+        uow.stores.add(other)
+        for webhook in (created, updated, foreign):
+            uow.webhooks.add(webhook)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.webhooks.find(store.id, 2) == updated
+        assert uow.webhooks.find(store.id, 1) == created
+        assert uow.webhooks.find(store.id, 3) is None
+        assert uow.webhooks.for_store(store.id) == [created, updated]
+
+
+def test_webhooks_are_updated_and_removed(uow_factory):
+    """Deactivation and last delivery are saved; removal forgets the webhook."""
+    store = make_store()
+    webhook = make_webhook(store)
+    with uow_factory() as uow:
+        uow.stores.add(store)
+        uow.webhooks.add(webhook)
+        uow.commit()
+    changed = attrs.evolve(webhook, is_active=False, last_delivery_at=later(3))
+    with uow_factory() as uow:
+        uow.webhooks.update(changed)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.webhooks.for_store(store.id) == [changed]
+        uow.webhooks.remove(webhook.id)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.webhooks.for_store(store.id) == []

@@ -1,0 +1,314 @@
+"""Working in-memory fakes of the ports, with visible state.
+
+The repositories keep their data in a `FakeDatabase`; a `FakeUnitOfWork` works on a copy and
+writes it back only on commit, so rollback behaves as it does in SQL.
+"""
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import attrs
+
+from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound, StoreNotFound
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
+from shipcrowd_woo.domain.mapping_rules import ProductMapping
+from shipcrowd_woo.domain.order import Order, OrderKey
+from shipcrowd_woo.domain.pagination import Page, PageRequest
+from shipcrowd_woo.domain.store import Store, Webhook
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
+from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
+from shipcrowd_woo.domain.webhooks import Delivery
+from shipcrowd_woo.ports import repositories
+from shipcrowd_woo.ports.clock import Clock
+
+T = TypeVar("T")
+
+
+@attrs.define
+class FakeDatabase:
+    """Every table of the fake, as plain dicts of frozen domain objects."""
+
+    stores: dict[StoreId, Store] = attrs.Factory(dict)
+    webhooks: dict[str, Webhook] = attrs.Factory(dict)
+    orders: dict[OrderKey, Order] = attrs.Factory(dict)
+    mappings: dict[MappingId, ProductMapping] = attrs.Factory(dict)
+    sync_logs: dict[SyncLogId, SyncLog] = attrs.Factory(dict)
+    deliveries: dict[DeliveryId, Delivery] = attrs.Factory(dict)
+    commits: int = 0
+    lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False)
+
+    def tables(self) -> dict[str, dict[Any, Any]]:
+        return {
+            name: getattr(self, name)
+            for name in ("stores", "webhooks", "orders", "mappings", "sync_logs", "deliveries")
+        }
+
+
+def _page(items: Sequence[T], page: PageRequest) -> Page[T]:
+    window = list(items[page.offset : page.offset + page.limit])
+    return Page(window, len(items), page.offset, page.limit)
+
+
+class FakeStoreRepository:
+    def __init__(self, stores: dict[StoreId, Store]) -> None:
+        self.stores = stores
+
+    def add(self, store: Store) -> None:
+        if store.id in self.stores or self.find_by_url(store.company_id, store.url):
+            raise AlreadyExists(f"the company already has a store at {store.url}")
+        self.stores[store.id] = store
+
+    def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
+        store = self.stores.get(store_id)
+        if store is None or store.company_id != company_id:
+            raise StoreNotFound(store_id)
+        return store
+
+    def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
+        return next(
+            (s for s in self.stores.values() if s.company_id == company_id and s.url == url), None
+        )
+
+    def list(self, company_id: CompanyId, page: PageRequest) -> Page[Store]:
+        mine = [s for s in self.stores.values() if s.company_id == company_id]
+        mine.sort(key=lambda s: s.id)
+        mine.sort(key=lambda s: s.installed_at, reverse=True)
+        return _page(mine, page)
+
+    def syncable(self) -> Sequence[Store]:
+        return sorted((s for s in self.stores.values() if s.can_sync), key=lambda s: s.id)
+
+    def update(self, store: Store) -> None:
+        if store.id in self.stores:
+            self.stores[store.id] = store
+
+
+class FakeWebhookRepository:
+    def __init__(self, webhooks: dict[str, Webhook]) -> None:
+        self.webhooks = webhooks
+
+    def add(self, webhook: Webhook) -> None:
+        self.webhooks[webhook.id] = webhook
+
+    def for_store(self, store_id: StoreId) -> Sequence[Webhook]:
+        return sorted(
+            (w for w in self.webhooks.values() if w.store_id == store_id),
+            key=lambda w: (w.topic.value, w.id),
+        )
+
+    def find(self, store_id: StoreId, woo_webhook_id: int) -> Webhook | None:
+        return next(
+            (
+                w
+                for w in self.webhooks.values()
+                if w.store_id == store_id and w.woo_webhook_id == woo_webhook_id
+            ),
+            None,
+        )
+
+    def update(self, webhook: Webhook) -> None:
+        if webhook.id in self.webhooks:
+            self.webhooks[webhook.id] = webhook
+
+    def remove(self, webhook_id: str) -> None:
+        self.webhooks.pop(webhook_id, None)
+
+
+class FakeOrderRepository:
+    def __init__(self, orders: dict[OrderKey, Order]) -> None:
+        self.orders = orders
+
+    def upsert(self, order: Order) -> Verdict:
+        stored = self.orders.get(order.key)
+        verdict = judge(None if stored is None else version_of(stored), version_of(order))
+        if verdict.writes:
+            self.orders[order.key] = order
+        return verdict
+
+    def get(self, key: OrderKey) -> Order | None:
+        return self.orders.get(key)
+
+    def version(self, key: OrderKey) -> OrderVersion | None:
+        stored = self.orders.get(key)
+        return None if stored is None else version_of(stored)
+
+    def count(self, company_id: CompanyId, store_id: StoreId) -> int:
+        return sum(
+            1 for key in self.orders if key.company_id == company_id and key.store_id == store_id
+        )
+
+
+class FakeMappingRepository:
+    def __init__(self, mappings: dict[MappingId, ProductMapping]) -> None:
+        self.mappings = mappings
+
+    def add(self, mapping: ProductMapping) -> None:
+        taken = any(
+            (m.company_id, m.store_id, m.target)
+            == (mapping.company_id, mapping.store_id, mapping.target)
+            for m in self.mappings.values()
+        )
+        if taken or mapping.id in self.mappings:
+            raise AlreadyExists(f"product {mapping.woo_product_id} is already mapped")
+        self.mappings[mapping.id] = mapping
+
+    def get(self, company_id: CompanyId, mapping_id: MappingId) -> ProductMapping:
+        mapping = self.mappings.get(mapping_id)
+        if mapping is None or mapping.company_id != company_id:
+            raise MappingNotFound(mapping_id)
+        return mapping
+
+    def for_store(self, company_id: CompanyId, store_id: StoreId) -> Sequence[ProductMapping]:
+        return sorted(
+            (
+                m
+                for m in self.mappings.values()
+                if m.company_id == company_id and m.store_id == store_id
+            ),
+            key=lambda m: (m.woo_product_id, m.woo_variation_id or 0),
+        )
+
+    def update(self, mapping: ProductMapping) -> None:
+        current = self.mappings.get(mapping.id)
+        if current is not None and current.company_id == mapping.company_id:
+            self.mappings[mapping.id] = mapping
+
+    def remove(self, company_id: CompanyId, mapping_id: MappingId) -> None:
+        self.get(company_id, mapping_id)
+        del self.mappings[mapping_id]
+
+
+class FakeSyncLogRepository:
+    def __init__(self, logs: dict[SyncLogId, SyncLog]) -> None:
+        self.logs = logs
+
+    def add(self, log: SyncLog) -> None:
+        self.logs[log.id] = log
+
+    def update(self, log: SyncLog) -> None:
+        if log.id in self.logs:
+            self.logs[log.id] = log
+
+    def get(self, log_id: SyncLogId) -> SyncLog | None:
+        return self.logs.get(log_id)
+
+    def page(
+        self, store_id: StoreId, sync_type: SyncType | None, page: PageRequest
+    ) -> Page[SyncLog]:
+        mine = [
+            log
+            for log in self.logs.values()
+            if log.store_id == store_id and sync_type in (None, log.sync_type)
+        ]
+        mine.sort(key=lambda log: log.id)
+        mine.sort(key=lambda log: log.started_at, reverse=True)
+        return _page(mine, page)
+
+    def delete_started_before(self, cutoff: datetime, batch_size: int) -> int:
+        old = sorted(
+            (log for log in self.logs.values() if log.started_at < cutoff),
+            key=lambda log: log.started_at,
+        )[:batch_size]
+        for log in old:
+            del self.logs[log.id]
+        return len(old)
+
+
+class FakeDeliveryInbox:
+    def __init__(self, deliveries: dict[DeliveryId, Delivery]) -> None:
+        self.deliveries = deliveries
+
+    def add(self, delivery: Delivery) -> bool:
+        duplicate = any(
+            (d.store_id, d.topic, d.body_sha256)
+            == (delivery.store_id, delivery.topic, delivery.body_sha256)
+            for d in self.deliveries.values()
+        )
+        if duplicate or delivery.id in self.deliveries:
+            return False
+        self.deliveries[delivery.id] = delivery
+        return True
+
+    def get(self, delivery_id: DeliveryId) -> Delivery | None:
+        return self.deliveries.get(delivery_id)
+
+    def update(self, delivery: Delivery) -> None:
+        if delivery.id in self.deliveries:
+            self.deliveries[delivery.id] = delivery
+
+
+class FakeUnitOfWork:
+    """A transaction over a FakeDatabase: changes are visible to others only after commit."""
+
+    def __init__(self, database: FakeDatabase | None = None) -> None:
+        self.database = database if database is not None else FakeDatabase()
+        self._snapshot: dict[str, dict[Any, Any]] = {}
+        self._working: dict[str, dict[Any, Any]] = {}
+
+    def __enter__(self) -> Self:
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._working = {}
+
+    def _begin(self) -> None:
+        with self.database.lock:
+            self._snapshot = {name: dict(table) for name, table in self.database.tables().items()}
+        self._working = {name: dict(table) for name, table in self._snapshot.items()}
+        self.stores = FakeStoreRepository(self._working["stores"])
+        self.webhooks = FakeWebhookRepository(self._working["webhooks"])
+        self.orders = FakeOrderRepository(self._working["orders"])
+        self.mappings = FakeMappingRepository(self._working["mappings"])
+        self.sync_logs = FakeSyncLogRepository(self._working["sync_logs"])
+        self.deliveries = FakeDeliveryInbox(self._working["deliveries"])
+
+    def commit(self) -> None:
+        """Apply what this unit of work changed, key by key, as SQL would."""
+        with self.database.lock:
+            for name, working in self._working.items():
+                before, target = self._snapshot[name], getattr(self.database, name)
+                for key in before.keys() - working.keys():
+                    target.pop(key, None)
+                for key, value in working.items():
+                    if before.get(key) is not value:
+                        target[key] = value
+            self.database.commits += 1
+        self._begin()
+
+    def rollback(self) -> None:
+        self._begin()
+
+
+def _typecheck() -> None:
+    """mypy holds the fakes to the ports."""
+    database = FakeDatabase()
+    _: repositories.UnitOfWork = FakeUnitOfWork(database)
+    _stores: repositories.StoreRepository = FakeStoreRepository({})
+    _webhooks: repositories.WebhookRepository = FakeWebhookRepository({})
+    _orders: repositories.OrderRepository = FakeOrderRepository({})
+    _mappings: repositories.MappingRepository = FakeMappingRepository({})
+    _logs: repositories.SyncLogRepository = FakeSyncLogRepository({})
+    _inbox: repositories.DeliveryInbox = FakeDeliveryInbox({})
+    _clock: Clock = FakeClock(datetime.now(UTC))
+
+
+@attrs.define
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    current: datetime
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)

@@ -1,0 +1,27 @@
+"""Access to the PostgreSQL (and later Redis) servers the tests may use.
+
+Locally, tests needing a server skip with a loud reason when none is configured; with
+SHIPCROWD_WOO_TEST_REQUIRE_SERVERS=1 (set by .ci/run) they fail instead, so CI can never pass
+by skipping them.
+"""
+
+import os
+
+import pytest
+
+POSTGRES_URL_VARIABLE = "SHIPCROWD_WOO_TEST_POSTGRES_URL"
+REQUIRE_VARIABLE = "SHIPCROWD_WOO_TEST_REQUIRE_SERVERS"
+
+skipped_for_missing_servers: list[str] = []
+
+
+def server_url(variable: str, what: str) -> str:
+    """The configured URL, or skip (fail under CI) saying how to configure it."""
+    url = os.environ.get(variable)
+    if url:
+        return url
+    reason = f"{what} is not configured: set {variable} (bash .ci/run starts one)"
+    if os.environ.get(REQUIRE_VARIABLE) == "1":
+        pytest.fail(f"{reason}; {REQUIRE_VARIABLE}=1 forbids skipping")
+    skipped_for_missing_servers.append(what)
+    pytest.skip(reason)
