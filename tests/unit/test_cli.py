@@ -3,7 +3,9 @@
 import json
 
 from click.testing import CliRunner
+from sqlalchemy import inspect
 
+from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine
 from shipcrowd_woo.entrypoints.cli import main
 from tests.fixtures import HAND_WRITTEN_ORDERS, RECORDED
 
@@ -46,3 +48,35 @@ def test_a_file_that_is_not_json_gives_a_one_line_error(tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {bad}: not a JSON document")
     assert "Traceback" not in result.output
+
+
+def test_db_upgrade_migrates_the_configured_database_and_is_repeatable(tmp_path, monkeypatch):
+    """`db upgrade` creates the schema in a SQLite file; running it again is harmless."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("SHIPCROWD_WOO_DATABASE_URL", url)
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    try:
+        assert "orders" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_with_a_bad_url_is_a_one_line_error(monkeypatch):
+    """A wrong database URL names the variable, without a traceback."""
+    monkeypatch.setenv("SHIPCROWD_WOO_DATABASE_URL", "mysql://x/y")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "SHIPCROWD_WOO_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_logs_purge_reports_how_many_went(tmp_path, monkeypatch):
+    """On an empty database nothing is deleted, and it says so."""
+    monkeypatch.setenv("SHIPCROWD_WOO_DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    result = CliRunner().invoke(main, ["logs", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "0 sync logs deleted" in result.output

@@ -9,12 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import click
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
 from shipcrowd_woo.converters.shipcrowd import to_json_data
 from shipcrowd_woo.converters.woocommerce import order_from_json
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.transform import TransformContext
+from shipcrowd_woo.entrypoints.bootstrap import bootstrap
+from shipcrowd_woo.entrypoints.settings import Settings, SettingsError
+from shipcrowd_woo.services.sync_logs import purge_old_sync_logs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,6 +63,54 @@ def transform(
                 click.echo(f"rejected {result.summary}", err=True)
     click.echo(f"{transformed} orders transformed, {rejected} rejected", err=as_json)
     sys.exit(1 if rejected else 0)
+
+
+@main.group()
+def db() -> None:
+    """The database: migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Apply the alembic migrations to SHIPCROWD_WOO_DATABASE_URL (SQLite file by default)."""
+    settings = _settings()
+    try:
+        upgrade(settings.database_url, revision)
+    except (SQLAlchemyError, CommandError, FileNotFoundError) as error:
+        raise click.ClickException(f"migration failed: {error}") from None
+    click.echo(f"database at {_shown_url(settings.database_url)} is at revision {revision}")
+
+
+@main.group()
+def logs() -> None:
+    """Sync logs."""
+
+
+@logs.command("purge")
+def logs_purge() -> None:
+    """Delete sync logs older than SHIPCROWD_WOO_SYNC_LOG_RETENTION_DAYS (90 by default)."""
+    services = bootstrap(_settings())
+    try:
+        deleted = purge_old_sync_logs(
+            services.uow_factory, services.clock, services.settings.sync_log_retention
+        )
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"database error: {error}") from None
+    finally:
+        services.close()
+    click.echo(f"{deleted} sync logs deleted")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _orders_in(path: Path) -> Iterator[Any]:
