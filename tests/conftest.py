@@ -4,6 +4,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+import stamina
 from hypothesis import HealthCheck, settings
 
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
@@ -15,6 +16,10 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# Retries keep their number of attempts in tests but not their waiting.
+stamina.set_testing(True, attempts=3, cap=True)
+
+pytest_plugins = ["tests.databases", "tests.sandboxes", "tests.receivers"]
 
 OBSERVED_AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
 

@@ -18,6 +18,7 @@ from cattrs.gen import make_dict_structure_fn
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.rejections import Problem, Rejection
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
+from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooProduct
 from shipcrowd_woo.domain.woo_order import WooOrder
 
 T = TypeVar("T")
@@ -169,6 +170,38 @@ def order_from_json(payload: object, context: TransformContext) -> Order | Rejec
     if isinstance(woo, Rejection):
         return woo
     return transform_order(woo, context)
+
+
+def parse_product(payload: object) -> WooProduct | tuple[Problem, ...]:
+    """Structure a product or variation; `manage_stock: "parent"` (variations that take the
+    parent's stock) becomes `stock_managed_by_parent`."""
+    if isinstance(payload, dict) and payload.get("manage_stock") == "parent":
+        payload = {**payload, "manage_stock": False, "stock_managed_by_parent": True}
+    return structure(payload, WooProduct)
+
+
+def parse_system_status(payload: object, timezone: str) -> SystemStatus | tuple[Problem, ...]:
+    """The connection-test facts from `GET system_status` (`environment` and `settings`)."""
+    if not isinstance(payload, dict):
+        return (Problem("", "system status is not a JSON object"),)
+    environment = _object_at(payload, "environment")
+    settings = _object_at(payload, "settings")
+    return structure(
+        {
+            "home_url": environment.get("home_url"),
+            "wc_version": environment.get("version"),
+            "wp_version": environment.get("wp_version"),
+            "currency": settings.get("currency"),
+            "decimals": settings.get("number_of_decimals", 2),
+            "timezone": timezone,
+        },
+        SystemStatus,
+    )
+
+
+def _object_at(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    value = payload.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _claimed_id(payload: object) -> int | None:

@@ -64,6 +64,16 @@ class RateLimited(StoreClientError):
         self.retry_after = retry_after
 
 
+class RequestRejected(StoreClientError):
+    """The store refused the request as malformed or too large (a 4xx other than the above);
+    `code` is WooCommerce's error code, e.g. `woocommerce_rest_request_entity_too_large`."""
+
+    def __init__(self, store_url: str, detail: str, code: str = "", status: int = 0) -> None:
+        super().__init__(store_url, detail)
+        self.code = code
+        self.status = status
+
+
 class StoreUnavailable(StoreClientError):
     """The store could not be reached or answered 5xx after the allowed retries."""
 

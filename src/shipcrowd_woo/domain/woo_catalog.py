@@ -15,6 +15,8 @@ class WooProduct:
     status: str = ""
     sku: str = ""
     manage_stock: bool = False
+    # A variation whose `manage_stock` is "parent" takes its stock from the parent product.
+    stock_managed_by_parent: bool = False
     stock_quantity: int | None = None
     date_modified_gmt: str | None = None
     variations: tuple[int, ...] = ()

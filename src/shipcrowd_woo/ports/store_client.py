@@ -80,6 +80,10 @@ class StoreClient(Protocol):
         """Remove a webhook from the store; one already gone is not an error."""
         ...
 
+    def close(self) -> None:
+        """Release the connections; the client is not used afterwards."""
+        ...
+
 
 class StoreClientFactory(Protocol):
     """Builds the client of one store from its URL and opened credentials."""

@@ -1,0 +1,397 @@
+"""HttpxStoreClient: the StoreClient port over WooCommerce's REST API v3."""
+
+import logging
+import ssl
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any, Self
+
+import attrs
+import httpcore
+import httpx
+
+from shipcrowd_woo.adapters.woocommerce.auth import authentication_for
+from shipcrowd_woo.adapters.woocommerce.redaction import install_redaction
+from shipcrowd_woo.adapters.woocommerce.responses import WooResponse
+from shipcrowd_woo.adapters.woocommerce.ssrf import GuardedNetworkBackend, HostPolicy
+from shipcrowd_woo.adapters.woocommerce.transport import Retry, StoreTransport, TransportOptions
+from shipcrowd_woo.converters.woocommerce import (
+    parse_order,
+    parse_product,
+    parse_system_status,
+    structure,
+)
+from shipcrowd_woo.domain.errors import (
+    InvalidResponse,
+    RateLimited,
+    StoreClientError,
+    StoreResourceNotFound,
+    StoreUnavailable,
+)
+from shipcrowd_woo.domain.rejections import Rejection
+from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.store_url import normalise_store_url
+from shipcrowd_woo.domain.woo_catalog import (
+    BatchItemResult,
+    StockUpdate,
+    SystemStatus,
+    WooProduct,
+    WooWebhook,
+)
+from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.ports.store_client import OrderPage
+
+log = logging.getLogger("shipcrowd_woo.woocommerce")
+
+API = "wc/v3"
+# WooCommerce's per_page maximum (class-wc-rest-crud-controller.php: rest_out_of_bounds above).
+MAX_PER_PAGE = 100
+# WooCommerce's default batch limit (check_batch_limit in class-wc-rest-controller.php):
+# more items across create+update+delete in one request is a 413.
+MAX_BATCH_ITEMS = 100
+ORDER_FIELDS = ",".join(field.name for field in attrs.fields(WooOrder) if field.name != "set_paid")
+PRODUCT_FIELDS = ",".join(
+    field.name for field in attrs.fields(WooProduct) if field.name != "stock_managed_by_parent"
+)
+
+
+@attrs.frozen
+class ClientOptions:
+    """How one store client talks to its store."""
+
+    transport: TransportOptions = attrs.field(factory=TransportOptions)
+    per_page: int = attrs.field(default=MAX_PER_PAGE, validator=attrs.validators.le(MAX_PER_PAGE))
+    # Only the fields we map are asked for, which halves the bytes of an order page.
+    fields_filter: bool = True
+    query_string_auth: bool = False
+    allow_private_hosts: bool = False
+    # A CA bundle path, an SSLContext, or True for the system's trust store.
+    verify: ssl.SSLContext | str | bool = True
+    user_agent: str = "Shipcrowd-WooCommerce/0.1"
+    # A listing is many calls: a page whose attempts all failed on a transient error is asked
+    # again this many more times (after the rest of the window) before the listing fails.
+    page_rounds: int = 2
+
+
+class HttpxStoreClient:
+    """One store's REST API through one pooled httpx.Client; close it (or use `with`)."""
+
+    def __init__(
+        self,
+        store_url: str,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        options: ClientOptions = ClientOptions(),
+        *,
+        transport: httpx.BaseTransport | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        install_redaction()
+        self.store_url = normalise_store_url(store_url)
+        self._options = options
+        timeouts = options.transport
+        self._http = httpx.Client(
+            base_url=f"{self.store_url}/wp-json/",
+            transport=transport or _guarded_transport(options),
+            auth=authentication_for(
+                self.store_url,
+                consumer_key,
+                consumer_secret,
+                query_string=options.query_string_auth,
+            ),
+            timeout=httpx.Timeout(timeouts.read_timeout, connect=timeouts.connect_timeout),
+            follow_redirects=False,
+            headers={"User-Agent": options.user_agent, "Accept": "application/json"},
+        )
+        self._io = StoreTransport(self.store_url, self._http, timeouts, now)
+
+    def __repr__(self) -> str:
+        return f"HttpxStoreClient({self.store_url!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    def system_status(self) -> SystemStatus:
+        """Versions, currency and decimals (system_status), and the site's timezone."""
+        response = self._io.call(
+            "GET", f"{API}/system_status", params={"_fields": "environment,settings"}, expect=dict
+        )
+        status = parse_system_status(response.body, self._timezone())
+        if isinstance(status, SystemStatus):
+            return status
+        raise InvalidResponse(self.store_url, f"system status: {_summary(status)}")
+
+    def _timezone(self) -> str:
+        # WordPress keeps PHP's timezone at UTC, so system_status cannot tell; the REST index
+        # carries the site's setting. Hosts that hide the index leave us with UTC.
+        try:
+            index = self._io.call(
+                "GET", "", params={"_fields": "timezone_string,gmt_offset"}, expect=dict
+            ).body
+        except StoreClientError:
+            return "UTC"
+        name = index.get("timezone_string")
+        if isinstance(name, str) and name:
+            return name
+        return _utc_offset_name(index.get("gmt_offset"))
+
+    def order_pages(
+        self, *, modified_after: datetime | None = None, statuses: Sequence[str] = ()
+    ) -> Iterator[OrderPage]:
+        """Orders page by page, by ascending id (other orders skip and repeat items when the
+        store changes during paging), only those modified after `modified_after` if given."""
+        params: dict[str, str | int] = {"status": ",".join(statuses) or "any"}
+        if modified_after is not None:
+            params["modified_after"] = _gmt_text(modified_after)
+            params["dates_are_gmt"] = "true"
+        if self._options.fields_filter:
+            params["_fields"] = ORDER_FIELDS
+        for page, total, response in self._pages(f"{API}/orders", params):
+            yield OrderPage(
+                orders=tuple(parse_order(item) for item in response.body),
+                observed_at=response.received_at,
+                page=page,
+                total_pages=total,
+            )
+
+    def order_ids(self) -> Iterator[int]:
+        """Every order id the store lists, ids only."""
+        params: dict[str, str | int] = {"status": "any", "_fields": "id"}
+        for _, _, response in self._pages(f"{API}/orders", params):
+            for item in response.body:
+                if isinstance(item, dict) and isinstance(item.get("id"), int):
+                    yield item["id"]
+
+    def get_order(self, order_id: int) -> WooOrder | Rejection:
+        """One order as the store holds it now."""
+        response = self._io.call("GET", f"{API}/orders/{int(order_id)}", expect=dict)
+        return parse_order(response.body)
+
+    def update_order_status(self, order_id: int, status: str) -> WooOrder | Rejection:
+        """Set an order's status; setting the same status twice is harmless, so retried."""
+        response = self._io.call(
+            "PUT", f"{API}/orders/{int(order_id)}", json={"status": status}, expect=dict
+        )
+        return parse_order(response.body)
+
+    def products(self) -> Iterator[WooProduct]:
+        """Every product of the catalogue, by id."""
+        yield from self._catalogue(f"{API}/products")
+
+    def variations(self, product_id: int) -> Iterator[WooProduct]:
+        """Every variation of a variable product, by id."""
+        yield from self._catalogue(f"{API}/products/{int(product_id)}/variations")
+
+    def _catalogue(self, path: str) -> Iterator[WooProduct]:
+        params: dict[str, str | int] = {}
+        if self._options.fields_filter:
+            params["_fields"] = PRODUCT_FIELDS
+        for _, _, response in self._pages(path, params):
+            for item in response.body:
+                product = parse_product(item)
+                if isinstance(product, WooProduct):
+                    yield product
+                else:
+                    log.warning(
+                        "skipped a malformed product from %s: %s", self.store_url, _summary(product)
+                    )
+
+    def update_stock(self, updates: Sequence[StockUpdate]) -> Sequence[BatchItemResult]:
+        """Set stock levels: simple products through `products/batch`, variations through
+        their parent's `variations/batch` (products/batch refuses variation ids), at most 100
+        items a request. Results come back in the order of `updates`."""
+        results: dict[tuple[int, int | None], BatchItemResult] = {}
+
+        def parent_of(update: StockUpdate) -> int | None:
+            return update.product_id if update.variation_id is not None else None
+
+        ordered = sorted(updates, key=lambda u: (parent_of(u) or 0, u.product_id))
+        for parent, group in groupby(ordered, key=parent_of):
+            items = list(group)
+            path = (
+                f"{API}/products/batch"
+                if parent is None
+                else f"{API}/products/{parent}/variations/batch"
+            )
+            for start in range(0, len(items), MAX_BATCH_ITEMS):
+                chunk = items[start : start + MAX_BATCH_ITEMS]
+                answered = self._stock_batch(path, chunk)
+                for update in chunk:
+                    item_id = update.variation_id or update.product_id
+                    results[(update.product_id, update.variation_id)] = answered.get(
+                        item_id,
+                        BatchItemResult(item_id, "missing", "the store did not answer for it"),
+                    )
+        return [results[(u.product_id, u.variation_id)] for u in updates]
+
+    def _stock_batch(self, path: str, chunk: Sequence[StockUpdate]) -> dict[int, BatchItemResult]:
+        payload = {
+            "update": [
+                {
+                    "id": update.variation_id or update.product_id,
+                    "manage_stock": True,
+                    "stock_quantity": update.quantity,
+                }
+                for update in chunk
+            ]
+        }
+        response = self._io.call("POST", path, json=payload, expect=dict)
+        answered: dict[int, BatchItemResult] = {}
+        for item in response.body.get("update") or []:
+            result = _batch_item(item)
+            if result is not None:
+                answered[result.id] = result
+        return answered
+
+    def webhooks(self) -> Sequence[WooWebhook]:
+        """Every webhook registered at the store."""
+        found = []
+        for _, _, response in self._pages(f"{API}/webhooks", {}):
+            for item in response.body:
+                webhook = structure(item, WooWebhook)
+                if isinstance(webhook, WooWebhook):
+                    found.append(webhook)
+        return found
+
+    def create_webhook(self, topic: str, delivery_url: str, secret: Secret) -> WooWebhook:
+        """Register an active webhook signing with `secret`. Not retried once the request may
+        have arrived: a retry could create a duplicate (see transport.py)."""
+        response = self._io.call(
+            "POST",
+            f"{API}/webhooks",
+            json={
+                "name": f"Shipcrowd {topic}",
+                "topic": topic,
+                "delivery_url": delivery_url,
+                "secret": secret.reveal(),
+                "status": "active",
+            },
+            retry=Retry.IF_NOT_SENT,
+            expect=dict,
+        )
+        webhook = structure(response.body, WooWebhook)
+        if isinstance(webhook, WooWebhook):
+            return webhook
+        raise InvalidResponse(self.store_url, f"created webhook: {_summary(webhook)}")
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        """Remove a webhook (webhooks cannot be trashed: force=true); already gone is fine."""
+        try:
+            self._io.call("DELETE", f"{API}/webhooks/{int(webhook_id)}", params={"force": "true"})
+        except StoreResourceNotFound:
+            log.info("webhook %s was already gone from %s", webhook_id, self.store_url)
+
+    def _asks_too_long(self, error: StoreClientError) -> bool:
+        wait = error.retry_after if isinstance(error, RateLimited) else None
+        return wait is not None and wait.total_seconds() > self._options.transport.max_retry_after
+
+    def _pages(
+        self, path: str, params: Mapping[str, str | int]
+    ) -> Iterator[tuple[int, int, WooResponse]]:
+        """Every page of a listing, in order, ordered by id. Once X-WP-TotalPages is known the
+        next pages are fetched concurrently within the store's budget, never more than the
+        budget ahead of the consumer, so memory stays flat however long the listing is."""
+        query = {**params, "orderby": "id", "order": "asc", "per_page": self._options.per_page}
+
+        def fetch(page: int) -> WooResponse:
+            for round_ in range(self._options.page_rounds + 1):
+                try:
+                    return self._io.call("GET", path, params={**query, "page": page}, expect=list)
+                except (StoreUnavailable, InvalidResponse, RateLimited) as error:
+                    if round_ == self._options.page_rounds or self._asks_too_long(error):
+                        raise
+                    log.info("page %s of %s failed, asking again: %s", page, path, error.detail)
+            raise AssertionError("unreachable")
+
+        first = fetch(1)
+        total = _total_pages(first)
+        yield 1, total, first
+        window = self._io.budget.maximum
+        with ThreadPoolExecutor(max_workers=window, thread_name_prefix="woo-page") as pool:
+            pending: deque[tuple[int, Future[WooResponse]]] = deque()
+            next_page = 2
+            try:
+                while next_page <= total or pending:
+                    while next_page <= total and len(pending) < window:
+                        pending.append((next_page, pool.submit(fetch, next_page)))
+                        next_page += 1
+                    page, future = pending.popleft()
+                    response = future.result()
+                    if not pending and next_page > total:
+                        # Orders placed while we paged make the listing longer.
+                        total = max(total, _total_pages(response))
+                    yield page, total, response
+            finally:
+                for _, future in pending:
+                    future.cancel()
+
+
+def _total_pages(response: WooResponse) -> int:
+    total = response.header_int("X-WP-TotalPages")
+    if total is not None:
+        return max(total, 1)
+    # Without the header, follow rel="next" one page at a time.
+    link = response.headers.get("link", "")
+    return 2 if 'rel="next"' in link else 1
+
+
+def _batch_item(item: Any) -> BatchItemResult | None:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+        return None
+    error = item.get("error")
+    if isinstance(error, dict):
+        return BatchItemResult(
+            item["id"], str(error.get("code") or "error"), str(error.get("message") or "")
+        )
+    return BatchItemResult(item["id"])
+
+
+def _utc_offset_name(offset: object) -> str:
+    """WordPress sites set to a fixed offset report `gmt_offset` (e.g. 5.5) and no name."""
+    try:
+        hours = float(str(offset))
+    except ValueError:
+        return "UTC"
+    return f"UTC{hours:+g}" if hours and abs(hours) <= 14 else "UTC"
+
+
+def _gmt_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _summary(problems: tuple[Any, ...]) -> str:
+    return "; ".join(str(problem) for problem in problems)[:300]
+
+
+def _guarded_transport(options: ClientOptions) -> httpx.HTTPTransport:
+    """An HTTP transport whose every TCP connection goes through the SSRF guard."""
+    verify = options.verify
+    if isinstance(verify, ssl.SSLContext):
+        context = verify
+    else:
+        context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        if verify is False:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+    limits = max(options.transport.max_in_flight, 1) + 2
+    transport = httpx.HTTPTransport(verify=context)
+    # httpx builds its httpcore pool without a way to pass a network backend; the pool is
+    # rebuilt with the guarded one (same settings httpx would use).
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=context,
+        max_connections=limits,
+        max_keepalive_connections=limits,
+        keepalive_expiry=30.0,
+        network_backend=GuardedNetworkBackend(HostPolicy(options.allow_private_hosts)),
+    )
+    return transport

@@ -1,0 +1,93 @@
+"""Server-side request forgery guard.
+
+A merchant types the store URL, so a hostile one could point our workers at the cloud metadata
+service or an internal admin port. The check runs where the socket is opened: the host is
+resolved once, every address is checked, and the connection goes to a checked address. So DNS
+names that resolve to private addresses, decimal or octal IP spellings (which the resolver
+turns into the same addresses) and DNS rebinding between check and connect all fail alike.
+"""
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+import httpcore
+
+from shipcrowd_woo.domain.errors import UnsafeStoreUrl
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_public(address: IPAddress) -> bool:
+    """True for globally routable unicast addresses, with IPv4 hidden in IPv6 unwrapped."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = (
+            address.ipv4_mapped
+            or address.sixtofour
+            or (address.teredo[1] if address.teredo else None)
+        )
+        if embedded is not None and not is_public(embedded):
+            return False
+    return address.is_global and not address.is_multicast
+
+
+@attrs.frozen
+class HostPolicy:
+    """Which hosts the client may connect to."""
+
+    allow_private: bool = False
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        """The addresses to connect to; raises UnsafeStoreUrl when any of them is not public."""
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as error:
+            raise UnsafeStoreUrl(f"{host} cannot be resolved ({error})") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+        if not self.allow_private:
+            refused = [a for a in addresses if not is_public(ipaddress.ip_address(a.split("%")[0]))]
+            if refused:
+                raise UnsafeStoreUrl(
+                    f"{host} resolves to {', '.join(refused)}, which is not a public address; "
+                    "stores on private networks need the allow-private-hosts setting"
+                )
+        return addresses
+
+
+class GuardedNetworkBackend(httpcore.NetworkBackend):
+    """Opens TCP connections only to addresses the policy accepts (TLS still names the host)."""
+
+    def __init__(self, policy: HostPolicy, inner: httpcore.NetworkBackend | None = None) -> None:
+        self._policy = policy
+        self._inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        """Connect to the first reachable checked address of `host`."""
+        last_error: Exception | None = None
+        for address in self._policy.resolve(host, port):
+            try:
+                return self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as error:
+                last_error = error
+        raise last_error or httpcore.ConnectError(f"no address of {host} accepted a connection")
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        """Unix sockets are never a store."""
+        raise UnsafeStoreUrl("connections to unix sockets are not allowed")
+
+    def sleep(self, seconds: float) -> None:
+        """Delegate to the real backend."""
+        self._inner.sleep(seconds)

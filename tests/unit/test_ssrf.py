@@ -1,0 +1,89 @@
+"""The SSRF guard refuses every spelling of a non-public address, at connect time."""
+
+import ipaddress
+import re
+
+import httpx
+import pytest
+
+from shipcrowd_woo.adapters.woocommerce.client import ClientOptions, HttpxStoreClient
+from shipcrowd_woo.adapters.woocommerce.ssrf import HostPolicy, is_public
+from shipcrowd_woo.domain.errors import RequestRejected, UnsafeStoreUrl
+from shipcrowd_woo.domain.secrets import Secret
+
+REFUSED = [
+    "127.0.0.1",
+    "127.1",
+    "2130706433",
+    "0177.0.0.1",
+    "0x7f.0.0.1",
+    "localhost",
+    "10.0.0.8",
+    "172.16.5.4",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "::1",
+    "::ffff:127.0.0.1",
+    "::ffff:169.254.169.254",
+    "fd00:ec2::254",
+    "fe80::1",
+    "2002:7f00:1::",
+    "::",
+]
+
+
+@pytest.mark.parametrize("host", REFUSED)
+def test_non_public_hosts_are_refused_however_they_are_spelled(host):
+    """Loopback, private, link-local (cloud metadata), CGNAT, multicast, IPv4-mapped, ULA,
+    6to4-wrapped and decimal/octal/hex spellings all resolve to refused addresses."""
+    with pytest.raises(UnsafeStoreUrl, match="not a public address"):
+        HostPolicy().resolve(host, 443)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+def test_public_addresses_pass(address):
+    """Globally routable unicast addresses are allowed."""
+    assert is_public(ipaddress.ip_address(address))
+    assert HostPolicy().resolve(address, 443) == [address]
+
+
+def test_the_allow_setting_lets_private_hosts_through():
+    """Tests and the sandbox run on 127.0.0.1 under the explicit setting."""
+    assert HostPolicy(allow_private=True).resolve("127.0.0.1", 80) == ["127.0.0.1"]
+
+
+def test_an_unresolvable_host_is_refused_with_a_clear_error():
+    """A name that does not resolve says so."""
+    with pytest.raises(UnsafeStoreUrl, match="cannot be resolved"):
+        HostPolicy().resolve("no-such-host.invalid", 443)
+
+
+def test_the_client_refuses_to_connect_to_a_private_store_at_call_time():
+    """The guard sits in the connection itself: a client for a loopback store fails on its
+    first call, before any byte is sent."""
+    client = HttpxStoreClient("http://127.0.0.1:9", Secret("ck_x"), Secret("cs_x"), ClientOptions())
+    with client, pytest.raises(UnsafeStoreUrl, match=r"127\.0\.0\.1"):
+        client.system_status()
+
+
+def test_redirects_are_not_followed():
+    """A store answering 301 is an error naming the target; nothing is fetched there."""
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        return httpx.Response(301, headers={"Location": "http://169.254.169.254/latest?x=1"})
+
+    client = HttpxStoreClient(
+        "https://shop.example.com",
+        Secret("ck_x"),
+        Secret("cs_x"),
+        transport=httpx.MockTransport(handler),
+    )
+    target = re.escape("redirects to http://169.254.169.254/latest")
+    with client, pytest.raises(RequestRejected, match=target):
+        client.get_order(1)
+    assert seen == ["shop.example.com"]
