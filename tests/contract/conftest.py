@@ -1,11 +1,15 @@
-"""The contract suites run each behaviour against the fake, SQLite and PostgreSQL."""
+"""The contract suites run each behaviour against every implementation of its port."""
 
-from tests.databases import (  # noqa: F401 - fixtures
-    backend,
-    engine,
-    migrated_sqlite_template,
-    postgres_engine,
-    postgres_url,
-    sqlite_engine,
-    uow_factory,
-)
+import pytest
+
+from tests.builders import make_store
+
+
+@pytest.fixture
+def store(uow_factory):
+    """A store saved in the backend under test, for suites whose rows belong to one."""
+    store = make_store()
+    with uow_factory() as uow:
+        uow.stores.add(store)
+        uow.commit()
+    return store

@@ -1,19 +1,9 @@
 """DeliveryInbox contract: one delivery per store, topic and exact body."""
 
 import attrs
-import pytest
 
 from shipcrowd_woo.domain.webhooks import DeliveryState, Topic
-from tests.builders import later, make_delivery, make_store
-
-
-@pytest.fixture
-def store(uow_factory):
-    store = make_store()
-    with uow_factory() as uow:
-        uow.stores.add(store)
-        uow.commit()
-    return store
+from tests.builders import later, make_delivery
 
 
 def test_a_delivery_is_kept_byte_for_byte(uow_factory, store):

@@ -5,16 +5,7 @@ import pytest
 
 from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound
 from shipcrowd_woo.domain.mapping_rules import record_sync_error
-from tests.builders import COMPANY_B, later, make_mapping, make_store
-
-
-@pytest.fixture
-def store(uow_factory):
-    store = make_store()
-    with uow_factory() as uow:
-        uow.stores.add(store)
-        uow.commit()
-    return store
+from tests.builders import COMPANY_B, later, make_mapping
 
 
 def test_a_mapping_reads_back_exactly_as_written(uow_factory, store):

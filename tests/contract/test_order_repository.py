@@ -1,18 +1,7 @@
 """OrderRepository: the version rule, applied by every backend."""
 
-import pytest
-
 from shipcrowd_woo.domain.versions import Verdict, version_of
 from tests.builders import COMPANY_A, COMPANY_B, later, make_order, make_store
-
-
-@pytest.fixture
-def store(uow_factory):
-    store = make_store()
-    with uow_factory() as uow:
-        uow.stores.add(store)
-        uow.commit()
-    return store
 
 
 def upsert(uow_factory, order):

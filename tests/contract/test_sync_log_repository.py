@@ -2,20 +2,9 @@
 
 from datetime import timedelta
 
-import pytest
-
 from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.sync_log import SyncType, finish_sync, record_items
-from tests.builders import T0, later, make_store, make_sync_log
-
-
-@pytest.fixture
-def store(uow_factory):
-    store = make_store()
-    with uow_factory() as uow:
-        uow.stores.add(store)
-        uow.commit()
-    return store
+from tests.builders import T0, later, make_sync_log
 
 
 def test_a_log_reads_back_exactly_and_updates_are_saved(uow_factory, store):

@@ -1,0 +1,159 @@
+"""Webhook delivery as WooCommerce does it (includes/class-wc-webhook.php).
+
+- Deliveries are queued (Action Scheduler) and sent by a background worker; a resource with a
+  delivery already pending for a webhook is not queued twice, and the payload is built when
+  the delivery is sent, so an `order.created` can arrive already paid.
+- POST, JSON body `trim(wp_json_encode(payload))` (slashes escaped, non-ASCII as \\uXXXX),
+  headers X-WC-Webhook-Source/-Topic/-Resource/-Event/-Signature/-ID/-Delivery-ID; the
+  signature is base64 of the binary HMAC-SHA256 of the body with the HTML-entity-decoded secret;
+  the Delivery-ID is a hash of the webhook id and the current second, so it repeats.
+- A `deleted` event carries only `{"id": N}`.
+- Success is HTTP 200-302. `failed_delivery()`: when the failure count is already above 5 the
+  webhook becomes `disabled`, otherwise the count goes up — the seventh consecutive failure
+  disables it. There are no retries.
+- The ping on creation (`deliver_ping`) is a form body `webhook_id=N` with no X-WC headers.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import threading
+from typing import Any
+
+import httpx
+
+from shipcrowd_woo.sandbox.store import SandboxStore, WebhookRecord
+
+log = logging.getLogger("shipcrowd_woo.sandbox.delivery")
+MAX_DELIVERY_FAILURES = 5
+
+
+def wp_json_encode(payload: Any) -> bytes:
+    """PHP's json_encode defaults: `\\/` for slashes, `\\uXXXX` for non-ASCII."""
+    return json.dumps(payload, separators=(",", ":"), default=str).replace("/", "\\/").encode()
+
+
+def signature(body: bytes, secret: str) -> str:
+    """`base64_encode( hash_hmac( 'sha256', $body, $secret, true ) )`."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+class Deliverer:
+    """Sends queued webhook deliveries from a background thread."""
+
+    def __init__(self, store: SandboxStore, timeout: float = 10.0) -> None:
+        self._store = store
+        self._queue: queue.Queue[tuple[int, int] | None] = queue.Queue()
+        self._pending: set[tuple[int, int]] = set()
+        self._lock = threading.Lock()
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+        self.sent: list[dict[str, Any]] = []
+        store.listeners.append(self.enqueue)
+        self._thread.start()
+
+    def enqueue(self, topic: str, resource_id: int) -> None:
+        """Queue a delivery for every active webhook of `topic`."""
+        with self._store.lock:
+            hooks = [w for w in self._store.webhooks.values() if w.topic == topic]
+        for webhook in hooks:
+            if webhook.status != "active" or not webhook.delivery_url:
+                continue
+            job = (webhook.id, resource_id)
+            with self._lock:
+                if job in self._pending:
+                    continue
+                self._pending.add(job)
+            self._queue.put(job)
+
+    def flush(self) -> None:
+        """Wait until every queued delivery has been sent."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Stop the worker after what is queued."""
+        self._queue.put(None)
+        self._thread.join()
+        self._http.close()
+
+    def ping(self, webhook: WebhookRecord) -> int | None:
+        """`deliver_ping()`: the status code the delivery URL answered, None if unreachable."""
+        try:
+            response = self._http.post(
+                webhook.delivery_url,
+                content=f"webhook_id={webhook.id}".encode(),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "User-Agent": self._user_agent(),
+                },
+            )
+        except httpx.HTTPError:
+            return None
+        return response.status_code
+
+    def deliver_now(self, webhook: WebhookRecord, resource_id: int) -> int | None:
+        """Send one delivery and account for its outcome like `log_delivery()`."""
+        resource, _, event = webhook.topic.partition(".")
+        payload = (
+            {"id": resource_id}
+            if event == "deleted"
+            else self._store.payload(resource, resource_id) or {"id": resource_id}
+        )
+        body = wp_json_encode(payload).strip()
+        second = int(self._store.clock().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": self._user_agent(),
+            "X-WC-Webhook-Source": self._store.base_url + "/",
+            "X-WC-Webhook-Topic": webhook.topic,
+            "X-WC-Webhook-Resource": resource,
+            "X-WC-Webhook-Event": event,
+            "X-WC-Webhook-Signature": signature(body, self._store.signing_secret(webhook)),
+            "X-WC-Webhook-ID": str(webhook.id),
+            "X-WC-Webhook-Delivery-ID": hashlib.md5(
+                f"{webhook.id}{second}".encode(), usedforsecurity=False
+            ).hexdigest(),
+        }
+        try:
+            status: int | None = self._http.post(
+                webhook.delivery_url, content=body, headers=headers
+            ).status_code
+        except httpx.HTTPError as error:
+            log.info("delivery of %s to webhook %s failed: %s", webhook.topic, webhook.id, error)
+            status = None
+        with self._store.lock:
+            if status is not None and 200 <= status < 303:
+                webhook.failure_count = 0
+            elif webhook.failure_count > MAX_DELIVERY_FAILURES:
+                webhook.status = "disabled"
+            else:
+                webhook.failure_count += 1
+            self.sent.append(
+                {
+                    "webhook_id": webhook.id,
+                    "topic": webhook.topic,
+                    "resource_id": resource_id,
+                    "status": status,
+                    "body": body,
+                    "headers": headers,
+                }
+            )
+        return status
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            try:
+                with self._lock:
+                    self._pending.discard(job)
+                webhook = self._store.webhooks.get(job[0])
+                if webhook is not None and webhook.status == "active":
+                    self.deliver_now(webhook, job[1])
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def _user_agent(self) -> str:
+        return f"WooCommerce/{self._store.wc_version} Hookshot (WordPress/{self._store.wp_version})"

@@ -1,0 +1,141 @@
+"""Running the sandbox: in-process on 127.0.0.1 (an ephemeral port, a thread) for tests and
+the demo, or in the foreground for a person. HTTPS uses a throw-away self-signed certificate
+so that HTTP Basic authentication can be exercised, as WooCommerce only accepts it over TLS."""
+
+import datetime
+import ipaddress
+import logging
+import tempfile
+import threading
+from pathlib import Path
+from typing import Self
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from shipcrowd_woo.sandbox.app import SandboxApp
+from shipcrowd_woo.sandbox.delivery import Deliverer
+from shipcrowd_woo.sandbox.faults import FaultPlan
+from shipcrowd_woo.sandbox.store import SandboxStore
+
+log = logging.getLogger("shipcrowd_woo.sandbox")
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Logs method, path and status at DEBUG, never the query string: OAuth and query-string
+    authentication put the consumer key (and secret) there."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        log.debug("sandbox %s %s -> %s", self.command, path, code)
+
+
+def self_signed_certificate(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A certificate and key for `host` and localhost, valid for a day."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shipcrowd-woo sandbox")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(host))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "sandbox.crt", directory / "sandbox.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class SandboxServer:
+    """A sandbox store served over real HTTP(S) on 127.0.0.1, in a background thread."""
+
+    def __init__(
+        self,
+        store: SandboxStore,
+        *,
+        tls: bool = False,
+        faults: FaultPlan | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.store = store
+        self.faults = faults or FaultPlan()
+        self.deliverer = Deliverer(store)
+        self.app = SandboxApp(store, self.deliverer, self.faults)
+        self._directory = tempfile.TemporaryDirectory(prefix="shipcrowd-sandbox-")
+        self.certificate: Path | None = None
+        ssl_context = None
+        if tls:
+            self.certificate, key = self_signed_certificate(Path(self._directory.name), host)
+            ssl_context = (str(self.certificate), str(key))
+        self._server: BaseWSGIServer = make_server(
+            host,
+            port,
+            self.app,
+            threaded=True,
+            ssl_context=ssl_context,
+            request_handler=QuietRequestHandler,
+        )
+        scheme = "https" if tls else "http"
+        store.base_url = f"{scheme}://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The store URL (WordPress's home URL)."""
+        return self.store.base_url
+
+    def start(self) -> Self:
+        """Serve in the background."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and delivering."""
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+        self.deliverer.close()
+        self._directory.cleanup()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground until interrupted."""
+        try:
+            self._server.serve_forever()
+        finally:
+            self.deliverer.close()
+            self._directory.cleanup()
+
+
+def run_in_background(store: SandboxStore, **options: object) -> SandboxServer:
+    """Start a sandbox server and return it (stop it when done)."""
+    return SandboxServer(store, **options).start()  # type: ignore[arg-type]

@@ -1,0 +1,45 @@
+"""A webhook receiver on 127.0.0.1 that records what it is sent and answers as told."""
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug import Request, Response
+from werkzeug.serving import make_server
+
+
+class Receiver:
+    """Records every request; answers `status` (settable)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.status = 200
+        self._lock = threading.Lock()
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        with self._lock:
+            self.received.append(
+                {"path": request.path, "headers": dict(request.headers), "body": request.get_data()}
+            )
+            status = self.status
+        return Response("ok", status)(environ, start_response)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
