@@ -80,3 +80,41 @@ def test_logs_purge_reports_how_many_went(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["logs", "purge"])
     assert result.exit_code == 0, result.output
     assert "0 sync logs deleted" in result.output
+
+
+def test_the_sandbox_command_serves_a_store_that_answers_with_its_printed_credentials():
+    """`shipcrowd-woo sandbox --port 0` prints its URL and a key that works, and keeps the
+    query string (and so the key) out of its own log."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from shipcrowd_woo.adapters.woocommerce.auth import OAuth1QueryAuth
+    from shipcrowd_woo.domain.secrets import Secret
+
+    command = [
+        sys.executable,
+        "-m",
+        "shipcrowd_woo",
+        "sandbox",
+        "--port",
+        "0",
+        "--orders",
+        "12",
+        "--products",
+        "5",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().split(": ", 1)[1].strip()
+        key = process.stdout.readline().split(": ", 1)[1].strip()
+        secret = process.stdout.readline().split(": ", 1)[1].strip()
+        auth = OAuth1QueryAuth(Secret(key), Secret(secret))
+        response = httpx.get(f"{url}/wp-json/wc/v3/orders", auth=auth)
+        assert response.status_code == 200
+        assert response.headers["x-wp-total"] == "12"
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=10)
+    assert key not in errors

@@ -1,5 +1,6 @@
 """The `shipcrowd-woo` command line."""
 
+import contextlib
 import json
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.transform import TransformContext
 from shipcrowd_woo.entrypoints.bootstrap import bootstrap
 from shipcrowd_woo.entrypoints.settings import Settings, SettingsError
+from shipcrowd_woo.sandbox.faults import FaultPlan
+from shipcrowd_woo.sandbox.server import SandboxServer
+from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.sync_logs import purge_old_sync_logs
 
 
@@ -63,6 +67,42 @@ def transform(
                 click.echo(f"rejected {result.summary}", err=True)
     click.echo(f"{transformed} orders transformed, {rejected} rejected", err=as_json)
     sys.exit(1 if rejected else 0)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8089, show_default=True, help="Port (0 picks a free one).")
+@click.option("--orders", default=500, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--products", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--seed", default=1, show_default=True, help="Seed of the generated data.")
+@click.option("--tls", is_flag=True, help="Serve HTTPS with a throw-away certificate.")
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of API responses spoiled (500, 429, slow, truncated).",
+)
+def sandbox(
+    host: str, port: int, orders: int, products: int, seed: int, tls: bool, fault_rate: float
+) -> None:
+    """Run a WooCommerce-compatible sandbox store in the foreground (Ctrl-C stops it)."""
+    store = SandboxStore(seed=seed, products=products, orders=orders)
+    try:
+        server = SandboxServer(
+            store, tls=tls, faults=FaultPlan(rate=fault_rate), host=host, port=port
+        )
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    key, secret = store.create_api_key()
+    click.echo(f"sandbox store: {server.url}")
+    click.echo(f"consumer key: {key}")
+    click.echo(f"consumer secret: {secret}")
+    if server.certificate:
+        click.echo(f"certificate: {server.certificate}")
+    sys.stdout.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 @main.group()
