@@ -82,5 +82,17 @@ class InvalidResponse(StoreClientError):
     """The store answered something that is not the JSON shape WooCommerce sends."""
 
 
+class ValidationFailed(DomainError):
+    """Input from a person or a file is not acceptable; `problems` lists every reason."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {reason}" for field, reason in problems.items()))
+        self.problems = problems
+
+
+class SecretsUnavailable(DomainError):
+    """A stored secret cannot be opened: its key is not configured, or it was tampered with."""
+
+
 class UnsafeStoreUrl(DomainError):
     """The store URL points at a host we refuse to call (loopback, private, metadata…)."""

@@ -89,6 +89,8 @@ class ProductMapping:
     sync_errors: int = 0
     last_sync_error: str | None = None
     last_sync_at: datetime | None = None
+    # What we last set at the store, to recognise the `product.updated` our push causes.
+    last_pushed_quantity: int | None = None
 
     @property
     def target(self) -> tuple[int, int | None]:
@@ -101,9 +103,17 @@ class ProductMapping:
         return self.woo_variation_id is not None
 
 
-def record_sync_success(mapping: ProductMapping, now: datetime) -> ProductMapping:
+def record_sync_success(
+    mapping: ProductMapping, now: datetime, pushed_quantity: int | None = None
+) -> ProductMapping:
     """A push succeeded: the consecutive-error count starts again."""
-    return attrs.evolve(mapping, sync_errors=0, last_sync_error=None, last_sync_at=now)
+    return attrs.evolve(
+        mapping,
+        sync_errors=0,
+        last_sync_error=None,
+        last_sync_at=now,
+        last_pushed_quantity=pushed_quantity,
+    )
 
 
 def record_sync_error(mapping: ProductMapping, message: str, now: datetime) -> ProductMapping:
@@ -116,6 +126,33 @@ def record_sync_error(mapping: ProductMapping, message: str, now: datetime) -> P
         last_sync_at=now,
         is_active=mapping.is_active and errors < MAX_CONSECUTIVE_SYNC_ERRORS,
     )
+
+
+@attrs.frozen
+class MappingFilter:
+    """Which mappings a list shows; None means either way."""
+
+    active: bool | None = None
+    sync_inventory: bool | None = None
+    erroring: bool | None = None
+    mapping_type: MappingType | None = None
+    search: str = ""
+
+    def admits(self, mapping: ProductMapping) -> bool:
+        """True when the mapping passes every set criterion."""
+        needle = self.search.strip().casefold()
+        return (
+            self.active in (None, mapping.is_active)
+            and self.sync_inventory in (None, mapping.sync_inventory)
+            and self.erroring in (None, mapping.sync_errors > 0)
+            and self.mapping_type in (None, mapping.mapping_type)
+            and (
+                not needle
+                or needle in mapping.shipcrowd_sku.casefold()
+                or needle in mapping.woo_sku.casefold()
+                or needle in mapping.woo_title.casefold()
+            )
+        )
 
 
 @attrs.frozen

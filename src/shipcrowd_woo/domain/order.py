@@ -158,6 +158,8 @@ class Order:
     modified_at: datetime
     observed_at: datetime
     fingerprint: str = ""
+    # Set when the store trashed or permanently deleted the order; the row is kept.
+    deleted_at_store: datetime | None = None
 
     @property
     def totals_gap(self) -> Decimal:

@@ -35,6 +35,8 @@ class StoreStats:
 
     orders_synced: int = 0
     products_mapped: int = 0
+    # Simple products and variations the store sold at the last catalogue scan.
+    catalogue_items: int = 0
     inventory_syncs: int = 0
     last_order_sync_at: datetime | None = None
     last_inventory_sync_at: datetime | None = None

@@ -20,7 +20,7 @@ import attrs
 from shipcrowd_woo.domain.money import canonical_text
 from shipcrowd_woo.domain.order import Order
 
-_NOT_FINGERPRINTED = frozenset({"observed_at", "fingerprint"})
+_NOT_FINGERPRINTED = frozenset({"observed_at", "fingerprint", "deleted_at_store"})
 
 
 @attrs.frozen

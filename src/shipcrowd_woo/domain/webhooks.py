@@ -1,11 +1,14 @@
 """Webhook topics we subscribe to and the deliveries the intake keeps."""
 
+import base64
 import enum
+import hashlib
+import hmac
 from datetime import datetime
 
 import attrs
 
-from shipcrowd_woo.domain.ids import DeliveryId, StoreId
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
 
 
 class Topic(enum.Enum):
@@ -44,6 +47,7 @@ class Delivery:
     """A verified webhook delivery, kept byte for byte until the worker has processed it."""
 
     id: DeliveryId
+    company_id: CompanyId
     store_id: StoreId
     topic: Topic
     woo_webhook_id: int
@@ -53,3 +57,31 @@ class Delivery:
     state: DeliveryState = DeliveryState.RECEIVED
     processed_at: datetime | None = None
     error: str | None = None
+
+
+def body_digest(body: bytes) -> str:
+    """The SHA-256 of a delivery's exact bytes: with the store and topic, its identity.
+
+    Not X-WC-Webhook-Delivery-ID (a hash of the webhook id and the current second, shared by
+    different deliveries) and not `date_modified_gmt` (one-second resolution).
+    """
+    return hashlib.sha256(body).hexdigest()
+
+
+def signature_of(body: bytes, secret: str) -> str:
+    """What WooCommerce sends as X-WC-Webhook-Signature: base64 of the binary HMAC-SHA256 of
+    the raw body (class-wc-webhook.php, generate_signature())."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def signature_matches(body: bytes, secret: str, claimed: str) -> bool:
+    """Constant-time comparison of the claimed signature with the one `secret` gives."""
+    return hmac.compare_digest(signature_of(body, secret).encode(), claimed.strip().encode())
+
+
+def topic_of(resource: str, event: str) -> Topic | None:
+    """The topic for a `resource/event` pair, or None when it is not one of ours."""
+    try:
+        return Topic(f"{resource}.{event}")
+    except ValueError:
+        return None
