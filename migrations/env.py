@@ -16,6 +16,8 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
+        # Our column types render by name; script.py.mako imports them.
+        user_module_prefix="",
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -142,12 +142,16 @@ def make_mapping(
         store_id=store.id,
         woo_product_id=product_id,
         woo_variation_id=variation_id,
-        woo_sku=sku,
-        woo_title=f"Product {product_id}",
-        shipcrowd_sku=sku,
-        mapping_type=MappingType.AUTO,
-        created_at=T0,
-        **changes,
+        **(
+            {
+                "woo_sku": sku,
+                "woo_title": f"Product {product_id}",
+                "shipcrowd_sku": sku,
+                "mapping_type": MappingType.AUTO,
+                "created_at": T0,
+            }
+            | changes
+        ),
     )
 
 
@@ -169,6 +173,7 @@ def make_delivery(
 ) -> Delivery:
     return Delivery(
         id=DeliveryId(str(uuid.uuid4())),
+        company_id=store.company_id,
         store_id=store.id,
         topic=topic,
         woo_webhook_id=2,

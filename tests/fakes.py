@@ -12,9 +12,11 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
+from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound, StoreNotFound
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
-from shipcrowd_woo.domain.mapping_rules import ProductMapping
+from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
@@ -37,13 +39,24 @@ class FakeDatabase:
     mappings: dict[MappingId, ProductMapping] = attrs.Factory(dict)
     sync_logs: dict[SyncLogId, SyncLog] = attrs.Factory(dict)
     deliveries: dict[DeliveryId, Delivery] = attrs.Factory(dict)
+    warehouse: dict[tuple[CompanyId, str], WarehouseItem] = attrs.Factory(dict)
+    customers: dict[tuple[str, str, int], CustomerSnapshot] = attrs.Factory(dict)
     commits: int = 0
     lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False)
 
     def tables(self) -> dict[str, dict[Any, Any]]:
         return {
             name: getattr(self, name)
-            for name in ("stores", "webhooks", "orders", "mappings", "sync_logs", "deliveries")
+            for name in (
+                "stores",
+                "webhooks",
+                "orders",
+                "mappings",
+                "sync_logs",
+                "deliveries",
+                "warehouse",
+                "customers",
+            )
         }
 
 
@@ -82,8 +95,59 @@ class FakeStoreRepository:
         return sorted((s for s in self.stores.values() if s.can_sync), key=lambda s: s.id)
 
     def update(self, store: Store) -> None:
-        if store.id in self.stores:
-            self.stores[store.id] = store
+        current = self.stores.get(store.id)
+        if current is not None:
+            self.stores[store.id] = attrs.evolve(
+                store,
+                stats=current.stats,
+                order_cursor=current.order_cursor,
+                last_delivery_at=current.last_delivery_at,
+            )
+
+    def _change(self, store_id: StoreId, **changes: Any) -> None:
+        if store_id in self.stores:
+            self.stores[store_id] = attrs.evolve(self.stores[store_id], **changes)
+
+    def record_order_sync(
+        self, store_id: StoreId, synced: int, at: datetime, cursor: datetime | None
+    ) -> None:
+        store = self.stores.get(store_id)
+        if store is None:
+            return
+        stats = attrs.evolve(
+            store.stats, orders_synced=store.stats.orders_synced + synced, last_order_sync_at=at
+        )
+        later = store.order_cursor if cursor is None else max(cursor, store.order_cursor or cursor)
+        self._change(store_id, stats=stats, order_cursor=later)
+
+    def record_inventory_sync(self, store_id: StoreId, at: datetime) -> None:
+        store = self.stores.get(store_id)
+        if store is not None:
+            stats = attrs.evolve(
+                store.stats,
+                inventory_syncs=store.stats.inventory_syncs + 1,
+                last_inventory_sync_at=at,
+            )
+            self._change(store_id, stats=stats)
+
+    def record_catalogue(self, store_id: StoreId, items: int, mapped: int) -> None:
+        store = self.stores.get(store_id)
+        if store is not None:
+            stats = attrs.evolve(store.stats, catalogue_items=items, products_mapped=mapped)
+            self._change(store_id, stats=stats)
+
+    def record_delivery(self, store_id: StoreId, at: datetime) -> None:
+        store = self.stores.get(store_id)
+        if store is not None:
+            self._change(store_id, last_delivery_at=max(at, store.last_delivery_at or at))
+
+    def every_store(self) -> Sequence[Store]:
+        return sorted(self.stores.values(), key=lambda s: s.id)
+
+    def with_url(self, url: str) -> Sequence[Store]:
+        return sorted(
+            (s for s in self.stores.values() if s.url == url and s.is_active), key=lambda s: s.id
+        )
 
 
 class FakeWebhookRepository:
@@ -125,8 +189,24 @@ class FakeOrderRepository:
         stored = self.orders.get(order.key)
         verdict = judge(None if stored is None else version_of(stored), version_of(order))
         if verdict.writes:
-            self.orders[order.key] = order
+            self.orders[order.key] = attrs.evolve(order, deleted_at_store=None)
         return verdict
+
+    def mark_deleted(self, key: OrderKey, at: datetime) -> bool:
+        stored = self.orders.get(key)
+        if stored is None or stored.deleted_at_store is not None:
+            return False
+        self.orders[key] = attrs.evolve(stored, deleted_at_store=at)
+        return True
+
+    def source_ids(self, company_id: CompanyId, store_id: StoreId) -> set[int]:
+        return {
+            key.source_id
+            for key, order in self.orders.items()
+            if key.company_id == company_id
+            and key.store_id == store_id
+            and order.deleted_at_store is None
+        }
 
     def get(self, key: OrderKey) -> Order | None:
         return self.orders.get(key)
@@ -170,6 +250,16 @@ class FakeMappingRepository:
             ),
             key=lambda m: (m.woo_product_id, m.woo_variation_id or 0),
         )
+
+    def page(
+        self,
+        company_id: CompanyId,
+        store_id: StoreId,
+        criteria: MappingFilter,
+        page: PageRequest,
+    ) -> Page[ProductMapping]:
+        chosen = [m for m in self.for_store(company_id, store_id) if criteria.admits(m)]
+        return _page(chosen, page)
 
     def update(self, mapping: ProductMapping) -> None:
         current = self.mappings.get(mapping.id)
@@ -240,6 +330,51 @@ class FakeDeliveryInbox:
             self.deliveries[delivery.id] = delivery
 
 
+class FakeWarehouseRepository:
+    def __init__(self, items: dict[tuple[CompanyId, str], WarehouseItem]) -> None:
+        self.stock = items
+
+    def upsert(self, items: Sequence[WarehouseItem]) -> None:
+        for item in items:
+            self.stock[(item.company_id, item.sku)] = item
+
+    def items(self, company_id: CompanyId) -> Sequence[WarehouseItem]:
+        return sorted(
+            (i for (company, _), i in self.stock.items() if company == company_id),
+            key=lambda i: i.sku,
+        )
+
+    def quantities(self, company_id: CompanyId, skus: Sequence[str]) -> dict[str, int]:
+        return {
+            sku: self.stock[(company_id, sku)].quantity
+            for sku in skus
+            if (company_id, sku) in self.stock
+        }
+
+
+class FakeCustomerRepository:
+    def __init__(self, customers: dict[tuple[str, str, int], CustomerSnapshot]) -> None:
+        self.customers = customers
+
+    def upsert(self, snapshot: CustomerSnapshot) -> bool:
+        key = (snapshot.company_id, snapshot.store_id, snapshot.woo_customer_id)
+        stored = self.customers.get(key)
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+
+        def order(s: CustomerSnapshot) -> tuple[datetime, datetime]:
+            return (s.modified_at or epoch, s.observed_at)
+
+        if stored is not None and order(snapshot) <= order(stored):
+            return False
+        self.customers[key] = snapshot
+        return True
+
+    def get(
+        self, company_id: CompanyId, store_id: StoreId, woo_customer_id: int
+    ) -> CustomerSnapshot | None:
+        return self.customers.get((company_id, store_id, woo_customer_id))
+
+
 class FakeUnitOfWork:
     """A transaction over a FakeDatabase: changes are visible to others only after commit."""
 
@@ -270,6 +405,8 @@ class FakeUnitOfWork:
         self.mappings = FakeMappingRepository(self._working["mappings"])
         self.sync_logs = FakeSyncLogRepository(self._working["sync_logs"])
         self.deliveries = FakeDeliveryInbox(self._working["deliveries"])
+        self.warehouse = FakeWarehouseRepository(self._working["warehouse"])
+        self.customers = FakeCustomerRepository(self._working["customers"])
 
     def commit(self) -> None:
         """Apply what this unit of work changed, key by key, as SQL would."""
@@ -298,6 +435,8 @@ def _typecheck() -> None:
     _mappings: repositories.MappingRepository = FakeMappingRepository({})
     _logs: repositories.SyncLogRepository = FakeSyncLogRepository({})
     _inbox: repositories.DeliveryInbox = FakeDeliveryInbox({})
+    _warehouse: repositories.WarehouseRepository = FakeWarehouseRepository({})
+    _customers: repositories.CustomerRepository = FakeCustomerRepository({})
     _clock: Clock = FakeClock(datetime.now(UTC))
 
 

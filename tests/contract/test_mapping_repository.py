@@ -75,3 +75,48 @@ def test_a_removed_mapping_is_gone(uow_factory, store):
             uow.mappings.get(store.company_id, mapping.id)
         with pytest.raises(MappingNotFound):
             uow.mappings.remove(store.company_id, mapping.id)
+
+
+def test_pages_filter_by_state_type_errors_and_search(uow_factory, store):
+    """Each criterion narrows the page; the total counts the whole filtered list."""
+    from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType
+    from shipcrowd_woo.domain.pagination import PageRequest
+
+    mappings = [
+        make_mapping(store, 1, None, "RED-1", woo_title="Red mug"),
+        make_mapping(store, 2, None, "BLUE-1", is_active=False),
+        make_mapping(store, 3, 31, "TS-S", sync_inventory=False),
+        record_sync_error(make_mapping(store, 4, None, "ERR-1"), "boom", later(1)),
+        make_mapping(store, 5, None, "MAN_1", mapping_type=MappingType.MANUAL),
+    ]
+    with uow_factory() as uow:
+        for mapping in mappings:
+            uow.mappings.add(mapping)
+        uow.commit()
+
+    def ids(criteria, page=None):
+        with uow_factory() as uow:
+            found = uow.mappings.page(store.company_id, store.id, criteria, page or PageRequest())
+        return found.total, [m.woo_product_id for m in found.items]
+
+    assert ids(MappingFilter()) == (5, [1, 2, 3, 4, 5])
+    assert ids(MappingFilter(active=False)) == (1, [2])
+    assert ids(MappingFilter(sync_inventory=False)) == (1, [3])
+    assert ids(MappingFilter(erroring=True)) == (1, [4])
+    assert ids(MappingFilter(mapping_type=MappingType.MANUAL)) == (1, [5])
+    assert ids(MappingFilter(search="mug")) == (1, [1])
+    assert ids(MappingFilter(search="_1")) == (1, [5]), "LIKE wildcards are literal"
+    assert ids(MappingFilter(), PageRequest(offset=3, limit=1)) == (5, [4])
+
+
+def test_the_pushed_quantity_is_kept(uow_factory, store):
+    """What we last set at the store survives, to recognise its echo."""
+    from shipcrowd_woo.domain.mapping_rules import record_sync_success
+
+    mapping = make_mapping(store)
+    with uow_factory() as uow:
+        uow.mappings.add(mapping)
+        uow.mappings.update(record_sync_success(mapping, later(1), pushed_quantity=17))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.mappings.get(store.company_id, mapping.id).last_pushed_quantity == 17

@@ -86,3 +86,31 @@ def test_an_unknown_order_is_absent(uow_factory, store):
     with uow_factory() as uow:
         assert uow.orders.get(key) is None
         assert uow.orders.version(key) is None
+
+
+def test_a_deletion_at_the_store_is_recorded_once_and_the_order_kept(uow_factory, store):
+    """mark_deleted keeps the order and its lines; the order leaves source_ids."""
+    orders = [make_order(i, store_id=store.id) for i in (1, 2, 3)]
+    for order in orders:
+        upsert(uow_factory, order)
+    with uow_factory() as uow:
+        assert uow.orders.mark_deleted(orders[1].key, later(9)) is True
+        assert uow.orders.mark_deleted(orders[1].key, later(10)) is False
+        assert uow.orders.mark_deleted(make_order(99, store_id=store.id).key, later(9)) is False
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.orders.source_ids(COMPANY_A, store.id) == {1, 3}
+        kept = uow.orders.get(orders[1].key)
+    assert kept.deleted_at_store == later(9)
+    assert kept.lines == orders[1].lines
+
+
+def test_a_newer_version_from_the_store_revives_a_deleted_order(uow_factory, store):
+    """The store sent a later version, so the order exists there again."""
+    upsert(uow_factory, make_order(1, store_id=store.id))
+    with uow_factory() as uow:
+        uow.orders.mark_deleted(make_order(1, store_id=store.id).key, later(1))
+        uow.commit()
+    newer = make_order(1, store_id=store.id, modified=later(5), status="completed")
+    assert upsert(uow_factory, newer) is Verdict.REPLACE
+    assert stored(uow_factory, newer.key).deleted_at_store is None

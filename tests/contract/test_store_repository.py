@@ -83,9 +83,51 @@ def test_an_update_is_saved(uow_factory):
     with uow_factory() as uow:
         uow.stores.add(store)
         uow.commit()
-    changed = attrs.evolve(store, is_paused=True, wc_version="10.1.0", last_delivery_at=later(5))
+    changed = attrs.evolve(store, is_paused=True, wc_version="10.1.0", name="Renamed")
     with uow_factory() as uow:
         uow.stores.update(changed)
         uow.commit()
     with uow_factory() as uow:
         assert uow.stores.get(COMPANY_A, store.id) == changed
+
+
+def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_factory):
+    """Order counts add up, the cursor only moves forward, and a pause saved from a stale copy
+    does not undo them."""
+    store = make_store()
+    with uow_factory() as uow:
+        uow.stores.add(store)
+        uow.commit()
+    with uow_factory() as uow:
+        uow.stores.record_order_sync(store.id, 5, later(10), cursor=later(100))
+        uow.stores.record_order_sync(store.id, 3, later(20), cursor=later(50))
+        uow.stores.record_inventory_sync(store.id, later(30))
+        uow.stores.record_catalogue(store.id, items=40, mapped=12)
+        uow.stores.record_delivery(store.id, later(40))
+        uow.stores.record_delivery(store.id, later(35))
+        uow.commit()
+    with uow_factory() as uow:
+        uow.stores.update(attrs.evolve(store, is_paused=True))
+        uow.commit()
+    with uow_factory() as uow:
+        saved = uow.stores.get(COMPANY_A, store.id)
+    assert saved.is_paused
+    assert (saved.stats.orders_synced, saved.stats.last_order_sync_at) == (8, later(20))
+    assert saved.order_cursor == later(100)
+    assert (saved.stats.inventory_syncs, saved.stats.last_inventory_sync_at) == (1, later(30))
+    assert (saved.stats.catalogue_items, saved.stats.products_mapped) == (40, 12)
+    assert saved.last_delivery_at == later(40)
+
+
+def test_stores_at_a_url_are_found_across_companies_but_only_while_active(uow_factory):
+    """A delivery names only its source URL; disconnected stores do not answer to it."""
+    a = make_store(COMPANY_A, "https://shared.example", store_id="a")
+    b = make_store(COMPANY_B, "https://shared.example", store_id="b")
+    gone = make_store(COMPANY_A, "https://gone.example", is_active=False)
+    with uow_factory() as uow:
+        for store in (a, b, gone):
+            uow.stores.add(store)
+        uow.commit()
+    with uow_factory() as uow:
+        assert [s.id for s in uow.stores.with_url("https://shared.example")] == ["a", "b"]
+        assert uow.stores.with_url("https://gone.example") == []

@@ -5,8 +5,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
-from shipcrowd_woo.domain.mapping_rules import ProductMapping
+from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
@@ -39,7 +41,37 @@ class StoreRepository(Protocol):
         ...
 
     def update(self, store: Store) -> None:
-        """Save a changed store."""
+        """Save what a person changes (status, credentials, settings, versions).
+
+        Counters, the order cursor and the last delivery time are left alone: they change
+        concurrently and have their own atomic methods below.
+        """
+        ...
+
+    def record_order_sync(
+        self, store_id: StoreId, synced: int, at: datetime, cursor: datetime | None
+    ) -> None:
+        """Add `synced` orders to the count; move the cursor forward (never back)."""
+        ...
+
+    def record_inventory_sync(self, store_id: StoreId, at: datetime) -> None:
+        """Count one inventory push."""
+        ...
+
+    def record_catalogue(self, store_id: StoreId, items: int, mapped: int) -> None:
+        """Remember the catalogue size and mapped count of the last scan."""
+        ...
+
+    def record_delivery(self, store_id: StoreId, at: datetime) -> None:
+        """A verified webhook delivery arrived now."""
+        ...
+
+    def every_store(self) -> Sequence[Store]:
+        """Every store of every company, connected or not (key rotation, key checks)."""
+        ...
+
+    def with_url(self, url: str) -> Sequence[Store]:
+        """Active stores at this URL, of any company (a delivery names only its source)."""
         ...
 
 
@@ -89,6 +121,15 @@ class OrderRepository(Protocol):
         """How many orders of the store are stored."""
         ...
 
+    def mark_deleted(self, key: OrderKey, at: datetime) -> bool:
+        """Record that the store deleted (or trashed) the order; False if unknown or already
+        marked. The order itself is kept."""
+        ...
+
+    def source_ids(self, company_id: CompanyId, store_id: StoreId) -> set[int]:
+        """WooCommerce ids of the store's orders not marked deleted."""
+        ...
+
 
 class MappingRepository(Protocol):
     """Product mappings, unique per (company, store, product, variation)."""
@@ -103,6 +144,16 @@ class MappingRepository(Protocol):
 
     def for_store(self, company_id: CompanyId, store_id: StoreId) -> Sequence[ProductMapping]:
         """Every mapping of the store."""
+        ...
+
+    def page(
+        self,
+        company_id: CompanyId,
+        store_id: StoreId,
+        criteria: MappingFilter,
+        page: PageRequest,
+    ) -> Page[ProductMapping]:
+        """A filtered page of the store's mappings, by product and variation."""
         ...
 
     def update(self, mapping: ProductMapping) -> None:
@@ -156,6 +207,36 @@ class DeliveryInbox(Protocol):
         ...
 
 
+class WarehouseRepository(Protocol):
+    """Shipcrowd's SKUs and stock per company (fed by the warehouse)."""
+
+    def upsert(self, items: Sequence[WarehouseItem]) -> None:
+        """Insert or replace the items (company and SKU identify one)."""
+        ...
+
+    def items(self, company_id: CompanyId) -> Sequence[WarehouseItem]:
+        """Every SKU of the company."""
+        ...
+
+    def quantities(self, company_id: CompanyId, skus: Sequence[str]) -> dict[str, int]:
+        """Stock on hand of the given SKUs that the warehouse knows."""
+        ...
+
+
+class CustomerRepository(Protocol):
+    """Customer snapshots from webhooks."""
+
+    def upsert(self, snapshot: CustomerSnapshot) -> bool:
+        """Keep the snapshot unless a newer one is stored; True when it was kept."""
+        ...
+
+    def get(
+        self, company_id: CompanyId, store_id: StoreId, woo_customer_id: int
+    ) -> CustomerSnapshot | None:
+        """A stored snapshot."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; rolls back unless `commit()` was called."""
 
@@ -187,6 +268,16 @@ class UnitOfWork(Protocol):
     @property
     def deliveries(self) -> DeliveryInbox:
         """The webhook inbox, in this transaction."""
+        ...
+
+    @property
+    def warehouse(self) -> WarehouseRepository:
+        """Warehouse SKUs and stock, in this transaction."""
+        ...
+
+    @property
+    def customers(self) -> CustomerRepository:
+        """Customer snapshots, in this transaction."""
         ...
 
     def __enter__(self) -> Self:

@@ -76,6 +76,10 @@ class StoreClient(Protocol):
         """Register a webhook that signs its deliveries with `secret`."""
         ...
 
+    def activate_webhook(self, webhook_id: int) -> WooWebhook:
+        """Set a paused or disabled webhook back to active."""
+        ...
+
     def delete_webhook(self, webhook_id: int) -> None:
         """Remove a webhook from the store; one already gone is not an error."""
         ...

@@ -10,9 +10,10 @@ transaction while the row is still locked.
 
 import functools
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, delete, func, insert, select, tuple_
+from sqlalchemy import RowMapping, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.statements import insert_for_dialect
@@ -161,6 +162,7 @@ def _order_from(row: RowMapping, lines: Sequence[OrderLine]) -> Order:
         modified_at=row["modified_at"],
         observed_at=row["observed_at"],
         fingerprint=row["fingerprint"],
+        deleted_at_store=row["deleted_at_store"],
     )
 
 
@@ -235,6 +237,27 @@ class SqlAlchemyOrderRepository:
             )
         ).first()
         return None if row is None else OrderVersion(*row)
+
+    def mark_deleted(self, key: OrderKey, at: datetime) -> bool:
+        """Record the deletion at the store once; the order and its lines stay."""
+        marked = self._session.execute(
+            update(ORDERS)
+            .where(_key_filter(key), ORDERS.c.deleted_at_store.is_(None))
+            .values(deleted_at_store=at)
+            .returning(ORDERS.c.id)
+        ).first()
+        return marked is not None
+
+    def source_ids(self, company_id: CompanyId, store_id: StoreId) -> set[int]:
+        """WooCommerce ids of the store's orders not marked deleted."""
+        rows = self._session.execute(
+            select(ORDERS.c.source_id).where(
+                ORDERS.c.company_id == company_id,
+                ORDERS.c.store_id == store_id,
+                ORDERS.c.deleted_at_store.is_(None),
+            )
+        )
+        return {source_id for (source_id,) in rows}
 
     def count(self, company_id: CompanyId, store_id: StoreId) -> int:
         """How many orders of the store are stored."""

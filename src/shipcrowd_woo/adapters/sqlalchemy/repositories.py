@@ -4,24 +4,29 @@ Each converts explicitly between rows and domain objects; no row leaves this mod
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import RowMapping, case, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.statements import count_of, page_of, upsert_into
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
+    CustomerRow,
     DeliveryRow,
     ProductMappingRow,
     StoreRow,
     SyncLogRow,
+    WarehouseItemRow,
     WebhookRow,
     table_of,
 )
+from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
+from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound, StoreNotFound
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
-from shipcrowd_woo.domain.mapping_rules import MappingType, ProductMapping
+from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType, ProductMapping
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import EncryptedSecret
 from shipcrowd_woo.domain.store import (
@@ -69,12 +74,28 @@ def _store_values(store: Store) -> dict[str, Any]:
         "webhooks_enabled": store.webhooks_enabled,
         "orders_synced": store.stats.orders_synced,
         "products_mapped": store.stats.products_mapped,
+        "catalogue_items": store.stats.catalogue_items,
         "inventory_syncs": store.stats.inventory_syncs,
         "last_order_sync_at": store.stats.last_order_sync_at,
         "last_inventory_sync_at": store.stats.last_inventory_sync_at,
         "order_cursor": store.order_cursor,
         "last_delivery_at": store.last_delivery_at,
     }
+
+
+# Columns that change concurrently (syncs, deliveries) and are only touched atomically.
+_STORE_COUNTERS = frozenset(
+    {
+        "orders_synced",
+        "products_mapped",
+        "catalogue_items",
+        "inventory_syncs",
+        "last_order_sync_at",
+        "last_inventory_sync_at",
+        "order_cursor",
+        "last_delivery_at",
+    }
+)
 
 
 def _store_from(row: RowMapping) -> Store:
@@ -109,6 +130,7 @@ def _store_from(row: RowMapping) -> Store:
         stats=StoreStats(
             orders_synced=row["orders_synced"],
             products_mapped=row["products_mapped"],
+            catalogue_items=row["catalogue_items"],
             inventory_syncs=row["inventory_syncs"],
             last_order_sync_at=row["last_order_sync_at"],
             last_inventory_sync_at=row["last_inventory_sync_at"],
@@ -182,10 +204,74 @@ class SqlAlchemyStoreRepository:
         return [_store_from(row) for row in rows]
 
     def update(self, store: Store) -> None:
-        """Save a changed store."""
+        """Save what a person changes; counters are left to the atomic methods."""
+        values = {k: v for k, v in _store_values(store).items() if k not in _STORE_COUNTERS}
+        self._session.execute(update(STORES).where(STORES.c.id == store.id).values(values))
+
+    def record_order_sync(
+        self, store_id: StoreId, synced: int, at: datetime, cursor: datetime | None
+    ) -> None:
+        """Add to the order count and move the cursor forward, in one statement."""
+        values: dict[str, Any] = {
+            "orders_synced": STORES.c.orders_synced + synced,
+            "last_order_sync_at": at,
+        }
+        if cursor is not None:
+            later = literal(cursor, UtcDateTime())
+            values["order_cursor"] = case(
+                (or_(STORES.c.order_cursor.is_(None), STORES.c.order_cursor < later), later),
+                else_=STORES.c.order_cursor,
+            )
+        self._session.execute(update(STORES).where(STORES.c.id == store_id).values(values))
+
+    def record_inventory_sync(self, store_id: StoreId, at: datetime) -> None:
+        """Count one inventory push."""
         self._session.execute(
-            update(STORES).where(STORES.c.id == store.id).values(_store_values(store))
+            update(STORES)
+            .where(STORES.c.id == store_id)
+            .values(inventory_syncs=STORES.c.inventory_syncs + 1, last_inventory_sync_at=at)
         )
+
+    def record_catalogue(self, store_id: StoreId, items: int, mapped: int) -> None:
+        """Remember the last catalogue scan."""
+        self._session.execute(
+            update(STORES)
+            .where(STORES.c.id == store_id)
+            .values(catalogue_items=items, products_mapped=mapped)
+        )
+
+    def record_delivery(self, store_id: StoreId, at: datetime) -> None:
+        """Move last_delivery_at forward."""
+        moment = literal(at, UtcDateTime())
+        self._session.execute(
+            update(STORES)
+            .where(STORES.c.id == store_id)
+            .values(
+                last_delivery_at=case(
+                    (
+                        or_(
+                            STORES.c.last_delivery_at.is_(None), STORES.c.last_delivery_at < moment
+                        ),
+                        moment,
+                    ),
+                    else_=STORES.c.last_delivery_at,
+                )
+            )
+        )
+
+    def every_store(self) -> Sequence[Store]:
+        """Every store of every company, connected or not (key rotation)."""
+        rows = self._session.execute(select(STORES).order_by(STORES.c.id)).mappings()
+        return [_store_from(row) for row in rows]
+
+    def with_url(self, url: str) -> Sequence[Store]:
+        """Active stores at this URL, of any company."""
+        rows = self._session.execute(
+            select(STORES)
+            .where(STORES.c.url == url, STORES.c.is_active.is_(True))
+            .order_by(STORES.c.id)
+        ).mappings()
+        return [_store_from(row) for row in rows]
 
 
 def _webhook_values(webhook: Webhook) -> dict[str, Any]:
@@ -279,6 +365,7 @@ def _mapping_values(mapping: ProductMapping) -> dict[str, Any]:
         "sync_errors": mapping.sync_errors,
         "last_sync_error": mapping.last_sync_error,
         "last_sync_at": mapping.last_sync_at,
+        "last_pushed_quantity": mapping.last_pushed_quantity,
         "created_at": mapping.created_at,
     }
 
@@ -303,6 +390,7 @@ def _mapping_from(row: RowMapping) -> ProductMapping:
         sync_errors=row["sync_errors"],
         last_sync_error=row["last_sync_error"],
         last_sync_at=row["last_sync_at"],
+        last_pushed_quantity=row["last_pushed_quantity"],
     )
 
 
@@ -350,6 +438,49 @@ class SqlAlchemyMappingRepository:
             .order_by(MAPPINGS.c.woo_product_id, MAPPINGS.c.woo_variation_id)
         ).mappings()
         return [_mapping_from(row) for row in rows]
+
+    def page(
+        self,
+        company_id: CompanyId,
+        store_id: StoreId,
+        criteria: MappingFilter,
+        page: PageRequest,
+    ) -> Page[ProductMapping]:
+        """A filtered page of the store's mappings."""
+        query = select(MAPPINGS).where(
+            MAPPINGS.c.company_id == company_id, MAPPINGS.c.store_id == store_id
+        )
+        if criteria.active is not None:
+            query = query.where(MAPPINGS.c.is_active.is_(criteria.active))
+        if criteria.sync_inventory is not None:
+            query = query.where(MAPPINGS.c.sync_inventory.is_(criteria.sync_inventory))
+        if criteria.erroring is not None:
+            erroring = MAPPINGS.c.sync_errors > 0
+            query = query.where(erroring if criteria.erroring else ~erroring)
+        if criteria.mapping_type is not None:
+            query = query.where(MAPPINGS.c.mapping_type == criteria.mapping_type.value)
+        if needle := criteria.search.strip().lower():
+            query = query.where(
+                or_(
+                    *(
+                        func.lower(column).contains(needle, autoescape=True)
+                        for column in (
+                            MAPPINGS.c.shipcrowd_sku,
+                            MAPPINGS.c.woo_sku,
+                            MAPPINGS.c.woo_title,
+                        )
+                    )
+                )
+            )
+        rows = self._session.execute(
+            page_of(query.order_by(MAPPINGS.c.woo_product_id, MAPPINGS.c.woo_variation_id), page)
+        ).mappings()
+        return Page(
+            [_mapping_from(row) for row in rows],
+            count_of(self._session, query),
+            page.offset,
+            page.limit,
+        )
 
     def update(self, mapping: ProductMapping) -> None:
         """Save a changed mapping."""
@@ -465,6 +596,7 @@ class SqlAlchemySyncLogRepository:
 def _delivery_values(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.id,
+        "company_id": delivery.company_id,
         "store_id": delivery.store_id,
         "topic": delivery.topic.value,
         "woo_webhook_id": delivery.woo_webhook_id,
@@ -480,6 +612,7 @@ def _delivery_values(delivery: Delivery) -> dict[str, Any]:
 def _delivery_from(row: RowMapping) -> Delivery:
     return Delivery(
         id=DeliveryId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
         store_id=StoreId(row["store_id"]),
         topic=Topic(row["topic"]),
         woo_webhook_id=row["woo_webhook_id"],
@@ -525,4 +658,130 @@ class SqlAlchemyDeliveryInbox:
             .values(
                 state=delivery.state.value, processed_at=delivery.processed_at, error=delivery.error
             )
+        )
+
+
+WAREHOUSE = table_of(WarehouseItemRow)
+CUSTOMERS = table_of(CustomerRow)
+
+
+class SqlAlchemyWarehouseRepository:
+    """Warehouse SKUs in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def upsert(self, items: Sequence[WarehouseItem]) -> None:
+        """Insert or replace items by (company, SKU)."""
+        if not items:
+            return
+        statement = upsert_into(self._session, WAREHOUSE)
+        statement = statement.on_conflict_do_update(
+            index_elements=["company_id", "sku"],
+            set_={name: statement.excluded[name] for name in ("name", "quantity", "updated_at")},
+        )
+        self._session.execute(
+            statement,
+            [
+                {
+                    "company_id": i.company_id,
+                    "sku": i.sku,
+                    "name": i.name,
+                    "quantity": i.quantity,
+                    "updated_at": i.updated_at,
+                }
+                for i in items
+            ],
+        )
+
+    def items(self, company_id: CompanyId) -> Sequence[WarehouseItem]:
+        """Every SKU of the company, by SKU."""
+        rows = self._session.execute(
+            select(WAREHOUSE).where(WAREHOUSE.c.company_id == company_id).order_by(WAREHOUSE.c.sku)
+        ).mappings()
+        return [
+            WarehouseItem(
+                CompanyId(r["company_id"]), r["sku"], r["name"], r["quantity"], r["updated_at"]
+            )
+            for r in rows
+        ]
+
+    def quantities(self, company_id: CompanyId, skus: Sequence[str]) -> dict[str, int]:
+        """Stock on hand of the known SKUs among `skus`."""
+        found: dict[str, int] = {}
+        unique = sorted(set(skus))
+        for start in range(0, len(unique), 500):
+            rows = self._session.execute(
+                select(WAREHOUSE.c.sku, WAREHOUSE.c.quantity).where(
+                    WAREHOUSE.c.company_id == company_id,
+                    WAREHOUSE.c.sku.in_(unique[start : start + 500]),
+                )
+            )
+            found.update({sku: int(quantity) for sku, quantity in rows})
+        return found
+
+
+class SqlAlchemyCustomerRepository:
+    """Customer snapshots in SQL, newest kept."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def upsert(self, snapshot: CustomerSnapshot) -> bool:
+        """Keep the snapshot unless a later one is stored."""
+        values = {
+            "company_id": snapshot.company_id,
+            "store_id": snapshot.store_id,
+            "woo_customer_id": snapshot.woo_customer_id,
+            "email": snapshot.email,
+            "first_name": snapshot.first_name,
+            "last_name": snapshot.last_name,
+            "modified_at": snapshot.modified_at,
+            "observed_at": snapshot.observed_at,
+            "document": snapshot.document,
+        }
+        statement = upsert_into(self._session, CUSTOMERS).values(values)
+        incoming = statement.excluded
+        epoch = literal(datetime(1970, 1, 1, tzinfo=UTC), UtcDateTime())
+        written = self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["company_id", "store_id", "woo_customer_id"],
+                set_={
+                    name: incoming[name]
+                    for name in values
+                    if name not in ("company_id", "store_id", "woo_customer_id")
+                },
+                where=tuple_(func.coalesce(CUSTOMERS.c.modified_at, epoch), CUSTOMERS.c.observed_at)
+                < tuple_(func.coalesce(incoming.modified_at, epoch), incoming.observed_at),
+            ).returning(CUSTOMERS.c.woo_customer_id)
+        ).first()
+        return written is not None
+
+    def get(
+        self, company_id: CompanyId, store_id: StoreId, woo_customer_id: int
+    ) -> CustomerSnapshot | None:
+        """A stored snapshot."""
+        row = (
+            self._session.execute(
+                select(CUSTOMERS).where(
+                    CUSTOMERS.c.company_id == company_id,
+                    CUSTOMERS.c.store_id == store_id,
+                    CUSTOMERS.c.woo_customer_id == woo_customer_id,
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return CustomerSnapshot(
+            company_id=CompanyId(row["company_id"]),
+            store_id=StoreId(row["store_id"]),
+            woo_customer_id=row["woo_customer_id"],
+            email=row["email"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            modified_at=row["modified_at"],
+            observed_at=row["observed_at"],
+            document=row["document"],
         )

@@ -89,6 +89,7 @@ class StoreRow(Base):
     webhooks_enabled: Mapped[bool] = mapped_column(Boolean())
     orders_synced: Mapped[int] = mapped_column(BigInteger())
     products_mapped: Mapped[int] = mapped_column(Integer())
+    catalogue_items: Mapped[int] = mapped_column(Integer(), server_default="0")
     inventory_syncs: Mapped[int] = mapped_column(Integer())
     last_order_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_inventory_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -166,6 +167,7 @@ class OrderRow(Base):
     observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     fingerprint: Mapped[str] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer())
+    deleted_at_store: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class OrderLineRow(Base):
@@ -224,6 +226,7 @@ class ProductMappingRow(Base):
     sync_errors: Mapped[int] = mapped_column(Integer())
     last_sync_error: Mapped[str | None] = mapped_column(Text())
     last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_pushed_quantity: Mapped[int | None] = mapped_column(Integer())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -266,6 +269,7 @@ class DeliveryRow(Base):
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64), server_default="")
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     topic: Mapped[str] = mapped_column(String(32))
     woo_webhook_id: Mapped[int] = mapped_column(BigInteger())
@@ -275,3 +279,33 @@ class DeliveryRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     error: Mapped[str | None] = mapped_column(Text())
+
+
+class WarehouseItemRow(Base):
+    """A Shipcrowd SKU of a company and its stock on hand."""
+
+    __tablename__ = "warehouse_items"
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String())
+    quantity: Mapped[int] = mapped_column(Integer())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CustomerRow(Base):
+    """The latest customer snapshot a store sent."""
+
+    __tablename__ = "customers"
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(
+        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
+    )
+    woo_customer_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
+    email: Mapped[str] = mapped_column(String())
+    first_name: Mapped[str] = mapped_column(String())
+    last_name: Mapped[str] = mapped_column(String())
+    modified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    document: Mapped[dict[str, Any]] = mapped_column(Document)

@@ -7,10 +7,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shipcrowd_woo.adapters.sqlalchemy.orders import SqlAlchemyOrderRepository
 from shipcrowd_woo.adapters.sqlalchemy.repositories import (
+    SqlAlchemyCustomerRepository,
     SqlAlchemyDeliveryInbox,
     SqlAlchemyMappingRepository,
     SqlAlchemyStoreRepository,
     SqlAlchemySyncLogRepository,
+    SqlAlchemyWarehouseRepository,
     SqlAlchemyWebhookRepository,
 )
 
@@ -29,6 +31,8 @@ class SqlAlchemyUnitOfWork:
         self.mappings = SqlAlchemyMappingRepository(self._session)
         self.sync_logs = SqlAlchemySyncLogRepository(self._session)
         self.deliveries = SqlAlchemyDeliveryInbox(self._session)
+        self.warehouse = SqlAlchemyWarehouseRepository(self._session)
+        self.customers = SqlAlchemyCustomerRepository(self._session)
         return self
 
     def __exit__(
