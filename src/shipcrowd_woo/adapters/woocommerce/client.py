@@ -284,6 +284,16 @@ class HttpxStoreClient:
             return webhook
         raise InvalidResponse(self.store_url, f"created webhook: {_summary(webhook)}")
 
+    def activate_webhook(self, webhook_id: int) -> WooWebhook:
+        """PUT webhooks/<id> {"status": "active"}: setting it twice is harmless."""
+        response = self._io.call(
+            "PUT", f"{API}/webhooks/{int(webhook_id)}", json={"status": "active"}, expect=dict
+        )
+        webhook = structure(response.body, WooWebhook)
+        if isinstance(webhook, WooWebhook):
+            return webhook
+        raise InvalidResponse(self.store_url, f"activated webhook: {_summary(webhook)}")
+
     def delete_webhook(self, webhook_id: int) -> None:
         """Remove a webhook (webhooks cannot be trashed: force=true); already gone is fine."""
         try:
