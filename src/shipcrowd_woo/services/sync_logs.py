@@ -1,7 +1,11 @@
-"""Sync log housekeeping."""
+"""Sync logs: pages, statistics and success rates per store and type, and retention."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, Page, PageRequest
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncStats, SyncType, summarise
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 
@@ -28,3 +32,53 @@ def purge_old_sync_logs(
         deleted += batch
         if batch < batch_size:
             return deleted
+
+
+def sync_log_page(
+    uow_factory: UnitOfWorkFactory,
+    company_id: CompanyId,
+    store_id: StoreId,
+    sync_type: SyncType | None,
+    page: PageRequest,
+) -> Page[SyncLog]:
+    """A page of the company's store's logs, newest first (StoreNotFound for another's)."""
+    with uow_factory() as uow:
+        uow.stores.get(company_id, store_id)
+        return uow.sync_logs.page(store_id, sync_type, page)
+
+
+def recent_sync_logs(
+    uow_factory: UnitOfWorkFactory,
+    company_id: CompanyId,
+    store_id: StoreId,
+    sync_type: SyncType | None = None,
+    limit: int = 20,
+) -> Sequence[SyncLog]:
+    """The newest logs."""
+    page = PageRequest(limit=max(1, min(limit, MAX_PAGE_SIZE)))
+    return sync_log_page(uow_factory, company_id, store_id, sync_type, page).items
+
+
+def sync_stats(
+    uow_factory: UnitOfWorkFactory,
+    company_id: CompanyId,
+    store_id: StoreId,
+    sync_type: SyncType | None = None,
+    window: int = 1000,
+) -> SyncStats:
+    """Counts, success rate and average duration over the newest `window` logs."""
+    logs: list[SyncLog] = []
+    offset = 0
+    while len(logs) < window:
+        page = sync_log_page(
+            uow_factory,
+            company_id,
+            store_id,
+            sync_type,
+            PageRequest(offset=offset, limit=min(MAX_PAGE_SIZE, window - len(logs))),
+        )
+        logs.extend(page.items)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            break
+    return summarise(logs)

@@ -1,0 +1,189 @@
+"""Shipcrowd's warehouse stock pushed to the stores that sell it."""
+
+from collections.abc import Sequence
+from itertools import groupby
+
+import attrs
+
+from shipcrowd_woo.domain.errors import StoreClientError, ValidationFailed
+from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
+from shipcrowd_woo.domain.inventory import WarehouseItem, plan_stock_updates
+from shipcrowd_woo.domain.mapping_rules import (
+    ProductMapping,
+    clean_sku,
+    record_sync_error,
+    record_sync_success,
+)
+from shipcrowd_woo.domain.store import Store
+from shipcrowd_woo.domain.sync_log import (
+    SyncLog,
+    SyncType,
+    fail_sync,
+    finish_sync,
+    record_items,
+    start_sync,
+)
+from shipcrowd_woo.domain.woo_catalog import BatchItemResult, StockUpdate
+from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.order_sync import SyncOutcome
+
+# WooCommerce's batch limit (check_batch_limit); each request is one endpoint's items.
+BATCH_SIZE = 100
+MAX_QUANTITY = 10**9
+
+
+@attrs.frozen
+class StockLevel:
+    """A warehouse SKU's stock as Shipcrowd reports it."""
+
+    sku: str
+    quantity: int
+    name: str = ""
+
+
+class InventorySync:
+    """The warehouse feed and the push of stock levels to stores."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+
+    def set_stock(self, company_id: CompanyId, levels: Sequence[StockLevel]) -> int:
+        """Record the warehouse's stock of SKUs; returns how many were recorded."""
+        problems: dict[str, str] = {}
+        items = []
+        now = self._ctx.clock.now()
+        for index, level in enumerate(levels):
+            try:
+                sku = clean_sku(level.sku)
+            except ValueError as error:
+                problems[f"items[{index}].sku"] = str(error)
+                continue
+            if not 0 <= level.quantity <= MAX_QUANTITY:
+                problems[f"items[{index}].quantity"] = f"must be between 0 and {MAX_QUANTITY}"
+                continue
+            items.append(
+                WarehouseItem(company_id, sku, level.name.strip()[:255], level.quantity, now)
+            )
+        if problems:
+            raise ValidationFailed(problems)
+        with self._ctx.uow_factory() as uow:
+            uow.warehouse.upsert(items)
+            uow.commit()
+        return len(items)
+
+    def push(
+        self, company_id: CompanyId, store_id: StoreId, skus: Sequence[str] = ()
+    ) -> SyncOutcome:
+        """Push the stock of the store's mapped SKUs (all, or those given): one batch request
+        per 100 items of one endpoint, per-item errors counted on their mapping (disabled at
+        the tenth in a row), successes resetting the count. No fixed pauses: the transport
+        backs off only when the store asks."""
+        with self._ctx.uow_factory() as uow:
+            store = uow.stores.get(company_id, store_id)
+            wanted = set(skus)
+            mappings = [
+                m
+                for m in uow.mappings.for_store(company_id, store_id)
+                if not wanted or m.shipcrowd_sku in wanted
+            ]
+            quantities = uow.warehouse.quantities(company_id, [m.shipcrowd_sku for m in mappings])
+        if not store.can_sync:
+            return SyncOutcome(None, "the store is paused or disconnected")
+        if not store.inventory_sync.enabled:
+            return SyncOutcome(None, "inventory sync is turned off for this store")
+        lock_name = StoreId(f"{store.id}:inventory")
+        with self._ctx.store_lock.hold(lock_name, self._ctx.sync_lock_ttl) as held:
+            if not held:
+                return SyncOutcome(None, "another inventory push of this store is running")
+            plan = plan_stock_updates(mappings, quantities)
+            log = start_sync(
+                SyncLogId(self._ctx.new_id()),
+                company_id,
+                store_id,
+                SyncType.INVENTORY,
+                self._ctx.clock.now(),
+                {"requested_skus": len(wanted), "batch_requests": 0},
+            )
+            log = record_items(log, skipped=len(plan.left_out))
+            self._save(log, new=True)
+            return SyncOutcome(self._push(store, plan.updates, log))
+
+    def _push(
+        self,
+        store: Store,
+        updates: Sequence[tuple[ProductMapping, StockUpdate]],
+        log: SyncLog,
+    ) -> SyncLog:
+        chunks = _chunks(updates)
+        requests = 0
+        with self._ctx.client_for(store) as client:
+            for index, chunk in enumerate(chunks):
+                try:
+                    results = client.update_stock([update for _, update in chunk])
+                except StoreClientError as error:
+                    # The store is down or throttling us: nothing is held against the
+                    # mappings; the run fails and the job is retried (absolute values, so
+                    # pushing again is harmless).
+                    not_pushed = sum(len(rest) for rest in chunks[index:])
+                    log = record_items(
+                        log,
+                        failed=not_pushed,
+                        errors=[f"{not_pushed} items not pushed: {error.detail}"],
+                    )
+                    log = attrs.evolve(log, metadata={**log.metadata, "batch_requests": requests})
+                    self._save(fail_sync(log, self._ctx.clock.now(), error.detail))
+                    raise
+                requests += 1
+                log = self._record(log, chunk, results)
+        log = attrs.evolve(log, metadata={**log.metadata, "batch_requests": requests})
+        ended = finish_sync(log, self._ctx.clock.now())
+        with self._ctx.uow_factory() as uow:
+            uow.sync_logs.update(ended)
+            uow.stores.record_inventory_sync(store.id, self._ctx.clock.now())
+            uow.commit()
+        return ended
+
+    def _record(
+        self,
+        log: SyncLog,
+        chunk: Sequence[tuple[ProductMapping, StockUpdate]],
+        results: Sequence[BatchItemResult],
+    ) -> SyncLog:
+        now = self._ctx.clock.now()
+        errors: list[str] = []
+        with self._ctx.uow_factory() as uow:
+            for (mapping, update), result in zip(chunk, results, strict=True):
+                current = uow.mappings.get(mapping.company_id, mapping.id)
+                if result.ok:
+                    uow.mappings.update(record_sync_success(current, now, update.quantity))
+                else:
+                    message = f"{result.error_code}: {result.error_message}"
+                    uow.mappings.update(record_sync_error(current, message, now))
+                    errors.append(f"{mapping.shipcrowd_sku}: {message}")
+            synced = sum(1 for result in results if result.ok)
+            log = record_items(log, synced=synced, failed=len(errors), errors=errors)
+            uow.sync_logs.update(log)
+            uow.commit()
+        return log
+
+    def _save(self, log: SyncLog, new: bool = False) -> None:
+        with self._ctx.uow_factory() as uow:
+            (uow.sync_logs.add if new else uow.sync_logs.update)(log)
+            uow.commit()
+
+
+def _chunks(
+    updates: Sequence[tuple[ProductMapping, StockUpdate]],
+) -> list[list[tuple[ProductMapping, StockUpdate]]]:
+    """Updates grouped by endpoint (simple products, or one parent's variations), then cut
+    into batches of 100: the fewest requests WooCommerce allows."""
+
+    def endpoint(pair: tuple[ProductMapping, StockUpdate]) -> int:
+        return pair[1].product_id if pair[1].variation_id is not None else 0
+
+    ordered = sorted(updates, key=lambda pair: (endpoint(pair), pair[1].product_id))
+    chunks: list[list[tuple[ProductMapping, StockUpdate]]] = []
+    for _, group in groupby(ordered, key=endpoint):
+        items = list(group)
+        chunks.extend(items[i : i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE))
+    return chunks

@@ -1,0 +1,277 @@
+"""Importing orders from a store: full, incremental and single; status pushes; reconciling
+orders deleted at the store."""
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+from shipcrowd_woo.domain.errors import StoreClientError, ValidationFailed
+from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
+from shipcrowd_woo.domain.jobs import SyncMode
+from shipcrowd_woo.domain.order import Order, OrderKey
+from shipcrowd_woo.domain.rejections import Rejection
+from shipcrowd_woo.domain.statuses import WOO_STATUS_TABLE, normalise_woo_status
+from shipcrowd_woo.domain.store import Store
+from shipcrowd_woo.domain.sync_log import (
+    SyncLog,
+    SyncType,
+    fail_sync,
+    finish_sync,
+    record_items,
+    start_sync,
+)
+from shipcrowd_woo.domain.transform import transform_order
+from shipcrowd_woo.domain.versions import Verdict
+from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
+from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.order_writing import (
+    confirm_same_second,
+    refetcher,
+    transform_context,
+)
+
+# Orders the store can be told to move to (extensions' statuses are the store's to validate).
+PUSHABLE_STATUSES = frozenset(WOO_STATUS_TABLE) - {"trash", "auto-draft", "draft", "new"}
+# A reconciliation that would mark more than this share of a store's orders deleted is more
+# likely a broken listing (a plugin, a permission) than a mass deletion: it refuses.
+MAX_SHARE_MARKED_DELETED = 0.5
+MAX_IMPORTED_BY_RECONCILIATION = 500
+
+
+@attrs.frozen
+class SyncOutcome:
+    """A run's log, or why nothing ran."""
+
+    log: SyncLog | None
+    skipped: str | None = None
+
+
+class OrderSync:
+    """Order import and order changes pushed back to the store."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+
+    def run(
+        self,
+        company_id: CompanyId,
+        store_id: StoreId,
+        mode: SyncMode,
+        order_id: int | None = None,
+    ) -> SyncOutcome:
+        """Import orders. Paused or disconnected stores, and stores already syncing (a lock
+        shared by every worker), are skipped with the reason. Store errors end the run FAILED
+        and propagate (the job queue retries); rejected orders end it PARTIAL."""
+        if mode is SyncMode.SINGLE and order_id is None:
+            raise ValidationFailed({"order_id": "is required for a single-order sync"})
+        with self._ctx.uow_factory() as uow:
+            store = uow.stores.get(company_id, store_id)
+        reason = _why_not(store)
+        if reason:
+            return SyncOutcome(None, reason)
+        with self._ctx.store_lock.hold(store.id, self._ctx.sync_lock_ttl) as held:
+            if not held:
+                return SyncOutcome(None, "another order sync of this store is running")
+            return SyncOutcome(self._run(store, mode, order_id))
+
+    def _run(self, store: Store, mode: SyncMode, order_id: int | None) -> SyncLog:
+        started = self._ctx.clock.now()
+        after = None
+        if mode is SyncMode.INCREMENTAL and store.order_cursor is not None:
+            after = store.order_cursor - store.order_sync.overlap
+        log = start_sync(
+            SyncLogId(self._ctx.new_id()),
+            store.company_id,
+            store.id,
+            SyncType.ORDER,
+            started,
+            {
+                "mode": mode.value,
+                "modified_after": after.isoformat() if after else None,
+                "created": 0,
+                "updated": 0,
+            },
+        )
+        with self._ctx.uow_factory() as uow:
+            uow.sync_logs.add(log)
+            uow.commit()
+        newest: datetime | None = None
+        try:
+            with self._ctx.client_for(store) as client:
+                pages: Iterable[OrderPage]
+                if mode is SyncMode.SINGLE:
+                    assert order_id is not None
+                    order = client.get_order(order_id)
+                    pages = [OrderPage((order,), self._ctx.clock.now(), 1, 1)]
+                else:
+                    pages = client.order_pages(modified_after=after)
+                for page in pages:
+                    log, page_newest = self._import_page(store, client, page, log)
+                    newest = max(filter(None, (newest, page_newest)), default=None)
+        except StoreClientError as error:
+            self._end(log, fail_sync(log, self._ctx.clock.now(), error.detail), None)
+            raise
+        # Orders saved while this run paged have modification times after its start: the
+        # cursor never passes the start, so the next run (minus the overlap) reads them.
+        cursor = None if mode is SyncMode.SINGLE or newest is None else min(newest, started)
+        return self._end(log, finish_sync(log, self._ctx.clock.now()), cursor)
+
+    def _import_page(
+        self, store: Store, client: StoreClient, page: OrderPage, log: SyncLog
+    ) -> tuple[SyncLog, datetime | None]:
+        context = transform_context(store, page.observed_at)
+        orders: list[Order] = []
+        failures: list[str] = []
+        for item in page.orders:
+            result = item if isinstance(item, Rejection) else transform_order(item, context)
+            if isinstance(result, Order):
+                orders.append(result)
+            else:
+                failures.append(result.summary)
+        orders = confirm_same_second(
+            self._ctx.uow_factory, orders, refetcher(store, client, self._ctx.clock.now)
+        )
+        with self._ctx.uow_factory() as uow:
+            verdicts = Counter(uow.orders.upsert(order) for order in orders)
+            created, replaced = verdicts[Verdict.CREATE], verdicts[Verdict.REPLACE]
+            log = record_items(
+                log,
+                synced=created + replaced,
+                skipped=verdicts[Verdict.UNCHANGED] + verdicts[Verdict.STALE],
+                failed=len(failures),
+                errors=failures,
+            )
+            log = attrs.evolve(
+                log,
+                metadata={
+                    **log.metadata,
+                    "created": int(log.metadata.get("created") or 0) + created,
+                    "updated": int(log.metadata.get("updated") or 0) + replaced,
+                },
+            )
+            uow.sync_logs.update(log)
+            uow.stores.record_order_sync(store.id, created, self._ctx.clock.now(), None)
+            uow.commit()
+        return log, max((o.modified_at for o in orders), default=None)
+
+    def _end(self, log: SyncLog, ended: SyncLog, cursor: datetime | None) -> SyncLog:
+        with self._ctx.uow_factory() as uow:
+            uow.sync_logs.update(ended)
+            if ended.status.value != "failed":
+                uow.stores.record_order_sync(ended.store_id, 0, self._ctx.clock.now(), cursor)
+            uow.commit()
+        return ended
+
+    def push_status(
+        self, company_id: CompanyId, store_id: StoreId, order_id: int, status: str
+    ) -> Order:
+        """Set an order's status at the store and keep the version the store answers with."""
+        wanted = normalise_woo_status(status)
+        if wanted not in PUSHABLE_STATUSES:
+            raise ValidationFailed(
+                {"status": f"must be one of {', '.join(sorted(PUSHABLE_STATUSES))}"}
+            )
+        with self._ctx.uow_factory() as uow:
+            store = uow.stores.get(company_id, store_id)
+        with self._ctx.client_for(store) as client:
+            saved = client.update_order_status(order_id, wanted)
+        order = self._transform(store, saved)
+        with self._ctx.uow_factory() as uow:
+            uow.orders.upsert(order)
+            uow.commit()
+        return order
+
+    def cancel(self, company_id: CompanyId, store_id: StoreId, order_id: int) -> Order:
+        """Cancel an order at the store."""
+        return self.push_status(company_id, store_id, order_id, "cancelled")
+
+    def reconcile_deletions(self, company_id: CompanyId, store_id: StoreId) -> SyncLog:
+        """Compare the ids the store lists with ours: orders gone from the store (a permanent
+        delete sends no webhook) are marked deleted — never dropped — and orders we lack
+        (skipped while the store changed under paging) are imported."""
+        with self._ctx.uow_factory() as uow:
+            store = uow.stores.get(company_id, store_id)
+        log = start_sync(
+            SyncLogId(self._ctx.new_id()),
+            company_id,
+            store_id,
+            SyncType.ORDER,
+            self._ctx.clock.now(),
+            {"mode": "reconciliation"},
+        )
+        try:
+            with self._ctx.client_for(store) as client:
+                at_store = set(client.order_ids())
+                with self._ctx.uow_factory() as uow:
+                    ours = uow.orders.source_ids(company_id, store_id)
+                gone, missing = ours - at_store, sorted(at_store - ours)
+                if len(gone) > 10 and len(gone) > MAX_SHARE_MARKED_DELETED * len(ours):
+                    ended = fail_sync(
+                        log,
+                        self._ctx.clock.now(),
+                        f"refusing to mark {len(gone)} of {len(ours)} orders deleted at once: "
+                        "check the store's API key permissions and plugins",
+                    )
+                    return self._save_log(ended)
+                marked = self._mark_deleted(store, gone)
+                imported = self._import_missing(
+                    store, client, missing[:MAX_IMPORTED_BY_RECONCILIATION]
+                )
+        except StoreClientError as error:
+            self._save_log(fail_sync(log, self._ctx.clock.now(), error.detail))
+            raise
+        log = record_items(log, synced=marked + imported, skipped=len(ours) - marked)
+        log = attrs.evolve(
+            log, metadata={**log.metadata, "marked_deleted": marked, "imported": imported}
+        )
+        return self._save_log(finish_sync(log, self._ctx.clock.now()))
+
+    def _mark_deleted(self, store: Store, source_ids: set[int]) -> int:
+        now = self._ctx.clock.now()
+        with self._ctx.uow_factory() as uow:
+            marked = sum(
+                uow.orders.mark_deleted(OrderKey(store.company_id, store.id, source_id), now)
+                for source_id in sorted(source_ids)
+            )
+            uow.commit()
+        return marked
+
+    def _import_missing(self, store: Store, client: StoreClient, source_ids: list[int]) -> int:
+        fetch = refetcher(store, client, self._ctx.clock.now)
+        found = [order for order in map(fetch, source_ids) if order is not None]
+        with self._ctx.uow_factory() as uow:
+            imported = sum(uow.orders.upsert(order).writes for order in found)
+            uow.commit()
+        return imported
+
+    def _save_log(self, log: SyncLog) -> SyncLog:
+        with self._ctx.uow_factory() as uow:
+            if uow.sync_logs.get(log.id) is None:
+                uow.sync_logs.add(log)
+            else:
+                uow.sync_logs.update(log)
+            uow.commit()
+        return log
+
+    def _transform(self, store: Store, woo: WooOrder | Rejection) -> Order:
+        result = (
+            woo
+            if isinstance(woo, Rejection)
+            else transform_order(woo, transform_context(store, self._ctx.clock.now()))
+        )
+        if isinstance(result, Rejection):
+            raise ValidationFailed({"order": result.summary})
+        return result
+
+
+def _why_not(store: Store) -> str | None:
+    if not store.is_active:
+        return "the store is disconnected"
+    if store.is_paused:
+        return "the store is paused"
+    if not store.order_sync.enabled:
+        return "order sync is turned off for this store"
+    return None

@@ -1,0 +1,73 @@
+"""Writing imported or delivered orders: the same rule on every path.
+
+Before a write, each incoming snapshot is compared with the stored version; when the two claim
+the same modification second but differ in content, arrival order proves nothing (a real store
+sent `pending` then `processing` within one second), so the order is fetched from the store
+and that authoritative snapshot is written instead.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from shipcrowd_woo.domain.errors import StoreClientError
+from shipcrowd_woo.domain.order import Order
+from shipcrowd_woo.domain.store import Store
+from shipcrowd_woo.domain.transform import TransformContext, transform_order
+from shipcrowd_woo.domain.versions import is_same_second_conflict, version_of
+from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
+from shipcrowd_woo.ports.store_client import StoreClient
+
+log = logging.getLogger("shipcrowd_woo.orders")
+
+
+def transform_context(store: Store, observed_at: datetime) -> TransformContext:
+    """How orders of this store are read."""
+    return TransformContext(
+        company_id=store.company_id,
+        store_id=store.id,
+        observed_at=observed_at,
+        store_currency=store.currency or None,
+        store_decimals=store.currency_decimals,
+    )
+
+
+def refetcher(
+    store: Store, client: StoreClient, now: Callable[[], datetime]
+) -> Callable[[int], Order | None]:
+    """Fetch one order from the store and transform it, observed now; None if it fails."""
+
+    def refetch(source_id: int) -> Order | None:
+        try:
+            woo = client.get_order(source_id)
+        except StoreClientError as error:
+            log.warning("could not confirm order %s at %s: %s", source_id, store.url, error.detail)
+            return None
+        if not isinstance(woo, WooOrder):
+            return None
+        order = transform_order(woo, transform_context(store, now()))
+        return order if isinstance(order, Order) else None
+
+    return refetch
+
+
+def confirm_same_second(
+    uow_factory: UnitOfWorkFactory,
+    orders: Sequence[Order],
+    refetch: Callable[[int], Order | None],
+) -> list[Order]:
+    """The snapshots to write: each incoming one, or the store's current one where the
+    incoming snapshot ties with the stored version's second but differs from it."""
+    with uow_factory() as uow:
+        stored = {order.key: uow.orders.version(order.key) for order in orders}
+    confirmed = []
+    for order in orders:
+        version = stored[order.key]
+        if version is not None and is_same_second_conflict(version, version_of(order)):
+            fresh = refetch(order.key.source_id)
+            confirmed.append(fresh if fresh is not None else order)
+        else:
+            confirmed.append(order)
+    # One lock order for every writer: no two transactions wait on each other's rows.
+    return sorted(confirmed, key=lambda o: o.key.source_id)

@@ -1,0 +1,314 @@
+"""Store lifecycle: install, test, pause and resume, refresh credentials, disconnect, and the
+webhooks we keep registered at each store."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from shipcrowd_woo.domain.errors import AlreadyExists, StoreClientError, ValidationFailed
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.pagination import Page, PageRequest
+from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.store import Store, Webhook
+from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
+from shipcrowd_woo.domain.webhooks import Topic
+from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooWebhook
+from shipcrowd_woo.ports.store_client import StoreClient
+from shipcrowd_woo.services.context import ServiceContext
+
+log = logging.getLogger("shipcrowd_woo.stores")
+MAX_CREDENTIAL_LENGTH = 200
+
+
+@attrs.frozen
+class WebhookReport:
+    """What registering (or checking) a store's webhooks did, topic by topic."""
+
+    kept: tuple[Topic, ...] = ()
+    created: tuple[Topic, ...] = ()
+    reactivated: tuple[Topic, ...] = ()
+    removed_strays: int = 0
+    failed: tuple[tuple[Topic, str], ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was missing or broken: deliveries may have been lost meanwhile."""
+        return bool(self.created or self.reactivated or self.failed)
+
+
+@attrs.frozen
+class Installation:
+    """An installed store and what happened to its webhooks."""
+
+    store: Store
+    webhooks: WebhookReport
+    reconnected: bool
+
+
+class StoreService:
+    """Use cases of connected stores, always scoped by company."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+
+    def install(
+        self,
+        company_id: CompanyId,
+        url: str,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        name: str = "",
+    ) -> Installation:
+        """Validate the URL, test the credentials, save the store with its credentials sealed
+        and register the eight webhooks. Installing a disconnected store again reconnects it
+        (same id, history kept); installing a connected one is AlreadyExists."""
+        normalised = _normalised_url(url)
+        _check_credentials(consumer_key, consumer_secret)
+        with self._ctx.uow_factory() as uow:
+            existing = uow.stores.find_by_url(company_id, normalised)
+        if existing is not None and existing.is_active:
+            raise AlreadyExists(f"{normalised} is already connected")
+        client = self._ctx.store_clients(normalised, consumer_key, consumer_secret)
+        try:
+            status = client.system_status()
+        finally:
+            client.close()
+        now = self._ctx.clock.now()
+        sealed_key = self._ctx.secrets.seal(consumer_key)
+        sealed_secret = self._ctx.secrets.seal(consumer_secret)
+        if existing is not None:
+            store = attrs.evolve(
+                _with_status(existing, status),
+                consumer_key=sealed_key,
+                consumer_secret=sealed_secret,
+                is_active=True,
+                is_paused=False,
+                uninstalled_at=None,
+                name=name.strip() or existing.name,
+            )
+        else:
+            store = _with_status(
+                Store(
+                    id=StoreId(self._ctx.new_id()),
+                    company_id=company_id,
+                    url=normalised,
+                    name=name.strip() or _site_name(normalised),
+                    consumer_key=sealed_key,
+                    consumer_secret=sealed_secret,
+                    installed_at=now,
+                ),
+                status,
+            )
+        with self._ctx.uow_factory() as uow:
+            if existing is None:
+                uow.stores.add(store)
+            else:
+                uow.stores.update(store)
+            uow.commit()
+        report = self.register_webhooks(company_id, store.id)
+        return Installation(store, report, reconnected=existing is not None)
+
+    def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
+        """The company's store (StoreNotFound for any other)."""
+        with self._ctx.uow_factory() as uow:
+            return uow.stores.get(company_id, store_id)
+
+    def list(self, company_id: CompanyId, page: PageRequest) -> Page[Store]:
+        """The company's stores, newest first."""
+        with self._ctx.uow_factory() as uow:
+            return uow.stores.list(company_id, page)
+
+    def webhooks(self, company_id: CompanyId, store_id: StoreId) -> Sequence[Webhook]:
+        """The webhooks we registered at the store."""
+        with self._ctx.uow_factory() as uow:
+            uow.stores.get(company_id, store_id)
+            return uow.webhooks.for_store(store_id)
+
+    def test_connection(self, company_id: CompanyId, store_id: StoreId) -> SystemStatus:
+        """Call system_status with the stored credentials and refresh the versions seen."""
+        store = self.get(company_id, store_id)
+        with self._ctx.client_for(store) as client:
+            status = client.system_status()
+        with self._ctx.uow_factory() as uow:
+            current = uow.stores.get(company_id, store_id)
+            uow.stores.update(_with_status(current, status))
+            uow.commit()
+        return status
+
+    def pause(self, company_id: CompanyId, store_id: StoreId) -> Store:
+        """Stop imports and pushes; webhooks keep arriving and are kept for later."""
+        return self._change(company_id, store_id, is_paused=True)
+
+    def resume(self, company_id: CompanyId, store_id: StoreId) -> Store:
+        """Start syncing again; the next incremental sync covers the pause."""
+        return self._change(company_id, store_id, is_paused=False)
+
+    def refresh_credentials(
+        self,
+        company_id: CompanyId,
+        store_id: StoreId,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+    ) -> Store:
+        """Replace the credentials after testing the new ones; the old stay on failure."""
+        _check_credentials(consumer_key, consumer_secret)
+        store = self.get(company_id, store_id)
+        client = self._ctx.store_clients(store.url, consumer_key, consumer_secret)
+        try:
+            status = client.system_status()
+        finally:
+            client.close()
+        return self._change(
+            company_id,
+            store_id,
+            consumer_key=self._ctx.secrets.seal(consumer_key),
+            consumer_secret=self._ctx.secrets.seal(consumer_secret),
+            wc_version=status.wc_version,
+            wp_version=status.wp_version,
+        )
+
+    def disconnect(self, company_id: CompanyId, store_id: StoreId) -> Store:
+        """Remove our webhooks from the store (best effort), deactivate the store, keep every
+        order, mapping and log."""
+        store = self.get(company_id, store_id)
+        with self._ctx.uow_factory() as uow:
+            ours = uow.webhooks.for_store(store_id)
+        try:
+            with self._ctx.client_for(store) as client:
+                for webhook in ours:
+                    if webhook.woo_webhook_id is not None:
+                        client.delete_webhook(webhook.woo_webhook_id)
+        except StoreClientError as error:
+            log.warning("could not remove the webhooks of %s: %s", store.url, error.detail)
+        with self._ctx.uow_factory() as uow:
+            for webhook in ours:
+                uow.webhooks.update(attrs.evolve(webhook, is_active=False))
+            uow.commit()
+        return self._change(
+            company_id, store_id, is_active=False, uninstalled_at=self._ctx.clock.now()
+        )
+
+    def register_webhooks(self, company_id: CompanyId, store_id: StoreId) -> WebhookReport:
+        """Make the store hold exactly one active webhook of ours per topic, pointing at our
+        intake. Idempotent: what is healthy is kept, what is paused or disabled (WooCommerce
+        disables after repeated failed deliveries) is reactivated, what is missing or points
+        elsewhere is created anew, and strays of ours (left by an interrupted create) are
+        removed. Also the webhook health check."""
+        store = self.get(company_id, store_id)
+        with self._ctx.uow_factory() as uow:
+            ours = {w.topic: w for w in uow.webhooks.for_store(store_id) if w.is_active}
+        with self._ctx.client_for(store) as client:
+            at_store = {w.id: w for w in client.webhooks()}
+            return self._reconcile_webhooks(store, client, ours, at_store)
+
+    def _reconcile_webhooks(
+        self,
+        store: Store,
+        client: StoreClient,
+        ours: dict[Topic, Webhook],
+        at_store: dict[int, WooWebhook],
+    ) -> WebhookReport:
+        kept, created, reactivated, failed = [], [], [], []
+        claimed: set[int] = set()
+        for topic in Topic:
+            url = self._ctx.delivery_url(topic.resource, topic.event)
+            mine = ours.get(topic)
+            remote = at_store.get(mine.woo_webhook_id) if mine and mine.woo_webhook_id else None
+            try:
+                if mine and remote and remote.topic == topic.value and remote.delivery_url == url:
+                    claimed.add(remote.id)
+                    if remote.status == "active":
+                        kept.append(topic)
+                    else:
+                        client.activate_webhook(remote.id)
+                        reactivated.append(topic)
+                    continue
+                secret = Secret(self._ctx.new_webhook_secret())
+                made = client.create_webhook(topic.value, url, secret)
+                claimed.add(made.id)
+                self._save_webhook(store, topic, url, secret, made, replacing=mine)
+                created.append(topic)
+            except StoreClientError as error:
+                failed.append((topic, error.detail))
+        strays = [
+            w
+            for w in at_store.values()
+            if w.id not in claimed and w.delivery_url.startswith(self._ctx.intake_url + "/")
+        ]
+        for stray in strays:
+            try:
+                client.delete_webhook(stray.id)
+            except StoreClientError as error:
+                log.warning(
+                    "could not remove stray webhook %s of %s: %s", stray.id, store.url, error.detail
+                )
+        return WebhookReport(
+            tuple(kept), tuple(created), tuple(reactivated), len(strays), tuple(failed)
+        )
+
+    def _save_webhook(
+        self,
+        store: Store,
+        topic: Topic,
+        url: str,
+        secret: Secret,
+        made: WooWebhook,
+        replacing: Webhook | None,
+    ) -> None:
+        webhook = Webhook(
+            id=self._ctx.new_id(),
+            store_id=store.id,
+            topic=topic,
+            delivery_url=url,
+            secret=self._ctx.secrets.seal(secret),
+            created_at=self._ctx.clock.now(),
+            woo_webhook_id=made.id,
+        )
+        with self._ctx.uow_factory() as uow:
+            if replacing is not None:
+                uow.webhooks.update(attrs.evolve(replacing, is_active=False))
+            uow.webhooks.add(webhook)
+            uow.commit()
+
+    def _change(self, company_id: CompanyId, store_id: StoreId, **changes: Any) -> Store:
+        with self._ctx.uow_factory() as uow:
+            store = attrs.evolve(uow.stores.get(company_id, store_id), **changes)
+            uow.stores.update(store)
+            uow.commit()
+            return store
+
+
+def _normalised_url(url: str) -> str:
+    try:
+        return normalise_store_url(url)
+    except InvalidStoreUrl as error:
+        raise ValidationFailed({"store_url": str(error)}) from None
+
+
+def _check_credentials(consumer_key: Secret, consumer_secret: Secret) -> None:
+    problems = {}
+    for field, value in (("consumer_key", consumer_key), ("consumer_secret", consumer_secret)):
+        text = value.reveal()
+        if not text.strip():
+            problems[field] = "is empty"
+        elif len(text) > MAX_CREDENTIAL_LENGTH or any(c.isspace() for c in text):
+            problems[field] = "is not a WooCommerce API credential"
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _with_status(store: Store, status: SystemStatus) -> Store:
+    return attrs.evolve(
+        store,
+        wc_version=status.wc_version,
+        wp_version=status.wp_version,
+        currency=status.currency.strip().upper(),
+        currency_decimals=status.decimals,
+        timezone=status.timezone,
+    )
+
+
+def _site_name(url: str) -> str:
+    return url.split("://", 1)[1]

@@ -1,0 +1,241 @@
+"""A StoreClient fake over the sandbox's in-memory store (no HTTP), with visible calls and
+failures to inject; and fakes of the SecretBox and StoreLock ports."""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from shipcrowd_woo.converters.woocommerce import parse_order, parse_product, structure
+from shipcrowd_woo.domain.errors import (
+    AuthenticationFailed,
+    SecretsUnavailable,
+    StoreResourceNotFound,
+)
+from shipcrowd_woo.domain.ids import StoreId
+from shipcrowd_woo.domain.rejections import Rejection
+from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
+from shipcrowd_woo.domain.woo_catalog import (
+    BatchItemResult,
+    StockUpdate,
+    SystemStatus,
+    WooProduct,
+    WooWebhook,
+)
+from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.ports.queue import StoreLock
+from shipcrowd_woo.ports.secrets import SecretBox
+from shipcrowd_woo.ports.store_client import OrderPage, StoreClient, StoreClientFactory
+from shipcrowd_woo.sandbox.store import SandboxStore
+
+PER_PAGE = 100
+
+
+class FakeStoreClient:
+    """The StoreClient port answered from a SandboxStore, recording every call."""
+
+    def __init__(
+        self,
+        store: SandboxStore,
+        calls: list[tuple[str, object]],
+        failures: dict[str, list[Exception]],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.calls = calls
+        self.failures = failures
+        self.now = now
+        self.closed = False
+
+    def _call(self, name: str, argument: object = None) -> None:
+        self.calls.append((name, argument))
+        pending = self.failures.get(name)
+        if pending:
+            raise pending.pop(0)
+
+    def system_status(self) -> SystemStatus:
+        self._call("system_status")
+        s = self.store
+        return SystemStatus(
+            s.base_url, s.wc_version, s.wp_version, s.currency, s.decimals, s.timezone
+        )
+
+    def order_pages(
+        self, *, modified_after: datetime | None = None, statuses: Sequence[str] = ()
+    ) -> Iterator[OrderPage]:
+        self._call("order_pages", modified_after)
+        ids = self.store.list_orders(
+            statuses=set(statuses) or None,
+            modified_after=modified_after,
+            modified_before=None,
+            created_after=None,
+            created_before=None,
+            include=None,
+            descending=False,
+            key="id",
+        )
+        pages = [ids[i : i + PER_PAGE] for i in range(0, len(ids), PER_PAGE)] or [[]]
+        for number, chunk in enumerate(pages, 1):
+            self._call("order_page", number)
+            orders = tuple(parse_order(self.store.order_json(i)) for i in chunk)
+            yield OrderPage(orders, self.now(), number, len(pages))
+
+    def order_ids(self) -> Iterator[int]:
+        self._call("order_ids")
+        yield from self.store.list_orders(
+            statuses=None,
+            modified_after=None,
+            modified_before=None,
+            created_after=None,
+            created_before=None,
+            include=None,
+            descending=False,
+            key="id",
+        )
+
+    def get_order(self, order_id: int) -> WooOrder | Rejection:
+        self._call("get_order", order_id)
+        if order_id not in self.store.orders:
+            raise StoreResourceNotFound(self.store.base_url, f"order {order_id}")
+        return parse_order(self.store.order_json(order_id))
+
+    def update_order_status(self, order_id: int, status: str) -> WooOrder | Rejection:
+        self._call("update_order_status", (order_id, status))
+        self.store.update_order(order_id, status=status)
+        return parse_order(self.store.order_json(order_id))
+
+    def products(self) -> Iterator[WooProduct]:
+        self._call("products")
+        for product_id, product in sorted(self.store.products.items()):
+            if product["type"] != "variation":
+                parsed = parse_product(self.store.product_json(product_id))
+                assert isinstance(parsed, WooProduct)
+                yield parsed
+
+    def variations(self, product_id: int) -> Iterator[WooProduct]:
+        self._call("variations", product_id)
+        for variation_id in sorted(self.store.products[product_id]["variations"]):
+            parsed = parse_product(self.store.product_json(variation_id))
+            assert isinstance(parsed, WooProduct)
+            yield parsed
+
+    def update_stock(self, updates: Sequence[StockUpdate]) -> Sequence[BatchItemResult]:
+        self._call("update_stock", len(updates))
+        results = []
+        for update in updates:
+            target = update.variation_id or update.product_id
+            product = self.store.products.get(target)
+            valid = product is not None and (
+                (update.variation_id is None and product["type"] != "variation")
+                or (update.variation_id is not None and product["parent_id"] == update.product_id)
+            )
+            if not valid:
+                results.append(
+                    BatchItemResult(target, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+                )
+                continue
+            self.store.set_stock(target, update.quantity)
+            results.append(BatchItemResult(target))
+        return results
+
+    def webhooks(self) -> Sequence[WooWebhook]:
+        self._call("webhooks")
+        return [self._webhook(record) for _, record in sorted(self.store.webhooks.items())]
+
+    def create_webhook(self, topic: str, delivery_url: str, secret: Secret) -> WooWebhook:
+        self._call("create_webhook", topic)
+        record = self.store.add_webhook(f"Shipcrowd {topic}", topic, delivery_url, secret.reveal())
+        return self._webhook(record)
+
+    def activate_webhook(self, webhook_id: int) -> WooWebhook:
+        self._call("activate_webhook", webhook_id)
+        record = self.store.webhooks[webhook_id]
+        record.status = "active"
+        return self._webhook(record)
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        self._call("delete_webhook", webhook_id)
+        self.store.webhooks.pop(webhook_id, None)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _webhook(self, record: object) -> WooWebhook:
+        result = structure(self.store.webhook_json(record), WooWebhook)  # type: ignore[arg-type]
+        assert isinstance(result, WooWebhook)
+        return result
+
+
+@attrs.define
+class FakeStoreClientFactory:
+    """Stores by URL with the one key pair each accepts; clients it made stay inspectable."""
+
+    stores: dict[str, tuple[SandboxStore, str, str]] = attrs.Factory(dict)
+    calls: list[tuple[str, object]] = attrs.Factory(list)
+    failures: dict[str, list[Exception]] = attrs.Factory(dict)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def add(self, url: str, store: SandboxStore) -> tuple[str, str]:
+        key, secret = store.create_api_key()
+        store.base_url = url
+        self.stores[url] = (store, key, secret)
+        return key, secret
+
+    def fail(self, method: str, *errors: Exception) -> None:
+        self.failures.setdefault(method, []).extend(errors)
+
+    def called(self, name: str) -> list[object]:
+        return [argument for called, argument in self.calls if called == name]
+
+    def __call__(self, url: str, consumer_key: Secret, consumer_secret: Secret) -> StoreClient:
+        store, key, secret = self.stores[url]
+        client = FakeStoreClient(store, self.calls, self.failures, self.now)
+        if (consumer_key.reveal(), consumer_secret.reveal()) != (key, secret):
+            self.fail("system_status", AuthenticationFailed(url, "Consumer secret is invalid."))
+            for name in ("order_pages", "get_order", "webhooks", "update_stock"):
+                self.fail(name, AuthenticationFailed(url, "Consumer secret is invalid."))
+        return client
+
+
+class FakeSecretBox:
+    """Seals by reversing the text, tagged with the current key id; refuses unknown ids."""
+
+    def __init__(self, current: str = "key-1", others: Sequence[str] = ()) -> None:
+        self.current_key_id = current
+        self.known = {current, *others}
+
+    def seal(self, secret: Secret) -> EncryptedSecret:
+        return EncryptedSecret(self.current_key_id, secret.reveal()[::-1].encode())
+
+    def open(self, sealed: EncryptedSecret) -> Secret:
+        if sealed.key_id not in self.known:
+            raise SecretsUnavailable(f"key {sealed.key_id!r} is not configured")
+        return Secret(sealed.ciphertext.decode()[::-1])
+
+
+class FakeStoreLock:
+    """Locks in a set; `busy` marks stores another worker is syncing."""
+
+    def __init__(self) -> None:
+        self.busy: set[str] = set()
+        self.taken: list[str] = []
+
+    @contextmanager
+    def hold(self, store_id: StoreId, ttl: timedelta) -> Iterator[bool]:
+        if store_id in self.busy:
+            yield False
+            return
+        self.busy.add(store_id)
+        self.taken.append(store_id)
+        try:
+            yield True
+        finally:
+            self.busy.discard(store_id)
+
+
+def _typecheck() -> None:
+    """mypy holds the fakes to the ports."""
+    _factory: StoreClientFactory = FakeStoreClientFactory()
+    _box: SecretBox = FakeSecretBox()
+    _lock: StoreLock = FakeStoreLock()

@@ -1,0 +1,65 @@
+"""Services wired to fakes: an in-memory unit of work, a fake clock, a reversible secret box,
+a lock, and a fake WooCommerce store over the sandbox's in-memory data."""
+
+from datetime import UTC, datetime
+
+import attrs
+import pytest
+
+from shipcrowd_woo.domain.ids import CompanyId
+from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.sandbox.store import SandboxStore
+from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.stores import StoreService
+from tests.fake_store import FakeSecretBox, FakeStoreClientFactory, FakeStoreLock
+from tests.fakes import FakeClock, FakeDatabase, FakeUnitOfWork
+
+STORE_URL = "https://shop.example.com"
+COMPANY = CompanyId("company-a")
+OTHER_COMPANY = CompanyId("company-b")
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@attrs.define
+class World:
+    """Everything a service test touches, visible."""
+
+    context: ServiceContext
+    database: FakeDatabase
+    clock: FakeClock
+    stores: FakeStoreClientFactory
+    lock: FakeStoreLock
+    sandbox: SandboxStore
+    key: str
+    secret: str
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.database)
+
+    def install(self, company: CompanyId = COMPANY, url: str = STORE_URL):
+        return (
+            StoreService(self.context)
+            .install(company, url, Secret(self.key), Secret(self.secret))
+            .store
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    clock = FakeClock(NOW)
+    database = FakeDatabase()
+    sandbox = SandboxStore(seed=3, products=20, orders=250, clock=clock.now)
+    stores = FakeStoreClientFactory(now=clock.now)
+    key, secret = stores.add(STORE_URL, sandbox)
+    lock = FakeStoreLock()
+    ids = iter(range(1, 1_000_000))
+    context = ServiceContext(
+        uow_factory=lambda: FakeUnitOfWork(database),
+        clock=clock,
+        secrets=FakeSecretBox(),
+        store_clients=stores,
+        store_lock=lock,
+        webhook_base_url="https://shipcrowd.example",
+        new_id=lambda: f"id-{next(ids)}",
+    )
+    return World(context, database, clock, stores, lock, sandbox, key, secret)
