@@ -118,3 +118,17 @@ def test_the_sandbox_command_serves_a_store_that_answers_with_its_printed_creden
         process.terminate()
         _, errors = process.communicate(timeout=10)
     assert key not in errors
+
+
+def test_keys_generate_prints_a_key_the_settings_accept(monkeypatch, tmp_path):
+    """`keys generate` output is a valid SHIPCROWD_WOO_ENCRYPTION_KEYS value; `keys verify`
+    and `keys rotate` work on an empty database."""
+    generated = CliRunner().invoke(main, ["keys", "generate", "--id", "k9"]).output.strip()
+    assert generated.startswith("k9:")
+    monkeypatch.setenv("SHIPCROWD_WOO_ENCRYPTION_KEYS", generated)
+    monkeypatch.setenv("SHIPCROWD_WOO_DATABASE_URL", f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    verified = CliRunner().invoke(main, ["keys", "verify"])
+    assert verified.exit_code == 0, verified.output
+    rotated = CliRunner().invoke(main, ["keys", "rotate"])
+    assert "0 secrets re-sealed" in rotated.output

@@ -1,18 +1,29 @@
 """The composition root: settings in, wired services out. Every entrypoint and the tests call
 `bootstrap`; nothing is created at import time."""
 
-from collections.abc import Callable
 from typing import Any
 
 import attrs
 from sqlalchemy import Engine
 
 from shipcrowd_woo.adapters.clock import SystemClock
+from shipcrowd_woo.adapters.crypto import AesGcmSecretBox
+from shipcrowd_woo.adapters.locks import InProcessStoreLock
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine, make_session_factory
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from shipcrowd_woo.entrypoints.settings import Settings
+from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
+from shipcrowd_woo.adapters.woocommerce.factory import HttpxStoreClientFactory
+from shipcrowd_woo.adapters.woocommerce.transport import TransportOptions
+from shipcrowd_woo.entrypoints.settings import PREFIX, Settings, SettingsError
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
+from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.inventory import InventorySync
+from shipcrowd_woo.services.keys import verify_keys
+from shipcrowd_woo.services.mappings import MappingService
+from shipcrowd_woo.services.order_sync import OrderSync
+from shipcrowd_woo.services.stores import StoreService
+from shipcrowd_woo.services.webhooks import WebhookProcessor
 
 
 @attrs.frozen
@@ -20,22 +31,95 @@ class Services:
     """Everything an entrypoint needs, built once per process."""
 
     settings: Settings
+    context: ServiceContext
+    stores: StoreService
+    orders: OrderSync
+    inventory: InventorySync
+    mappings: MappingService
+    webhooks: WebhookProcessor
+    engine: Engine | None = None
+
+    @property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        """Opens a unit of work on the configured database."""
+        return self.context.uow_factory
+
+    @property
+    def clock(self) -> Clock:
+        """The process's clock."""
+        return self.context.clock
+
+    def close(self) -> None:
+        """Release the database connections."""
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+@attrs.frozen
+class Database:
+    """The configured database: units of work over it, and its engine to dispose of."""
+
     uow_factory: UnitOfWorkFactory
-    clock: Clock
-    close: Callable[[], None]
+    engine: Engine
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+
+def open_database(settings: Settings) -> Database:
+    """Units of work on SHIPCROWD_WOO_DATABASE_URL (commands that need nothing else)."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    return Database(lambda: SqlAlchemyUnitOfWork(sessions), engine)
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
-    """Build the services from settings; keyword overrides replace any part (tests use fakes)."""
+    """Build the services from settings. Keyword overrides replace parts of the service
+    context (tests pass fakes). With real secrets, every stored secret is checked to open with
+    the configured keys: a missing or wrong key stops the process here."""
     settings = settings or Settings.from_env()
-    engine: Engine | None = None
+    engine = None
     if "uow_factory" not in overrides:
-        engine = make_engine(settings.database_url)
-        sessions = make_session_factory(engine)
-        overrides["uow_factory"] = lambda: SqlAlchemyUnitOfWork(sessions)
+        database = open_database(settings)
+        engine = database.engine
+        overrides["uow_factory"] = database.uow_factory
+    if "secrets" not in overrides:
+        if not settings.encryption_keys:
+            raise SettingsError(
+                f"{PREFIX}ENCRYPTION_KEYS is required to store credentials: generate one with "
+                "`shipcrowd-woo keys generate`"
+            )
+        overrides["secrets"] = AesGcmSecretBox(settings.encryption_keys)
     parts: dict[str, Any] = {
-        "settings": settings,
         "clock": SystemClock(),
-        "close": engine.dispose if engine is not None else lambda: None,
+        "store_clients": HttpxStoreClientFactory(
+            ClientOptions(
+                transport=TransportOptions(
+                    connect_timeout=settings.connect_timeout,
+                    read_timeout=settings.read_timeout,
+                    max_in_flight=settings.store_concurrency,
+                ),
+                allow_private_hosts=settings.allow_private_hosts,
+            )
+        ),
+        "store_lock": InProcessStoreLock(),
+        "webhook_base_url": settings.public_base_url,
     }
-    return Services(**(parts | overrides))
+    context = ServiceContext(**(parts | overrides))
+    try:
+        verify_keys(context.uow_factory, context.secrets)
+    except Exception:
+        if engine is not None:
+            engine.dispose()
+        raise
+    return Services(
+        settings=settings,
+        context=context,
+        stores=StoreService(context),
+        orders=OrderSync(context),
+        inventory=InventorySync(context),
+        mappings=MappingService(context),
+        webhooks=WebhookProcessor(context),
+        engine=engine,
+    )

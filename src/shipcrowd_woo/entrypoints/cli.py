@@ -14,17 +14,21 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from shipcrowd_woo.adapters.clock import SystemClock
+from shipcrowd_woo.adapters.crypto import AesGcmSecretBox, generate_key_text
 from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
 from shipcrowd_woo.converters.shipcrowd import to_json_data
 from shipcrowd_woo.converters.woocommerce import order_from_json
+from shipcrowd_woo.domain.errors import SecretsUnavailable
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.transform import TransformContext
-from shipcrowd_woo.entrypoints.bootstrap import bootstrap
+from shipcrowd_woo.entrypoints.bootstrap import open_database
 from shipcrowd_woo.entrypoints.settings import Settings, SettingsError
 from shipcrowd_woo.sandbox.faults import FaultPlan
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
+from shipcrowd_woo.services.keys import rotate_keys, verify_keys
 from shipcrowd_woo.services.sync_logs import purge_old_sync_logs
 
 
@@ -123,6 +127,48 @@ def db_upgrade(revision: str) -> None:
 
 
 @main.group()
+def keys() -> None:
+    """Encryption keys of stored credentials and webhook secrets."""
+
+
+@keys.command("generate")
+@click.option("--id", "key_id", default="", help="Key id (default: today's date).")
+def keys_generate(key_id: str) -> None:
+    """Print a new key for SHIPCROWD_WOO_ENCRYPTION_KEYS (put it first to rotate)."""
+    click.echo(generate_key_text(key_id or datetime.now(UTC).strftime("k%Y%m%d")))
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-seal every stored secret with the first configured key."""
+    settings = _settings()
+    if not settings.encryption_keys:
+        raise click.ClickException("SHIPCROWD_WOO_ENCRYPTION_KEYS is not set")
+    database = open_database(settings)
+    try:
+        report = rotate_keys(database.uow_factory, AesGcmSecretBox(settings.encryption_keys))
+    except (SQLAlchemyError, SecretsUnavailable) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.close()
+    click.echo(f"{report.resealed} secrets re-sealed, {report.current} already current")
+
+
+@keys.command("verify")
+def keys_verify() -> None:
+    """Check that every stored secret opens with the configured keys."""
+    settings = _settings()
+    database = open_database(settings)
+    try:
+        checked = verify_keys(database.uow_factory, AesGcmSecretBox(settings.encryption_keys))
+    except (SQLAlchemyError, SecretsUnavailable, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.close()
+    click.echo(f"every stored secret opens ({checked} key ids in use)")
+
+
+@main.group()
 def logs() -> None:
     """Sync logs."""
 
@@ -130,15 +176,16 @@ def logs() -> None:
 @logs.command("purge")
 def logs_purge() -> None:
     """Delete sync logs older than SHIPCROWD_WOO_SYNC_LOG_RETENTION_DAYS (90 by default)."""
-    services = bootstrap(_settings())
+    settings = _settings()
+    database = open_database(settings)
     try:
         deleted = purge_old_sync_logs(
-            services.uow_factory, services.clock, services.settings.sync_log_retention
+            database.uow_factory, SystemClock(), settings.sync_log_retention
         )
     except SQLAlchemyError as error:
         raise click.ClickException(f"database error: {error}") from None
     finally:
-        services.close()
+        database.close()
     click.echo(f"{deleted} sync logs deleted")
 
 

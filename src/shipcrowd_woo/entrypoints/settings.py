@@ -3,14 +3,18 @@
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import TypeVar
 
 import attrs
 from sqlalchemy.exc import ArgumentError
 
+from shipcrowd_woo.adapters.crypto import InvalidEncryptionKeys, parse_encryption_keys
 from shipcrowd_woo.adapters.sqlalchemy.engine import database_url
+from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 
 PREFIX = "SHIPCROWD_WOO_"
 DEFAULT_DATABASE_URL = "sqlite:///shipcrowd-woo.sqlite3"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 
 
 class SettingsError(ValueError):
@@ -23,6 +27,13 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     sync_log_retention: timedelta = timedelta(days=90)
+    # (key id, 32 bytes) pairs; the first seals. Never shown in a repr.
+    encryption_keys: tuple[tuple[str, bytes], ...] = attrs.field(default=(), repr=False)
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    allow_private_hosts: bool = False
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    store_concurrency: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -31,8 +42,14 @@ class Settings:
         return cls(
             database_url=_database_url(env),
             sync_log_retention=timedelta(
-                days=_positive_int(env, "SYNC_LOG_RETENTION_DAYS", default=90)
+                days=_number(env, "SYNC_LOG_RETENTION_DAYS", 90, int, 1, 3650)
             ),
+            encryption_keys=_encryption_keys(env),
+            public_base_url=_public_base_url(env),
+            allow_private_hosts=_flag(env, "ALLOW_PRIVATE_HOSTS"),
+            connect_timeout=_number(env, "HTTP_CONNECT_TIMEOUT", 5.0, float, 0.1, 120),
+            read_timeout=_number(env, "HTTP_READ_TIMEOUT", 30.0, float, 0.1, 600),
+            store_concurrency=_number(env, "STORE_CONCURRENCY", 2, int, 1, 16),
         )
 
 
@@ -45,14 +62,47 @@ def _database_url(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _encryption_keys(env: Mapping[str, str]) -> tuple[tuple[str, bytes], ...]:
+    raw = env.get(f"{PREFIX}ENCRYPTION_KEYS")
+    if raw is None:
+        return ()
+    try:
+        return tuple(parse_encryption_keys(raw))
+    except InvalidEncryptionKeys as error:
+        raise SettingsError(f"{PREFIX}ENCRYPTION_KEYS: {error}") from None
+
+
+def _public_base_url(env: Mapping[str, str]) -> str:
+    raw = env.get(f"{PREFIX}PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL)
+    try:
+        return normalise_store_url(raw)
+    except InvalidStoreUrl as error:
+        raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL: {error}") from None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(PREFIX + name, "false").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, not {raw!r}")
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: N, kind: type[N], low: float, high: float
+) -> N:
     raw = env.get(PREFIX + name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{PREFIX}{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise SettingsError(f"{PREFIX}{name} must be at least 1")
+        noun = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{PREFIX}{name} must be {noun}, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{PREFIX}{name} must be between {low:g} and {high:g}")
     return value
