@@ -13,16 +13,22 @@ from typing import Any, Self, TypeVar
 import attrs
 
 from shipcrowd_woo.domain.customers import CustomerSnapshot
-from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound, StoreNotFound
-from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
+from shipcrowd_woo.domain.errors import (
+    AlreadyExists,
+    JobNotFound,
+    MappingNotFound,
+    StoreNotFound,
+)
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
 from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.jobs import JobRecord, JobState
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
-from shipcrowd_woo.domain.webhooks import Delivery
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState
 from shipcrowd_woo.ports import repositories
 from shipcrowd_woo.ports.clock import Clock
 
@@ -41,6 +47,7 @@ class FakeDatabase:
     deliveries: dict[DeliveryId, Delivery] = attrs.Factory(dict)
     warehouse: dict[tuple[CompanyId, str], WarehouseItem] = attrs.Factory(dict)
     customers: dict[tuple[str, str, int], CustomerSnapshot] = attrs.Factory(dict)
+    jobs: dict[JobId, JobRecord] = attrs.Factory(dict)
     commits: int = 0
     lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False)
 
@@ -56,6 +63,7 @@ class FakeDatabase:
                 "deliveries",
                 "warehouse",
                 "customers",
+                "jobs",
             )
         }
 
@@ -325,6 +333,14 @@ class FakeDeliveryInbox:
     def get(self, delivery_id: DeliveryId) -> Delivery | None:
         return self.deliveries.get(delivery_id)
 
+    def received_before(self, moment: datetime, limit: int) -> Sequence[Delivery]:
+        waiting = [
+            d
+            for d in self.deliveries.values()
+            if d.state is DeliveryState.RECEIVED and d.received_at < moment
+        ]
+        return sorted(waiting, key=lambda d: d.received_at)[:limit]
+
     def update(self, delivery: Delivery) -> None:
         if delivery.id in self.deliveries:
             self.deliveries[delivery.id] = delivery
@@ -375,6 +391,33 @@ class FakeCustomerRepository:
         return self.customers.get((company_id, store_id, woo_customer_id))
 
 
+class FakeJobRepository:
+    def __init__(self, jobs: dict[JobId, JobRecord]) -> None:
+        self.jobs = jobs
+
+    def add(self, record: JobRecord) -> None:
+        self.jobs[record.id] = record
+
+    def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
+        record = self.jobs.get(job_id)
+        if record is None or record.company_id != company_id:
+            raise JobNotFound(job_id)
+        return record
+
+    def find(self, job_id: JobId) -> JobRecord | None:
+        return self.jobs.get(job_id)
+
+    def update(self, record: JobRecord) -> None:
+        if record.id in self.jobs:
+            self.jobs[record.id] = record
+
+    def queued_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
+        waiting = [
+            j for j in self.jobs.values() if j.state is JobState.QUEUED and j.created_at < moment
+        ]
+        return sorted(waiting, key=lambda j: j.created_at)[:limit]
+
+
 class FakeUnitOfWork:
     """A transaction over a FakeDatabase: changes are visible to others only after commit."""
 
@@ -407,6 +450,7 @@ class FakeUnitOfWork:
         self.deliveries = FakeDeliveryInbox(self._working["deliveries"])
         self.warehouse = FakeWarehouseRepository(self._working["warehouse"])
         self.customers = FakeCustomerRepository(self._working["customers"])
+        self.jobs = FakeJobRepository(self._working["jobs"])
 
     def commit(self) -> None:
         """Apply what this unit of work changed, key by key, as SQL would."""
@@ -437,6 +481,7 @@ def _typecheck() -> None:
     _inbox: repositories.DeliveryInbox = FakeDeliveryInbox({})
     _warehouse: repositories.WarehouseRepository = FakeWarehouseRepository({})
     _customers: repositories.CustomerRepository = FakeCustomerRepository({})
+    _jobs: repositories.JobRepository = FakeJobRepository({})
     _clock: Clock = FakeClock(datetime.now(UTC))
 
 

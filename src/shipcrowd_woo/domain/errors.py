@@ -31,6 +31,15 @@ class MappingNotFound(NotFound):
     """No product mapping with this id belongs to the company."""
 
 
+class JobNotFound(NotFound):
+    """No job with this id belongs to the company."""
+
+
+class StoreBusy(DomainError):
+    """Another run of the same kind holds the store (its lock is shared by every worker);
+    the work is to be tried again once that run ends, not dropped."""
+
+
 class AlreadyExists(DomainError):
     """The resource would break a uniqueness rule (same store URL, same mapping target…)."""
 

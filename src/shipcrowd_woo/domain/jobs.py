@@ -1,10 +1,12 @@
 """Background jobs: what a worker is asked to do. They carry ids, never objects."""
 
 import enum
+from collections.abc import Mapping
+from datetime import datetime
 
 import attrs
 
-from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, StoreId
 
 
 class SyncMode(enum.Enum):
@@ -49,7 +51,25 @@ class AutoMapProducts:
     store_id: StoreId
 
 
-Job = SyncOrders | ProcessDelivery | PushInventory | AutoMapProducts
+@attrs.frozen
+class ReconcileOrders:
+    """Compare the store's order ids with ours (permanent deletions send no webhook)."""
+
+    company_id: CompanyId
+    store_id: StoreId
+
+
+@attrs.frozen
+class CheckWebhooks:
+    """Make sure the store's webhooks are ours, active and complete."""
+
+    company_id: CompanyId
+    store_id: StoreId
+
+
+Job = (
+    SyncOrders | ProcessDelivery | PushInventory | AutoMapProducts | ReconcileOrders | CheckWebhooks
+)
 
 
 class JobState(enum.Enum):
@@ -59,3 +79,55 @@ class JobState(enum.Enum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+
+
+@attrs.frozen
+class JobRecord:
+    """A job as the job-status endpoint reports it."""
+
+    id: JobId
+    company_id: CompanyId
+    job: Job
+    state: JobState
+    created_at: datetime
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    summary: Mapping[str, str | int | float | bool | None] = attrs.field(factory=dict, hash=False)
+    error: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """Completed or failed for good."""
+        return self.state in (JobState.COMPLETED, JobState.FAILED)
+
+    @property
+    def kind(self) -> str:
+        """The job's name."""
+        return job_kind(self.job)
+
+    @property
+    def store_id(self) -> StoreId | None:
+        """The store the job acts on, if one."""
+        return job_store(self.job)
+
+
+JOB_TYPES: dict[str, type[Job]] = {
+    "sync_orders": SyncOrders,
+    "process_delivery": ProcessDelivery,
+    "push_inventory": PushInventory,
+    "auto_map_products": AutoMapProducts,
+    "reconcile_orders": ReconcileOrders,
+    "check_webhooks": CheckWebhooks,
+}
+_KIND_OF = {job_type: kind for kind, job_type in JOB_TYPES.items()}
+
+
+def job_kind(job: Job) -> str:
+    """The name a job is stored and queued under."""
+    return _KIND_OF[type(job)]
+
+
+def job_store(job: Job) -> StoreId | None:
+    """The store a job acts on, when it names one."""
+    return None if isinstance(job, ProcessDelivery) else job.store_id

@@ -9,10 +9,15 @@ from shipcrowd_woo.domain.jobs import Job
 
 
 class TaskQueue(Protocol):
-    """Hands jobs to the workers."""
+    """Hands jobs to the workers. The job's record is saved before it is sent, so a worker
+    always finds it; sending twice is harmless (a job runs at most once to completion)."""
 
-    def enqueue(self, job: Job) -> JobId:
-        """Queue a job and return the id its status can be asked by."""
+    def send(self, job_id: JobId, job: Job, delay: timedelta | None = None) -> None:
+        """Queue the job, now or after `delay`."""
+        ...
+
+    def depth(self) -> int:
+        """How many messages wait in the queues (for metrics)."""
         ...
 
 

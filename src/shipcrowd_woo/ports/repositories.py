@@ -6,8 +6,9 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from shipcrowd_woo.domain.customers import CustomerSnapshot
-from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
 from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
@@ -202,6 +203,10 @@ class DeliveryInbox(Protocol):
         """A delivery by id."""
         ...
 
+    def received_before(self, moment: datetime, limit: int) -> Sequence[Delivery]:
+        """Deliveries still waiting since before `moment` (their job may have been lost)."""
+        ...
+
     def update(self, delivery: Delivery) -> None:
         """Save a delivery's processing state."""
         ...
@@ -234,6 +239,30 @@ class CustomerRepository(Protocol):
         self, company_id: CompanyId, store_id: StoreId, woo_customer_id: int
     ) -> CustomerSnapshot | None:
         """A stored snapshot."""
+        ...
+
+
+class JobRepository(Protocol):
+    """Background jobs and their states."""
+
+    def add(self, record: JobRecord) -> None:
+        """Insert a job record."""
+        ...
+
+    def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
+        """The company's job; raises JobNotFound for another's."""
+        ...
+
+    def find(self, job_id: JobId) -> JobRecord | None:
+        """A job by id, whoever it belongs to (for the workers)."""
+        ...
+
+    def update(self, record: JobRecord) -> None:
+        """Save a job's progress."""
+        ...
+
+    def queued_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
+        """Jobs still queued since before `moment` (their message may have been lost)."""
         ...
 
 
@@ -278,6 +307,11 @@ class UnitOfWork(Protocol):
     @property
     def customers(self) -> CustomerRepository:
         """Customer snapshots, in this transaction."""
+        ...
+
+    @property
+    def jobs(self) -> JobRepository:
+        """Background jobs, in this transaction."""
         ...
 
     def __enter__(self) -> Self:

@@ -14,6 +14,7 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import count_of, page_of, upse
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     CustomerRow,
     DeliveryRow,
+    JobRow,
     ProductMappingRow,
     StoreRow,
     SyncLogRow,
@@ -22,10 +23,24 @@ from shipcrowd_woo.adapters.sqlalchemy.tables import (
     table_of,
 )
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
+from shipcrowd_woo.converters.jobs import job_from_data, job_to_data
 from shipcrowd_woo.domain.customers import CustomerSnapshot
-from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound, StoreNotFound
-from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, MappingId, StoreId, SyncLogId
+from shipcrowd_woo.domain.errors import (
+    AlreadyExists,
+    JobNotFound,
+    MappingNotFound,
+    StoreNotFound,
+)
+from shipcrowd_woo.domain.ids import (
+    CompanyId,
+    DeliveryId,
+    JobId,
+    MappingId,
+    StoreId,
+    SyncLogId,
+)
 from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.jobs import JobRecord, JobState
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType, ProductMapping
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import EncryptedSecret
@@ -631,6 +646,19 @@ class SqlAlchemyDeliveryInbox:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def received_before(self, moment: datetime, limit: int) -> Sequence[Delivery]:
+        """Deliveries waiting since before `moment`, oldest first."""
+        rows = self._session.execute(
+            select(DELIVERIES)
+            .where(
+                DELIVERIES.c.state == DeliveryState.RECEIVED.value,
+                DELIVERIES.c.received_at < moment,
+            )
+            .order_by(DELIVERIES.c.received_at)
+            .limit(limit)
+        ).mappings()
+        return [_delivery_from(row) for row in rows]
+
     def add(self, delivery: Delivery) -> bool:
         """Keep a delivery; False when the same store, topic and body is already kept."""
         inserted = self._session.execute(
@@ -785,3 +813,83 @@ class SqlAlchemyCustomerRepository:
             observed_at=row["observed_at"],
             document=row["document"],
         )
+
+
+JOBS = table_of(JobRow)
+
+
+def _job_values(record: JobRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "company_id": record.company_id,
+        "store_id": record.store_id,
+        "kind": record.kind,
+        "payload": job_to_data(record.job),
+        "state": record.state.value,
+        "attempts": record.attempts,
+        "created_at": record.created_at,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "summary": dict(record.summary),
+        "error": record.error,
+    }
+
+
+def _job_from(row: RowMapping) -> JobRecord:
+    return JobRecord(
+        id=JobId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
+        job=job_from_data(row["payload"]),
+        state=JobState(row["state"]),
+        created_at=row["created_at"],
+        attempts=row["attempts"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        summary=row["summary"],
+        error=row["error"],
+    )
+
+
+class SqlAlchemyJobRepository:
+    """Jobs in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, record: JobRecord) -> None:
+        """Insert a job record."""
+        self._session.execute(JOBS.insert().values(_job_values(record)))
+
+    def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
+        """The company's job, or JobNotFound."""
+        row = (
+            self._session.execute(
+                select(JOBS).where(JOBS.c.id == job_id, JOBS.c.company_id == company_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise JobNotFound(job_id)
+        return _job_from(row)
+
+    def find(self, job_id: JobId) -> JobRecord | None:
+        """A job by id."""
+        row = self._session.execute(select(JOBS).where(JOBS.c.id == job_id)).mappings().first()
+        return None if row is None else _job_from(row)
+
+    def update(self, record: JobRecord) -> None:
+        """Save a job's progress."""
+        self._session.execute(
+            update(JOBS).where(JOBS.c.id == record.id).values(_job_values(record))
+        )
+
+    def queued_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
+        """Jobs queued since before `moment`, oldest first."""
+        rows = self._session.execute(
+            select(JOBS)
+            .where(JOBS.c.state == JobState.QUEUED.value, JOBS.c.created_at < moment)
+            .order_by(JOBS.c.created_at)
+            .limit(limit)
+        ).mappings()
+        return [_job_from(row) for row in rows]

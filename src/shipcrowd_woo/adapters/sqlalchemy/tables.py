@@ -309,3 +309,23 @@ class CustomerRow(Base):
     modified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     document: Mapped[dict[str, Any]] = mapped_column(Document)
+
+
+class JobRow(Base):
+    """A background job and its state, for the job-status endpoint and the re-send sweep."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_created", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64), index=True)
+    store_id: Mapped[str | None] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(Document)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    summary: Mapped[dict[str, Any]] = mapped_column(Document)
+    error: Mapped[str | None] = mapped_column(Text())

@@ -9,6 +9,7 @@ from shipcrowd_woo.adapters.sqlalchemy.orders import SqlAlchemyOrderRepository
 from shipcrowd_woo.adapters.sqlalchemy.repositories import (
     SqlAlchemyCustomerRepository,
     SqlAlchemyDeliveryInbox,
+    SqlAlchemyJobRepository,
     SqlAlchemyMappingRepository,
     SqlAlchemyStoreRepository,
     SqlAlchemySyncLogRepository,
@@ -33,6 +34,7 @@ class SqlAlchemyUnitOfWork:
         self.deliveries = SqlAlchemyDeliveryInbox(self._session)
         self.warehouse = SqlAlchemyWarehouseRepository(self._session)
         self.customers = SqlAlchemyCustomerRepository(self._session)
+        self.jobs = SqlAlchemyJobRepository(self._session)
         return self
 
     def __exit__(

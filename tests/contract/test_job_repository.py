@@ -1,0 +1,87 @@
+"""JobRepository contract: job records kept whole, scoped to their company, found by the
+workers, and the lost ones found again."""
+
+import uuid
+
+import attrs
+import pytest
+
+from shipcrowd_woo.domain.errors import JobNotFound
+from shipcrowd_woo.domain.ids import DeliveryId, JobId
+from shipcrowd_woo.domain.jobs import (
+    JobRecord,
+    JobState,
+    ProcessDelivery,
+    PushInventory,
+    SyncMode,
+    SyncOrders,
+)
+from tests.builders import COMPANY_A, COMPANY_B, later
+
+
+def _job(store, state=JobState.QUEUED, created=0.0, job=None):
+    return JobRecord(
+        id=JobId(str(uuid.uuid4())),
+        company_id=store.company_id,
+        job=job or SyncOrders(store.company_id, store.id, SyncMode.SINGLE, 329),
+        state=state,
+        created_at=later(created),
+    )
+
+
+def test_a_job_comes_back_whole(uow_factory, store):
+    record = _job(store, job=PushInventory(store.company_id, store.id, ("A", "B-ü")))
+    with uow_factory() as uow:
+        uow.jobs.add(record)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.jobs.get(COMPANY_A, record.id) == record
+        assert uow.jobs.find(record.id) == record
+
+
+def test_another_companys_job_is_not_found(uow_factory, store):
+    record = _job(store)
+    with uow_factory() as uow:
+        uow.jobs.add(record)
+        uow.commit()
+    with uow_factory() as uow:
+        with pytest.raises(JobNotFound):
+            uow.jobs.get(COMPANY_B, record.id)
+        with pytest.raises(JobNotFound):
+            uow.jobs.get(COMPANY_A, JobId("no-such-job"))
+        assert uow.jobs.find(JobId("no-such-job")) is None
+
+
+def test_progress_is_saved(uow_factory, store):
+    record = _job(store)
+    with uow_factory() as uow:
+        uow.jobs.add(record)
+        uow.commit()
+    done = attrs.evolve(
+        record,
+        state=JobState.COMPLETED,
+        attempts=2,
+        started_at=later(1),
+        finished_at=later(2),
+        summary={"created": 3, "status": "completed", "rate": 0.5, "partial": False, "x": None},
+        error=None,
+    )
+    with uow_factory() as uow:
+        uow.jobs.update(done)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.jobs.find(record.id) == done
+
+
+def test_jobs_queued_too_long_are_found_oldest_first(uow_factory, store):
+    old = _job(store, created=0)
+    older = _job(store, created=-10, job=ProcessDelivery(DeliveryId("d-1")))
+    recent = _job(store, created=100)
+    running = _job(store, state=JobState.RUNNING, created=-20)
+    with uow_factory() as uow:
+        for record in (old, older, recent, running):
+            uow.jobs.add(record)
+        uow.commit()
+    with uow_factory() as uow:
+        assert [r.id for r in uow.jobs.queued_before(later(50), 10)] == [older.id, old.id]
+        assert [r.id for r in uow.jobs.queued_before(later(50), 1)] == [older.id]
