@@ -4,10 +4,25 @@
 from typing import Any
 
 import attrs
+import dramatiq
+import redis
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 
 from shipcrowd_woo.adapters.clock import SystemClock
 from shipcrowd_woo.adapters.crypto import AesGcmSecretBox
+from shipcrowd_woo.adapters.dramatiq.actors import (
+    DramatiqTaskQueue,
+    JobPolicy,
+    SyncSlots,
+    declare_job_actor,
+)
+from shipcrowd_woo.adapters.dramatiq.broker import BrokerOptions, make_broker
+from shipcrowd_woo.adapters.dramatiq.limits import (
+    InProcessSyncSlots,
+    RedisStoreLock,
+    RedisSyncSlots,
+)
 from shipcrowd_woo.adapters.locks import InProcessStoreLock
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine, make_session_factory
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -19,6 +34,7 @@ from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.inventory import InventorySync
+from shipcrowd_woo.services.jobs import JobRunner, JobService
 from shipcrowd_woo.services.keys import verify_keys
 from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.order_sync import OrderSync
@@ -37,7 +53,27 @@ class Services:
     inventory: InventorySync
     mappings: MappingService
     webhooks: WebhookProcessor
+    jobs: JobService
+    runner: JobRunner
+    queue: DramatiqTaskQueue
+    broker: dramatiq.Broker
     engine: Engine | None = None
+    redis_client: redis.Redis | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """True when jobs run in this process (no Redis configured)."""
+        return isinstance(self.broker, StubBroker)
+
+    def start_worker(self, threads: int | None = None) -> dramatiq.Worker:
+        """Start worker threads consuming this process's broker; stop them when done."""
+        worker = dramatiq.Worker(
+            self.broker,
+            worker_threads=threads or self.settings.worker_threads,
+            worker_timeout=100,
+        )
+        worker.start()
+        return worker
 
     @property
     def uow_factory(self) -> UnitOfWorkFactory:
@@ -50,9 +86,12 @@ class Services:
         return self.context.clock
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database and Redis connections."""
+        self.broker.close()
         if self.engine is not None:
             self.engine.dispose()
+        if self.redis_client is not None:
+            self.redis_client.close()
 
 
 @attrs.frozen
@@ -91,6 +130,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
                 "`shipcrowd-woo keys generate`"
             )
         overrides["secrets"] = AesGcmSecretBox(settings.encryption_keys)
+    client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     parts: dict[str, Any] = {
         "clock": SystemClock(),
         "store_clients": HttpxStoreClientFactory(
@@ -103,7 +143,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
                 allow_private_hosts=settings.allow_private_hosts,
             )
         ),
-        "store_lock": InProcessStoreLock(),
+        "store_lock": RedisStoreLock(client) if client else InProcessStoreLock(),
         "webhook_base_url": settings.public_base_url,
     }
     context = ServiceContext(**(parts | overrides))
@@ -113,6 +153,23 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         if engine is not None:
             engine.dispose()
         raise
+    broker = make_broker(BrokerOptions(settings.redis_url))
+    slots: SyncSlots = (
+        RedisSyncSlots(client, settings.max_concurrent_syncs, settings.job_time_limit * 2)
+        if client
+        else InProcessSyncSlots(settings.max_concurrent_syncs)
+    )
+    runner = JobRunner(context, settings.job_max_retries)
+    actor = declare_job_actor(
+        broker,
+        lambda: runner,
+        slots,
+        JobPolicy(
+            min_backoff=settings.job_min_backoff,
+            time_limit=settings.job_time_limit,
+        ),
+    )
+    queue = DramatiqTaskQueue(actor)
     return Services(
         settings=settings,
         context=context,
@@ -121,5 +178,10 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         inventory=InventorySync(context),
         mappings=MappingService(context),
         webhooks=WebhookProcessor(context),
+        jobs=JobService(context, queue),
+        runner=runner,
+        queue=queue,
+        broker=broker,
         engine=engine,
+        redis_client=client,
     )

@@ -3,9 +3,11 @@
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import attrs
+from limits import parse_many
 from sqlalchemy.exc import ArgumentError
 
 from shipcrowd_woo.adapters.crypto import InvalidEncryptionKeys, parse_encryption_keys
@@ -34,6 +36,23 @@ class Settings:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     store_concurrency: int = 2
+    redis_url: str | None = attrs.field(default=None, repr=False)
+    worker_threads: int = 4
+    job_max_retries: int = 3
+    job_time_limit: timedelta = timedelta(minutes=5)
+    # The first retry waits this long; each further one waits twice as long as the last.
+    job_min_backoff: timedelta = timedelta(seconds=15)
+    max_concurrent_syncs: int = 3
+    sync_interval: timedelta = timedelta(minutes=15)
+    # Management API authentication: an HS256 secret, or a public key for RS256/ES256.
+    jwt_secret: str | None = attrs.field(default=None, repr=False)
+    jwt_public_key: str | None = attrs.field(default=None, repr=False)
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    rate_limit: str = "600 per minute"
+    max_body_bytes: int = 1024 * 1024
+    max_webhook_bytes: int = 8 * 1024 * 1024
+    log_format: str = "json"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -50,6 +69,27 @@ class Settings:
             connect_timeout=_number(env, "HTTP_CONNECT_TIMEOUT", 5.0, float, 0.1, 120),
             read_timeout=_number(env, "HTTP_READ_TIMEOUT", 30.0, float, 0.1, 600),
             store_concurrency=_number(env, "STORE_CONCURRENCY", 2, int, 1, 16),
+            redis_url=env.get(f"{PREFIX}REDIS_URL") or None,
+            worker_threads=_number(env, "WORKER_THREADS", 4, int, 1, 64),
+            job_max_retries=_number(env, "JOB_MAX_RETRIES", 3, int, 0, 10),
+            job_time_limit=timedelta(
+                seconds=_number(env, "JOB_TIME_LIMIT_SECONDS", 300, int, 10, 86400)
+            ),
+            job_min_backoff=timedelta(
+                seconds=_number(env, "JOB_MIN_BACKOFF_SECONDS", 15.0, float, 0.01, 3600)
+            ),
+            max_concurrent_syncs=_number(env, "MAX_CONCURRENT_SYNCS", 3, int, 1, 100),
+            sync_interval=timedelta(
+                minutes=_number(env, "SYNC_INTERVAL_MINUTES", 15, int, 1, 1440)
+            ),
+            jwt_secret=env.get(f"{PREFIX}JWT_SECRET") or None,
+            jwt_public_key=_file_or_text(env, "JWT_PUBLIC_KEY"),
+            jwt_audience=env.get(f"{PREFIX}JWT_AUDIENCE") or None,
+            jwt_issuer=env.get(f"{PREFIX}JWT_ISSUER") or None,
+            rate_limit=_rate_limit(env),
+            max_body_bytes=_number(env, "MAX_BODY_BYTES", 1024 * 1024, int, 1024, 10**8),
+            max_webhook_bytes=_number(env, "MAX_WEBHOOK_BYTES", 8 * 1024 * 1024, int, 1024, 10**8),
+            log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")),
         )
 
 
@@ -78,6 +118,37 @@ def _public_base_url(env: Mapping[str, str]) -> str:
         return normalise_store_url(raw)
     except InvalidStoreUrl as error:
         raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL: {error}") from None
+
+
+def _file_or_text(env: Mapping[str, str], name: str) -> str | None:
+    """A PEM given inline or as @/path/to/file."""
+    raw = env.get(PREFIX + name)
+    if not raw:
+        return None
+    if raw.startswith("@"):
+        try:
+            return Path(raw[1:]).read_text()
+        except OSError as error:
+            raise SettingsError(f"{PREFIX}{name}: cannot read {raw[1:]}: {error}") from None
+    return raw
+
+
+def _rate_limit(env: Mapping[str, str]) -> str:
+    raw = env.get(f"{PREFIX}RATE_LIMIT", "600 per minute")
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{PREFIX}RATE_LIMIT must read like '600 per minute', not {raw!r}"
+        ) from None
+    return raw
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(PREFIX + name, default).strip().lower()
+    if raw not in allowed:
+        raise SettingsError(f"{PREFIX}{name} must be one of {', '.join(allowed)}")
+    return raw
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

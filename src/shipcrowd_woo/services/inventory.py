@@ -5,7 +5,7 @@ from itertools import groupby
 
 import attrs
 
-from shipcrowd_woo.domain.errors import StoreClientError, ValidationFailed
+from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
 from shipcrowd_woo.domain.inventory import WarehouseItem, plan_stock_updates
 from shipcrowd_woo.domain.mapping_rules import (
@@ -94,7 +94,7 @@ class InventorySync:
         lock_name = StoreId(f"{store.id}:inventory")
         with self._ctx.store_lock.hold(lock_name, self._ctx.sync_lock_ttl) as held:
             if not held:
-                return SyncOutcome(None, "another inventory push of this store is running")
+                raise StoreBusy("another inventory push of this store is running")
             plan = plan_stock_updates(mappings, quantities)
             log = start_sync(
                 SyncLogId(self._ctx.new_id()),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from shipcrowd_woo.domain.errors import StoreClientError, ValidationFailed
+from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.order import Order, OrderKey
@@ -63,8 +63,9 @@ class OrderSync:
         order_id: int | None = None,
     ) -> SyncOutcome:
         """Import orders. Paused or disconnected stores, and stores already syncing (a lock
-        shared by every worker), are skipped with the reason. Store errors end the run FAILED
-        and propagate (the job queue retries); rejected orders end it PARTIAL."""
+        shared by every worker), are skipped with the reason. A store already syncing raises
+        StoreBusy (the queue runs the job again later). Store errors end the run FAILED and
+        propagate (the job queue retries); rejected orders end it PARTIAL."""
         if mode is SyncMode.SINGLE and order_id is None:
             raise ValidationFailed({"order_id": "is required for a single-order sync"})
         with self._ctx.uow_factory() as uow:
@@ -74,7 +75,7 @@ class OrderSync:
             return SyncOutcome(None, reason)
         with self._ctx.store_lock.hold(store.id, self._ctx.sync_lock_ttl) as held:
             if not held:
-                return SyncOutcome(None, "another order sync of this store is running")
+                raise StoreBusy("another order sync of this store is running")
             return SyncOutcome(self._run(store, mode, order_id))
 
     def _run(self, store: Store, mode: SyncMode, order_id: int | None) -> SyncLog:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
-from shipcrowd_woo.domain.errors import StoreUnavailable, ValidationFailed
+from shipcrowd_woo.domain.errors import StoreBusy, StoreUnavailable, ValidationFailed
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.statuses import OrderStatus
@@ -117,11 +117,11 @@ def test_a_paused_or_disconnected_store_is_not_synced_and_says_so(world, change)
 
 
 def test_two_syncs_of_one_store_never_run_at_once(world):
-    """When another worker holds the store's lock, this run does nothing."""
+    """When another worker holds the store's lock, this run does nothing and says so."""
     store = world.install()
     world.lock.busy.add(store.id)
-    outcome = OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
-    assert outcome.skipped == "another order sync of this store is running"
+    with pytest.raises(StoreBusy, match="another order sync of this store is running"):
+        OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
     assert world.stores.called("order_pages") == []
 
 

@@ -1,0 +1,54 @@
+"""Brokers: Redis when configured, otherwise Dramatiq's in-process StubBroker."""
+
+import attrs
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    CurrentMessage,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+QUEUE = "shipcrowd-woo"
+# Dramatiq's default stack plus CurrentMessage (the actor reads its retry count). The
+# Retries defaults (20 retries spread over days) are overridden by the job actor's options.
+MIDDLEWARE = (
+    AgeLimit,
+    TimeLimit,
+    ShutdownNotifications,
+    Callbacks,
+    Pipelines,
+    Retries,
+    CurrentMessage,
+)
+
+
+@attrs.frozen
+class BrokerOptions:
+    """Where messages go and how dead workers are noticed."""
+
+    redis_url: str | None = None
+    # A worker that stops heart-beating for this long is dead: its unacknowledged messages
+    # are delivered again.
+    heartbeat_timeout_ms: int = 60_000
+
+
+def make_broker(options: BrokerOptions) -> dramatiq.Broker:
+    """A Redis broker, or the in-process stub broker when no Redis URL is configured."""
+    middleware: list[Middleware] = [factory() for factory in MIDDLEWARE]
+    if options.redis_url:
+        # RedisBroker's constructor carries no annotations.
+        return RedisBroker(  # type: ignore[no-untyped-call]
+            url=options.redis_url,
+            middleware=middleware,
+            namespace="shipcrowd-woo",
+            heartbeat_timeout=options.heartbeat_timeout_ms,
+            maintenance_chance=100,
+        )
+    return StubBroker(middleware=middleware)

@@ -1,0 +1,185 @@
+"""Taking in webhook deliveries: verify, keep, queue — and answer at once.
+
+WooCommerce never retries a delivery and disables a webhook after repeated failures, so the
+intake does as little as it safely can: it verifies the signature with the secret of the
+webhook the delivery names, keeps the exact bytes in the inbox (deduplicated by store, topic
+and body hash — never by X-WC-Webhook-Delivery-ID, which repeats within a second) together
+with its processing job, and leaves the work to the workers. Nothing of an unverified request
+is stored or logged.
+"""
+
+import enum
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import attrs
+
+from shipcrowd_woo.domain.errors import DomainError
+from shipcrowd_woo.domain.ids import DeliveryId, JobId
+from shipcrowd_woo.domain.jobs import JobRecord, JobState, ProcessDelivery
+from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
+from shipcrowd_woo.domain.webhooks import Delivery, Topic, body_digest, signature_matches, topic_of
+from shipcrowd_woo.ports.queue import TaskQueue
+from shipcrowd_woo.services.context import ServiceContext
+
+_PING = re.compile(rb"webhook_id=\d{1,20}")
+HEADERS = (
+    "X-WC-Webhook-Signature",
+    "X-WC-Webhook-ID",
+    "X-WC-Webhook-Source",
+    "X-WC-Webhook-Topic",
+    "X-WC-Webhook-Resource",
+    "X-WC-Webhook-Event",
+)
+MAX_HEADER_LENGTH = 2048
+
+
+class Verdict(enum.Enum):
+    """What the intake did with a request."""
+
+    PING = "ping"
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+
+
+class IntakeRefused(DomainError):
+    """The request is not a delivery we accept. `status` is the HTTP answer: 401 for anything
+    that fails authentication (unknown store, unknown webhook, bad signature — one answer, so
+    nothing can be learned from it), 400 for a verified but malformed delivery, 404 for a
+    topic we do not take."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@attrs.frozen
+class IntakeResult:
+    """The verdict, the topic, and the ids of what was kept."""
+
+    verdict: Verdict
+    topic: Topic | None = None
+    delivery_id: DeliveryId | None = None
+    job_id: JobId | None = None
+    store_id: str | None = None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name) or ""
+    return value.strip() if len(value) <= MAX_HEADER_LENGTH else ""
+
+
+class WebhookIntake:
+    """The intake use case."""
+
+    def __init__(self, context: ServiceContext, queue: TaskQueue) -> None:
+        self._ctx = context
+        self._queue = queue
+
+    def accept(
+        self,
+        resource: str,
+        event: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        received_at: datetime,
+    ) -> IntakeResult:
+        """Judge one request (`headers` keyed case-insensitively)."""
+        topic = topic_of(resource, event)
+        if topic is None:
+            raise IntakeRefused(404, "no such webhook endpoint")
+        signature = _header(headers, "X-WC-Webhook-Signature")
+        if not signature and not _header(headers, "X-WC-Webhook-Topic"):
+            if _PING.fullmatch(body.strip()):
+                # deliver_ping(): a bare form body on webhook creation; only a 200 counts.
+                return IntakeResult(Verdict.PING, topic)
+            raise IntakeRefused(401, "unsigned request")
+        raw_id = _header(headers, "X-WC-Webhook-ID")
+        source = _header(headers, "X-WC-Webhook-Source")
+        if not signature or not raw_id.isdigit() or len(raw_id) > 18 or not source:
+            raise IntakeRefused(401, "missing or malformed webhook headers")
+        try:
+            source_url = normalise_store_url(source)
+        except InvalidStoreUrl:
+            raise IntakeRefused(401, "unknown source") from None
+        woo_webhook_id = int(raw_id)
+        with self._ctx.uow_factory() as uow:
+            candidates = [
+                (store, webhook)
+                for store in uow.stores.with_url(source_url)
+                if (webhook := uow.webhooks.find(store.id, woo_webhook_id)) is not None
+                and webhook.is_active
+            ]
+        verified = [
+            (store, webhook)
+            for store, webhook in candidates
+            if signature_matches(body, self._ctx.secrets.open(webhook.secret).reveal(), signature)
+        ]
+        if not verified:
+            raise IntakeRefused(401, "signature does not match")
+        store, webhook = verified[0]
+        claimed_topic = _header(headers, "X-WC-Webhook-Topic")
+        if webhook.topic is not topic or (claimed_topic and claimed_topic != topic.value):
+            raise IntakeRefused(400, "the topic does not match the endpoint")
+        if not _is_json_object(body):
+            raise IntakeRefused(400, "the body is not a JSON object")
+        delivery = Delivery(
+            id=DeliveryId(self._ctx.new_id()),
+            company_id=store.company_id,
+            store_id=store.id,
+            topic=topic,
+            woo_webhook_id=woo_webhook_id,
+            body=body,
+            body_sha256=body_digest(body),
+            received_at=received_at,
+        )
+        job = ProcessDelivery(delivery.id)
+        record = JobRecord(
+            JobId(self._ctx.new_id()), store.company_id, job, JobState.QUEUED, received_at
+        )
+        with self._ctx.uow_factory() as uow:
+            fresh = uow.deliveries.add(delivery)
+            if fresh:
+                uow.jobs.add(record)
+            uow.stores.record_delivery(store.id, received_at)
+            uow.webhooks.update(attrs.evolve(webhook, last_delivery_at=received_at))
+            uow.commit()
+        if not fresh:
+            return IntakeResult(Verdict.DUPLICATE, topic, store_id=store.id)
+        self._queue.send(record.id, job)
+        return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, record.id, store.id)
+
+    def requeue_waiting(
+        self, older_than: timedelta = timedelta(minutes=10), limit: int = 500
+    ) -> int:
+        """Queue again deliveries still waiting long after they arrived (the process died
+        between keeping them and queueing their job); processing twice is harmless."""
+        now = self._ctx.clock.now()
+        with self._ctx.uow_factory() as uow:
+            waiting = uow.deliveries.received_before(now - older_than, limit)
+            records = [
+                JobRecord(
+                    JobId(self._ctx.new_id()),
+                    delivery.company_id,
+                    ProcessDelivery(delivery.id),
+                    JobState.QUEUED,
+                    now,
+                )
+                for delivery in waiting
+            ]
+            for record in records:
+                uow.jobs.add(record)
+            uow.commit()
+        for record in records:
+            self._queue.send(record.id, record.job)
+        return len(records)
+
+
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return False
