@@ -46,3 +46,34 @@ def test_what_cannot_be_a_store_is_refused_with_the_reason(raw, reason):
     """Each refusal says why."""
     with pytest.raises(InvalidStoreUrl, match=reason):
         normalise_store_url(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://shop^.example.com",
+        "https://shop;x.example.com",
+        "https://-shop.example.com",
+        "https://shop..example.com",
+        "https://" + "a" * 64 + ".example.com",
+        "https://[::zz]",
+        "\uda6a\udd95^6\ud98f\udd27\u00a94",
+    ],
+)
+def test_hosts_must_be_host_names_or_addresses(raw):
+    """Found by schemathesis: `^` and `;` are not part of any host name."""
+    with pytest.raises(InvalidStoreUrl):
+        normalise_store_url(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://my_shop.example.com", "https://my_shop.example.com"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+        ("https://Bücher.example", "https://xn--bcher-kva.example"),
+        ("http://127.0.0.1:8089/", "http://127.0.0.1:8089"),
+    ],
+)
+def test_real_hosts_are_kept(raw, expected):
+    assert normalise_store_url(raw) == expected

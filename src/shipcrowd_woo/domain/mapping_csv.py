@@ -74,8 +74,11 @@ class ParsedCsv:
 
 def parse_mapping_csv(text: str) -> ParsedCsv:
     """Read a mapping CSV; never raises on content, every bad line becomes a RowProblem."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        return ParsedCsv((), (RowProblem(1, f"the header is not valid CSV: {error}"),))
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         return ParsedCsv((), (RowProblem(1, f"the header lacks {', '.join(missing)}"),))

@@ -5,11 +5,15 @@ everything that cannot be part of a site address (credentials, query, fragment, 
 is refused. Whether the host may be called at all (SSRF) is the HTTP adapter's decision.
 """
 
+import ipaddress
 import re
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2048
+MAX_HOST_LENGTH = 253
+# Letters, digits and hyphens (underscores too: real sites use them in subdomains).
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 _SCHEME_WITHOUT_SLASHES = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d+(?:/|$))")
 
 
@@ -55,7 +59,13 @@ def normalise_store_url(raw: str) -> str:
     except UnicodeError:
         raise InvalidStoreUrl(f"{host!r} is not a valid host name") from None
     if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise InvalidStoreUrl(f"{host!r} is not a valid IPv6 address") from None
         host = f"[{host}]"
+    elif len(host) > MAX_HOST_LENGTH or not all(_LABEL.fullmatch(x) for x in host.split(".")):
+        raise InvalidStoreUrl(f"{host!r} is not a valid host name")
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = parts.path.rstrip("/")
     return urlunsplit((scheme, netloc, path, "", ""))

@@ -1,0 +1,34 @@
+"""The mapping CSV reader is total: any text gives rows and problems, never an exception."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shipcrowd_woo.domain.mapping_csv import parse_mapping_csv
+
+HEADER = "woo_product_id,woo_variation_id,shipcrowd_sku\n"
+
+
+@given(st.text())
+def test_any_text_parses_to_rows_and_problems(text):
+    parsed = parse_mapping_csv(text)
+    assert all(problem.line >= 1 for problem in parsed.problems)
+
+
+@given(st.lists(st.text(st.characters(exclude_characters="\r\n"), max_size=30), max_size=20))
+def test_any_lines_under_a_good_header_parse(lines):
+    parsed = parse_mapping_csv(HEADER + "\n".join(lines))
+    assert len(parsed.rows) + len(parsed.problems) <= len(lines) + 1
+
+
+def test_a_stray_carriage_return_is_a_problem_not_a_crash():
+    """Found by schemathesis: csv raises on a bare \\r inside an unquoted field."""
+    for text in ("\xb1R\xf2\r\x1b\x01", HEADER + "1,,A\rB\x00\n"):
+        parse_mapping_csv(text)
+
+
+def test_rows_are_read_across_line_endings():
+    parsed = parse_mapping_csv(HEADER.replace("\n", "\r\n") + "10,,A\r\n11,,B\r\n")
+    assert [(row.woo_product_id, row.shipcrowd_sku) for row in parsed.rows] == [
+        (10, "A"),
+        (11, "B"),
+    ]
