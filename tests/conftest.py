@@ -19,7 +19,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # Retries keep their number of attempts in tests but not their waiting.
 stamina.set_testing(True, attempts=3, cap=True)
 
-pytest_plugins = ["tests.databases", "tests.sandboxes", "tests.receivers"]
+pytest_plugins = ["tests.databases", "tests.sandboxes", "tests.receivers", "tests.brokers"]
 
 OBSERVED_AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
 

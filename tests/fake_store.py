@@ -12,6 +12,7 @@ from shipcrowd_woo.domain.errors import (
     AuthenticationFailed,
     SecretsUnavailable,
     StoreResourceNotFound,
+    StoreUnavailable,
 )
 from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.rejections import Rejection
@@ -30,6 +31,7 @@ from shipcrowd_woo.ports.store_client import OrderPage, StoreClient, StoreClient
 from shipcrowd_woo.sandbox.store import SandboxStore
 
 PER_PAGE = 100
+_EMPTY_STORE = SandboxStore(seed=0, products=0, orders=0)
 
 
 class FakeStoreClient:
@@ -41,15 +43,19 @@ class FakeStoreClient:
         calls: list[tuple[str, object]],
         failures: dict[str, list[Exception]],
         now: Callable[[], datetime],
+        unreachable: StoreUnavailable | None = None,
     ) -> None:
         self.store = store
         self.calls = calls
         self.failures = failures
         self.now = now
         self.closed = False
+        self.unreachable = unreachable
 
     def _call(self, name: str, argument: object = None) -> None:
         self.calls.append((name, argument))
+        if self.unreachable is not None:
+            raise self.unreachable
         pending = self.failures.get(name)
         if pending:
             raise pending.pop(0)
@@ -189,6 +195,10 @@ class FakeStoreClientFactory:
         return [argument for called, argument in self.calls if called == name]
 
     def __call__(self, url: str, consumer_key: Secret, consumer_secret: Secret) -> StoreClient:
+        if url not in self.stores:
+            # What the real client says of a host that does not answer.
+            nowhere = StoreUnavailable(url, "could not connect to the store")
+            return FakeStoreClient(_EMPTY_STORE, self.calls, {}, self.now, nowhere)
         store, key, secret = self.stores[url]
         client = FakeStoreClient(store, self.calls, self.failures, self.now)
         if (consumer_key.reveal(), consumer_secret.reveal()) != (key, secret):

@@ -1,4 +1,4 @@
-"""Access to the PostgreSQL (and later Redis) servers the tests may use.
+"""Access to the PostgreSQL and Redis servers the tests may use.
 
 Locally, tests needing a server skip with a loud reason when none is configured; with
 SHIPCROWD_WOO_TEST_REQUIRE_SERVERS=1 (set by .ci/run) they fail instead, so CI can never pass

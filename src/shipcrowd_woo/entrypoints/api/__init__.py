@@ -1,0 +1,1 @@
+"""The HTTP service: management API, webhook intake and operations endpoints."""

@@ -1,0 +1,359 @@
+"""The management API under /integrations/woocommerce, for other Shipcrowd services.
+
+Every route acts for the company of the bearer token: another company's store, mapping or
+job is 404, never 403. Install, disconnect, credentials and webhook registration need the
+admin role.
+"""
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from shipcrowd_woo.domain.errors import StoreUnavailable, ValidationFailed
+from shipcrowd_woo.domain.ids import JobId, MappingId, StoreId
+from shipcrowd_woo.domain.jobs import (
+    AutoMapProducts,
+    PushInventory,
+    SyncMode,
+    SyncOrders,
+)
+from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType
+from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
+from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.sync_log import SyncType
+from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
+from shipcrowd_woo.entrypoints.api.requests import (
+    MAX_SKUS,
+    CredentialsRequest,
+    InstallRequest,
+    InventoryRequest,
+    MappingRequest,
+    StockRequest,
+    SyncOrdersRequest,
+    ToggleRequest,
+    parse_body,
+    query_bool,
+    query_int,
+    read_body,
+)
+from shipcrowd_woo.entrypoints.api.state import admin, principal, state
+from shipcrowd_woo.entrypoints.api.views import (
+    import_view,
+    job_view,
+    log_view,
+    mapping_stats_view,
+    mapping_view,
+    page_view,
+    stats_view,
+    status_view,
+    store_view,
+    webhook_report_view,
+)
+from shipcrowd_woo.log_context import bound
+from shipcrowd_woo.services.inventory import StockLevel
+from shipcrowd_woo.services.sync_logs import sync_log_page, sync_stats
+
+blueprint = Blueprint("management", __name__, url_prefix="/integrations/woocommerce")
+MAX_CSV_BYTES = 10 * 1024 * 1024
+
+
+def _body(kind: type) -> Any:
+    return parse_body(request, kind, state().services.settings.max_body_bytes)
+
+
+def _page() -> PageRequest:
+    errors: list[dict[str, str]] = []
+    offset = query_int(request.args, "offset", 0, 0, 10**9, errors)
+    limit = query_int(request.args, "limit", 20, 1, MAX_PAGE_SIZE, errors)
+    if errors:
+        raise invalid(errors)
+    return PageRequest(offset=offset, limit=limit)
+
+
+def _store(store_id: str) -> Any:
+    services = state().services
+    return store_view(
+        services.stores.get(principal().company_id, StoreId(store_id)), services.context.secrets
+    )
+
+
+@blueprint.post("/install")
+def install() -> tuple[Response, int]:
+    """Connect a store: test the credentials, keep them sealed, register the webhooks."""
+    caller = admin()
+    body: InstallRequest = _body(InstallRequest)
+    services = state().services
+    try:
+        result = services.stores.install(
+            caller.company_id,
+            body.store_url,
+            Secret(body.consumer_key),
+            Secret(body.consumer_secret),
+            body.name,
+        )
+    except StoreUnavailable as error:
+        # Nothing is connected yet: the address given is what does not answer.
+        raise ApiProblem(
+            422,
+            "store-unreachable",
+            "No WooCommerce store answered at this address",
+            error.detail,
+        ) from None
+    return jsonify(
+        store=store_view(result.store, services.context.secrets),
+        webhooks=webhook_report_view(result.webhooks),
+        reconnected=result.reconnected,
+    ), 201
+
+
+@blueprint.get("/stores")
+def list_stores() -> Response:
+    """The company's stores, newest first."""
+    services = state().services
+    page = services.stores.list(principal().company_id, _page())
+    return jsonify(page_view(page, lambda s: store_view(s, services.context.secrets)))
+
+
+@blueprint.get("/stores/<store_id>")
+def get_store(store_id: str) -> Response:
+    """One store."""
+    return jsonify(_store(store_id))
+
+
+@blueprint.post("/stores/<store_id>/test")
+def test_store(store_id: str) -> Response:
+    """Call the store's system status with the stored credentials."""
+    status = state().services.stores.test_connection(principal().company_id, StoreId(store_id))
+    return jsonify(status_view(status))
+
+
+@blueprint.delete("/stores/<store_id>")
+def disconnect(store_id: str) -> Response:
+    """Remove our webhooks at the store and deactivate it; history is kept."""
+    services = state().services
+    store = services.stores.disconnect(admin().company_id, StoreId(store_id))
+    return jsonify(store_view(store, services.context.secrets))
+
+
+@blueprint.post("/stores/<store_id>/pause")
+def pause(store_id: str) -> Response:
+    """Stop syncing the store."""
+    services = state().services
+    store = services.stores.pause(principal().company_id, StoreId(store_id))
+    return jsonify(store_view(store, services.context.secrets))
+
+
+@blueprint.post("/stores/<store_id>/resume")
+def resume(store_id: str) -> Response:
+    """Sync the store again."""
+    services = state().services
+    store = services.stores.resume(principal().company_id, StoreId(store_id))
+    return jsonify(store_view(store, services.context.secrets))
+
+
+@blueprint.put("/stores/<store_id>/credentials")
+def credentials(store_id: str) -> Response:
+    """Replace the credentials after testing the new ones."""
+    caller = admin()
+    body: CredentialsRequest = _body(CredentialsRequest)
+    services = state().services
+    store = services.stores.refresh_credentials(
+        caller.company_id,
+        StoreId(store_id),
+        Secret(body.consumer_key),
+        Secret(body.consumer_secret),
+    )
+    return jsonify(store_view(store, services.context.secrets))
+
+
+@blueprint.post("/stores/<store_id>/webhooks/register")
+def register_webhooks(store_id: str) -> Response:
+    """Make the store's webhooks complete and active (idempotent)."""
+    report = state().services.stores.register_webhooks(admin().company_id, StoreId(store_id))
+    return jsonify(webhook_report_view(report))
+
+
+@blueprint.post("/stores/<store_id>/sync/orders")
+def sync_orders(store_id: str) -> tuple[Response, int]:
+    """Queue an order import; 202 with the job to follow."""
+    body: SyncOrdersRequest = _body(SyncOrdersRequest)
+    company = principal().company_id
+    services = state().services
+    services.stores.get(company, StoreId(store_id))
+    mode = SyncMode(body.mode.value)
+    if mode is SyncMode.SINGLE and body.order_id is None:
+        raise ValidationFailed({"order_id": "is required when mode is single"})
+    if body.order_id is not None and body.order_id < 1:
+        raise ValidationFailed({"order_id": "must be a positive id"})
+    job = SyncOrders(
+        company, StoreId(store_id), mode, body.order_id if mode is SyncMode.SINGLE else None
+    )
+    with bound(company_id=company, store_id=store_id):
+        record = services.jobs.submit(company, job)
+    return jsonify(job_view(record)), 202
+
+
+@blueprint.post("/stores/<store_id>/sync/inventory")
+def sync_inventory(store_id: str) -> tuple[Response, int]:
+    """Queue an inventory push of all mapped SKUs, or of those given."""
+    body: InventoryRequest = _body(InventoryRequest)
+    if len(body.skus) > MAX_SKUS:
+        raise ValidationFailed({"skus": f"at most {MAX_SKUS} SKUs a request"})
+    company = principal().company_id
+    services = state().services
+    services.stores.get(company, StoreId(store_id))
+    record = services.jobs.submit(
+        company, PushInventory(company, StoreId(store_id), tuple(body.skus))
+    )
+    return jsonify(job_view(record)), 202
+
+
+@blueprint.get("/sync/jobs/<job_id>")
+def job_status(job_id: str) -> Response:
+    """queued, running, completed or failed, with the counts of the run."""
+    record = state().services.jobs.status(principal().company_id, JobId(job_id))
+    return jsonify(job_view(record))
+
+
+@blueprint.get("/stores/<store_id>/sync/logs")
+def sync_logs(store_id: str) -> Response:
+    """The store's sync logs, newest first, optionally of one type."""
+    page = sync_log_page(
+        state().services.uow_factory,
+        principal().company_id,
+        StoreId(store_id),
+        _sync_type(),
+        _page(),
+    )
+    return jsonify(page_view(page, log_view))
+
+
+@blueprint.get("/stores/<store_id>/sync/stats")
+def sync_statistics(store_id: str) -> Response:
+    """Runs by status, success rates and average duration."""
+    stats = sync_stats(
+        state().services.uow_factory, principal().company_id, StoreId(store_id), _sync_type()
+    )
+    return jsonify(stats_view(stats))
+
+
+@blueprint.post("/stores/<store_id>/mappings/auto")
+def auto_map(store_id: str) -> tuple[Response, int]:
+    """Queue automatic mapping of the store's catalogue by SKU."""
+    company = principal().company_id
+    services = state().services
+    services.stores.get(company, StoreId(store_id))
+    record = services.jobs.submit(company, AutoMapProducts(company, StoreId(store_id)))
+    return jsonify(job_view(record)), 202
+
+
+@blueprint.get("/stores/<store_id>/mappings")
+def list_mappings(store_id: str) -> Response:
+    """A filtered page of mappings."""
+    errors: list[dict[str, str]] = []
+    kind = request.args.get("type")
+    if kind not in (None, "", "auto", "manual"):
+        errors.append({"field": "type", "message": "must be auto or manual"})
+    criteria = MappingFilter(
+        active=query_bool(request.args, "active", errors),
+        sync_inventory=query_bool(request.args, "sync_inventory", errors),
+        erroring=query_bool(request.args, "erroring", errors),
+        mapping_type=MappingType(kind) if kind in ("auto", "manual") else None,
+        search=request.args.get("search", "")[:100],
+    )
+    page = _page()
+    if errors:
+        raise invalid(errors)
+    found = state().services.mappings.list(
+        principal().company_id, StoreId(store_id), criteria, page
+    )
+    return jsonify(page_view(found, mapping_view))
+
+
+@blueprint.post("/stores/<store_id>/mappings")
+def create_mapping(store_id: str) -> tuple[Response, int]:
+    """Map a product or variation to a warehouse SKU by hand."""
+    body: MappingRequest = _body(MappingRequest)
+    mapping = state().services.mappings.create(
+        principal().company_id,
+        StoreId(store_id),
+        body.woo_product_id,
+        body.woo_variation_id,
+        body.shipcrowd_sku,
+        woo_sku=body.woo_sku,
+        title=body.woo_title,
+        product_name=body.shipcrowd_product_name,
+        sync_inventory=body.sync_inventory,
+    )
+    return jsonify(mapping_view(mapping)), 201
+
+
+@blueprint.delete("/mappings/<mapping_id>")
+def delete_mapping(mapping_id: str) -> tuple[str, int]:
+    """Remove a mapping."""
+    state().services.mappings.delete(principal().company_id, MappingId(mapping_id))
+    return "", 204
+
+
+@blueprint.post("/mappings/<mapping_id>/toggle")
+def toggle_mapping(mapping_id: str) -> Response:
+    """Switch a mapping on or off."""
+    body: ToggleRequest = _body(ToggleRequest)
+    mapping = state().services.mappings.toggle(
+        principal().company_id, MappingId(mapping_id), body.active
+    )
+    return jsonify(mapping_view(mapping))
+
+
+@blueprint.get("/stores/<store_id>/mappings/stats")
+def mapping_stats(store_id: str) -> Response:
+    """Mapped, active, inactive, erroring and unmapped counts."""
+    stats = state().services.mappings.stats(principal().company_id, StoreId(store_id))
+    return jsonify(mapping_stats_view(stats))
+
+
+@blueprint.post("/stores/<store_id>/mappings/import")
+def import_mappings(store_id: str) -> Response:
+    """Apply a mapping CSV (text/csv body); every bad line is reported."""
+    raw = read_body(request, MAX_CSV_BYTES)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed({"body": "the CSV must be UTF-8"}) from None
+    report = state().services.mappings.import_csv(principal().company_id, StoreId(store_id), text)
+    return jsonify(import_view(report))
+
+
+@blueprint.get("/stores/<store_id>/mappings/export")
+def export_mappings(store_id: str) -> Response:
+    """Every mapping of the store as CSV (importing it again changes nothing)."""
+    text = state().services.mappings.export_csv(principal().company_id, StoreId(store_id))
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="mappings-{store_id[:40]}.csv"'},
+    )
+
+
+@blueprint.put("/stock")
+def set_stock() -> Response:
+    """Shipcrowd's warehouse reports stock levels (what inventory pushes send)."""
+    body: StockRequest = _body(StockRequest)
+    if len(body.items) > MAX_SKUS:
+        raise ValidationFailed({"items": f"at most {MAX_SKUS} items a request"})
+    recorded = state().services.inventory.set_stock(
+        principal().company_id,
+        [StockLevel(item.sku, item.quantity, item.name) for item in body.items],
+    )
+    return jsonify(recorded=recorded)
+
+
+def _sync_type() -> SyncType | None:
+    raw = request.args.get("type")
+    if raw in (None, ""):
+        return None
+    try:
+        return SyncType(raw)
+    except ValueError:
+        allowed = ", ".join(t.value for t in SyncType)
+        raise invalid([{"field": "type", "message": f"must be one of {allowed}"}]) from None

@@ -1,0 +1,496 @@
+"""The OpenAPI 3.1 document of the service (served at /openapi.json; schemathesis checks the
+app against it)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+PREFIX = "/integrations/woocommerce"
+REF = "#/components/schemas/"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF + name}
+
+
+def _nullable(kind: str | list[str], **extra: Any) -> dict[str, Any]:
+    kinds = [kind] if isinstance(kind, str) else kind
+    return {"type": [*kinds, "null"], **extra}
+
+
+def _object(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _page(item: str) -> dict[str, Any]:
+    return _object(
+        ["items", "total", "offset", "limit"],
+        items={"type": "array", "items": _ref(item)},
+        total={"type": "integer", "minimum": 0},
+        offset={"type": "integer", "minimum": 0},
+        limit={"type": "integer", "minimum": 1},
+    )
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+WHEN = _nullable("string", format="date-time")
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": STRING,
+            "title": STRING,
+            "status": INTEGER,
+            "detail": STRING,
+            "errors": {
+                "type": "array",
+                "items": _object(["field", "message"], field=STRING, message=STRING),
+            },
+            "checks": {"type": "object"},
+        },
+    },
+    "Store": _object(
+        ["id", "url", "name", "consumer_key", "is_active", "is_paused", "stats"],
+        id=STRING,
+        url=STRING,
+        name=STRING,
+        consumer_key={"type": "string", "description": "masked: at most the last 4 characters"},
+        wc_version=STRING,
+        wp_version=STRING,
+        currency=STRING,
+        currency_decimals=INTEGER,
+        timezone=STRING,
+        is_active=BOOLEAN,
+        is_paused=BOOLEAN,
+        installed_at=WHEN,
+        uninstalled_at=WHEN,
+        order_sync=_object([], enabled=BOOLEAN, auto_sync=BOOLEAN, interval_minutes=INTEGER),
+        inventory_sync=_object([], enabled=BOOLEAN, auto_sync=BOOLEAN),
+        stats=_object(
+            [],
+            orders_synced=INTEGER,
+            products_mapped=INTEGER,
+            catalogue_items=INTEGER,
+            inventory_syncs=INTEGER,
+            last_order_sync_at=WHEN,
+            last_inventory_sync_at=WHEN,
+        ),
+        order_cursor=WHEN,
+        last_delivery_at=WHEN,
+    ),
+    "StorePage": _page("Store"),
+    "WebhookReport": _object(
+        ["kept", "created", "reactivated", "removed_strays", "failed"],
+        kept={"type": "array", "items": STRING},
+        created={"type": "array", "items": STRING},
+        reactivated={"type": "array", "items": STRING},
+        removed_strays=INTEGER,
+        failed={
+            "type": "array",
+            "items": _object(["topic", "reason"], topic=STRING, reason=STRING),
+        },
+    ),
+    "Installation": _object(
+        ["store", "webhooks", "reconnected"],
+        store=_ref("Store"),
+        webhooks=_ref("WebhookReport"),
+        reconnected=BOOLEAN,
+    ),
+    "SystemStatus": _object(
+        ["wc_version", "wp_version", "currency", "decimals", "timezone"],
+        wc_version=STRING,
+        wp_version=STRING,
+        currency=STRING,
+        decimals=INTEGER,
+        timezone=STRING,
+    ),
+    "Job": _object(
+        ["id", "kind", "state", "attempts", "created_at", "result"],
+        id=STRING,
+        kind=STRING,
+        state={"type": "string", "enum": ["queued", "running", "completed", "failed"]},
+        store_id=_nullable("string"),
+        attempts=INTEGER,
+        created_at=WHEN,
+        started_at=WHEN,
+        finished_at=WHEN,
+        result={"type": "object"},
+        error=_nullable("string"),
+    ),
+    "SyncLog": _object(
+        ["id", "type", "status", "processed", "synced", "skipped", "failed", "errors"],
+        id=STRING,
+        store_id=STRING,
+        type=STRING,
+        status=STRING,
+        started_at=WHEN,
+        ended_at=WHEN,
+        duration_seconds=_nullable("number"),
+        processed=INTEGER,
+        synced=INTEGER,
+        skipped=INTEGER,
+        failed=INTEGER,
+        errors={"type": "array", "items": STRING},
+        errors_dropped=INTEGER,
+        details={"type": "object"},
+    ),
+    "SyncLogPage": _page("SyncLog"),
+    "SyncStats": _object(
+        ["runs", "by_status", "processed", "synced", "skipped", "failed"],
+        runs=INTEGER,
+        by_status={"type": "object", "additionalProperties": INTEGER},
+        processed=INTEGER,
+        synced=INTEGER,
+        skipped=INTEGER,
+        failed=INTEGER,
+        success_rate=_nullable("number"),
+        item_success_rate=_nullable("number"),
+        average_duration_seconds=_nullable("number"),
+    ),
+    "Mapping": _object(
+        ["id", "woo_product_id", "shipcrowd_sku", "mapping_type", "is_active"],
+        id=STRING,
+        store_id=STRING,
+        woo_product_id=INTEGER,
+        woo_variation_id=_nullable("integer"),
+        woo_sku=STRING,
+        woo_title=STRING,
+        shipcrowd_sku=STRING,
+        shipcrowd_product_name=STRING,
+        mapping_type={"type": "string", "enum": ["auto", "manual"]},
+        sync_inventory=BOOLEAN,
+        is_active=BOOLEAN,
+        sync_errors=INTEGER,
+        last_sync_error=_nullable("string"),
+        last_sync_at=WHEN,
+        created_at=WHEN,
+    ),
+    "MappingPage": _page("Mapping"),
+    "MappingStats": _object(
+        ["mapped", "active", "inactive", "erroring", "unmapped"],
+        mapped=INTEGER,
+        active=INTEGER,
+        inactive=INTEGER,
+        erroring=INTEGER,
+        unmapped=INTEGER,
+    ),
+    "ImportReport": _object(
+        ["created", "updated", "unchanged", "problems"],
+        created=INTEGER,
+        updated=INTEGER,
+        unchanged=INTEGER,
+        problems={
+            "type": "array",
+            "items": _object(["line", "reason"], line=INTEGER, reason=STRING),
+        },
+    ),
+    "InstallRequest": {
+        **_object(
+            ["store_url", "consumer_key", "consumer_secret"],
+            store_url=STRING,
+            consumer_key=STRING,
+            consumer_secret=STRING,
+            name=STRING,
+        ),
+        "additionalProperties": False,
+    },
+    "CredentialsRequest": {
+        **_object(["consumer_key", "consumer_secret"], consumer_key=STRING, consumer_secret=STRING),
+        "additionalProperties": False,
+    },
+    "SyncOrdersRequest": {
+        **_object(
+            [],
+            mode={"type": "string", "enum": ["full", "incremental", "single"]},
+            order_id=_nullable("integer"),
+        ),
+        "additionalProperties": False,
+    },
+    "InventoryRequest": {
+        **_object([], skus={"type": "array", "items": STRING}),
+        "additionalProperties": False,
+    },
+    "MappingRequest": {
+        **_object(
+            ["woo_product_id", "shipcrowd_sku"],
+            woo_product_id=INTEGER,
+            woo_variation_id=_nullable("integer"),
+            shipcrowd_sku=STRING,
+            shipcrowd_product_name=STRING,
+            sync_inventory=BOOLEAN,
+            woo_sku=STRING,
+            woo_title=STRING,
+        ),
+        "additionalProperties": False,
+    },
+    "ToggleRequest": {**_object(["active"], active=BOOLEAN), "additionalProperties": False},
+    "StockRequest": {
+        **_object(
+            ["items"],
+            items={
+                "type": "array",
+                "items": {
+                    **_object(["sku", "quantity"], sku=STRING, quantity=INTEGER, name=STRING),
+                    "additionalProperties": False,
+                },
+            },
+        ),
+        "additionalProperties": False,
+    },
+}
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": _ref(schema)}}}
+
+
+PROBLEM = {
+    "description": "An error (RFC 9457)",
+    "content": {"application/problem+json": {"schema": _ref("Problem")}},
+}
+
+
+def _operation(
+    summary: str,
+    status: int,
+    schema: str | None,
+    *,
+    body: str | None = None,
+    params: Sequence[str] = (),
+    query: Sequence[dict[str, Any]] = (),
+    public: bool = False,
+    tag: str = "management",
+) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": summary}
+    if schema:
+        ok.update(_json(schema))
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": STRING} for name in params
+        ]
+        + list(query),
+        "responses": {str(status): ok, "default": PROBLEM},
+    }
+    if body:
+        operation["requestBody"] = {"required": False, **_json(body)}
+    if public:
+        operation["security"] = []
+    return operation
+
+
+PAGING: list[dict[str, Any]] = [
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+]
+LOG_TYPE: list[dict[str, Any]] = [
+    {
+        "name": "type",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["order", "inventory", "webhook", "product"]},
+    }
+]
+MAPPING_FILTERS: list[dict[str, Any]] = [
+    *(
+        {"name": name, "in": "query", "schema": BOOLEAN}
+        for name in ("active", "sync_inventory", "erroring")
+    ),
+    {"name": "type", "in": "query", "schema": {"type": "string", "enum": ["auto", "manual"]}},
+    {"name": "search", "in": "query", "schema": STRING},
+]
+S = ["store_id"]
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document."""
+    p = PREFIX
+    paths: dict[str, Any] = {
+        f"{p}/install": {
+            "post": _operation(
+                "Install a store (admin)", 201, "Installation", body="InstallRequest"
+            )
+        },
+        f"{p}/stores": {"get": _operation("List stores", 200, "StorePage", query=PAGING)},
+        f"{p}/stores/{{store_id}}": {
+            "get": _operation("Get a store", 200, "Store", params=S),
+            "delete": _operation("Disconnect a store (admin)", 200, "Store", params=S),
+        },
+        f"{p}/stores/{{store_id}}/test": {
+            "post": _operation("Test the connection", 200, "SystemStatus", params=S)
+        },
+        f"{p}/stores/{{store_id}}/pause": {
+            "post": _operation("Pause syncing", 200, "Store", params=S)
+        },
+        f"{p}/stores/{{store_id}}/resume": {
+            "post": _operation("Resume syncing", 200, "Store", params=S)
+        },
+        f"{p}/stores/{{store_id}}/credentials": {
+            "put": _operation(
+                "Replace credentials (admin)", 200, "Store", params=S, body="CredentialsRequest"
+            )
+        },
+        f"{p}/stores/{{store_id}}/webhooks/register": {
+            "post": _operation("Register webhooks (admin)", 200, "WebhookReport", params=S)
+        },
+        f"{p}/stores/{{store_id}}/sync/orders": {
+            "post": _operation(
+                "Queue an order import", 202, "Job", params=S, body="SyncOrdersRequest"
+            )
+        },
+        f"{p}/stores/{{store_id}}/sync/inventory": {
+            "post": _operation(
+                "Queue an inventory push", 202, "Job", params=S, body="InventoryRequest"
+            )
+        },
+        f"{p}/sync/jobs/{{job_id}}": {
+            "get": _operation("A job's state", 200, "Job", params=["job_id"])
+        },
+        f"{p}/stores/{{store_id}}/sync/logs": {
+            "get": _operation("Sync logs", 200, "SyncLogPage", params=S, query=[*PAGING, *LOG_TYPE])
+        },
+        f"{p}/stores/{{store_id}}/sync/stats": {
+            "get": _operation("Sync statistics", 200, "SyncStats", params=S, query=LOG_TYPE)
+        },
+        f"{p}/stores/{{store_id}}/mappings": {
+            "get": _operation(
+                "List mappings", 200, "MappingPage", params=S, query=[*PAGING, *MAPPING_FILTERS]
+            ),
+            "post": _operation("Create a mapping", 201, "Mapping", params=S, body="MappingRequest"),
+        },
+        f"{p}/stores/{{store_id}}/mappings/auto": {
+            "post": _operation("Queue automatic mapping", 202, "Job", params=S)
+        },
+        f"{p}/stores/{{store_id}}/mappings/stats": {
+            "get": _operation("Mapping statistics", 200, "MappingStats", params=S)
+        },
+        f"{p}/stores/{{store_id}}/mappings/import": {
+            "post": {
+                **_operation("Import mappings from CSV", 200, "ImportReport", params=S),
+                "requestBody": {"required": True, "content": {"text/csv": {"schema": STRING}}},
+            }
+        },
+        f"{p}/stores/{{store_id}}/mappings/export": {
+            "get": {
+                **_operation("Export mappings as CSV", 200, None, params=S),
+                "responses": {
+                    "200": {"description": "CSV", "content": {"text/csv": {"schema": STRING}}},
+                    "default": PROBLEM,
+                },
+            }
+        },
+        f"{p}/mappings/{{mapping_id}}": {
+            "delete": {
+                **_operation("Delete a mapping", 204, None, params=["mapping_id"]),
+                "responses": {"204": {"description": "Deleted"}, "default": PROBLEM},
+            }
+        },
+        f"{p}/mappings/{{mapping_id}}/toggle": {
+            "post": _operation(
+                "Switch a mapping on or off",
+                200,
+                "Mapping",
+                params=["mapping_id"],
+                body="ToggleRequest",
+            )
+        },
+        f"{p}/stock": {
+            "put": {
+                **_operation("Report warehouse stock", 200, None, body="StockRequest"),
+                "responses": {
+                    "200": {
+                        "description": "Recorded",
+                        "content": {
+                            "application/json": {"schema": _object(["recorded"], recorded=INTEGER)}
+                        },
+                    },
+                    "default": PROBLEM,
+                },
+            }
+        },
+        "/webhooks/woocommerce/{resource}/{event}": {
+            "post": {
+                "summary": "Receive a WooCommerce webhook delivery (HMAC-verified)",
+                "tags": ["webhooks"],
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "resource",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["order", "product", "customer"]},
+                    },
+                    {
+                        "name": "event",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["created", "updated", "deleted"]},
+                    },
+                    *(
+                        {"name": f"X-WC-Webhook-{name}", "in": "header", "schema": STRING}
+                        for name in ("Signature", "ID", "Source", "Topic", "Delivery-ID")
+                    ),
+                ],
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {}},
+                        "application/x-www-form-urlencoded": {"schema": {}},
+                    }
+                },
+                "responses": {
+                    "200": {
+                        "description": "Accepted, a duplicate, or the creation ping",
+                        "content": {
+                            "application/json": {
+                                "schema": _object(
+                                    ["status"],
+                                    status={
+                                        "type": "string",
+                                        "enum": ["accepted", "duplicate", "ping"],
+                                    },
+                                )
+                            }
+                        },
+                    },
+                    "default": PROBLEM,
+                },
+            }
+        },
+        "/healthz": {"get": _operation("Liveness", 200, None, public=True, tag="operations")},
+        "/readyz": {"get": _operation("Readiness", 200, None, public=True, tag="operations")},
+        "/metrics": {
+            "get": {
+                **_operation("Prometheus metrics", 200, None, public=True, tag="operations"),
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text",
+                        "content": {"text/plain": {"schema": STRING}},
+                    }
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": _operation("This document", 200, None, public=True, tag="operations")
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Shipcrowd WooCommerce integration",
+            "version": "0.1.0",
+            "description": "Management API for connected WooCommerce stores, and the intake "
+            "of their webhooks. Errors are application/problem+json.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }

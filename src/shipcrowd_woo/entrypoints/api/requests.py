@@ -1,0 +1,227 @@
+"""Request bodies and query strings, validated by structuring them (strictly) into attrs
+types with cattrs: wrong types, unknown fields and missing fields are each reported with
+their path, all at once."""
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
+from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
+
+T = TypeVar("T")
+MAX_TEXT = 2048
+MAX_SKUS = 10_000
+
+
+class Mode(enum.Enum):
+    """How much of the order history a sync reads."""
+
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    SINGLE = "single"
+
+
+@attrs.frozen
+class InstallRequest:
+    """POST /install."""
+
+    store_url: str
+    consumer_key: str
+    consumer_secret: str
+    name: str = ""
+
+
+@attrs.frozen
+class CredentialsRequest:
+    """PUT /stores/<id>/credentials."""
+
+    consumer_key: str
+    consumer_secret: str
+
+
+@attrs.frozen
+class SyncOrdersRequest:
+    """POST /stores/<id>/sync/orders."""
+
+    mode: Mode = Mode.INCREMENTAL
+    order_id: int | None = None
+
+
+@attrs.frozen
+class InventoryRequest:
+    """POST /stores/<id>/sync/inventory: all mapped SKUs, or these."""
+
+    skus: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class MappingRequest:
+    """POST /stores/<id>/mappings."""
+
+    woo_product_id: int
+    shipcrowd_sku: str
+    woo_variation_id: int | None = None
+    shipcrowd_product_name: str = ""
+    sync_inventory: bool = True
+    woo_sku: str = ""
+    woo_title: str = ""
+
+
+@attrs.frozen
+class ToggleRequest:
+    """POST /mappings/<id>/toggle."""
+
+    active: bool
+
+
+@attrs.frozen
+class StockItem:
+    """One warehouse SKU's stock."""
+
+    sku: str
+    quantity: int
+    name: str = ""
+
+
+@attrs.frozen
+class StockRequest:
+    """PUT /stock."""
+
+    items: list[StockItem]
+
+
+def _strict(kind: type, check: Callable[[Any], bool], expected: str) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _: Any) -> Any:
+        if not check(value):
+            raise TypeError(f"must be {expected}")
+        return value
+
+    return structure
+
+
+def _text(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("must be text")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"must be at most {MAX_TEXT} characters")
+    return value
+
+
+def _converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(str, _text)
+    converter.register_structure_hook(
+        int,
+        _strict(
+            int,
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and -(2**63) < v < 2**63,
+            "a whole number",
+        ),
+    )
+    converter.register_structure_hook(
+        bool, _strict(bool, lambda v: isinstance(v, bool), "true or false")
+    )
+    return converter
+
+
+_CONVERTER = _converter()
+
+
+def read_body(request: Request, max_bytes: int) -> bytes:
+    """The raw body, or a 413 problem when it is longer than `max_bytes` — whether declared
+    by Content-Length or found while reading a chunked stream."""
+    too_large = ApiProblem(
+        413, "payload-too-large", "The request body is too large", f"at most {max_bytes} bytes"
+    )
+    # A stream stopped at the limit reads as complete: allow one byte more to tell.
+    request.max_content_length = max_bytes + 1
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if len(raw) > max_bytes:
+        raise too_large
+    return raw
+
+
+def parse_body(request: Request, kind: type[T], max_bytes: int) -> T:
+    """The JSON body as `kind`, or a 400/413/415/422 problem."""
+    raw = read_body(request, max_bytes)
+    if not raw.strip():
+        data: Any = {}
+    else:
+        if not request.is_json:
+            raise ApiProblem(
+                415, "unsupported-media-type", "Unsupported media type", "send application/json"
+            )
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ApiProblem(400, "bad-request", "Bad request", "the body is not valid JSON")
+    return structure(data, kind)
+
+
+def structure(data: Any, kind: type[T]) -> T:
+    """Structure, or a 422 listing every problem with its field path."""
+    if not isinstance(data, dict):
+        raise invalid([{"field": "", "message": "the body must be a JSON object"}])
+    try:
+        return _CONVERTER.structure(data, kind)
+    except Exception as error:  # every structuring failure is the client's
+        raise invalid(_errors(error)) from None
+
+
+def _errors(error: BaseException) -> list[dict[str, str]]:
+    found = []
+    for line in cattrs.transform_error(error, path="$", format_exception=_message):
+        message, _, path = line.rpartition(" @ ")
+        found.append({"field": path.removeprefix("$").removeprefix("."), "message": message})
+    return found
+
+
+def _message(error: BaseException, _: Any) -> str:
+    if isinstance(error, KeyError):
+        return "is required"
+    if isinstance(error, ForbiddenExtraKeysError):
+        return f"unknown field(s): {', '.join(sorted(error.extra_fields))}"
+    if isinstance(error, ValueError) and isinstance(error.__context__, KeyError):
+        return "is required"
+    if isinstance(error, ValueError | TypeError) and error.args:
+        return str(error.args[0])
+    return "is not valid"
+
+
+def query_int(
+    args: Mapping[str, str],
+    name: str,
+    default: int,
+    low: int,
+    high: int,
+    errors: list[dict[str, str]],
+) -> int:
+    """An integer query parameter within bounds, else an error recorded."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.lstrip("-").isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
+        errors.append({"field": name, "message": f"must be a whole number from {low} to {high}"})
+        return default
+    return int(raw)
+
+
+def query_bool(args: Mapping[str, str], name: str, errors: list[dict[str, str]]) -> bool | None:
+    """An optional true/false query parameter."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    errors.append({"field": name, "message": "must be true or false"})
+    return None

@@ -1,0 +1,99 @@
+"""The Flask app factory: `create_app(settings)` builds everything inside the call (mount it in
+another Shipcrowd service, or run it under gunicorn: `gunicorn 'shipcrowd_woo.entrypoints.
+flask_app:create_app()'`). Without Redis, jobs run on worker threads inside this process."""
+
+import atexit
+import logging
+
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from shipcrowd_woo.entrypoints.api import intake, management, operations
+from shipcrowd_woo.entrypoints.api.auth import TokenVerifier
+from shipcrowd_woo.entrypoints.api.problems import (
+    ApiProblem,
+    problem_response,
+    register_error_handlers,
+)
+from shipcrowd_woo.entrypoints.api.state import EXTENSION, AppState, state
+from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
+from shipcrowd_woo.entrypoints.metrics import Metrics
+from shipcrowd_woo.entrypoints.settings import Settings
+from shipcrowd_woo.log_context import bound
+from shipcrowd_woo.services.intake import WebhookIntake
+
+log = logging.getLogger("shipcrowd_woo.api")
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    *,
+    start_worker: bool | None = None,
+) -> Flask:
+    """Build the app. `services` replaces the wiring (tests); `start_worker` defaults to
+    running embedded worker threads when no Redis is configured."""
+    services = services or bootstrap(settings)
+    settings = services.settings
+    app = Flask("shipcrowd_woo")
+    app.config["MAX_CONTENT_LENGTH"] = max(
+        settings.max_body_bytes, settings.max_webhook_bytes, management.MAX_CSV_BYTES
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    metrics = Metrics(services.queue.depth)
+    services.runner.observers.append(metrics.observe_job)
+    app.extensions[EXTENSION] = AppState(
+        services=services,
+        verifier=TokenVerifier(settings),
+        intake=WebhookIntake(services.context, services.queue),
+        metrics=metrics,
+    )
+    register_error_handlers(app)
+
+    @app.before_request
+    def authenticate() -> Response | None:
+        if request.blueprint != management.blueprint.name:
+            return None
+        try:
+            g.principal = state().verifier.principal(request.headers.get("Authorization"))
+        except ApiProblem as problem:
+            return problem_response(problem)
+        return None
+
+    limiter = Limiter(
+        key_func=_rate_key,
+        app=app,
+        default_limits=[settings.rate_limit],
+        storage_uri=settings.redis_url or "memory://",
+        headers_enabled=True,
+        strategy="fixed-window",
+    )
+    limiter.exempt(intake.blueprint)
+    limiter.exempt(operations.blueprint)
+    app.register_blueprint(management.blueprint)
+    app.register_blueprint(intake.blueprint)
+    app.register_blueprint(operations.blueprint)
+
+    @app.before_request
+    def bind_context() -> None:
+        caller = g.get("principal")
+        g.log_context = bound(company_id=caller.company_id if caller else None)
+        g.log_context.__enter__()
+
+    @app.teardown_request
+    def unbind_context(_: BaseException | None) -> None:
+        context = g.pop("log_context", None)
+        if context is not None:
+            context.__exit__(None, None, None)
+
+    if start_worker if start_worker is not None else services.embedded:
+        worker = services.start_worker()
+        atexit.register(worker.stop)
+        app.extensions["shipcrowd_woo_worker"] = worker
+    return app
+
+
+def _rate_key() -> str:
+    caller = g.get("principal")
+    return f"company:{caller.company_id}" if caller else f"ip:{get_remote_address()}"

@@ -1,0 +1,95 @@
+"""Prometheus metrics, in a registry of their own per process (so tests can build many)."""
+
+import time
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from shipcrowd_woo.domain.jobs import JobRecord, JobState
+
+
+class Metrics:
+    """What operators watch: deliveries, intake latency, sync runs, orders, stock pushes,
+    queue depth."""
+
+    def __init__(self, queue_depth: Callable[[], int] | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.deliveries = Counter(
+            "shipcrowd_woo_webhook_deliveries",
+            "Webhook deliveries by topic and result",
+            ["topic", "result"],
+            registry=self.registry,
+        )
+        self.intake_seconds = Histogram(
+            "shipcrowd_woo_webhook_intake_seconds",
+            "Time to answer a webhook delivery",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.jobs = Counter(
+            "shipcrowd_woo_jobs",
+            "Finished background jobs by kind and state",
+            ["kind", "state"],
+            registry=self.registry,
+        )
+        self.sync_runs = Counter(
+            "shipcrowd_woo_sync_runs",
+            "Sync runs by type and status",
+            ["type", "status"],
+            registry=self.registry,
+        )
+        self.orders = Counter(
+            "shipcrowd_woo_orders",
+            "Orders imported, updated or skipped",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.inventory_items = Counter(
+            "shipcrowd_woo_inventory_items",
+            "Stock levels pushed or failed",
+            ["result"],
+            registry=self.registry,
+        )
+        depth = Gauge(
+            "shipcrowd_woo_queue_depth",
+            "Messages waiting in the job queue",
+            registry=self.registry,
+        )
+        if queue_depth is not None:
+            depth.set_function(queue_depth)
+
+    def observe_job(self, record: JobRecord) -> None:
+        """Count a job that reached a final state (a runner observer)."""
+        if record.state not in (JobState.COMPLETED, JobState.FAILED):
+            return
+        self.jobs.labels(record.kind, record.state.value).inc()
+        summary = record.summary
+        status = summary.get("status")
+        if record.kind in ("sync_orders", "reconcile_orders", "push_inventory") and status:
+            kind = "inventory" if record.kind == "push_inventory" else "order"
+            self.sync_runs.labels(kind, str(status)).inc()
+        if record.kind == "sync_orders":
+            for outcome, key in (
+                ("imported", "created"),
+                ("updated", "updated"),
+                ("skipped", "skipped"),
+            ):
+                self.orders.labels(outcome).inc(float(summary.get(key) or 0))
+        if record.kind == "push_inventory":
+            self.inventory_items.labels("pushed").inc(float(summary.get("synced") or 0))
+            self.inventory_items.labels("failed").inc(float(summary.get("failed") or 0))
+
+    def time_intake(self) -> "_Timer":
+        """Measure one delivery."""
+        return _Timer(self.intake_seconds)
+
+
+class _Timer:
+    def __init__(self, histogram: Histogram) -> None:
+        self._histogram = histogram
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self._histogram.observe(time.perf_counter() - self._start)

@@ -1,0 +1,67 @@
+"""Over real HTTP both ways: the app served on 127.0.0.1 with its embedded worker, the sandbox
+store installed through the API; the store signs and sends a webhook, the intake answers,
+the worker processes it and the order is there."""
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from shipcrowd_woo.adapters.dramatiq.broker import QUEUE
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.order import OrderKey
+from shipcrowd_woo.entrypoints.bootstrap import bootstrap
+from shipcrowd_woo.entrypoints.flask_app import create_app
+from shipcrowd_woo.sandbox.server import SandboxServer
+from shipcrowd_woo.sandbox.store import SandboxStore
+from tests.api.conftest import COMPANY, api_settings, bearer
+
+
+@pytest.fixture
+def served(migrated_sqlite_template, tmp_path):
+    """The app on a real port, its public URL pointing at itself."""
+    database = tmp_path / "served.sqlite3"
+    database.write_bytes(migrated_sqlite_template.read_bytes())
+    server = make_server("127.0.0.1", 0, None, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    services = bootstrap(api_settings(database, public_base_url=base_url, allow_private_hosts=True))
+    app = create_app(services=services)
+    assert "shipcrowd_woo_worker" in app.extensions  # no Redis: the embedded worker runs
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield app, services
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    app.extensions["shipcrowd_woo_worker"].stop()
+    services.close()
+
+
+def test_a_delivery_signed_by_the_sandbox_becomes_an_order(served):
+    app, services = served
+    client = app.test_client()
+    with SandboxServer(SandboxStore(seed=21, products=6, orders=10)) as sandbox:
+        key, secret = sandbox.store.create_api_key()
+        installed = client.post(
+            "/integrations/woocommerce/install",
+            json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
+            headers=bearer(),
+        )
+        assert installed.status_code == 201, installed.get_json()
+        store_id = installed.get_json()["store"]["id"]
+        assert len(installed.get_json()["webhooks"]["created"]) == 8
+        assert all(hook.status == "active" for hook in sandbox.store.webhooks.values())
+
+        [order_id] = sandbox.store.add_random_orders(1)
+        sandbox.deliverer.flush()
+        services.broker.join(QUEUE)
+        # Every delivery (the pings included) was answered with a 2xx.
+        assert [hook.failure_count for hook in sandbox.store.webhooks.values()] == [0] * 8
+
+    with services.uow_factory() as uow:
+        order = uow.orders.get(OrderKey(CompanyId(COMPANY), StoreId(store_id), order_id))
+    assert order is not None
+    assert order.woo_status == sandbox.store.orders[order_id]["status"]
+    store = client.get(f"/integrations/woocommerce/stores/{store_id}", headers=bearer())
+    assert store.get_json()["last_delivery_at"] is not None
