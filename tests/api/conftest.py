@@ -3,7 +3,7 @@ stores answered by the fake store client over the sandbox's data; requests throu
 test client with real JWTs."""
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,14 +122,22 @@ def api_settings(database: Path, **changes: Any) -> Settings:
     return Settings(**(defaults | changes))
 
 
-def make_api(template: Path, directory: Path, **changes: Any) -> Api:
+def make_api(
+    template: Path,
+    directory: Path,
+    clients: Callable[[FakeStoreClientFactory], Any] | None = None,
+    **changes: Any,
+) -> Api:
+    """The app over a copy of the migrated database; `clients` wraps the store clients."""
     database = directory / "api.sqlite3"
     shutil.copy(template, database)
     sandbox = SandboxStore(seed=7, products=12, orders=60)
     stores = FakeStoreClientFactory()
     key, secret = stores.add(STORE_URL, sandbox)
-    services = bootstrap(api_settings(database, **changes), store_clients=stores)
-    app = create_app(services=services, start_worker=False)
+    services = bootstrap(
+        api_settings(database, **changes), store_clients=clients(stores) if clients else stores
+    )
+    app = create_app(services=services, background=False)
     return Api(app, services, stores, sandbox, key, secret)
 
 
@@ -144,3 +152,11 @@ def api(migrated_sqlite_template: Path, tmp_path: Path) -> Iterator[Api]:
 def installed(api: Api) -> dict[str, Any]:
     """The store, installed by COMPANY."""
     return api.install()
+
+
+@pytest.fixture
+def recorded(api: Api) -> Any:
+    """The store the recorded deliveries came from, installed by COMPANY."""
+    from tests.api.recorded_webhooks import install_recording_store
+
+    return install_recording_store(api)

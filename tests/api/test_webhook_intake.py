@@ -1,101 +1,37 @@
-"""The webhook intake, fed what a real WooCommerce 10.0.2 store sent
-(tests/fixtures/woocommerce-10.0.2/webhook_deliveries*.jsonl) with the secrets it was given.
+"""The webhook intake, fed what a real WooCommerce 10.0.2 store sent, with the secrets it
+was given (tests/api/recorded_webhooks.py)."""
 
-WooCommerce signs with base64(HMAC-SHA256(raw body)) keyed by the HTML-entity-decoded secret
-(WC_Webhook::generate_signature over wp_specialchars_decode'd secret — see the fixtures'
-README); it sends the eight creation pings as a bare form body without X-WC headers."""
-
-import base64
-import hashlib
-import hmac
-import html
 import io
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 
-import attrs
 import pytest
 from sqlalchemy import select
 
 from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import OrderKey
-from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.webhooks import Topic
-from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.api.conftest import COMPANY, OTHER_COMPANY
-from tests.fixtures import RECORDED, recorded_deliveries
-
-SOURCE = "http://127.0.0.1:8089"
-RECORDED_SECRETS = {
-    Topic(topic): (entry["webhook_id"], html.unescape(entry["secret_given_at_creation"]))
-    for topic, entry in json.loads((RECORDED / "webhook_secrets.json").read_text()).items()
-}
-# Headers a client library sets for itself.
-TRANSPORT_HEADERS = {"Host", "Content-Length", "Connection", "Accept-Encoding"}
-
-
-def _body(delivery):
-    return base64.b64decode(delivery["body_b64"])
-
-
-def _headers(delivery):
-    return {k: v for k, v in delivery["headers"].items() if k not in TRANSPORT_HEADERS}
-
-
-def _sign(body, secret):
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+from tests.api.recorded_webhooks import (
+    RECORDED_SECRETS,
+    body_of,
+    endpoint_of,
+    give_recorded_identity,
+    headers_of,
+    is_signed,
+    sign,
+)
+from tests.fixtures import recorded_deliveries
 
 
 def _post(api, path, body, headers):
     return api.client.post(path, data=body, headers=headers)
 
 
-def _endpoint(path):
-    """The recorded deleted-file pings went to /order.deleted-style paths."""
-    if path.startswith("/webhooks/"):
-        return path
-    resource, _, event = path.strip("/").partition(".")
-    return f"/webhooks/woocommerce/{resource}/{event}"
-
-
-def _signed(delivery):
-    return "X-WC-Webhook-Signature" in delivery["headers"]
-
-
-@attrs.define
-class Recorded:
-    """The recording store installed for COMPANY, its webhooks given the recorded ids and
-    secrets, and the fake store answering refetches with the order as it ended up."""
-
-    store_id: str
-    sandbox: SandboxStore
-
-
-def _give_recorded_identity(api, store_id, overrides=None):
-    identities = dict(RECORDED_SECRETS) | (overrides or {})
-    box = api.services.context.secrets
-    with api.services.uow_factory() as uow:
-        for webhook in uow.webhooks.for_store(StoreId(store_id)):
-            woo_id, secret = identities[webhook.topic]
-            uow.webhooks.update(
-                attrs.evolve(webhook, woo_webhook_id=woo_id, secret=box.seal(Secret(secret)))
-            )
-        uow.commit()
-
-
-@pytest.fixture
-def recorded(api):
-    sandbox = SandboxStore(seed=5, products=0, orders=0)
-    credentials = api.stores.add(SOURCE, sandbox)
-    store = api.install(url=SOURCE, credentials=credentials)
-    _give_recorded_identity(api, store["id"])
-    signed = [d for d in recorded_deliveries() if _signed(d)]
-    final_order = json.loads(_body(signed[-2]))
-    assert (final_order["id"], final_order["status"]) == (329, "processing")
-    sandbox.orders[329] = final_order
-    return Recorded(store["id"], sandbox)
+def _replay(api, delivery):
+    """Post the delivery as it was recorded."""
+    return _post(api, endpoint_of(delivery["path"]), body_of(delivery), headers_of(delivery))
 
 
 def _inbox(api):
@@ -111,7 +47,7 @@ def test_every_recorded_delivery_is_accepted_and_processed(api, recorded):
     api.call("PUT", "/stock", json={"items": [{"sku": "REC-1", "quantity": 9}]})
     answers = []
     for delivery in recorded_deliveries():
-        response = _post(api, delivery["path"], _body(delivery), _headers(delivery))
+        response = _replay(api, delivery)
         assert response.status_code == 200, response.get_json()
         answers.append(response.get_json()["status"])
     assert answers == ["ping"] * 8 + ["accepted"] * 9
@@ -138,14 +74,16 @@ def test_one_delivery_id_over_two_bodies_is_two_deliveries(api, recorded):
         if d["headers"].get("X-WC-Webhook-Topic") == "order.updated"
     ]
     assert len({d["headers"]["X-WC-Webhook-Delivery-ID"] for d in updates}) == 1
-    answers = [_post(api, d["path"], _body(d), _headers(d)).get_json()["status"] for d in updates]
+    answers = [
+        _post(api, d["path"], body_of(d), headers_of(d)).get_json()["status"] for d in updates
+    ]
     assert answers == ["accepted", "accepted"]
 
 
 def test_an_identical_redelivery_is_answered_200_and_processed_once(api, recorded):
-    delivery = next(d for d in recorded_deliveries() if _signed(d))
-    first = _post(api, delivery["path"], _body(delivery), _headers(delivery))
-    again = _post(api, delivery["path"], _body(delivery), _headers(delivery))
+    delivery = next(d for d in recorded_deliveries() if is_signed(d))
+    first = _replay(api, delivery)
+    again = _replay(api, delivery)
     assert (first.status_code, first.get_json()["status"]) == (200, "accepted")
     assert (again.status_code, again.get_json()["status"]) == (200, "duplicate")
     api.drain()
@@ -156,10 +94,10 @@ def test_an_identical_redelivery_is_answered_200_and_processed_once(api, recorde
 @pytest.mark.parametrize("where", ["first", "middle", "last", "signature"])
 def test_one_changed_byte_is_refused_and_nothing_is_kept(api, recorded, where):
     for delivery in recorded_deliveries():
-        if not _signed(delivery):
+        if not is_signed(delivery):
             continue
-        body = bytearray(_body(delivery))
-        headers = _headers(delivery)
+        body = bytearray(body_of(delivery))
+        headers = headers_of(delivery)
         if where == "signature":
             signature = headers["X-WC-Webhook-Signature"]
             swapped = "A" if signature[5] != "A" else "B"
@@ -176,9 +114,11 @@ def test_one_changed_byte_is_refused_and_nothing_is_kept(api, recorded, where):
 def test_pings_of_the_deleted_file_are_200_and_unknown_topics_404(api, recorded):
     answers = {}
     for delivery in recorded_deliveries("webhook_deliveries_deleted"):
-        if _signed(delivery):
+        if is_signed(delivery):
             continue
-        response = _post(api, _endpoint(delivery["path"]), _body(delivery), _headers(delivery))
+        response = _post(
+            api, endpoint_of(delivery["path"]), body_of(delivery), headers_of(delivery)
+        )
         answers[delivery["path"]] = response.status_code
     # order.restored is not a topic we register, so no endpoint of ours takes it.
     assert answers == {"/order.deleted": 200, "/product.deleted": 200, "/order.restored": 404}
@@ -189,11 +129,11 @@ def test_recorded_deleted_deliveries(api, recorded):
     cannot verify (401). Signed again with a secret of ours, the very same bytes are taken
     in and processed: the trashed order is marked deleted, the product's mapping switched
     off."""
-    deleted = [d for d in recorded_deliveries("webhook_deliveries_deleted") if _signed(d)]
+    deleted = [d for d in recorded_deliveries("webhook_deliveries_deleted") if is_signed(d)]
     for delivery in deleted:
-        refused = _post(api, _endpoint(delivery["path"]), _body(delivery), _headers(delivery))
+        refused = _replay(api, delivery)
         assert refused.status_code == 401
-    _give_recorded_identity(
+    give_recorded_identity(
         api,
         recorded.store_id,
         {Topic.ORDER_DELETED: (9, "ours-9"), Topic.PRODUCT_DELETED: (10, "ours-10")},
@@ -210,10 +150,10 @@ def test_recorded_deleted_deliveries(api, recorded):
     api.drain()
     assert api.call("GET", f"/sync/jobs/{job['id']}").get_json()["state"] == "completed"
     for delivery in deleted:
-        headers = _headers(delivery)
+        headers = headers_of(delivery)
         secret = "ours-9" if headers["X-WC-Webhook-ID"] == "9" else "ours-10"
-        headers["X-WC-Webhook-Signature"] = _sign(_body(delivery), secret)
-        accepted = _post(api, _endpoint(delivery["path"]), _body(delivery), headers)
+        headers["X-WC-Webhook-Signature"] = sign(body_of(delivery), secret)
+        accepted = _post(api, endpoint_of(delivery["path"]), body_of(delivery), headers)
         assert accepted.get_json() == {"status": "accepted"}
     api.drain()
     assert {state for _, state, _ in _inbox(api)} == {"processed"}
@@ -235,11 +175,11 @@ def _order_created():
 def test_a_topic_that_disagrees_with_the_path_is_refused(api, recorded):
     delivery = _order_created()
     wrong_path = _post(
-        api, "/webhooks/woocommerce/order/updated", _body(delivery), _headers(delivery)
+        api, "/webhooks/woocommerce/order/updated", body_of(delivery), headers_of(delivery)
     )
     assert wrong_path.status_code == 400
-    headers = _headers(delivery) | {"X-WC-Webhook-Topic": "order.deleted"}
-    wrong_header = _post(api, delivery["path"], _body(delivery), headers)
+    headers = headers_of(delivery) | {"X-WC-Webhook-Topic": "order.deleted"}
+    wrong_header = _post(api, delivery["path"], body_of(delivery), headers)
     assert wrong_header.status_code == 400
     assert _inbox(api) == []
 
@@ -269,7 +209,7 @@ def test_a_topic_that_disagrees_with_the_path_is_refused(api, recorded):
 )
 def test_unauthentic_deliveries_all_read_the_same(api, recorded, change):
     delivery = _order_created()
-    response = _post(api, delivery["path"], _body(delivery), _headers(delivery) | change)
+    response = _post(api, delivery["path"], body_of(delivery), headers_of(delivery) | change)
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
     assert response.get_json() == {
@@ -289,7 +229,7 @@ def test_a_disconnected_or_another_companys_copy_does_not_verify(api, recorded):
     """Disconnecting deactivates the webhooks: their deliveries are refused from then on."""
     delivery = _order_created()
     api.call("DELETE", f"/stores/{recorded.store_id}")
-    response = _post(api, delivery["path"], _body(delivery), _headers(delivery))
+    response = _replay(api, delivery)
     assert response.status_code == 401
     assert api.call("GET", "/stores", OTHER_COMPANY).get_json()["total"] == 0
 
@@ -298,7 +238,7 @@ def test_a_verified_body_that_is_not_a_json_object_is_400(api, recorded):
     delivery = _order_created()
     _, secret = RECORDED_SECRETS[Topic.ORDER_CREATED]
     for body in (b"[1, 2]", b"not json", b"\xff\xfe"):
-        headers = _headers(delivery) | {"X-WC-Webhook-Signature": _sign(body, secret)}
+        headers = headers_of(delivery) | {"X-WC-Webhook-Signature": sign(body, secret)}
         response = _post(api, delivery["path"], body, headers)
         assert response.status_code == 400
         assert response.get_json()["type"].endswith("/bad-delivery")
@@ -314,12 +254,12 @@ def test_unknown_endpoints_are_404(api):
 def test_too_large_deliveries_are_413(api, recorded):
     delivery = _order_created()
     body = b'{"id": 1, "pad": "' + b"x" * (300 * 1024) + b'"}'
-    declared = _post(api, delivery["path"], body, _headers(delivery))
+    declared = _post(api, delivery["path"], body, headers_of(delivery))
     assert declared.status_code == 413
     chunked = api.client.post(
         delivery["path"],
         input_stream=io.BytesIO(body),
-        headers=_headers(delivery) | {"Transfer-Encoding": "chunked"},
+        headers=headers_of(delivery) | {"Transfer-Encoding": "chunked"},
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert chunked.status_code == 413
@@ -328,9 +268,9 @@ def test_too_large_deliveries_are_413(api, recorded):
 def test_nothing_of_an_unverified_request_is_kept_or_logged(api, recorded, caplog):
     delivery = _order_created()
     marker = b"MARKER-7f3a-secret-looking-payload"
-    body = _body(delivery).replace(b'"pending"', b'"' + marker + b'"')
+    body = body_of(delivery).replace(b'"pending"', b'"' + marker + b'"')
     with caplog.at_level(logging.DEBUG):
-        response = _post(api, delivery["path"], body, _headers(delivery))
+        response = _post(api, delivery["path"], body, headers_of(delivery))
     assert response.status_code == 401
     assert marker.decode() not in caplog.text
     assert delivery["headers"]["X-WC-Webhook-Signature"] not in caplog.text
@@ -340,7 +280,7 @@ def test_nothing_of_an_unverified_request_is_kept_or_logged(api, recorded, caplo
 def test_deliveries_update_the_stores_last_delivery(api, recorded):
     before = datetime.now(UTC) - timedelta(seconds=1)
     delivery = _order_created()
-    _post(api, delivery["path"], _body(delivery), _headers(delivery))
+    _replay(api, delivery)
     store = api.call("GET", f"/stores/{recorded.store_id}").get_json()
     assert datetime.fromisoformat(store["last_delivery_at"]) > before
     with api.services.uow_factory() as uow:

@@ -3,6 +3,7 @@ ids bound in shipcrowd_woo.log_context."""
 
 import logging
 import sys
+from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -18,13 +19,17 @@ class ContextFilter(logging.Filter):
         return True
 
 
-def configure_logging(kind: str = "json", level: int = logging.INFO) -> None:
-    """Log to stderr, as JSON lines (or plain text for people at a terminal)."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(
+    kind: str = "json", level: int | str = logging.INFO, stream: TextIO | None = None
+) -> None:
+    """Log to stderr (or `stream`), as JSON lines (or plain text for people at a terminal)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(ContextFilter())
     if kind == "json":
         handler.setFormatter(
-            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=True)
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s", timestamp=True
+            )
         )
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
