@@ -14,7 +14,8 @@ from shipcrowd_woo.domain.errors import (
     StoreResourceNotFound,
     StoreUnavailable,
 )
-from shipcrowd_woo.domain.ids import StoreId
+from shipcrowd_woo.domain.ids import JobId, StoreId
+from shipcrowd_woo.domain.jobs import Job
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
 from shipcrowd_woo.domain.woo_catalog import (
@@ -25,7 +26,7 @@ from shipcrowd_woo.domain.woo_catalog import (
     WooWebhook,
 )
 from shipcrowd_woo.domain.woo_order import WooOrder
-from shipcrowd_woo.ports.queue import StoreLock
+from shipcrowd_woo.ports.queue import ScheduleGuard, StoreLock, TaskQueue
 from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient, StoreClientFactory
 from shipcrowd_woo.sandbox.store import SandboxStore
@@ -244,8 +245,40 @@ class FakeStoreLock:
             self.busy.discard(store_id)
 
 
+class FakeTaskQueue:
+    """Keeps what is sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[JobId, Job, timedelta | None]] = []
+
+    def send(self, job_id: JobId, job: Job, delay: timedelta | None = None) -> None:
+        self.sent.append((job_id, job, delay))
+
+    def depth(self) -> int:
+        return len(self.sent)
+
+
+class FakeScheduleGuard:
+    """Claims expiring on a clock the test moves."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self.now = now
+        self.until: dict[str, datetime] = {}
+
+    def claim(self, name: str, period: timedelta) -> bool:
+        if self.until.get(name, datetime.min.replace(tzinfo=UTC)) > self.now():
+            return False
+        self.until[name] = self.now() + period
+        return True
+
+    def release(self, name: str) -> None:
+        self.until.pop(name, None)
+
+
 def _typecheck() -> None:
     """mypy holds the fakes to the ports."""
     _factory: StoreClientFactory = FakeStoreClientFactory()
     _box: SecretBox = FakeSecretBox()
     _lock: StoreLock = FakeStoreLock()
+    _queue: TaskQueue = FakeTaskQueue()
+    _guard: ScheduleGuard = FakeScheduleGuard(lambda: datetime.now(UTC))

@@ -21,14 +21,14 @@ from shipcrowd_woo.domain.errors import (
 )
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
 from shipcrowd_woo.domain.inventory import WarehouseItem
-from shipcrowd_woo.domain.jobs import JobRecord, JobState
+from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
-from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
-from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState
+from shipcrowd_woo.domain.webhooks import Delivery
 from shipcrowd_woo.ports import repositories
 from shipcrowd_woo.ports.clock import Clock
 
@@ -314,6 +314,14 @@ class FakeSyncLogRepository:
             del self.logs[log.id]
         return len(old)
 
+    def in_progress_since_before(self, cutoff: datetime, limit: int) -> Sequence[SyncLog]:
+        stuck = [
+            log
+            for log in self.logs.values()
+            if log.status is SyncStatus.IN_PROGRESS and log.started_at < cutoff
+        ]
+        return sorted(stuck, key=lambda log: (log.started_at, log.id))[:limit]
+
 
 class FakeDeliveryInbox:
     def __init__(self, deliveries: dict[DeliveryId, Delivery]) -> None:
@@ -332,14 +340,6 @@ class FakeDeliveryInbox:
 
     def get(self, delivery_id: DeliveryId) -> Delivery | None:
         return self.deliveries.get(delivery_id)
-
-    def received_before(self, moment: datetime, limit: int) -> Sequence[Delivery]:
-        waiting = [
-            d
-            for d in self.deliveries.values()
-            if d.state is DeliveryState.RECEIVED and d.received_at < moment
-        ]
-        return sorted(waiting, key=lambda d: d.received_at)[:limit]
 
     def update(self, delivery: Delivery) -> None:
         if delivery.id in self.deliveries:
@@ -411,11 +411,9 @@ class FakeJobRepository:
         if record.id in self.jobs:
             self.jobs[record.id] = record
 
-    def queued_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
-        waiting = [
-            j for j in self.jobs.values() if j.state is JobState.QUEUED and j.created_at < moment
-        ]
-        return sorted(waiting, key=lambda j: j.created_at)[:limit]
+    def stalled_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
+        stalled = [j for j in self.jobs.values() if not j.is_final and j.touched_at < moment]
+        return sorted(stalled, key=lambda j: (j.touched_at, j.id))[:limit]
 
 
 class FakeUnitOfWork:

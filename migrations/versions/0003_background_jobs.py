@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("touched_at", UtcDateTime(), nullable=False),
         sa.Column("started_at", UtcDateTime(), nullable=True),
         sa.Column("finished_at", UtcDateTime(), nullable=True),
         sa.Column("summary", JSON, nullable=False),
@@ -40,12 +41,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jobs_company_id"), ["company_id"], unique=False)
-        batch_op.create_index("ix_jobs_state_created", ["state", "created_at"], unique=False)
+        batch_op.create_index("ix_jobs_state_touched", ["state", "touched_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.drop_index("ix_jobs_state_created")
+        batch_op.drop_index("ix_jobs_state_touched")
         batch_op.drop_index(batch_op.f("ix_jobs_company_id"))
 
     op.drop_table("jobs")

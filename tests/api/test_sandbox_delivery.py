@@ -11,7 +11,7 @@ from shipcrowd_woo.adapters.dramatiq.broker import QUEUE
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.entrypoints.bootstrap import bootstrap
-from shipcrowd_woo.entrypoints.flask_app import create_app
+from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.api.conftest import COMPANY, api_settings, bearer
@@ -26,7 +26,7 @@ def served(migrated_sqlite_template, tmp_path):
     base_url = f"http://127.0.0.1:{server.server_port}"
     services = bootstrap(api_settings(database, public_base_url=base_url, allow_private_hosts=True))
     app = create_app(services=services)
-    assert "shipcrowd_woo_worker" in app.extensions  # no Redis: the embedded worker runs
+    assert BACKGROUND in app.extensions  # no Redis: worker threads and scheduler run here
     server.app = app
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -34,7 +34,8 @@ def served(migrated_sqlite_template, tmp_path):
     server.shutdown()
     thread.join()
     server.server_close()
-    app.extensions["shipcrowd_woo_worker"].stop()
+    for part in app.extensions[BACKGROUND]:
+        part.stop()
     services.close()
 
 

@@ -1,10 +1,13 @@
 """Sync through the API: jobs queued with 202, run by the in-process worker, followed by
 their id; sync logs and statistics."""
 
+import threading
+from datetime import timedelta
+
 import pytest
 
 from shipcrowd_woo.domain.errors import StoreUnavailable
-from tests.api.conftest import STORE_URL
+from tests.api.conftest import STORE_URL, make_api
 
 
 def _sync(api, store_id, **body):
@@ -132,3 +135,41 @@ def test_sync_logs_are_paginated_and_filtered(api, installed):
     assert stats["runs"] == 3
     assert stats["by_status"]["completed"] == 3
     assert stats["success_rate"] == 1.0
+
+
+class _StuckStores:
+    """Store clients whose order listing never ends (Python keeps running, so Dramatiq's
+    time limit can interrupt it)."""
+
+    def __init__(self, stores):
+        self._stores = stores
+
+    def __call__(self, url, key, secret):
+        client = self._stores(url, key, secret)
+
+        def stuck(**_):
+            while True:
+                threading.Event().wait(0.01)
+            yield from ()
+
+        client.order_pages = stuck
+        return client
+
+
+def test_a_job_over_its_time_limit_is_retried_then_failed(migrated_sqlite_template, tmp_path):
+    api = make_api(
+        migrated_sqlite_template,
+        tmp_path,
+        clients=_StuckStores,
+        job_time_limit=timedelta(milliseconds=200),
+        job_max_retries=1,
+    )
+    try:
+        store = api.install()
+        job = _sync(api, store["id"], mode="full").get_json()
+        api.drain()
+        failed = api.call("GET", f"/sync/jobs/{job['id']}").get_json()
+    finally:
+        api.close()
+    assert (failed["state"], failed["attempts"]) == ("failed", 2)
+    assert "time limit" in failed["error"]

@@ -38,16 +38,3 @@ def test_processing_state_is_saved(uow_factory, store):
         uow.commit()
     with uow_factory() as uow:
         assert uow.deliveries.get(delivery.id) == done
-
-
-def test_deliveries_waiting_too_long_are_found(uow_factory, store):
-    """Still RECEIVED since before the moment: their job may have been lost."""
-    waiting = make_delivery(store, b'{"id":1}')
-    fresh = attrs.evolve(make_delivery(store, b'{"id":2}'), received_at=later(100))
-    done = attrs.evolve(make_delivery(store, b'{"id":3}'), state=DeliveryState.PROCESSED)
-    with uow_factory() as uow:
-        for delivery in (waiting, fresh, done):
-            uow.deliveries.add(delivery)
-        uow.commit()
-    with uow_factory() as uow:
-        assert [d.id for d in uow.deliveries.received_before(later(50), 10)] == [waiting.id]

@@ -73,15 +73,20 @@ def test_progress_is_saved(uow_factory, store):
         assert uow.jobs.find(record.id) == done
 
 
-def test_jobs_queued_too_long_are_found_oldest_first(uow_factory, store):
+def test_stalled_jobs_are_found_oldest_change_first(uow_factory, store):
+    """QUEUED or RUNNING and unchanged since before the moment: lost, or their worker died."""
     old = _job(store, created=0)
     older = _job(store, created=-10, job=ProcessDelivery(DeliveryId("d-1")))
     recent = _job(store, created=100)
-    running = _job(store, state=JobState.RUNNING, created=-20)
+    running = attrs.evolve(_job(store, created=-30), state=JobState.RUNNING, touched_at=later(-20))
+    moving = attrs.evolve(_job(store, created=-40), touched_at=later(60))
+    finished = _job(store, state=JobState.FAILED, created=-50)
     with uow_factory() as uow:
-        for record in (old, older, recent, running):
+        for record in (old, older, recent, running, moving, finished):
             uow.jobs.add(record)
         uow.commit()
     with uow_factory() as uow:
-        assert [r.id for r in uow.jobs.queued_before(later(50), 10)] == [older.id, old.id]
-        assert [r.id for r in uow.jobs.queued_before(later(50), 1)] == [older.id]
+        stalled = uow.jobs.stalled_before(later(50), 10)
+        first = uow.jobs.stalled_before(later(50), 1)
+    assert [r.id for r in stalled] == [running.id, older.id, old.id]
+    assert [r.id for r in first] == [running.id]

@@ -59,3 +59,20 @@ def test_retention_deletes_old_logs_in_batches_of_the_given_size(uow_factory, st
     with uow_factory() as uow:
         remaining = uow.sync_logs.page(store.id, None, PageRequest())
     assert [log.id for log in remaining.items] == [recent[0].id]
+
+
+def test_runs_left_in_progress_are_found_oldest_first(uow_factory, store):
+    """A run whose worker died stays IN_PROGRESS; the scheduler's sweep finds it."""
+    stuck_old = make_sync_log(store, later(0))
+    stuck = make_sync_log(store, later(5))
+    recent = make_sync_log(store, later(100))
+    ended = finish_sync(make_sync_log(store, later(1)), later(2))
+    with uow_factory() as uow:
+        for log in (stuck, recent, ended, stuck_old):
+            uow.sync_logs.add(log)
+        uow.commit()
+    with uow_factory() as uow:
+        found = uow.sync_logs.in_progress_since_before(later(50), 10)
+        first = uow.sync_logs.in_progress_since_before(later(50), 1)
+    assert [log.id for log in found] == [stuck_old.id, stuck.id]
+    assert [log.id for log in first] == [stuck_old.id]

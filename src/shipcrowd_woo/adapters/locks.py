@@ -1,4 +1,5 @@
-"""A StoreLock for one process (the embedded default); Redis provides the shared one."""
+"""Store locks and schedule claims for one process (the embedded default); Redis provides the
+shared ones."""
 
 import threading
 import time
@@ -10,26 +11,44 @@ from shipcrowd_woo.domain.ids import StoreId
 
 
 class InProcessStoreLock:
-    """Per-store locks inside this process, expiring after their ttl like Redis ones."""
+    """Per-store locks inside this process. A holder cannot vanish without leaving its `with`
+    block here, so the lock lasts until it is released and the ttl has nothing to guard."""
 
     def __init__(self) -> None:
-        self._held: dict[str, tuple[object, float]] = {}
+        self._held: set[str] = set()
         self._guard = threading.Lock()
 
     @contextmanager
     def hold(self, store_id: StoreId, ttl: timedelta) -> Iterator[bool]:
-        """Take the store's lock if free (or expired); release it on exit if still ours."""
-        token = object()
-        now = time.monotonic()
+        """Take the store's lock if free; release it on exit."""
         with self._guard:
-            current = self._held.get(store_id)
-            taken = current is None or current[1] <= now
-            if taken:
-                self._held[store_id] = (token, now + ttl.total_seconds())
+            taken = store_id not in self._held
+            self._held.add(store_id)
         try:
             yield taken
         finally:
             if taken:
                 with self._guard:
-                    if self._held.get(store_id, (None, 0))[0] is token:
-                        del self._held[store_id]
+                    self._held.discard(store_id)
+
+
+class InProcessScheduleGuard:
+    """Once-per-period claims inside this process (monotonic time)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._guard = threading.Lock()
+
+    def claim(self, name: str, period: timedelta) -> bool:
+        """True when `name` was not claimed within the last `period`."""
+        now = time.monotonic()
+        with self._guard:
+            if self._until.get(name, 0.0) > now:
+                return False
+            self._until[name] = now + period.total_seconds()
+            return True
+
+    def release(self, name: str) -> None:
+        """Forget the claim."""
+        with self._guard:
+            self._until.pop(name, None)

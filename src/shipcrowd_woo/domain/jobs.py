@@ -91,6 +91,10 @@ class JobRecord:
     state: JobState
     created_at: datetime
     attempts: int = 0
+    # When the state last changed: a job QUEUED or RUNNING unchanged for long was lost.
+    touched_at: datetime = attrs.field(
+        default=attrs.Factory(lambda record: record.created_at, takes_self=True)
+    )
     started_at: datetime | None = None
     finished_at: datetime | None = None
     summary: Mapping[str, str | int | float | bool | None] = attrs.field(factory=dict, hash=False)

@@ -1,6 +1,10 @@
 """The composition root: settings in, wired services out. Every entrypoint and the tests call
 `bootstrap`; nothing is created at import time."""
 
+import logging
+import threading
+import weakref
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -20,10 +24,11 @@ from shipcrowd_woo.adapters.dramatiq.actors import (
 from shipcrowd_woo.adapters.dramatiq.broker import BrokerOptions, make_broker
 from shipcrowd_woo.adapters.dramatiq.limits import (
     InProcessSyncSlots,
+    RedisScheduleGuard,
     RedisStoreLock,
     RedisSyncSlots,
 )
-from shipcrowd_woo.adapters.locks import InProcessStoreLock
+from shipcrowd_woo.adapters.locks import InProcessScheduleGuard, InProcessStoreLock
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine, make_session_factory
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
@@ -31,6 +36,7 @@ from shipcrowd_woo.adapters.woocommerce.factory import HttpxStoreClientFactory
 from shipcrowd_woo.adapters.woocommerce.transport import TransportOptions
 from shipcrowd_woo.entrypoints.settings import PREFIX, Settings, SettingsError
 from shipcrowd_woo.ports.clock import Clock
+from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.inventory import InventorySync
@@ -38,8 +44,12 @@ from shipcrowd_woo.services.jobs import JobRunner, JobService
 from shipcrowd_woo.services.keys import verify_keys
 from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.order_sync import OrderSync
+from shipcrowd_woo.services.scheduling import Scheduler, Sweeps, TickReport
 from shipcrowd_woo.services.stores import StoreService
 from shipcrowd_woo.services.webhooks import WebhookProcessor
+
+log = logging.getLogger("shipcrowd_woo.scheduler")
+_BOOTED: "weakref.WeakSet[dramatiq.Broker]" = weakref.WeakSet()
 
 
 @attrs.frozen
@@ -54,6 +64,7 @@ class Services:
     mappings: MappingService
     webhooks: WebhookProcessor
     jobs: JobService
+    scheduler: Scheduler
     runner: JobRunner
     queue: DramatiqTaskQueue
     broker: dramatiq.Broker
@@ -66,14 +77,27 @@ class Services:
         return isinstance(self.broker, StubBroker)
 
     def start_worker(self, threads: int | None = None) -> dramatiq.Worker:
-        """Start worker threads consuming this process's broker; stop them when done."""
-        worker = dramatiq.Worker(
-            self.broker,
-            worker_threads=threads or self.settings.worker_threads,
-            worker_timeout=100,
-        )
+        """Start worker threads consuming this process's broker; stop them when done.
+
+        Each thread takes one message at a time (prefetch = threads): a worker busy with
+        long syncs leaves the waiting ones to idle workers instead of hoarding them."""
+        threads = threads or self.settings.worker_threads
+        if self.broker not in _BOOTED:
+            # Dramatiq's own command line announces the process boot, and only then does the
+            # TimeLimit middleware start the thread that enforces time limits; our
+            # processes announce it themselves, once.
+            self.broker.emit_after("process_boot")
+            _BOOTED.add(self.broker)
+        worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
+        worker.queue_prefetch = threads
         worker.start()
         return worker
+
+    def start_scheduler(self) -> "SchedulerThread":
+        """Tick the scheduler in a background thread of this process; stop it when done."""
+        thread = SchedulerThread(self.scheduler, self.settings.scheduler_tick)
+        thread.start()
+        return thread
 
     @property
     def uow_factory(self) -> UnitOfWorkFactory:
@@ -92,6 +116,36 @@ class Services:
             self.engine.dispose()
         if self.redis_client is not None:
             self.redis_client.close()
+
+
+class SchedulerThread(threading.Thread):
+    """Ticks until stopped; a failing tick is logged and the next one tries again."""
+
+    def __init__(self, scheduler: Scheduler, every: timedelta) -> None:
+        super().__init__(name="scheduler", daemon=True)
+        self._scheduler = scheduler
+        self._every = every.total_seconds()
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        """Tick now, then every period until stopped (the event is the timer)."""
+        while True:
+            try:
+                report = self._scheduler.tick()
+                log.log(
+                    logging.DEBUG if report == TickReport() else logging.INFO,
+                    "scheduler tick: %s",
+                    report,
+                )
+            except Exception:
+                log.exception("scheduler tick failed")
+            if self._stopped.wait(self._every):
+                return
+
+    def stop(self) -> None:
+        """Stop after the current tick."""
+        self._stopped.set()
+        self.join()
 
 
 @attrs.frozen
@@ -145,6 +199,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         ),
         "store_lock": RedisStoreLock(client) if client else InProcessStoreLock(),
         "webhook_base_url": settings.public_base_url,
+        "sync_lock_ttl": settings.sync_lock_ttl,
+        "default_sync_interval": settings.sync_interval,
     }
     context = ServiceContext(**(parts | overrides))
     try:
@@ -153,9 +209,14 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         if engine is not None:
             engine.dispose()
         raise
-    broker = make_broker(BrokerOptions(settings.redis_url))
+    broker = make_broker(
+        BrokerOptions(
+            settings.redis_url,
+            heartbeat_timeout_ms=int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
+        )
+    )
     slots: SyncSlots = (
-        RedisSyncSlots(client, settings.max_concurrent_syncs, settings.job_time_limit * 2)
+        RedisSyncSlots(client, settings.max_concurrent_syncs, settings.sync_lock_ttl)
         if client
         else InProcessSyncSlots(settings.max_concurrent_syncs)
     )
@@ -167,9 +228,21 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         JobPolicy(
             min_backoff=settings.job_min_backoff,
             time_limit=settings.job_time_limit,
+            defer_delay=settings.job_defer_delay,
         ),
     )
     queue = DramatiqTaskQueue(actor)
+    jobs = JobService(context, queue)
+    guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
+    scheduler = Scheduler(
+        context,
+        jobs,
+        guard,
+        Sweeps(
+            abandoned_after=settings.job_time_limit * 2,
+            retention=settings.sync_log_retention,
+        ),
+    )
     return Services(
         settings=settings,
         context=context,
@@ -178,7 +251,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         inventory=InventorySync(context),
         mappings=MappingService(context),
         webhooks=WebhookProcessor(context),
-        jobs=JobService(context, queue),
+        jobs=jobs,
+        scheduler=scheduler,
         runner=runner,
         queue=queue,
         broker=broker,

@@ -24,6 +24,13 @@ from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.transform import TransformContext
 from shipcrowd_woo.entrypoints.bootstrap import open_database
+from shipcrowd_woo.entrypoints.logs import configure_logging
+from shipcrowd_woo.entrypoints.processes import (
+    WebServer,
+    run_scheduler,
+    run_worker,
+    stop_on_signals,
+)
 from shipcrowd_woo.entrypoints.settings import Settings, SettingsError
 from shipcrowd_woo.sandbox.faults import FaultPlan
 from shipcrowd_woo.sandbox.server import SandboxServer
@@ -187,6 +194,43 @@ def logs_purge() -> None:
     finally:
         database.close()
     click.echo(f"{deleted} sync logs deleted")
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="host:port to serve.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+def serve(bind: str, threads: int) -> None:
+    """Serve the management API and the webhook intake (gunicorn). Without
+    SHIPCROWD_WOO_REDIS_URL, jobs and the scheduler run inside this process too."""
+    settings = _settings()
+    configure_logging(settings.log_format, settings.log_level)
+    WebServer(settings, bind, threads).run()
+
+
+@main.command()
+@click.option("--threads", default=None, type=click.IntRange(1, 64), help="Worker threads.")
+def worker(threads: int | None) -> None:
+    """Run jobs from Redis until SIGTERM or Ctrl-C (jobs in hand are finished first). Start
+    as many as you like, on as many machines."""
+    settings = _settings()
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        run_worker(settings, threads or settings.worker_threads, stop_on_signals())
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command()
+def scheduler() -> None:
+    """Queue each store's incremental order sync on its interval, and sweep for lost jobs
+    and abandoned runs, until SIGTERM or Ctrl-C. Any number may run: Redis claims keep each
+    sync queued once."""
+    settings = _settings()
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        run_scheduler(settings, stop_on_signals())
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _settings() -> Settings:

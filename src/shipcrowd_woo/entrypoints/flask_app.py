@@ -1,6 +1,7 @@
 """The Flask app factory: `create_app(settings)` builds everything inside the call (mount it in
 another Shipcrowd service, or run it under gunicorn: `gunicorn 'shipcrowd_woo.entrypoints.
-flask_app:create_app()'`). Without Redis, jobs run on worker threads inside this process."""
+flask_app:create_app()'`). Without Redis, jobs and the scheduler run on threads inside this
+process."""
 
 import atexit
 import logging
@@ -24,16 +25,18 @@ from shipcrowd_woo.log_context import bound
 from shipcrowd_woo.services.intake import WebhookIntake
 
 log = logging.getLogger("shipcrowd_woo.api")
+BACKGROUND = "shipcrowd_woo.background"
 
 
 def create_app(
     settings: Settings | None = None,
     services: Services | None = None,
     *,
-    start_worker: bool | None = None,
+    background: bool | None = None,
 ) -> Flask:
-    """Build the app. `services` replaces the wiring (tests); `start_worker` defaults to
-    running embedded worker threads when no Redis is configured."""
+    """Build the app. `services` replaces the wiring (tests). `background` runs worker
+    threads and the scheduler inside this process; it defaults to doing so when no Redis is
+    configured (then nothing else would)."""
     services = services or bootstrap(settings)
     settings = services.settings
     app = Flask("shipcrowd_woo")
@@ -87,10 +90,12 @@ def create_app(
         if context is not None:
             context.__exit__(None, None, None)
 
-    if start_worker if start_worker is not None else services.embedded:
+    if background if background is not None else services.embedded:
         worker = services.start_worker()
+        ticking = services.start_scheduler()
         atexit.register(worker.stop)
-        app.extensions["shipcrowd_woo_worker"] = worker
+        atexit.register(ticking.stop)
+        app.extensions[BACKGROUND] = (worker, ticking)
     return app
 
 

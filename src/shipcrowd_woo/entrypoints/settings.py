@@ -42,8 +42,16 @@ class Settings:
     job_time_limit: timedelta = timedelta(minutes=5)
     # The first retry waits this long; each further one waits twice as long as the last.
     job_min_backoff: timedelta = timedelta(seconds=15)
+    # A job that cannot start (its store busy, every sync slot taken) is tried again after.
+    job_defer_delay: timedelta = timedelta(seconds=5)
     max_concurrent_syncs: int = 3
+    # The default for newly connected stores; each store keeps its own.
     sync_interval: timedelta = timedelta(minutes=15)
+    # A store lock outlives a killed holder by this long (live holders keep extending it).
+    sync_lock_ttl: timedelta = timedelta(seconds=60)
+    # A worker silent this long is dead: its unacknowledged messages are delivered again.
+    worker_heartbeat_timeout: timedelta = timedelta(seconds=60)
+    scheduler_tick: timedelta = timedelta(seconds=15)
     # Management API authentication: an HS256 secret, or a public key for RS256/ES256.
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     jwt_public_key: str | None = attrs.field(default=None, repr=False)
@@ -53,6 +61,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_webhook_bytes: int = 8 * 1024 * 1024
     log_format: str = "json"
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -78,9 +87,21 @@ class Settings:
             job_min_backoff=timedelta(
                 seconds=_number(env, "JOB_MIN_BACKOFF_SECONDS", 15.0, float, 0.01, 3600)
             ),
+            job_defer_delay=timedelta(
+                seconds=_number(env, "JOB_DEFER_SECONDS", 5.0, float, 0.01, 600)
+            ),
             max_concurrent_syncs=_number(env, "MAX_CONCURRENT_SYNCS", 3, int, 1, 100),
             sync_interval=timedelta(
                 minutes=_number(env, "SYNC_INTERVAL_MINUTES", 15, int, 1, 1440)
+            ),
+            sync_lock_ttl=timedelta(
+                seconds=_number(env, "SYNC_LOCK_TTL_SECONDS", 60.0, float, 0.5, 3600)
+            ),
+            worker_heartbeat_timeout=timedelta(
+                seconds=_number(env, "WORKER_HEARTBEAT_TIMEOUT_SECONDS", 60.0, float, 0.5, 3600)
+            ),
+            scheduler_tick=timedelta(
+                seconds=_number(env, "SCHEDULER_TICK_SECONDS", 15.0, float, 0.05, 3600)
             ),
             jwt_secret=env.get(f"{PREFIX}JWT_SECRET") or None,
             jwt_public_key=_file_or_text(env, "JWT_PUBLIC_KEY"),
@@ -90,6 +111,9 @@ class Settings:
             max_body_bytes=_number(env, "MAX_BODY_BYTES", 1024 * 1024, int, 1024, 10**8),
             max_webhook_bytes=_number(env, "MAX_WEBHOOK_BYTES", 8 * 1024 * 1024, int, 1024, 10**8),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")),
+            log_level=_choice(
+                env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+            ).upper(),
         )
 
 

@@ -22,11 +22,26 @@ class TaskQueue(Protocol):
 
 
 class StoreLock(Protocol):
-    """A lock per store, shared by every worker process, with an expiry."""
+    """A lock per store, shared by every worker process."""
 
     def hold(self, store_id: StoreId, ttl: timedelta) -> AbstractContextManager[bool]:
         """Try to take the store's lock; the context value says whether it was taken.
 
-        The lock expires after `ttl` if its holder dies, and is released on exit.
+        It is released on exit. While held it is kept alive; a holder that dies without
+        releasing it (a killed process) loses it `ttl` after its last sign of life.
         """
+        ...
+
+
+class ScheduleGuard(Protocol):
+    """Once-per-period claims shared by every scheduler process: of all the processes asking
+    for `name` within one period, exactly one gets it."""
+
+    def claim(self, name: str, period: timedelta) -> bool:
+        """True when nobody claimed `name` in the last `period`; the claim then holds for
+        `period`."""
+        ...
+
+    def release(self, name: str) -> None:
+        """Give a claim back (the work it was for could not be done)."""
         ...

@@ -191,6 +191,11 @@ class SyncLogRepository(Protocol):
         """Delete up to `batch_size` logs started before `cutoff`; return how many went."""
         ...
 
+    def in_progress_since_before(self, cutoff: datetime, limit: int) -> Sequence[SyncLog]:
+        """Runs still IN_PROGRESS that started before `cutoff`, oldest first (their worker
+        died: a live run never outlasts the job time limit)."""
+        ...
+
 
 class DeliveryInbox(Protocol):
     """Verified webhook deliveries awaiting or done with processing."""
@@ -201,10 +206,6 @@ class DeliveryInbox(Protocol):
 
     def get(self, delivery_id: DeliveryId) -> Delivery | None:
         """A delivery by id."""
-        ...
-
-    def received_before(self, moment: datetime, limit: int) -> Sequence[Delivery]:
-        """Deliveries still waiting since before `moment` (their job may have been lost)."""
         ...
 
     def update(self, delivery: Delivery) -> None:
@@ -261,8 +262,9 @@ class JobRepository(Protocol):
         """Save a job's progress."""
         ...
 
-    def queued_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
-        """Jobs still queued since before `moment` (their message may have been lost)."""
+    def stalled_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
+        """Jobs QUEUED or RUNNING whose state has not changed since before `moment`, oldest
+        first: their message was lost, or the process running them died with it."""
         ...
 
 

@@ -7,8 +7,9 @@ import ipaddress
 import logging
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,6 +21,9 @@ from shipcrowd_woo.sandbox.app import SandboxApp
 from shipcrowd_woo.sandbox.delivery import Deliverer
 from shipcrowd_woo.sandbox.faults import FaultPlan
 from shipcrowd_woo.sandbox.store import SandboxStore
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 log = logging.getLogger("shipcrowd_woo.sandbox")
 
@@ -107,6 +111,10 @@ class SandboxServer:
     def url(self) -> str:
         """The store URL (WordPress's home URL)."""
         return self.store.base_url
+
+    def wrap(self, middleware: Callable[["WSGIApplication"], "WSGIApplication"]) -> None:
+        """Put a WSGI middleware in front of the store (tests hold requests with it)."""
+        self._server.app = middleware(self._server.app)
 
     def start(self) -> Self:
         """Serve in the background."""

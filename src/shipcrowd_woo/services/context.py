@@ -43,7 +43,8 @@ class ServiceContext:
     webhook_base_url: str
     new_id: Callable[[], str] = new_id
     new_webhook_secret: Callable[[], str] = new_webhook_secret
-    sync_lock_ttl: timedelta = timedelta(minutes=10)
+    sync_lock_ttl: timedelta = timedelta(seconds=60)
+    default_sync_interval: timedelta = timedelta(minutes=15)
 
     @contextmanager
     def client_for(self, store: Store) -> Iterator[StoreClient]:

@@ -12,7 +12,7 @@ import enum
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import attrs
 
@@ -151,31 +151,6 @@ class WebhookIntake:
             return IntakeResult(Verdict.DUPLICATE, topic, store_id=store.id)
         self._queue.send(record.id, job)
         return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, record.id, store.id)
-
-    def requeue_waiting(
-        self, older_than: timedelta = timedelta(minutes=10), limit: int = 500
-    ) -> int:
-        """Queue again deliveries still waiting long after they arrived (the process died
-        between keeping them and queueing their job); processing twice is harmless."""
-        now = self._ctx.clock.now()
-        with self._ctx.uow_factory() as uow:
-            waiting = uow.deliveries.received_before(now - older_than, limit)
-            records = [
-                JobRecord(
-                    JobId(self._ctx.new_id()),
-                    delivery.company_id,
-                    ProcessDelivery(delivery.id),
-                    JobState.QUEUED,
-                    now,
-                )
-                for delivery in waiting
-            ]
-            for record in records:
-                uow.jobs.add(record)
-            uow.commit()
-        for record in records:
-            self._queue.send(record.id, record.job)
-        return len(records)
 
 
 def _is_json_object(body: bytes) -> bool:

@@ -49,6 +49,7 @@ from shipcrowd_woo.services.webhooks import WebhookProcessor
 
 log = logging.getLogger("shipcrowd_woo.jobs")
 MAX_ERROR_LENGTH = 500
+STALLED_AFTER = timedelta(minutes=15)
 Summary = dict[str, str | int | float | bool | None]
 
 
@@ -99,14 +100,18 @@ class JobService:
         with self._ctx.uow_factory() as uow:
             return uow.jobs.get(company_id, job_id)
 
-    def resend_lost(self, older_than: timedelta = timedelta(minutes=10), limit: int = 500) -> int:
-        """Send again jobs still QUEUED long after they were saved (their message was lost
-        between the commit and the queue); running a job twice is harmless."""
+    def resend_stalled(self, older_than: timedelta = STALLED_AFTER, limit: int = 500) -> int:
+        """Send again jobs left QUEUED or RUNNING long after their last change: the message
+        was lost between the commit and the queue, or the process holding it died (the
+        in-process queue of the embedded default dies with its process). `older_than` must
+        exceed the longest retry backoff and the job time limit; running a job twice is
+        harmless."""
         with self._ctx.uow_factory() as uow:
-            stale = uow.jobs.queued_before(self._ctx.clock.now() - older_than, limit)
-        for record in stale:
+            stalled = uow.jobs.stalled_before(self._ctx.clock.now() - older_than, limit)
+        for record in stalled:
+            log.warning("job %s (%s) stalled %s: sent again", record.id, record.kind, record.state)
             self._queue.send(record.id, record.job)
-        return len(stale)
+        return len(stalled)
 
 
 class JobRunner:
@@ -130,7 +135,12 @@ class JobRunner:
         when it cannot start yet; returns the final record otherwise (None for a job whose
         record is gone). The attempts are counted on the record, so a job sent again (a lost
         message, a deferral) never gets more than 1 + max_retries of them."""
-        with bound(job_id=job_id, store_id=job_store(job)):
+        with bound(
+            job_id=job_id,
+            store_id=job_store(job),
+            company_id=getattr(job, "company_id", None),
+            delivery_id=getattr(job, "delivery_id", None),
+        ):
             return self._run(job_id, job)
 
     def _run(self, job_id: JobId, job: Job) -> JobRecord | None:
@@ -143,9 +153,11 @@ class JobRunner:
                 state=JobState.RUNNING,
                 attempts=queued.attempts + 1,
                 started_at=self._ctx.clock.now(),
+                touched_at=self._ctx.clock.now(),
             )
             uow.jobs.update(record)
             uow.commit()
+        log.info("job %s (%s) started, attempt %s", job_id, record.kind, record.attempts)
         try:
             summary = self._handlers[type(job)](job)
         except StoreBusy as busy:
@@ -179,6 +191,7 @@ class JobRunner:
             error=None,
         )
         self._save(ended)
+        log.info("job %s (%s) completed: %s", job_id, record.kind, summary)
         return ended
 
     def interrupted(self, job_id: JobId, reason: str) -> bool:
@@ -201,6 +214,7 @@ class JobRunner:
         return retry
 
     def _save(self, record: JobRecord) -> None:
+        record = attrs.evolve(record, touched_at=self._ctx.clock.now())
         with self._ctx.uow_factory() as uow:
             uow.jobs.update(record)
             uow.commit()

@@ -11,7 +11,7 @@ from shipcrowd_woo.domain.errors import AlreadyExists, StoreClientError, Validat
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
-from shipcrowd_woo.domain.store import Store, Webhook
+from shipcrowd_woo.domain.store import OrderSyncConfig, Store, Webhook
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooWebhook
@@ -98,6 +98,7 @@ class StoreService:
                     consumer_key=sealed_key,
                     consumer_secret=sealed_secret,
                     installed_at=now,
+                    order_sync=OrderSyncConfig(interval=self._ctx.default_sync_interval),
                 ),
                 status,
             )

@@ -34,12 +34,12 @@ class SyncSlots(Protocol):
 @attrs.frozen
 class JobPolicy:
     """Backoff between attempts, time limit, and how long a job waits for a free sync slot
-    (how many attempts a job gets is the runner's to judge)."""
+    or for its store (how many attempts a job gets is the runner's to judge)."""
 
     min_backoff: timedelta = timedelta(seconds=15)
     max_backoff: timedelta = timedelta(minutes=10)
     time_limit: timedelta = timedelta(minutes=5)
-    slot_wait: timedelta = timedelta(seconds=5)
+    defer_delay: timedelta = timedelta(seconds=5)
 
 
 def declare_job_actor(
@@ -57,7 +57,9 @@ def declare_job_actor(
             log.error("dropped message for job %s: %s", job_id, error)
             return
         with _slot(slots, job) as taken:
-            if taken:
+            if not taken:
+                log.info("job %s waits for a free sync slot", job_id)
+            else:
                 try:
                     runner().run(JobId(job_id), job)
                     return
@@ -70,7 +72,7 @@ def declare_job_actor(
                     return
         # Not a failure: try again shortly without spending a retry.
         actor.send_with_options(
-            args=(job_id, payload), delay=int(policy.slot_wait.total_seconds() * 1000)
+            args=(job_id, payload), delay=int(policy.defer_delay.total_seconds() * 1000)
         )
 
     actor: dramatiq.Actor[[str, dict[str, Any]], None] = dramatiq.actor(

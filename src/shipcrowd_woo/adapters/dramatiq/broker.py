@@ -35,8 +35,11 @@ class BrokerOptions:
 
     redis_url: str | None = None
     # A worker that stops heart-beating for this long is dead: its unacknowledged messages
-    # are delivered again.
+    # are delivered again, by whichever worker next runs the queue maintenance.
     heartbeat_timeout_ms: int = 60_000
+    # Per million broker commands; Dramatiq's default (1,000) leaves a dead worker's
+    # messages waiting minutes. Maintenance is one small Lua step, so run it often.
+    maintenance_chance: int = 100_000
 
 
 def make_broker(options: BrokerOptions) -> dramatiq.Broker:
@@ -49,6 +52,6 @@ def make_broker(options: BrokerOptions) -> dramatiq.Broker:
             middleware=middleware,
             namespace="shipcrowd-woo",
             heartbeat_timeout=options.heartbeat_timeout_ms,
-            maintenance_chance=100,
+            maintenance_chance=options.maintenance_chance,
         )
     return StubBroker(middleware=middleware)

@@ -1,9 +1,10 @@
-"""Store locks and sync slots: in-process for the embedded default, Redis-backed for many
-workers on many machines."""
+"""Store locks, schedule claims and sync slots on Redis, shared by every worker and
+scheduler process on every machine; and the in-process sync slots of the embedded default."""
 
+import logging
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -11,44 +12,110 @@ import redis
 
 from shipcrowd_woo.domain.ids import StoreId
 
-# Release only if the lock is still ours: a holder that outlived its ttl must not free the
-# lock a successor took meanwhile.
+log = logging.getLogger("shipcrowd_woo.locks")
+# Only the holder's token may extend or free a lock: a holder that lost it (its process
+# stalled past the ttl) must not touch the lock a successor took meanwhile.
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+_EXTEND = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
 """
 
 
 class RedisStoreLock:
-    """The StoreLock port on Redis: SET NX PX with a random token, released by compare-and-
-    delete; a holder that dies frees it when the ttl ends."""
+    """The StoreLock port on Redis: SET NX PX with a random token, extended every third of
+    the ttl while held and released by compare-and-delete, so a killed holder frees the
+    store `ttl` after it died however long its sync had been running."""
 
     def __init__(self, client: redis.Redis, prefix: str = "shipcrowd-woo:lock:") -> None:
         self._client = client
         self._prefix = prefix
         self._release = client.register_script(_RELEASE)
+        self._extend = client.register_script(_EXTEND)
 
     @contextmanager
     def hold(self, store_id: StoreId, ttl: timedelta) -> Iterator[bool]:
         """Take the store's lock if nobody holds it."""
         key = self._prefix + store_id
         token = secrets.token_hex(16)
-        taken = bool(self._client.set(key, token, nx=True, px=int(ttl.total_seconds() * 1000)))
+        milliseconds = _milliseconds(ttl)
+        if not self._client.set(key, token, nx=True, px=milliseconds):
+            yield False
+            return
         try:
-            yield taken
+            with _kept_alive(
+                lambda: bool(self._extend(keys=[key], args=[token, milliseconds])), ttl, key
+            ):
+                yield True
         finally:
-            if taken:
-                self._release(keys=[key], args=[token])
+            self._release(keys=[key], args=[token])
+
+
+@contextmanager
+def _kept_alive(extend: Callable[[], bool], ttl: timedelta, name: str) -> Iterator[None]:
+    """Call `extend` every third of `ttl` until the block ends (or the claim is lost)."""
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(ttl.total_seconds() / 3):
+            try:
+                if not extend():
+                    log.warning("%s was lost: it expired before it could be extended", name)
+                    return
+            except redis.RedisError as error:
+                log.warning("could not extend %s: %s", name, error)
+
+    keeper = threading.Thread(target=keep, name=f"keep-alive {name}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
+
+
+def _milliseconds(span: timedelta) -> int:
+    return max(1, int(span.total_seconds() * 1000))
+
+
+class RedisScheduleGuard:
+    """The ScheduleGuard port on Redis: a claim is a key set with NX and an expiry of one
+    period, so of any number of schedulers exactly one wins each period, and a scheduler
+    back from downtime finds the claim expired once — not once per missed tick."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "shipcrowd-woo:schedule:") -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def claim(self, name: str, period: timedelta) -> bool:
+        """True for the one caller that set the claim."""
+        milliseconds = max(1, int(period.total_seconds() * 1000))
+        return bool(self._client.set(self._prefix + name, "1", nx=True, px=milliseconds))
+
+    def release(self, name: str) -> None:
+        """Delete the claim."""
+        self._client.delete(self._prefix + name)
 
 
 class RedisSyncSlots:
-    """At most `limit` syncs at once across every worker (Redis sorted set of holders, each
-    expiring after `ttl` so a dead worker's slot comes back)."""
+    """At most `limit` syncs at once across every worker: a Redis sorted set of holders
+    scored by expiry, each holder extending its own while it runs, so a killed worker's
+    slot comes back `ttl` after it died."""
 
     _ACQUIRE = """
     redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
     if redis.call('zcard', KEYS[1]) < tonumber(ARGV[3]) then
         redis.call('zadd', KEYS[1], ARGV[2], ARGV[4])
+        return 1
+    end
+    return 0
+    """
+    _EXTEND = """
+    if redis.call('zscore', KEYS[1], ARGV[2]) then
+        redis.call('zadd', KEYS[1], 'XX', ARGV[1], ARGV[2])
         return 1
     end
     return 0
@@ -66,23 +133,36 @@ class RedisSyncSlots:
         self._ttl = ttl
         self._key = key
         self._acquire = client.register_script(self._ACQUIRE)
+        self._extend = client.register_script(self._EXTEND)
 
     @contextmanager
     def hold(self) -> Iterator[bool]:
         """Take a slot if fewer than `limit` are taken."""
-        now = float(self._client.time()[0])
         holder = secrets.token_hex(16)
+        now = self._now()
         taken = bool(
             self._acquire(
                 keys=[self._key],
                 args=[now, now + self._ttl.total_seconds(), self._limit, holder],
             )
         )
+        if not taken:
+            yield False
+            return
         try:
-            yield taken
+            with _kept_alive(lambda: self._renew(holder), self._ttl, f"sync slot {holder}"):
+                yield True
         finally:
-            if taken:
-                self._client.zrem(self._key, holder)
+            self._client.zrem(self._key, holder)
+
+    def _renew(self, holder: str) -> bool:
+        expiry = self._now() + self._ttl.total_seconds()
+        return bool(self._extend(keys=[self._key], args=[expiry, holder]))
+
+    def _now(self) -> float:
+        # Redis' clock, so every machine's holders expire by one clock.
+        seconds, microseconds = self._client.time()
+        return float(seconds) + microseconds / 1e6
 
 
 class InProcessSyncSlots:

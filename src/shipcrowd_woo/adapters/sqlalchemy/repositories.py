@@ -607,6 +607,19 @@ class SqlAlchemySyncLogRepository:
         )
         return len(deleted.all())
 
+    def in_progress_since_before(self, cutoff: datetime, limit: int) -> Sequence[SyncLog]:
+        """Runs left IN_PROGRESS since before `cutoff`, oldest first."""
+        rows = self._session.execute(
+            select(SYNC_LOGS)
+            .where(
+                SYNC_LOGS.c.status == SyncStatus.IN_PROGRESS.value,
+                SYNC_LOGS.c.started_at < cutoff,
+            )
+            .order_by(SYNC_LOGS.c.started_at, SYNC_LOGS.c.id)
+            .limit(limit)
+        ).mappings()
+        return [_sync_log_from(row) for row in rows]
+
 
 def _delivery_values(delivery: Delivery) -> dict[str, Any]:
     return {
@@ -645,19 +658,6 @@ class SqlAlchemyDeliveryInbox:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-
-    def received_before(self, moment: datetime, limit: int) -> Sequence[Delivery]:
-        """Deliveries waiting since before `moment`, oldest first."""
-        rows = self._session.execute(
-            select(DELIVERIES)
-            .where(
-                DELIVERIES.c.state == DeliveryState.RECEIVED.value,
-                DELIVERIES.c.received_at < moment,
-            )
-            .order_by(DELIVERIES.c.received_at)
-            .limit(limit)
-        ).mappings()
-        return [_delivery_from(row) for row in rows]
 
     def add(self, delivery: Delivery) -> bool:
         """Keep a delivery; False when the same store, topic and body is already kept."""
@@ -828,6 +828,7 @@ def _job_values(record: JobRecord) -> dict[str, Any]:
         "state": record.state.value,
         "attempts": record.attempts,
         "created_at": record.created_at,
+        "touched_at": record.touched_at,
         "started_at": record.started_at,
         "finished_at": record.finished_at,
         "summary": dict(record.summary),
@@ -843,6 +844,7 @@ def _job_from(row: RowMapping) -> JobRecord:
         state=JobState(row["state"]),
         created_at=row["created_at"],
         attempts=row["attempts"],
+        touched_at=row["touched_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         summary=row["summary"],
@@ -884,12 +886,13 @@ class SqlAlchemyJobRepository:
             update(JOBS).where(JOBS.c.id == record.id).values(_job_values(record))
         )
 
-    def queued_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
-        """Jobs queued since before `moment`, oldest first."""
+    def stalled_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
+        """Unfinished jobs unchanged since before `moment`, oldest first."""
+        unfinished = (JobState.QUEUED.value, JobState.RUNNING.value)
         rows = self._session.execute(
             select(JOBS)
-            .where(JOBS.c.state == JobState.QUEUED.value, JOBS.c.created_at < moment)
-            .order_by(JOBS.c.created_at)
+            .where(JOBS.c.state.in_(unfinished), JOBS.c.touched_at < moment)
+            .order_by(JOBS.c.touched_at, JOBS.c.id)
             .limit(limit)
         ).mappings()
         return [_job_from(row) for row in rows]

@@ -315,7 +315,7 @@ class JobRow(Base):
     """A background job and its state, for the job-status endpoint and the re-send sweep."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_state_created", "state", "created_at"),)
+    __table_args__ = (Index("ix_jobs_state_touched", "state", "touched_at"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     company_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -325,6 +325,7 @@ class JobRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    touched_at: Mapped[datetime] = mapped_column(UtcDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     summary: Mapped[dict[str, Any]] = mapped_column(Document)

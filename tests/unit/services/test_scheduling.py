@@ -1,0 +1,174 @@
+"""The scheduler on fakes: one incremental sync per store and interval, never a burst after
+downtime; sweeps that send stalled jobs again and end abandoned runs."""
+
+from datetime import timedelta
+
+import attrs
+import pytest
+
+from shipcrowd_woo.domain.ids import JobId
+from shipcrowd_woo.domain.jobs import JobRecord, JobState, SyncMode, SyncOrders
+from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.store import OrderSyncConfig
+from shipcrowd_woo.domain.sync_log import SyncStatus
+from shipcrowd_woo.sandbox.store import SandboxStore
+from shipcrowd_woo.services.jobs import JobService
+from shipcrowd_woo.services.scheduling import ABANDONED, Scheduler, Sweeps
+from shipcrowd_woo.services.stores import StoreService
+from tests.builders import make_sync_log
+from tests.fake_store import FakeScheduleGuard, FakeTaskQueue
+from tests.unit.services.conftest import COMPANY
+
+
+@attrs.define
+class Scheduling:
+    scheduler: Scheduler
+    queue: FakeTaskQueue
+    guard: FakeScheduleGuard
+
+
+@pytest.fixture
+def scheduling(world):
+    queue = FakeTaskQueue()
+    guard = FakeScheduleGuard(world.clock.now)
+    jobs = JobService(world.context, queue)
+    return Scheduling(Scheduler(world.context, jobs, guard, Sweeps()), queue, guard)
+
+
+def _change(world, store, **changes):
+    with world.uow() as uow:
+        uow.stores.update(attrs.evolve(store, **changes))
+        uow.commit()
+
+
+def test_each_syncing_store_gets_one_incremental_sync(world, scheduling):
+    store = world.install()
+    report = scheduling.scheduler.tick()
+    assert report.syncs_queued == (store.id,)
+    [(job_id, job, _)] = scheduling.queue.sent
+    assert job == SyncOrders(COMPANY, store.id, SyncMode.INCREMENTAL)
+    with world.uow() as uow:
+        assert uow.jobs.get(COMPANY, job_id).state is JobState.QUEUED
+
+
+def test_nothing_more_until_the_interval_has_passed(world, scheduling):
+    store = world.install()
+    scheduling.scheduler.tick()
+    for _ in range(14):
+        world.clock.advance(minutes=1)
+        assert scheduling.scheduler.tick().syncs_queued == ()
+    world.clock.advance(minutes=1)
+    assert scheduling.scheduler.tick().syncs_queued == (store.id,)
+
+
+def test_downtime_gives_one_sync_not_a_burst(world, scheduling):
+    """Ticks missed for hours are not made up: the next tick queues one sync."""
+    store = world.install()
+    scheduling.scheduler.tick()
+    world.clock.advance(hours=6)
+    assert scheduling.scheduler.tick().syncs_queued == (store.id,)
+    assert scheduling.scheduler.tick().syncs_queued == ()
+    with world.uow() as uow:
+        assert len(uow.jobs.stalled_before(world.clock.now() + timedelta(days=1), 100)) == 2
+
+
+def test_each_store_keeps_its_own_interval(world, scheduling):
+    fast = world.install()
+    _change(world, fast, order_sync=OrderSyncConfig(interval=timedelta(minutes=5)))
+    key, secret = world.stores.add("https://slow.example.com", SandboxStore(seed=4, orders=0))
+    slow = (
+        StoreService(world.context)
+        .install(COMPANY, "https://slow.example.com", Secret(key), Secret(secret))
+        .store
+    )
+    synced = []
+    for _ in range(4):  # at 0, 5, 10 and 15 minutes
+        synced += scheduling.scheduler.tick().syncs_queued
+        world.clock.advance(minutes=5)
+    assert synced.count(fast.id) == 4
+    assert synced.count(slow.id) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"is_paused": True},
+        {"is_active": False},
+        {"order_sync": OrderSyncConfig(auto_sync=False)},
+        {"order_sync": OrderSyncConfig(enabled=False)},
+    ],
+    ids=["paused", "disconnected", "auto-sync-off", "order-sync-off"],
+)
+def test_stores_that_do_not_sync_by_themselves_are_left_alone(world, scheduling, change):
+    _change(world, world.install(), **change)
+    assert scheduling.scheduler.tick().syncs_queued == ()
+
+
+def test_a_sync_that_could_not_be_queued_is_tried_at_the_next_tick(world, scheduling):
+    store = world.install()
+    broken = attrs.evolve(world.context, uow_factory=_failing_after_reads(world))
+    jobs = JobService(broken, scheduling.queue)
+    failing = Scheduler(broken, jobs, scheduling.guard, Sweeps())
+    with pytest.raises(RuntimeError):
+        failing.tick()
+    assert scheduling.scheduler.tick().syncs_queued == (store.id,)
+
+
+def _failing_after_reads(world):
+    class Failing:
+        def __init__(self):
+            self.uow = world.uow()
+
+        def __enter__(self):
+            self.uow.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.uow.__exit__(*exc)
+
+        def __getattr__(self, name):
+            return getattr(self.uow, name)
+
+        def commit(self):
+            raise RuntimeError("database went away")
+
+    return Failing
+
+
+def test_the_sweep_sends_stalled_jobs_again(world, scheduling):
+    store = world.install()
+    job = SyncOrders(COMPANY, store.id, SyncMode.FULL)
+    lost = JobRecord(JobId("lost"), COMPANY, job, JobState.QUEUED, world.clock.now())
+    died = attrs.evolve(lost, id=JobId("died"), state=JobState.RUNNING)
+    done = attrs.evolve(lost, id=JobId("done"), state=JobState.COMPLETED)
+    with world.uow() as uow:
+        for record in (lost, died, done):
+            uow.jobs.add(record)
+        uow.commit()
+    _change(world, store, is_paused=True)
+    assert scheduling.scheduler.tick().jobs_resent == 0
+    world.clock.advance(minutes=16)
+    assert scheduling.scheduler.tick().jobs_resent == 2
+    assert sorted(job_id for job_id, _, _ in scheduling.queue.sent) == ["died", "lost"]
+
+
+def test_the_sweep_ends_runs_whose_worker_died(world, scheduling):
+    store = world.install()
+    run = make_sync_log(store, world.clock.now())
+    with world.uow() as uow:
+        uow.sync_logs.add(run)
+        uow.commit()
+    world.clock.advance(minutes=16)
+    assert scheduling.scheduler.tick().runs_abandoned == 1
+    with world.uow() as uow:
+        ended = uow.sync_logs.get(run.id)
+    assert ended.status is SyncStatus.FAILED
+    assert ended.errors == (ABANDONED,)
+
+
+def test_sweeps_run_once_per_period_whoever_ticks(world, scheduling):
+    world.clock.advance(days=1)
+    first = scheduling.scheduler.tick()
+    second = scheduling.scheduler.tick()
+    assert first == second
+    assert {"sweep:recovery", "sweep:retention"} <= set(scheduling.guard.until)
