@@ -189,6 +189,8 @@ def test_a_topic_that_disagrees_with_the_path_is_refused(api, recorded):
     [
         {"X-WC-Webhook-ID": "99"},
         {"X-WC-Webhook-ID": "one"},
+        {"X-WC-Webhook-ID": "\u00b2"},
+        {"X-WC-Webhook-ID": "\u0663"},
         {"X-WC-Webhook-ID": ""},
         {"X-WC-Webhook-Source": "http://127.0.0.1:8090/"},
         {"X-WC-Webhook-Source": "not a url"},
@@ -199,6 +201,8 @@ def test_a_topic_that_disagrees_with_the_path_is_refused(api, recorded):
     ids=[
         "unknown-webhook",
         "non-numeric-id",
+        "superscript-digit-id",
+        "arabic-digit-id",
         "no-id",
         "unknown-store",
         "bad-source",

@@ -32,3 +32,10 @@ def test_rows_are_read_across_line_endings():
         (10, "A"),
         (11, "B"),
     ]
+
+
+def test_digits_that_are_not_decimal_are_refused():
+    """Found by hypothesis: '²' is a digit to str.isdigit but not to int()."""
+    parsed = parse_mapping_csv(HEADER + "\u00b2,,A\n")
+    assert parsed.rows == ()
+    assert "not a positive whole number" in parsed.problems[0].reason

@@ -48,7 +48,7 @@ def _integer(value: object, _: type) -> int:
     number: int
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and value.strip().lstrip("-").isdecimal():
         number = int(value.strip())
     elif isinstance(value, float | Decimal) and value == int(value):
         number = int(value)

@@ -157,7 +157,7 @@ def _id(raw: str | None, name: str, reasons: list[str], *, required: bool = Fals
         if required:
             reasons.append(f"{name} is missing")
         return None
-    if not text.isdigit() or int(text) == 0 or len(text) > 18:
+    if not text.isdecimal() or int(text) == 0 or len(text) > 18:
         reasons.append(f"{name} {text[:20]!r} is not a positive whole number")
         return None
     return int(text)

@@ -587,7 +587,7 @@ class SandboxApp:
         raw = request.args.get(name)
         if raw is None:
             return default
-        if not raw.strip().lstrip("-").isdigit():
+        if not raw.strip().lstrip("-").isdecimal():
             raise _invalid_param(name, f"{name} is not of type integer.", "rest_invalid_type")
         value = int(raw)
         if value < minimum or (maximum is not None and value > maximum):
@@ -637,7 +637,7 @@ class SandboxApp:
         raw = request.args.get(name)
         if not raw:
             return None
-        return {int(part) for part in raw.split(",") if part.strip().isdigit()}
+        return {int(part) for part in raw.split(",") if part.strip().isdecimal()}
 
     @staticmethod
     def _json_body(request: Request) -> dict[str, Any]:

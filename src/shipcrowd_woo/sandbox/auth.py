@@ -138,7 +138,7 @@ def _check_timestamp_and_nonce(
     store: SandboxStore, key: ApiKey, raw_timestamp: str, nonce: str
 ) -> None:
     now = int(store.clock().timestamp())
-    timestamp = int(raw_timestamp) if raw_timestamp.lstrip("-").isdigit() else 0
+    timestamp = int(raw_timestamp) if raw_timestamp.lstrip("-").isdecimal() else 0
     if abs(timestamp - now) > NONCE_WINDOW_SECONDS:
         raise AuthFailure("woocommerce_rest_authentication_error", "Invalid timestamp.")
     with store.lock:

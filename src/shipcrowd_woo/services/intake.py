@@ -99,7 +99,8 @@ class WebhookIntake:
             raise IntakeRefused(401, "unsigned request")
         raw_id = _header(headers, "X-WC-Webhook-ID")
         source = _header(headers, "X-WC-Webhook-Source")
-        if not signature or not raw_id.isdigit() or len(raw_id) > 18 or not source:
+        well_formed_id = raw_id.isascii() and raw_id.isdecimal() and len(raw_id) <= 18
+        if not signature or not well_formed_id or not source:
             raise IntakeRefused(401, "missing or malformed webhook headers")
         try:
             source_url = normalise_store_url(source)

@@ -2,7 +2,7 @@
 orders deleted at the store."""
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import attrs
@@ -41,6 +41,10 @@ MAX_SHARE_MARKED_DELETED = 0.5
 MAX_IMPORTED_BY_RECONCILIATION = 500
 
 
+# Told of each page once it is saved (a progress bar).
+PageProgress = Callable[[OrderPage, SyncLog], None]
+
+
 @attrs.frozen
 class SyncOutcome:
     """A run's log, or why nothing ran."""
@@ -61,6 +65,7 @@ class OrderSync:
         store_id: StoreId,
         mode: SyncMode,
         order_id: int | None = None,
+        on_page: PageProgress | None = None,
     ) -> SyncOutcome:
         """Import orders. Paused or disconnected stores, and stores already syncing (a lock
         shared by every worker), are skipped with the reason. A store already syncing raises
@@ -76,9 +81,11 @@ class OrderSync:
         with self._ctx.store_lock.hold(store.id, self._ctx.sync_lock_ttl) as held:
             if not held:
                 raise StoreBusy("another order sync of this store is running")
-            return SyncOutcome(self._run(store, mode, order_id))
+            return SyncOutcome(self._run(store, mode, order_id, on_page))
 
-    def _run(self, store: Store, mode: SyncMode, order_id: int | None) -> SyncLog:
+    def _run(
+        self, store: Store, mode: SyncMode, order_id: int | None, on_page: PageProgress | None
+    ) -> SyncLog:
         started = self._ctx.clock.now()
         after = None
         if mode is SyncMode.INCREMENTAL and store.order_cursor is not None:
@@ -112,6 +119,8 @@ class OrderSync:
                 for page in pages:
                     log, page_newest = self._import_page(store, client, page, log)
                     newest = max(filter(None, (newest, page_newest)), default=None)
+                    if on_page is not None:
+                        on_page(page, log)
         except StoreClientError as error:
             self._end(log, fail_sync(log, self._ctx.clock.now(), error.detail), None)
             raise

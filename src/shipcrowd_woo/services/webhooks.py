@@ -255,7 +255,7 @@ def _resource_id(payload: dict[str, Any]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | str):
         return None
     text = str(value).strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
+    return int(text) if text.isdecimal() and 0 < int(text) < 2**63 else None
 
 
 def _text(value: object) -> str:

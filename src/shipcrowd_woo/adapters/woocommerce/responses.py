@@ -42,7 +42,7 @@ class WooResponse:
     def header_int(self, name: str) -> int | None:
         """An integer header such as X-WP-TotalPages, or None when absent or malformed."""
         value = self.headers.get(name, "").strip()
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isdecimal() else None
 
 
 def decode_json(store_url: str, content: bytes) -> Any:
@@ -94,7 +94,7 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> timede
         value = response.headers.get(name, "").strip()
         if not value:
             continue
-        if value.isdigit():
+        if value.isdecimal():
             return timedelta(seconds=int(value))
         try:
             moment = email.utils.parsedate_to_datetime(value)

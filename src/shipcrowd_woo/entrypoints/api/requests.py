@@ -208,7 +208,7 @@ def query_int(
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.lstrip("-").isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
+    if not raw.lstrip("-").isdecimal() or len(raw) > 12 or not low <= int(raw) <= high:
         errors.append({"field": name, "message": f"must be a whole number from {low} to {high}"})
         return default
     return int(raw)
