@@ -14,7 +14,6 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipcrowd_woo.adapters.clock import SystemClock
 from shipcrowd_woo.adapters.crypto import AesGcmSecretBox, generate_key_text
 from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
 from shipcrowd_woo.converters.shipcrowd import to_json_data
@@ -24,6 +23,11 @@ from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.transform import TransformContext
 from shipcrowd_woo.entrypoints.bootstrap import open_database
+from shipcrowd_woo.entrypoints.commands.demo import demo
+from shipcrowd_woo.entrypoints.commands.logs import logs
+from shipcrowd_woo.entrypoints.commands.mappings import mappings
+from shipcrowd_woo.entrypoints.commands.stores import stores
+from shipcrowd_woo.entrypoints.commands.sync import sync
 from shipcrowd_woo.entrypoints.logs import configure_logging
 from shipcrowd_woo.entrypoints.processes import (
     WebServer,
@@ -36,7 +40,6 @@ from shipcrowd_woo.sandbox.faults import FaultPlan
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.keys import rotate_keys, verify_keys
-from shipcrowd_woo.services.sync_logs import purge_old_sync_logs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,27 +178,6 @@ def keys_verify() -> None:
     click.echo(f"every stored secret opens ({checked} key ids in use)")
 
 
-@main.group()
-def logs() -> None:
-    """Sync logs."""
-
-
-@logs.command("purge")
-def logs_purge() -> None:
-    """Delete sync logs older than SHIPCROWD_WOO_SYNC_LOG_RETENTION_DAYS (90 by default)."""
-    settings = _settings()
-    database = open_database(settings)
-    try:
-        deleted = purge_old_sync_logs(
-            database.uow_factory, SystemClock(), settings.sync_log_retention
-        )
-    except SQLAlchemyError as error:
-        raise click.ClickException(f"database error: {error}") from None
-    finally:
-        database.close()
-    click.echo(f"{deleted} sync logs deleted")
-
-
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="host:port to serve.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
@@ -231,6 +213,10 @@ def scheduler() -> None:
         run_scheduler(settings, stop_on_signals())
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+
+
+for command in (demo, stores, sync, mappings, logs):
+    main.add_command(command)
 
 
 def _settings() -> Settings:

@@ -1,0 +1,116 @@
+"""The operator's commands against a sandbox store over HTTP: stores, sync, mappings, logs —
+text for people, --json for scripts, one-line errors for mistakes."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from shipcrowd_woo.adapters.crypto import generate_key_text
+from shipcrowd_woo.entrypoints.cli import main
+from shipcrowd_woo.sandbox.server import SandboxServer
+from shipcrowd_woo.sandbox.store import SandboxStore
+from tests.databases import sqlite_url
+
+
+@pytest.fixture
+def sandbox():
+    with SandboxServer(SandboxStore(seed=61, products=12, orders=150)) as server:
+        yield server
+
+
+@pytest.fixture
+def cli(migrated_sqlite_template, tmp_path, receiver):
+    database = tmp_path / "cli.sqlite3"
+    shutil.copy(migrated_sqlite_template, database)
+    env = {
+        "SHIPCROWD_WOO_DATABASE_URL": sqlite_url(database),
+        "SHIPCROWD_WOO_ENCRYPTION_KEYS": generate_key_text("k1"),
+        "SHIPCROWD_WOO_ALLOW_PRIVATE_HOSTS": "true",
+        "SHIPCROWD_WOO_PUBLIC_BASE_URL": receiver.url,
+        "SHIPCROWD_WOO_COMPANY": "acme",
+        "SHIPCROWD_WOO_REDIS_URL": "",
+    }
+
+    def run(*args, ok=True, **options):
+        result = CliRunner().invoke(main, list(args), env=env, **options)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+def test_an_operator_connects_imports_maps_and_pushes(cli, sandbox, tmp_path):
+    key, secret = sandbox.store.create_api_key()
+    installed = cli("stores", "install", sandbox.url, "--key", key, "--secret", secret, "--json")
+    store = json.loads(installed.stdout)["store"]
+    assert secret not in installed.output
+    assert store["consumer_key"] == f"{key[:3]}…{key[-4:]}"
+    store_id = store["id"]
+
+    listed = cli("stores", "list")
+    assert store_id in listed.stdout
+    assert "active" in listed.stdout
+    assert "WooCommerce 10.0.2" in cli("stores", "test", store_id).stdout
+
+    imported = json.loads(cli("sync", "orders", store_id, "--mode", "full", "--json").stdout)
+    assert (imported["status"], imported["details"]["created"]) == ("completed", 150)
+    again = cli("sync", "orders", store_id).stdout
+    assert again.startswith("completed: ")
+
+    mapped = json.loads(cli("mappings", "auto", store_id, "--json").stdout)
+    assert mapped["created"] == 0  # the warehouse knows no SKU yet
+    assert mapped["unmatched"] == mapped["catalogue_items"] > 0
+    exported = tmp_path / "mappings.csv"
+    sellable = [p for p in sandbox.store.products.values() if p["type"] != "variable"]
+    exported.write_text(
+        "woo_product_id,woo_variation_id,shipcrowd_sku\n"
+        + "".join(
+            f"{p.get('parent_id') or p['id']},{p['id'] if p.get('parent_id') else ''},{p['sku']}\n"
+            for p in sellable
+        )
+        + "not-a-number,,X\n"
+    )
+    imported_csv = cli("mappings", "import", store_id, str(exported), ok=False)
+    assert imported_csv.exit_code == 1
+    assert f"{len(sellable)} created" in imported_csv.stdout
+    assert "line " in imported_csv.stdout
+    written = tmp_path / "out.csv"
+    cli("mappings", "export", store_id, "-o", str(written))
+    assert len(written.read_text().splitlines()) == len(sellable) + 1
+
+    pushed = json.loads(cli("sync", "inventory", store_id, "--json").stdout)
+    assert pushed["status"] == "completed"
+
+    runs = json.loads(cli("logs", "list", store_id, "--json").stdout)
+    assert [run["type"] for run in runs] == ["inventory", "product", "order", "order"]
+    assert "paused" in cli("stores", "pause", store_id).stdout
+    assert "not run" in cli("sync", "orders", store_id).stdout
+    assert "active" in cli("stores", "resume", store_id).stdout
+    assert "disconnected" in cli("stores", "disconnect", store_id).stdout
+
+
+def test_mistakes_are_one_line_errors(cli, sandbox):
+    cases = [
+        (("stores", "test", "no-such-store"), "not found"),
+        (("sync", "orders", "no-such-store"), "not found"),
+        (
+            ("stores", "install", sandbox.url, "--key", "ck_x", "--secret", "cs_x"),
+            "AuthenticationFailed",
+        ),
+        (("stores", "install", "ftp://x", "--key", "ck_x", "--secret", "cs_x"), "store_url"),
+    ]
+    for args, words in cases:
+        result = cli(*args, ok=False)
+        assert result.exit_code == 1, result.output
+        assert words.lower() in result.output.lower()
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_company_is_required(cli):
+    result = CliRunner().invoke(main, ["stores", "list"], env={"SHIPCROWD_WOO_COMPANY": ""})
+    assert result.exit_code == 2
+    assert "--company" in result.output

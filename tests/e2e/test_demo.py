@@ -1,0 +1,29 @@
+"""`shipcrowd-woo demo`, small, as a new user runs it: a process with nothing configured."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+COMMAND = str(Path(sys.executable).parent / "shipcrowd-woo")
+
+
+def test_the_demo_passes_every_check(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SHIPCROWD_WOO_")}
+    result = subprocess.run(
+        [COMMAND, "demo", "--orders", "400", "--products", "40", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["passed"] is True
+    assert report["figures"]["orders imported"] == 400
+    assert report["figures"]["duplicates prevented (second full import)"] == 400
+    assert all(check["holds"] for check in report["checks"])
+    assert list(tmp_path.iterdir()) == []  # the temporary database went with the demo
