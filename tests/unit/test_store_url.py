@@ -77,3 +77,12 @@ def test_hosts_must_be_host_names_or_addresses(raw):
 )
 def test_real_hosts_are_kept(raw, expected):
     assert normalise_store_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["http://2130706433", "http://0177.0.0.1", "http://0x7f.0.0.1", "http://127.1"]
+)
+def test_ambiguous_ip_spellings_are_refused(raw):
+    """Found by the reliability suite: httpx itself raises on 0177.0.0.1."""
+    with pytest.raises(InvalidStoreUrl, match="ambiguously"):
+        normalise_store_url(raw)

@@ -14,11 +14,19 @@ MAX_URL_LENGTH = 2048
 MAX_HOST_LENGTH = 253
 # Letters, digits and hyphens (underscores too: real sites use them in subdomains).
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
 _SCHEME_WITHOUT_SLASHES = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d+(?:/|$))")
 
 
 class InvalidStoreUrl(ValueError):
     """The text cannot be a WooCommerce store address; the message says why."""
+
+
+def _dotted_quad(host: str) -> bool:
+    try:
+        return str(ipaddress.IPv4Address(host)) == host
+    except ValueError:
+        return False
 
 
 def normalise_store_url(raw: str) -> str:
@@ -66,6 +74,10 @@ def normalise_store_url(raw: str) -> str:
         host = f"[{host}]"
     elif len(host) > MAX_HOST_LENGTH or not all(_LABEL.fullmatch(x) for x in host.split(".")):
         raise InvalidStoreUrl(f"{host!r} is not a valid host name")
+    elif all(_NUMERIC_LABEL.fullmatch(x) for x in host.split(".")) and not _dotted_quad(host):
+        # 2130706433, 0177.0.0.1, 0x7f.1, 127.1: resolvers read these as addresses in ways
+        # that differ between libraries; only the plain a.b.c.d spelling is accepted.
+        raise InvalidStoreUrl(f"{host!r} spells an IP address ambiguously: write it as a.b.c.d")
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = parts.path.rstrip("/")
     return urlunsplit((scheme, netloc, path, "", ""))
