@@ -42,7 +42,7 @@ class FakeStoreClient:
         self,
         store: SandboxStore,
         calls: list[tuple[str, object]],
-        failures: dict[str, list[Exception]],
+        failures: dict[str, list[Exception | None]],
         now: Callable[[], datetime],
         unreachable: StoreUnavailable | None = None,
     ) -> None:
@@ -59,7 +59,9 @@ class FakeStoreClient:
             raise self.unreachable
         pending = self.failures.get(name)
         if pending:
-            raise pending.pop(0)
+            failure = pending.pop(0)  # None: this call goes through
+            if failure is not None:
+                raise failure
 
     def system_status(self) -> SystemStatus:
         self._call("system_status")
@@ -180,7 +182,7 @@ class FakeStoreClientFactory:
 
     stores: dict[str, tuple[SandboxStore, str, str]] = attrs.Factory(dict)
     calls: list[tuple[str, object]] = attrs.Factory(list)
-    failures: dict[str, list[Exception]] = attrs.Factory(dict)
+    failures: dict[str, list[Exception | None]] = attrs.Factory(dict)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def add(self, url: str, store: SandboxStore) -> tuple[str, str]:
@@ -189,7 +191,8 @@ class FakeStoreClientFactory:
         self.stores[url] = (store, key, secret)
         return key, secret
 
-    def fail(self, method: str, *errors: Exception) -> None:
+    def fail(self, method: str, *errors: Exception | None) -> None:
+        """The next calls of `method` raise these errors in turn (None: that call works)."""
         self.failures.setdefault(method, []).extend(errors)
 
     def called(self, name: str) -> list[object]:

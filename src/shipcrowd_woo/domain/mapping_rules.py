@@ -128,6 +128,14 @@ def record_sync_error(mapping: ProductMapping, message: str, now: datetime) -> P
     )
 
 
+def record_not_reached(mapping: ProductMapping, message: str, now: datetime) -> ProductMapping:
+    """The store could not be reached with this item's batch: say so on the mapping, but
+    do not count it towards disabling (the store, not the mapping, failed)."""
+    return attrs.evolve(
+        mapping, last_sync_error=message[:MAX_ERROR_MESSAGE_LENGTH], last_sync_at=now
+    )
+
+
 @attrs.frozen
 class MappingFilter:
     """Which mappings a list shows; None means either way."""

@@ -11,6 +11,7 @@ from shipcrowd_woo.domain.inventory import WarehouseItem, plan_stock_updates
 from shipcrowd_woo.domain.mapping_rules import (
     ProductMapping,
     clean_sku,
+    record_not_reached,
     record_sync_error,
     record_sync_success,
 )
@@ -29,6 +30,8 @@ from shipcrowd_woo.services.order_sync import SyncOutcome
 
 # WooCommerce's batch limit (check_batch_limit); each request is one endpoint's items.
 BATCH_SIZE = 100
+# Passes over the batches a flaky store failed, within one run.
+PASSES = 3
 MAX_QUANTITY = 10**9
 
 
@@ -76,8 +79,11 @@ class InventorySync:
     ) -> SyncOutcome:
         """Push the stock of the store's mapped SKUs (all, or those given): one batch request
         per 100 items of one endpoint, per-item errors counted on their mapping (disabled at
-        the tenth in a row), successes resetting the count. No fixed pauses: the transport
-        backs off only when the store asks."""
+        the tenth in a row), successes resetting the count. Batches the store fails are sent
+        again in later passes; items still not through are marked on their mappings (not
+        counted towards disabling) and the run ends PARTIAL. When nothing gets through the
+        run fails and the error propagates (the job is retried). No fixed pauses: the
+        transport backs off only when the store asks."""
         with self._ctx.uow_factory() as uow:
             store = uow.stores.get(company_id, store_id)
             wanted = set(skus)
@@ -115,27 +121,38 @@ class InventorySync:
         log: SyncLog,
     ) -> SyncLog:
         chunks = _chunks(updates)
+        pending = chunks
         requests = 0
+        failures: list[tuple[list[tuple[ProductMapping, StockUpdate]], StoreClientError]] = []
         with self._ctx.client_for(store) as client:
-            for index, chunk in enumerate(chunks):
-                try:
-                    results = client.update_stock([update for _, update in chunk])
-                except StoreClientError as error:
-                    # The store is down or throttling us: nothing is held against the
-                    # mappings; the run fails and the job is retried (absolute values, so
-                    # pushing again is harmless).
-                    not_pushed = sum(len(rest) for rest in chunks[index:])
-                    log = record_items(
-                        log,
-                        failed=not_pushed,
-                        errors=[f"{not_pushed} items not pushed: {error.detail}"],
-                    )
-                    log = attrs.evolve(log, metadata={**log.metadata, "batch_requests": requests})
-                    self._save(fail_sync(log, self._ctx.clock.now(), error.detail))
-                    raise
-                requests += 1
-                log = self._record(log, chunk, results)
+            # Batches the store failed to take (after the client's own retries) get further
+            # passes; stock values are absolute, so sending one again is harmless.
+            for _ in range(PASSES):
+                failures = []
+                for chunk in pending:
+                    try:
+                        results = client.update_stock([update for _, update in chunk])
+                    except StoreClientError as error:
+                        failures.append((chunk, error))
+                        continue
+                    requests += 1
+                    log = self._record(log, chunk, results)
+                if not failures or len(failures) == len(chunks):
+                    break
+                pending = [chunk for chunk, _ in failures]
         log = attrs.evolve(log, metadata={**log.metadata, "batch_requests": requests})
+        if failures and len(failures) == len(chunks):
+            # Nothing got through: the store is down. The run fails without blaming any
+            # mapping, and the job is retried.
+            outage = failures[-1][1]
+            not_pushed = sum(len(chunk) for chunk, _ in failures)
+            log = record_items(
+                log, failed=not_pushed, errors=[f"{not_pushed} items not pushed: {outage.detail}"]
+            )
+            self._save(fail_sync(log, self._ctx.clock.now(), outage.detail))
+            raise outage
+        for chunk, failure in failures:
+            log = self._record_not_reached(log, chunk, failure)
         ended = finish_sync(log, self._ctx.clock.now())
         with self._ctx.uow_factory() as uow:
             uow.sync_logs.update(ended)
@@ -162,6 +179,27 @@ class InventorySync:
                     errors.append(f"{mapping.shipcrowd_sku}: {message}")
             synced = sum(1 for result in results if result.ok)
             log = record_items(log, synced=synced, failed=len(errors), errors=errors)
+            uow.sync_logs.update(log)
+            uow.commit()
+        return log
+
+    def _record_not_reached(
+        self,
+        log: SyncLog,
+        chunk: Sequence[tuple[ProductMapping, StockUpdate]],
+        error: StoreClientError,
+    ) -> SyncLog:
+        now = self._ctx.clock.now()
+        message = f"not pushed, the store failed the batch: {error.detail}"
+        with self._ctx.uow_factory() as uow:
+            for mapping, _ in chunk:
+                current = uow.mappings.get(mapping.company_id, mapping.id)
+                uow.mappings.update(record_not_reached(current, message, now))
+            log = record_items(
+                log,
+                failed=len(chunk),
+                errors=[f"{len(chunk)} items not pushed: {error.detail}"],
+            )
             uow.sync_logs.update(log)
             uow.commit()
         return log

@@ -11,6 +11,10 @@ from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.stores import StoreService
 from tests.unit.services.conftest import COMPANY
 
+# The world's catalogue: its simple products in one batch, and one batch per variable
+# product's variations.
+BATCHES = 5
+
 
 def prepared(world, quantity=7):
     """A store, its catalogue mapped by SKU, and warehouse stock for every SKU."""
@@ -78,13 +82,46 @@ def test_per_item_errors_count_on_the_mapping_and_the_tenth_disables_it(world):
 def test_a_store_failure_fails_the_run_without_counting_against_mappings(world):
     """The store is down: FAILED log, nothing held against the mappings, error raised."""
     store = prepared(world)
-    world.stores.fail("update_stock", StoreUnavailable(store.url, "POST products/batch: 503"))
+    outage = StoreUnavailable(store.url, "POST products/batch: 503")
+    world.stores.fail("update_stock", *[outage] * BATCHES)
     with pytest.raises(StoreUnavailable):
         InventorySync(world.context).push(COMPANY, store.id)
     logs = [log for log in world.database.sync_logs.values() if log.sync_type.value == "inventory"]
     assert logs[0].status is SyncStatus.FAILED
     with world.uow() as uow:
         assert all(m.sync_errors == 0 for m in uow.mappings.for_store(COMPANY, store.id))
+
+
+def test_a_batch_the_store_failed_is_sent_again_in_the_same_run(world):
+    """A flaky store fails one batch; a later pass sends it again and the run completes."""
+    store = prepared(world, quantity=4)
+    world.stores.fail("update_stock", StoreUnavailable(store.url, "POST products/batch: 502"))
+    log = InventorySync(world.context).push(COMPANY, store.id).log
+    assert (log.status, log.failed, log.metadata["batch_requests"]) == (
+        SyncStatus.COMPLETED,
+        0,
+        BATCHES,
+    )
+    sellable = [p for p in world.sandbox.products.values() if p["type"] != "variable"]
+    assert all(p["stock_quantity"] == 4 for p in sellable)
+
+
+def test_items_a_batch_never_got_through_with_are_marked_on_their_mappings(world):
+    """One batch fails on every pass, the others go through: PARTIAL, the batch's items
+    say why on their mappings, and nothing counts towards disabling them."""
+    store = prepared(world, quantity=5)
+    bad = StoreUnavailable(store.url, "POST products/batch: 502")
+    passes_of_the_rest = [None] * (BATCHES - 1)
+    world.stores.fail("update_stock", bad, *passes_of_the_rest, bad, bad)
+    log = InventorySync(world.context).push(COMPANY, store.id).log
+    simple = [p for p in world.sandbox.products.values() if p["type"] == "simple"]
+    assert (log.status, log.failed) == (SyncStatus.PARTIAL, len(simple))
+    with world.uow() as uow:
+        mappings = uow.mappings.for_store(COMPANY, store.id)
+    unreached = [m for m in mappings if m.last_sync_error]
+    assert len(unreached) == len(simple)
+    assert all("502" in m.last_sync_error and m.sync_errors == 0 for m in unreached)
+    assert all(m.is_active for m in mappings)
 
 
 def test_a_paused_store_is_not_pushed_to(world):
