@@ -141,7 +141,17 @@ class JobRunner:
             company_id=getattr(job, "company_id", None),
             delivery_id=getattr(job, "delivery_id", None),
         ):
-            return self._run(job_id, job)
+            try:
+                return self._run(job_id, job)
+            except (Transient, Deferred):
+                raise
+            except Exception as error:
+                # The job's own bookkeeping failed (the database went away between two
+                # transactions): nothing was decided, so the queue tries again.
+                if is_transient(error):
+                    log.warning("job %s could not be recorded: %s", job_id, _describe(error))
+                    raise Transient(_describe(error)) from error
+                raise
 
     def _run(self, job_id: JobId, job: Job) -> JobRecord | None:
         with self._ctx.uow_factory() as uow:

@@ -21,6 +21,8 @@ from shipcrowd_woo.services.jobs import Deferred, JobRunner, Transient
 log = logging.getLogger("shipcrowd_woo.worker")
 # Jobs that talk to a store at length share the global sync slots.
 SLOTTED = (SyncOrders, PushInventory, AutoMapProducts)
+# With the 10-minute backoff cap, about three hours of trying.
+MAX_REDELIVERIES = 25
 
 
 class SyncSlots(Protocol):
@@ -82,9 +84,12 @@ def declare_job_actor(
         min_backoff=int(policy.min_backoff.total_seconds() * 1000),
         max_backoff=int(policy.max_backoff.total_seconds() * 1000),
         time_limit=int(policy.time_limit.total_seconds() * 1000),
-        # The runner decides when attempts are spent (it counts them on the job record):
-        # the queue retries whatever it marks as transient, with exponential backoff.
-        retry_when=lambda _, error: isinstance(error, Transient),
+        # The runner decides when attempts are spent (it counts them on the job record): the
+        # queue retries whatever it marks as transient, with exponential backoff. The cap
+        # only matters when even the job record cannot be written (a long database outage).
+        retry_when=lambda retries, error: (
+            isinstance(error, Transient) and retries < MAX_REDELIVERIES
+        ),
     )(run_job)
     return actor
 
