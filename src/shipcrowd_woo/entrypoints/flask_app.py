@@ -5,6 +5,7 @@ process."""
 
 import atexit
 import logging
+from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter
@@ -69,6 +70,8 @@ def create_app(
         app=app,
         default_limits=[settings.rate_limit],
         storage_uri=settings.redis_url or "memory://",
+        # The services' own connections, closed with them.
+        storage_options=_shared_redis(services),
         headers_enabled=True,
         strategy="fixed-window",
     )
@@ -97,6 +100,14 @@ def create_app(
         atexit.register(ticking.stop)
         app.extensions[BACKGROUND] = (worker, ticking)
     return app
+
+
+def _shared_redis(services: Services) -> Any:
+    """flask-limiter's Redis storage on the services' own connections, closed with them
+    (its annotation lists only scalar options, but the storage takes a pool)."""
+    if services.redis_client is None:
+        return {}
+    return {"connection_pool": services.redis_client.connection_pool}
 
 
 def _rate_key() -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from shipcrowd_woo.domain.errors import StoreUnavailable, ValidationFailed
+from shipcrowd_woo.domain.errors import InvalidResponse, StoreUnavailable, ValidationFailed
 from shipcrowd_woo.domain.ids import JobId, MappingId, StoreId
 from shipcrowd_woo.domain.jobs import (
     AutoMapProducts,
@@ -91,7 +91,7 @@ def install() -> tuple[Response, int]:
             Secret(body.consumer_secret),
             body.name,
         )
-    except StoreUnavailable as error:
+    except (StoreUnavailable, InvalidResponse) as error:
         # Nothing is connected yet: the address given is what does not answer.
         raise ApiProblem(
             422,

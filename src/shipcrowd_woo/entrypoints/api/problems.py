@@ -96,6 +96,10 @@ def _from_domain(error: domain.DomainError) -> tuple[ApiProblem, dict[str, str]]
         return ApiProblem(
             503, "store-rate-limited", "The store is throttling requests", error.detail
         ), headers
+    if isinstance(error, domain.RequestRejected):
+        return ApiProblem(
+            422, "store-rejected-request", "The store refused the request", error.detail
+        ), headers
     if isinstance(error, domain.StoreClientError):
         return ApiProblem(
             502, "store-unavailable", "The store could not be reached", error.detail
