@@ -45,15 +45,20 @@ def money(amount: Decimal, decimals: int) -> str:
 
 
 def generate_catalogue(
-    rng: random.Random, count: int, next_id: Callable[[], int], now: datetime
+    rng: random.Random,
+    count: int,
+    next_id: Callable[[], int],
+    now: datetime,
+    variable_every: int = 5,
 ) -> dict[int, dict[str, Any]]:
-    """`count` products, a fifth of them variable with three sizes; SKUs are unique."""
+    """`count` products, every `variable_every`-th of them variable with three sizes (none
+    when 0); SKUs are unique."""
     products: dict[int, dict[str, Any]] = {}
     for number in range(count):
         created = gmt(now - timedelta(days=90, minutes=number))
         price = Decimal(rng.randrange(199, 9999)) / 100
         product_id = next_id()
-        if number % 5 == 4:
+        if variable_every and number % variable_every == variable_every - 1:
             variation_ids = [next_id() for _ in SIZES]
             products[product_id] = {
                 "id": product_id,

@@ -86,6 +86,7 @@ class SandboxStore:
         seed: int = 1,
         products: int = 0,
         orders: int = 0,
+        variable_every: int = 5,
         currency: str = "USD",
         decimals: int = 2,
         timezone: str = "Europe/Berlin",
@@ -111,7 +112,7 @@ class SandboxStore:
         self.customers: dict[int, dict[str, Any]] = {}
         self.listeners: list[Callable[[str, int], None]] = []
         now = clock()
-        self.products = generate_catalogue(self.rng, products, self.next_id, now)
+        self.products = generate_catalogue(self.rng, products, self.next_id, now, variable_every)
         self.add_random_orders(orders, spread=timedelta(days=60))
 
     def next_id(self) -> int:
@@ -230,16 +231,20 @@ class SandboxStore:
                     continue
                 if include is not None and order_id not in include:
                     continue
-                modified = _moment(order["date_modified_gmt"])
-                created = _moment(order["date_created_gmt"])
-                if modified_after and not modified > modified_after:
-                    continue
-                if modified_before and not modified < modified_before:
-                    continue
-                if created_after and not created > created_after:
-                    continue
-                if created_before and not created < created_before:
-                    continue
+                # Times are parsed only when a filter needs them: a plain listing of a big
+                # store stays a cheap scan.
+                if modified_after or modified_before:
+                    modified = _moment(order["date_modified_gmt"])
+                    if modified_after and not modified > modified_after:
+                        continue
+                    if modified_before and not modified < modified_before:
+                        continue
+                if created_after or created_before:
+                    created = _moment(order["date_created_gmt"])
+                    if created_after and not created > created_after:
+                        continue
+                    if created_before and not created < created_before:
+                        continue
                 chosen.append(order_id)
             sort_key = {
                 "id": lambda i: i,
