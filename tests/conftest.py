@@ -19,7 +19,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # Retries keep their number of attempts in tests but not their waiting.
 stamina.set_testing(True, attempts=3, cap=True)
 
-pytest_plugins = ["tests.databases", "tests.sandboxes", "tests.receivers", "tests.brokers"]
+pytest_plugins = [
+    "tests.leaks",
+    "tests.databases",
+    "tests.sandboxes",
+    "tests.receivers",
+    "tests.brokers",
+    "tests.apps",
+    "tests.clusters",
+]
 
 OBSERVED_AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
 

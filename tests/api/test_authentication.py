@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.api.conftest import COMPANY, JWT_SECRET, OTHER_COMPANY, make_api, token
+from tests.apps import COMPANY, JWT_SECRET, OTHER_COMPANY, make_api, token
 
 
 def _get_stores(api, authorization=None):

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from shipcrowd_woo.entrypoints.logs import configure_logging
-from tests.api.conftest import JWT_SECRET, token
 from tests.api.recorded_webhooks import body_of, headers_of, signed_deliveries
+from tests.apps import JWT_SECRET, token
 
 
 @pytest.fixture

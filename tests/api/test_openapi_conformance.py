@@ -13,7 +13,7 @@ from schemathesis.checks import (
 )
 
 from shipcrowd_woo.entrypoints.api.openapi import openapi_document
-from tests.api.conftest import bearer, make_api
+from tests.apps import bearer, make_api
 
 CHECKS = [
     not_a_server_error,

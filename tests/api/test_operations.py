@@ -5,7 +5,7 @@ import re
 from prometheus_client.parser import text_string_to_metric_families
 
 from shipcrowd_woo.entrypoints.api.openapi import openapi_document
-from tests.api.conftest import make_api
+from tests.apps import make_api
 
 
 def test_healthz_answers_without_authentication(api):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import COMPANY, OTHER_COMPANY, make_api
+from tests.apps import COMPANY, OTHER_COMPANY, make_api
 
 
 @pytest.fixture

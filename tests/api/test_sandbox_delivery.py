@@ -14,7 +14,7 @@ from shipcrowd_woo.entrypoints.bootstrap import bootstrap
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
-from tests.api.conftest import COMPANY, api_settings, bearer
+from tests.apps import COMPANY, api_settings, bearer
 
 
 @pytest.fixture

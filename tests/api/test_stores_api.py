@@ -6,7 +6,7 @@ import io
 import pytest
 
 from shipcrowd_woo.domain.errors import StoreUnavailable
-from tests.api.conftest import STORE_URL
+from tests.apps import STORE_URL
 
 
 def test_install_answers_the_store_without_its_secrets(api):

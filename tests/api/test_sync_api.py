@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from shipcrowd_woo.domain.errors import StoreUnavailable
-from tests.api.conftest import STORE_URL, make_api
+from tests.apps import STORE_URL, make_api
 
 
 def _sync(api, store_id, **body):

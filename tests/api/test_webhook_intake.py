@@ -12,7 +12,6 @@ from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.webhooks import Topic
-from tests.api.conftest import COMPANY, OTHER_COMPANY
 from tests.api.recorded_webhooks import (
     RECORDED_SECRETS,
     body_of,
@@ -22,6 +21,7 @@ from tests.api.recorded_webhooks import (
     is_signed,
     sign,
 )
+from tests.apps import COMPANY, OTHER_COMPANY
 from tests.fixtures import recorded_deliveries
 
 

@@ -23,6 +23,15 @@ TTL = timedelta(seconds=30)
 A, B = StoreId("store-a"), StoreId("store-b")
 
 
+@pytest.fixture
+def clients(redis_url):
+    """Two Redis clients (two processes' worth), closed afterwards."""
+    made = [redis.Redis.from_url(redis_url) for _ in range(2)]
+    yield made
+    for client in made:
+        client.close()
+
+
 @pytest.fixture(params=["fake", "in-process", "redis"])
 def locks(request):
     """Two handles on one lock space (two processes, for Redis)."""
@@ -32,8 +41,8 @@ def locks(request):
     if request.param == "in-process":
         lock = InProcessStoreLock()
         return lock, lock
-    url = request.getfixturevalue("redis_url")
-    return RedisStoreLock(redis.Redis.from_url(url)), RedisStoreLock(redis.Redis.from_url(url))
+    first, second = request.getfixturevalue("clients")
+    return RedisStoreLock(first), RedisStoreLock(second)
 
 
 def test_a_store_is_held_by_one_holder_at_a_time(locks):
@@ -56,10 +65,9 @@ def test_the_lock_is_released_when_the_holder_fails(locks):
         assert taken
 
 
-def test_a_live_holder_keeps_its_lock_past_the_ttl(redis_url):
+def test_a_live_holder_keeps_its_lock_past_the_ttl(clients):
     """The holder extends the lock every third of the ttl."""
-    first = RedisStoreLock(redis.Redis.from_url(redis_url))
-    second = RedisStoreLock(redis.Redis.from_url(redis_url))
+    first, second = (RedisStoreLock(client) for client in clients)
     with first.hold(A, timedelta(milliseconds=300)) as taken:
         assert taken
         threading.Event().wait(1.0)  # more than three ttls
@@ -79,7 +87,7 @@ with lock.hold("store-a", timedelta(seconds=2)) as taken:
 """
 
 
-def test_a_killed_holders_lock_expires_after_its_ttl(redis_url):
+def test_a_killed_holders_lock_expires_after_its_ttl(redis_url, clients):
     with subprocess.Popen(
         [sys.executable, "-c", HOLDER, redis_url], stdout=subprocess.PIPE, text=True
     ) as holder:
@@ -87,7 +95,7 @@ def test_a_killed_holders_lock_expires_after_its_ttl(redis_url):
             assert holder.stdout.readline().strip() == "held"
         finally:
             holder.kill()
-    client = redis.Redis.from_url(redis_url)
+    client = clients[0]
     remaining = client.pttl("shipcrowd-woo:lock:store-a")
     assert 0 < remaining <= 2000  # nobody extends it any more: it will expire
     with RedisStoreLock(client).hold(A, TTL) as taken:
@@ -99,11 +107,8 @@ def guards(request):
     if request.param == "in-process":
         guard = InProcessScheduleGuard()
         return guard, guard
-    url = request.getfixturevalue("redis_url")
-    return (
-        RedisScheduleGuard(redis.Redis.from_url(url)),
-        RedisScheduleGuard(redis.Redis.from_url(url)),
-    )
+    first, second = request.getfixturevalue("clients")
+    return RedisScheduleGuard(first), RedisScheduleGuard(second)
 
 
 def test_a_claim_is_granted_once_per_period(guards):
@@ -151,11 +156,8 @@ def slots(request):
     if request.param == "in-process":
         shared = InProcessSyncSlots(3)
         return shared, shared
-    url = request.getfixturevalue("redis_url")
-    return (
-        RedisSyncSlots(redis.Redis.from_url(url), 3, TTL),
-        RedisSyncSlots(redis.Redis.from_url(url), 3, TTL),
-    )
+    first, second = request.getfixturevalue("clients")
+    return RedisSyncSlots(first, 3, TTL), RedisSyncSlots(second, 3, TTL)
 
 
 def test_at_most_three_slots_are_taken(slots):

@@ -1,8 +1,22 @@
 """The sandbox verifies OAuth 1.0a signatures from WooCommerce's official Python client and
 Basic credentials from it over HTTPS: two independent clients, one verifier."""
 
+import logging
+
 import pytest
 from woocommerce import API
+
+
+@pytest.fixture(autouse=True)
+def quiet_urllib3():
+    """The official client (requests) signs OAuth 1.0a in the query string, and urllib3 logs
+    every URL at DEBUG: its lines would carry the consumer key into the session's leak watch.
+    That is the baseline client's logging, not ours (our httpx lines are redacted)."""
+    logger = logging.getLogger("urllib3")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield
+    logger.setLevel(level)
 
 
 @pytest.mark.parametrize("sandbox_fixture", ["http_sandbox", "https_sandbox"])

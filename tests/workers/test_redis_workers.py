@@ -15,8 +15,8 @@ from shipcrowd_woo.domain.jobs import JobState, SyncMode, SyncOrders
 from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.sync_log import SyncStatus, SyncType
 from shipcrowd_woo.entrypoints.flask_app import create_app
-from tests.api.conftest import bearer
-from tests.workers.conftest import COMMAND, COMPANY, DRAMATIQ, sync_runs_overlap
+from tests.apps import bearer
+from tests.clusters import COMMAND, COMPANY, DRAMATIQ, sync_runs_overlap
 
 
 def _full_sync(cluster, store_id):
@@ -51,7 +51,7 @@ def test_a_job_is_queued_processed_and_reported(cluster, sandboxes, command):
     store_id = cluster.install(server)
     cluster.start_program(command)
     record = _full_sync(cluster, store_id)
-    cluster.job_line(record.id, "completed")
+    cluster.job_line(record.id, ") completed:")
     app = create_app(services=cluster.services, background=False)
     answer = app.test_client().get(
         f"/integrations/woocommerce/sync/jobs/{record.id}", headers=bearer(COMPANY)
@@ -78,7 +78,7 @@ def test_one_store_never_syncs_twice_at_once_across_two_workers(cluster, sandbox
     assert {started["from"], deferred["from"]} == {first.pid, second.pid}
     holding.open()
     for job in jobs:
-        cluster.job_line(job.id, "completed")
+        cluster.job_line(job.id, ") completed:")
     runs = _order_runs(cluster, store_id)
     assert [run.status for run in runs] == [SyncStatus.COMPLETED] * 2
     assert sync_runs_overlap(runs) == 1
@@ -107,7 +107,7 @@ def test_at_most_three_stores_sync_at_once(cluster, sandboxes, gate):
     assert holding.arrivals.empty()
     holding.open()
     for job in jobs:
-        cluster.job_line(job.id, "completed")
+        cluster.job_line(job.id, ") completed:")
     runs = [run for store_id in stores for run in _order_runs(cluster, store_id)]
     assert len(runs) == 5
     assert sync_runs_overlap(runs) == 3
@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_sync_leaves_the_job_to_another(cluster, sandboxes, 
     assert _job(cluster, record.id).state is JobState.RUNNING
     holding.open()
 
-    finished = cluster.job_line(record.id, "completed")
+    finished = cluster.job_line(record.id, ") completed:")
     assert finished["from"] != started["from"]
     job = _job(cluster, record.id)
     assert (job.state, job.attempts) == (JobState.COMPLETED, 2)

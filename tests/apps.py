@@ -23,6 +23,7 @@ from shipcrowd_woo.entrypoints.settings import Settings
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.databases import sqlite_url
 from tests.fake_store import FakeStoreClientFactory
+from tests.leaks import WATCH
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
 STORE_URL = "https://shop.example.com"
@@ -73,9 +74,11 @@ class Api:
     ) -> Any:
         """A management request as the company's user."""
         headers = {**bearer(company, role), **options.pop("headers", {})}
-        return self.client.open(
+        response = self.client.open(
             f"/integrations/woocommerce{path}", method=method, headers=headers, **options
         )
+        WATCH.search(response.get_data(as_text=True), f"answer to {method} {path}")
+        return response
 
     def install(
         self,

@@ -1,5 +1,5 @@
 """Worker and scheduler processes (`shipcrowd-woo worker` / `scheduler`) on a real Redis and a
-SQLite file, with sandbox stores served over HTTP; their JSON log lines are what the tests
+database, with sandbox stores served over HTTP; their JSON log lines are what the tests
 wait on (reading a pipe blocks until the line is there: no polling)."""
 
 import json
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,8 +26,9 @@ from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
 from shipcrowd_woo.entrypoints.settings import Settings
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
-from tests.api.conftest import JWT_SECRET
+from tests.apps import JWT_SECRET
 from tests.databases import sqlite_url
+from tests.leaks import WATCH
 
 COMPANY = CompanyId("acme")
 COMMAND = str(Path(sys.executable).parent / "shipcrowd-woo")
@@ -34,12 +36,27 @@ DRAMATIQ = str(Path(sys.executable).parent / "dramatiq")
 WAIT = 120.0
 
 
-class OrdersGate:
-    """Holds order-list requests from the `hold_from`-th on (per server) until opened, and
-    reports each held one."""
+def orders_listing(environ: dict[str, Any]) -> bool:
+    """GET …/wc/v3/orders: a page of an order import."""
+    return bool(
+        environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].endswith("/wc/v3/orders")
+    )
 
-    def __init__(self, hold_from: int = 1) -> None:
+
+def stock_batch(environ: dict[str, Any]) -> bool:
+    """POST …/batch: a request of an inventory push."""
+    return bool(environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/batch"))
+
+
+class RequestGate:
+    """Holds the requests `matches` accepts from the `hold_from`-th on (per server) until
+    opened, and reports each held one."""
+
+    def __init__(
+        self, hold_from: int = 1, matches: Callable[[dict[str, Any]], bool] = orders_listing
+    ) -> None:
         self.hold_from = hold_from
+        self.matches = matches
         self.arrivals: queue.Queue[str] = queue.Queue()
         self.opened = threading.Event()
 
@@ -50,10 +67,7 @@ class OrdersGate:
         def middleware(app: Any) -> Any:
             def gated(environ: dict[str, Any], start_response: Any) -> Any:
                 nonlocal seen
-                listing = environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].endswith(
-                    "/wc/v3/orders"
-                )
-                if listing and not self.opened.is_set():
+                if self.matches(environ) and not self.opened.is_set():
                     with lock:
                         seen += 1
                         held = seen >= self.hold_from
@@ -119,6 +133,7 @@ class Cluster:
     def _read(self, process: Process) -> None:
         assert process.popen.stderr is not None
         for raw in process.popen.stderr:
+            WATCH.search(raw, f"process {process.name}")
             try:
                 line = json.loads(raw)
             except ValueError:
@@ -173,14 +188,14 @@ class Cluster:
         return installed.store.id
 
 
-@pytest.fixture
-def cluster(redis_url, migrated_sqlite_template, tmp_path) -> Iterator[Cluster]:
-    database = tmp_path / "cluster.sqlite3"
-    shutil.copy(migrated_sqlite_template, database)
+@contextmanager
+def running_cluster(database_url: str, redis_url: str, directory: Path) -> Iterator[Cluster]:
+    """Settings for the test and its processes on this database and Redis; every process
+    stopped at the end."""
     keys = generate_key_text("k1")
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "SHIPCROWD_WOO_DATABASE_URL": sqlite_url(database),
+        "SHIPCROWD_WOO_DATABASE_URL": database_url,
         "SHIPCROWD_WOO_REDIS_URL": redis_url,
         "SHIPCROWD_WOO_ENCRYPTION_KEYS": keys,
         "SHIPCROWD_WOO_ALLOW_PRIVATE_HOSTS": "true",
@@ -195,10 +210,21 @@ def cluster(redis_url, migrated_sqlite_template, tmp_path) -> Iterator[Cluster]:
     settings = Settings.from_env(env)
     assert settings.encryption_keys == tuple(parse_encryption_keys(keys))
     services = bootstrap(settings)
-    built = Cluster(tmp_path, env, settings, services)
-    yield built
-    built.stop_all()
-    services.close()
+    built = Cluster(directory, env, settings, services)
+    try:
+        yield built
+    finally:
+        built.stop_all()
+        services.close()
+
+
+@pytest.fixture
+def cluster(redis_url, migrated_sqlite_template, tmp_path) -> Iterator[Cluster]:
+    """Worker and scheduler processes over a SQLite file and the test Redis."""
+    database = tmp_path / "cluster.sqlite3"
+    shutil.copy(migrated_sqlite_template, database)
+    with running_cluster(sqlite_url(database), redis_url, tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
@@ -206,8 +232,16 @@ def sandboxes() -> Iterator[Callable[..., SandboxServer]]:
     """Start sandbox servers; all stopped at the end."""
     started: list[SandboxServer] = []
 
-    def start(orders: int = 300, seed: int = 31) -> SandboxServer:
-        server = SandboxServer(SandboxStore(seed=seed + len(started), products=8, orders=orders))
+    def start(
+        orders: int = 300, seed: int = 31, products: int = 8, variable_every: int = 5
+    ) -> SandboxServer:
+        store = SandboxStore(
+            seed=seed + len(started),
+            products=products,
+            orders=orders,
+            variable_every=variable_every,
+        )
+        server = SandboxServer(store)
         started.append(server.start())
         return server
 
@@ -230,12 +264,14 @@ def sync_runs_overlap(runs: list[Any]) -> int:
 
 
 @pytest.fixture
-def gate(sandboxes: Any) -> Iterator[Callable[[int], OrdersGate]]:
-    """Order-list gates, opened at the end whatever happened (before the servers stop)."""
-    made: list[OrdersGate] = []
+def gate(sandboxes: Any) -> Iterator[Callable[..., RequestGate]]:
+    """Request gates, opened at the end whatever happened (before the servers stop)."""
+    made: list[RequestGate] = []
 
-    def make(hold_from: int = 1) -> OrdersGate:
-        made.append(OrdersGate(hold_from))
+    def make(
+        hold_from: int = 1, matches: Callable[[dict[str, Any]], bool] = orders_listing
+    ) -> RequestGate:
+        made.append(RequestGate(hold_from, matches))
         return made[-1]
 
     yield make
