@@ -120,6 +120,43 @@ def test_a_partial_refund_of_a_variation(context):
     assert order.shipping_address.phone == "+353 91 000"
 
 
+def test_an_order_in_the_rest_api_docs_shape_a_guest_paying_by_bank_transfer(context):
+    """The shape of the docs' 'Retrieve an order' example (woocommerce-rest-api-docs,
+    wp-api-v3/_orders.md): a guest order created via the REST API, `price` as a JSON number,
+    one-decimal tax strings, an entity in a variation's name, a line without SKU."""
+    order = transformed(hand_written("docs_shape_guest_bank_transfer"), context)
+    assert order.customer.woo_customer_id is None
+    assert order.payment_category is PaymentCategory.BANK_TRANSFER
+    assert (order.status, order.payment_status) == (OrderStatus.READY_TO_SHIP, PaymentStatus.PAID)
+    assert order.paid_at == datetime(2026, 4, 14, 13, 41, 23, tzinfo=UTC)
+    assert (order.totals.total, order.totals.tax, order.totals_gap) == (
+        Decimal("22.98"),
+        Decimal("1.08"),
+        0,
+    )
+    mug, jacket = order.lines
+    assert (mug.sku, mug.unit_price, mug.variation_id) == ("", Decimal(4), None)
+    assert (jacket.name, jacket.variation_id) == ("Field Jacket \u2013 Colour: Olive, Size: L", 64)
+    assert order.shipping_address.city == "New York"
+
+
+def test_a_completed_order_never_marked_paid_with_refunds_in_the_docs_list_shape(context):
+    """The shape of the docs' 'List all orders' second example: completed by bank transfer
+    with `date_paid` null, refunds listed with negative totals under the old `refund` key."""
+    order = transformed(hand_written("docs_shape_completed_unpaid_refunds"), context)
+    assert order.status is OrderStatus.COMPLETED
+    assert order.paid_at is None
+    assert order.completed_at == datetime(2026, 3, 2, 14, 47, 31, tzinfo=UTC)
+    assert order.totals.refunded == Decimal("19.50")
+    assert order.payment_status is PaymentStatus.PARTIALLY_REFUNDED
+    assert (order.customer.first_name, order.billing_address.city) == (
+        "Conceição",
+        "Florianópolis",
+    )
+    assert order.shipping_lines[0].method_id == "flat_rate:25"
+    assert order.totals_gap == 0
+
+
 def test_the_quirks_of_older_and_plugin_laden_stores_are_tolerated(context):
     """Numbers as strings, nulls for text, [] for an empty object, an extension status."""
     order = transformed(hand_written("extension_status_and_quirks"), context)
