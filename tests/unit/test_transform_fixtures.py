@@ -140,6 +140,16 @@ def test_an_order_in_the_rest_api_docs_shape_a_guest_paying_by_bank_transfer(con
     assert order.shipping_address.city == "New York"
 
 
+@pytest.mark.parametrize(
+    ("set_paid", "expected"), [(True, PaymentStatus.PAID), (None, PaymentStatus.AWAITING_PAYMENT)]
+)
+def test_set_paid_counts_as_paid_when_no_payment_date_came(context, set_paid, expected):
+    """An on-hold bank transfer without `date_paid`: paid only when the payload says `set_paid`."""
+    payload = hand_written("docs_shape_guest_bank_transfer")
+    payload.update(status="on-hold", date_paid=None, date_paid_gmt=None, set_paid=set_paid)
+    assert transformed(payload, context).payment_status is expected
+
+
 def test_a_completed_order_never_marked_paid_with_refunds_in_the_docs_list_shape(context):
     """The shape of the docs' 'List all orders' second example: completed by bank transfer
     with `date_paid` null, refunds listed with negative totals under the old `refund` key."""
