@@ -2,8 +2,11 @@
 over HTTPS with Basic authentication, and from the responses recorded from a real WooCommerce
 10.0.2 (served by an httpx.MockTransport)."""
 
+import io
 import itertools
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import httpx
@@ -18,6 +21,8 @@ from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.transform import transform_order
 from shipcrowd_woo.domain.woo_catalog import StockUpdate
 from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.sandbox.server import SandboxServer
+from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.recorded_store import WRONG_KEY, recorded_store_handler
 from tests.sandboxes import client_for
 
@@ -153,3 +158,89 @@ def test_recorded_orders_transform_through_the_client_exactly_as_from_the_fixtur
     from tests.fixtures import recorded as load
 
     assert result == order_from_json(load("order_with_refund")["body"], context)
+
+
+# What follows changes what the store holds, and nothing like it was recorded from the real
+# store (no PUT orders, no batch over 100 items): these run against sandboxes of their own.
+
+
+@attrs.define
+class Moment:
+    """The store's clock, moved by the test; it starts ten minutes back, so moving it to the
+    present stays within the window the store allows OAuth timestamps."""
+
+    now: datetime = attrs.Factory(lambda: datetime.now(UTC) - timedelta(minutes=10))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(params=["oauth1-http", "basic-https"])
+def own_store(request) -> Iterator[tuple[SandboxServer, Moment, HttpxStoreClient]]:
+    """A sandbox of this test's own (simple products only), its clock and a client."""
+    clock = Moment()
+    store = SandboxStore(seed=21, products=250, orders=120, variable_every=0, clock=clock)
+    with SandboxServer(store, tls=request.param == "basic-https") as server:
+        key, secret = store.create_api_key()
+        with client_for(server, key, secret) as client:
+            yield server, clock, client
+
+
+def test_an_incremental_query_returns_only_orders_modified_after_the_cursor(own_store):
+    """modified_after with dates_are_gmt: the three orders saved after the cursor, no other."""
+    server, clock, client = own_store
+    cursor = clock.now
+    clock.now += timedelta(minutes=10)
+    changed = sorted(server.store.orders)[5:8]
+    for order_id in changed:
+        server.store.update_order(order_id, customer_note="changed after the cursor")
+    pages = list(client.order_pages(modified_after=cursor))
+    assert [order.id for page in pages for order in page.orders] == changed
+
+
+def test_a_status_filter_lists_only_orders_of_those_statuses(own_store):
+    """status=completed,on-hold lists exactly the store's orders in those statuses."""
+    server, _, client = own_store
+    wanted = {"completed", "on-hold"}
+    expected = sorted(i for i, o in server.store.orders.items() if o["status"] in wanted)
+    listed = [o.id for page in client.order_pages(statuses=sorted(wanted)) for o in page.orders]
+    assert listed == expected
+    assert expected
+
+
+def test_an_order_status_is_set_at_the_store_and_the_order_comes_back(own_store):
+    """PUT orders/<id> {"status"}: the store holds the new status and answers the order."""
+    server, _, client = own_store
+    order_id = next(i for i, o in server.store.orders.items() if o["status"] == "processing")
+    updated = client.update_order_status(order_id, "completed")
+    assert isinstance(updated, WooOrder)
+    assert (updated.id, updated.status) == (order_id, "completed")
+    assert server.store.orders[order_id]["status"] == "completed"
+
+
+def test_more_than_100_stock_updates_go_in_requests_of_at_most_100(own_store):
+    """250 simple products: three products/batch requests (100, 100, 50), every one applied,
+    results in the order asked."""
+    server, _, client = own_store
+    sizes: list[int] = []
+
+    def counting(app):
+        def counted(environ, start_response):
+            if environ["PATH_INFO"].endswith("/products/batch"):
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = environ["wsgi.input"].read(length)
+                sizes.append(len(json.loads(body)["update"]))
+                environ["wsgi.input"] = io.BytesIO(body)
+            return app(environ, start_response)
+
+        return counted
+
+    server.wrap(counting)
+    products = sorted(server.store.products)
+    results = client.update_stock([StockUpdate(p, None, n % 17) for n, p in enumerate(products)])
+    assert sorted(sizes, reverse=True) == [100, 100, 50]
+    assert [r.id for r in results] == products
+    assert all(r.ok for r in results)
+    assert [server.store.products[p]["stock_quantity"] for p in products] == [
+        n % 17 for n in range(len(products))
+    ]
