@@ -185,6 +185,12 @@ class FakeWebhookRepository:
         if webhook.id in self.webhooks:
             self.webhooks[webhook.id] = webhook
 
+    def record_delivery(self, webhook_id: str, at: datetime) -> None:
+        webhook = self.webhooks.get(webhook_id)
+        if webhook is not None:
+            latest = max(at, webhook.last_delivery_at or at)
+            self.webhooks[webhook_id] = attrs.evolve(webhook, last_delivery_at=latest)
+
     def remove(self, webhook_id: str) -> None:
         self.webhooks.pop(webhook_id, None)
 

@@ -5,13 +5,16 @@ import io
 import logging
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import Headers
 
 from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.webhooks import Topic
+from shipcrowd_woo.services.intake import Verdict, WebhookIntake
 from tests.api.recorded_webhooks import (
     RECORDED_SECRETS,
     body_of,
@@ -291,3 +294,37 @@ def test_deliveries_update_the_stores_last_delivery(api, recorded):
         hooks = {w.topic: w for w in uow.webhooks.for_store(StoreId(recorded.store_id))}
     assert hooks[Topic.ORDER_CREATED].last_delivery_at > before
     assert hooks[Topic.ORDER_UPDATED].last_delivery_at is None
+
+
+def test_a_secret_resealed_while_a_delivery_is_taken_in_stays_resealed(api, recorded):
+    """`keys rotate` re-seals the webhook secrets between the intake reading the webhook and
+    recording the delivery: the delivery moves last_delivery_at and leaves the new seals."""
+    delivery = next(d for d in recorded_deliveries() if is_signed(d))
+    context = api.services.context
+    opened = 0
+
+    def rotation_in_between():
+        nonlocal opened
+        opened += 1
+        if opened == 2:  # the intake's write transaction is next
+            with context.uow_factory() as uow:
+                for hook in uow.webhooks.for_store(recorded.store_id):
+                    resealed = context.secrets.seal(context.secrets.open(hook.secret))
+                    uow.webhooks.update(attrs.evolve(hook, secret=resealed))
+                uow.commit()
+        return context.uow_factory()
+
+    with context.uow_factory() as uow:
+        before = {h.id: h.secret for h in uow.webhooks.for_store(recorded.store_id)}
+    intake = WebhookIntake(
+        attrs.evolve(context, uow_factory=rotation_in_between), api.services.queue
+    )
+    resource, event = endpoint_of(delivery["path"]).split("/")[-2:]
+    headers = Headers(headers_of(delivery))
+    result = intake.accept(resource, event, headers, body_of(delivery), datetime.now(UTC))
+    with context.uow_factory() as uow:
+        after = {h.id: h for h in uow.webhooks.for_store(recorded.store_id)}
+    assert result.verdict is Verdict.ACCEPTED
+    assert all(after[i].secret != sealed_before for i, sealed_before in before.items())
+    [delivered] = [h for h in after.values() if h.woo_webhook_id == int(headers["X-WC-Webhook-ID"])]
+    assert delivered.last_delivery_at is not None

@@ -3,7 +3,7 @@
 import attrs
 
 from shipcrowd_woo.domain.webhooks import Topic
-from tests.builders import later, make_store, make_webhook
+from tests.builders import later, make_store, make_webhook, sealed
 
 
 def test_webhooks_are_found_by_store_and_woocommerce_id(uow_factory):
@@ -43,3 +43,29 @@ def test_webhooks_are_updated_and_removed(uow_factory):
         uow.commit()
     with uow_factory() as uow:
         assert uow.webhooks.for_store(store.id) == []
+
+
+def test_a_delivery_moves_the_last_delivery_forward_and_writes_nothing_it_read(uow_factory):
+    """The intake reads a webhook, a key rotation re-seals its secret, then the delivery is
+    recorded: the new secret stays, the time moves forward, and an earlier time recorded
+    afterwards does not move it back."""
+    store = make_store()
+    webhook = make_webhook(store)
+    with uow_factory() as uow:
+        uow.stores.add(store)
+        uow.webhooks.add(webhook)
+        uow.commit()
+    with uow_factory() as uow:
+        read_by_the_intake = uow.webhooks.find(store.id, webhook.woo_webhook_id)
+    resealed = attrs.evolve(webhook, secret=sealed("re-sealed under the newest key"))
+    with uow_factory() as uow:
+        uow.webhooks.update(resealed)
+        uow.commit()
+    for moment in (later(5), later(2)):
+        with uow_factory() as uow:
+            uow.webhooks.record_delivery(read_by_the_intake.id, moment)
+            uow.commit()
+    with uow_factory() as uow:
+        assert uow.webhooks.for_store(store.id) == [
+            attrs.evolve(resealed, last_delivery_at=later(5))
+        ]

@@ -95,6 +95,11 @@ class WebhookRepository(Protocol):
         """Save a changed webhook."""
         ...
 
+    def record_delivery(self, webhook_id: str, at: datetime) -> None:
+        """Move the webhook's last_delivery_at forward to `at` (never back), touching nothing
+        else: a delivery must not write back a secret or state read before it."""
+        ...
+
     def remove(self, webhook_id: str) -> None:
         """Forget a webhook."""
         ...

@@ -146,7 +146,7 @@ class WebhookIntake:
             if fresh:
                 uow.jobs.add(record)
             uow.stores.record_delivery(store.id, received_at)
-            uow.webhooks.update(attrs.evolve(webhook, last_delivery_at=received_at))
+            uow.webhooks.record_delivery(webhook.id, received_at)
             uow.commit()
         if not fresh:
             return IntakeResult(Verdict.DUPLICATE, topic, store_id=store.id)

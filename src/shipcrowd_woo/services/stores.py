@@ -2,7 +2,7 @@
 webhooks we keep registered at each store."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from typing import Any
 
 import attrs
@@ -15,6 +15,7 @@ from shipcrowd_woo.domain.store import OrderSyncConfig, Store, Webhook
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooWebhook
+from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import ServiceContext
 
@@ -184,8 +185,7 @@ class StoreService:
         except StoreClientError as error:
             log.warning("could not remove the webhooks of %s: %s", store.url, error.detail)
         with self._ctx.uow_factory() as uow:
-            for webhook in ours:
-                uow.webhooks.update(attrs.evolve(webhook, is_active=False))
+            _deactivate(uow, store_id, {webhook.id for webhook in ours})
             uow.commit()
         return self._change(
             company_id, store_id, is_active=False, uninstalled_at=self._ctx.clock.now()
@@ -269,7 +269,7 @@ class StoreService:
         )
         with self._ctx.uow_factory() as uow:
             if replacing is not None:
-                uow.webhooks.update(attrs.evolve(replacing, is_active=False))
+                _deactivate(uow, store.id, {replacing.id})
             uow.webhooks.add(webhook)
             uow.commit()
 
@@ -279,6 +279,14 @@ class StoreService:
             uow.stores.update(store)
             uow.commit()
             return store
+
+
+def _deactivate(uow: UnitOfWork, store_id: StoreId, webhook_ids: Set[str]) -> None:
+    """Deactivate these webhooks as they are now, not as they were read before a call to
+    the store: a key rotation may have re-sealed their secrets meanwhile."""
+    for webhook in uow.webhooks.for_store(store_id):
+        if webhook.id in webhook_ids:
+            uow.webhooks.update(attrs.evolve(webhook, is_active=False))
 
 
 def _normalised_url(url: str) -> str:

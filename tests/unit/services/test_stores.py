@@ -1,5 +1,6 @@
 """Store lifecycle use cases on fakes."""
 
+import attrs
 import pytest
 
 from shipcrowd_woo.domain.errors import (
@@ -162,3 +163,57 @@ def test_another_companys_store_is_not_found(world, use_case):
         getattr(StoreService(world.context), use_case)(OTHER_COMPANY, store.id)
     assert len(world.stores.calls) == calls_before
     assert StoreService(world.context).get(COMPANY, store.id).is_active
+
+
+def _resealing_during(world, store, method):
+    """Store clients that, while `method` is in flight, re-seal the store's webhook secrets
+    as a concurrent `keys rotate` would; the seals written, by webhook id."""
+    written = {}
+    factory = world.context.store_clients
+
+    def reseal():
+        with world.uow() as uow:
+            for hook in uow.webhooks.for_store(store.id):
+                written[hook.id] = world.context.secrets.seal(Secret(f"resealed {hook.id}"))
+                uow.webhooks.update(attrs.evolve(hook, secret=written[hook.id]))
+            uow.commit()
+
+    def clients(url, key, secret):
+        client = factory(url, key, secret)
+        call = getattr(client, method)
+
+        def with_rotation(*args, **kwargs):
+            if not written:
+                reseal()
+            return call(*args, **kwargs)
+
+        setattr(client, method, with_rotation)
+        return client
+
+    return clients, written
+
+
+def test_a_rotation_while_disconnecting_is_not_undone(world):
+    """The webhooks are deactivated as they are after the store call, new seals kept."""
+    store = world.install()
+    clients, written = _resealing_during(world, store, "delete_webhook")
+    context = attrs.evolve(world.context, store_clients=clients)
+    StoreService(context).disconnect(COMPANY, store.id)
+    with world.uow() as uow:
+        hooks = uow.webhooks.for_store(store.id)
+    assert [(h.is_active, h.secret) for h in hooks] == [(False, written[h.id]) for h in hooks]
+
+
+def test_a_rotation_while_a_webhook_is_replaced_is_not_undone(world):
+    """A webhook gone from the store is created anew; the one it replaces is deactivated
+    with the seal the rotation gave it."""
+    store = world.install()
+    with world.uow() as uow:
+        lost = next(h for h in uow.webhooks.for_store(store.id) if h.topic is Topic.ORDER_UPDATED)
+    del world.sandbox.webhooks[lost.woo_webhook_id]
+    clients, written = _resealing_during(world, store, "create_webhook")
+    context = attrs.evolve(world.context, store_clients=clients)
+    StoreService(context).register_webhooks(COMPANY, store.id)
+    with world.uow() as uow:
+        replaced = next(h for h in uow.webhooks.for_store(store.id) if h.id == lost.id)
+    assert (replaced.is_active, replaced.secret) == (False, written[lost.id])

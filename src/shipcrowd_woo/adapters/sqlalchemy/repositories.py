@@ -155,6 +155,13 @@ def _store_from(row: RowMapping) -> Store:
     )
 
 
+def _later_of(column: Any, at: datetime) -> Any:
+    """`at` where the column is empty or earlier, else the column: racing deliveries leave
+    the latest time, whichever commits last."""
+    moment = literal(at, UtcDateTime())
+    return case((or_(column.is_(None), column < moment), moment), else_=column)
+
+
 class SqlAlchemyStoreRepository:
     """Stores in SQL."""
 
@@ -257,21 +264,10 @@ class SqlAlchemyStoreRepository:
 
     def record_delivery(self, store_id: StoreId, at: datetime) -> None:
         """Move last_delivery_at forward."""
-        moment = literal(at, UtcDateTime())
         self._session.execute(
             update(STORES)
             .where(STORES.c.id == store_id)
-            .values(
-                last_delivery_at=case(
-                    (
-                        or_(
-                            STORES.c.last_delivery_at.is_(None), STORES.c.last_delivery_at < moment
-                        ),
-                        moment,
-                    ),
-                    else_=STORES.c.last_delivery_at,
-                )
-            )
+            .values(last_delivery_at=_later_of(STORES.c.last_delivery_at, at))
         )
 
     def every_store(self) -> Sequence[Store]:
@@ -354,6 +350,14 @@ class SqlAlchemyWebhookRepository:
         """Save a changed webhook."""
         self._session.execute(
             update(WEBHOOKS).where(WEBHOOKS.c.id == webhook.id).values(_webhook_values(webhook))
+        )
+
+    def record_delivery(self, webhook_id: str, at: datetime) -> None:
+        """Move last_delivery_at forward, nothing else."""
+        self._session.execute(
+            update(WEBHOOKS)
+            .where(WEBHOOKS.c.id == webhook_id)
+            .values(last_delivery_at=_later_of(WEBHOOKS.c.last_delivery_at, at))
         )
 
     def remove(self, webhook_id: str) -> None:
