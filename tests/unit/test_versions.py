@@ -19,7 +19,7 @@ from shipcrowd_woo.domain.versions import (
     judge,
     version_of,
 )
-from tests.fixtures import recorded_deliveries
+from tests.fixtures import recorded, recorded_deliveries
 
 T0 = datetime(2026, 11, 25, 16, 29, 45, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -129,3 +129,11 @@ def test_replaying_every_snapshot_again_changes_nothing(sequence):
     for replay in later:
         if replay.fingerprint == once.fingerprint:
             assert judge(once, replay) is Verdict.UNCHANGED
+
+
+def test_a_stored_fingerprint_stays_valid_from_release_to_release(context):
+    """Fingerprints are kept in the database: if the rendering changed, every stored order
+    would look changed at the next import. Recorded order 73 keeps this one."""
+    order = order_from_json(recorded("order_with_refund")["body"], context)
+    assert isinstance(order, Order)
+    assert order.fingerprint == "9bc4ed941e5a959768cca4f4e6788247ce690db14f79c6b3cbce3db3db943083"

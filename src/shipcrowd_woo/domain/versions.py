@@ -9,6 +9,7 @@ same fingerprint — changes nothing.
 """
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -91,22 +92,28 @@ def with_fingerprint(order: Order) -> Order:
     return attrs.evolve(order, fingerprint=fingerprint(order))
 
 
+@functools.cache
+def _fingerprinted_fields(cls: type) -> tuple[str, ...] | None:
+    """The field names an attrs class contributes, or None for any other type."""
+    if not attrs.has(cls):
+        return None
+    return tuple(f.name for f in attrs.fields(cls) if f.name not in _NOT_FINGERPRINTED)
+
+
 def _plain(value: object) -> object:
-    cls = type(value)
-    if attrs.has(cls):
-        return {
-            field.name: _plain(getattr(value, field.name))
-            for field in attrs.fields(cls)
-            if field.name not in _NOT_FINGERPRINTED
-        }
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return canonical_text(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
+    # The common leaves first: an order has hundreds of strings and numbers, a few classes.
     if isinstance(value, str | int | bool) or value is None:
         return value
+    if isinstance(value, Decimal):
+        return canonical_text(value)
+    cls: type = type(value)
+    names = _fingerprinted_fields(cls)
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, Iterable):
         return [_plain(item) for item in value]
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
