@@ -5,7 +5,7 @@ writes it back only on commit, so rollback behaves as it does in SQL.
 """
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -228,6 +228,9 @@ class FakeOrderRepository:
     def version(self, key: OrderKey) -> OrderVersion | None:
         stored = self.orders.get(key)
         return None if stored is None else version_of(stored)
+
+    def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
+        return {key: version_of(self.orders[key]) for key in keys if key in self.orders}
 
     def count(self, company_id: CompanyId, store_id: StoreId) -> int:
         return sum(

@@ -88,6 +88,26 @@ def test_an_unknown_order_is_absent(uow_factory, store):
         assert uow.orders.version(key) is None
 
 
+def test_a_pages_versions_come_in_one_read_for_the_orders_stored(uow_factory, store):
+    """versions() answers the stored ones of the keys asked, of this store only, each with
+    its latest stamp; unknown keys are simply absent."""
+    other = make_store(url="https://other.example")
+    with uow_factory() as uow:
+        uow.stores.add(other)
+        uow.commit()
+    first = [make_order(i, store_id=store.id) for i in range(1, 601)]
+    for order in first:
+        upsert(uow_factory, order)
+    replaced = make_order(3, store_id=store.id, status="completed", modified=later(5))
+    upsert(uow_factory, replaced)
+    upsert(uow_factory, make_order(2, store_id=other.id))
+    asked = [o.key for o in first] + [make_order(999, store_id=store.id).key]
+    with uow_factory() as uow:
+        found = uow.orders.versions(asked)
+    expected = {o.key: version_of(o) for o in first} | {replaced.key: version_of(replaced)}
+    assert found == expected
+
+
 def test_a_deletion_at_the_store_is_recorded_once_and_the_order_kept(uow_factory, store):
     """mark_deleted keeps the order and its lines; the order leaves source_ids."""
     orders = [make_order(i, store_id=store.id) for i in (1, 2, 3)]

@@ -1,6 +1,6 @@
 """Persistence: repositories of the domain's aggregates and the unit of work that binds them."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -121,6 +121,11 @@ class OrderRepository(Protocol):
 
     def version(self, key: OrderKey) -> OrderVersion | None:
         """The stored version stamp, if any."""
+        ...
+
+    def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
+        """The stored version stamps of those of `keys` that are stored (a page's worth in
+        one read)."""
         ...
 
     def count(self, company_id: CompanyId, store_id: StoreId) -> int:

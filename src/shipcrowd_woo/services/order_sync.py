@@ -141,16 +141,18 @@ class OrderSync:
                 orders.append(result)
             else:
                 failures.append(result.summary)
-        orders = confirm_same_second(
+        confirmed = confirm_same_second(
             self._ctx.uow_factory, orders, refetcher(store, client, self._ctx.clock.now)
         )
+        changed = confirmed.changed()
         with self._ctx.uow_factory() as uow:
-            verdicts = Counter(uow.orders.upsert(order) for order in orders)
+            verdicts = Counter(uow.orders.upsert(order) for order in changed)
             created, replaced = verdicts[Verdict.CREATE], verdicts[Verdict.REPLACE]
+            unchanged = len(confirmed.orders) - len(changed)
             log = record_items(
                 log,
                 synced=created + replaced,
-                skipped=verdicts[Verdict.UNCHANGED] + verdicts[Verdict.STALE],
+                skipped=unchanged + verdicts[Verdict.UNCHANGED] + verdicts[Verdict.STALE],
                 failed=len(failures),
                 errors=failures,
             )
@@ -165,7 +167,7 @@ class OrderSync:
             uow.sync_logs.update(log)
             uow.stores.record_order_sync(store.id, created, self._ctx.clock.now(), None)
             uow.commit()
-        return log, max((o.modified_at for o in orders), default=None)
+        return log, max((o.modified_at for o in confirmed.orders), default=None)
 
     def _end(self, log: SyncLog, ended: SyncLog, cursor: datetime | None) -> SyncLog:
         with self._ctx.uow_factory() as uow:

@@ -7,14 +7,22 @@ and that authoritative snapshot is written instead.
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
+import attrs
+
 from shipcrowd_woo.domain.errors import StoreClientError
-from shipcrowd_woo.domain.order import Order
+from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
-from shipcrowd_woo.domain.versions import is_same_second_conflict, version_of
+from shipcrowd_woo.domain.versions import (
+    OrderVersion,
+    Verdict,
+    is_same_second_conflict,
+    judge,
+    version_of,
+)
 from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.ports.store_client import StoreClient
@@ -52,22 +60,40 @@ def refetcher(
     return refetch
 
 
+@attrs.frozen
+class Confirmed:
+    """The snapshots to write, in the one lock order every writer uses, and the versions
+    stored when they were compared."""
+
+    orders: list[Order]
+    stored: Mapping[OrderKey, OrderVersion]
+
+    def changed(self) -> list[Order]:
+        """The snapshots that differ from what is stored: an identical one could not be
+        written (the upsert's rule), so it need not be sent."""
+        return [
+            order
+            for order in self.orders
+            if judge(self.stored.get(order.key), version_of(order)) is not Verdict.UNCHANGED
+        ]
+
+
 def confirm_same_second(
     uow_factory: UnitOfWorkFactory,
     orders: Sequence[Order],
     refetch: Callable[[int], Order | None],
-) -> list[Order]:
+) -> Confirmed:
     """The snapshots to write: each incoming one, or the store's current one where the
     incoming snapshot ties with the stored version's second but differs from it."""
     with uow_factory() as uow:
-        stored = {order.key: uow.orders.version(order.key) for order in orders}
+        stored = uow.orders.versions([order.key for order in orders])
     confirmed = []
     for order in orders:
-        version = stored[order.key]
+        version = stored.get(order.key)
         if version is not None and is_same_second_conflict(version, version_of(order)):
             fresh = refetch(order.key.source_id)
             confirmed.append(fresh if fresh is not None else order)
         else:
             confirmed.append(order)
     # One lock order for every writer: no two transactions wait on each other's rows.
-    return sorted(confirmed, key=lambda o: o.key.source_id)
+    return Confirmed(sorted(confirmed, key=lambda o: o.key.source_id), stored)

@@ -86,7 +86,7 @@ class WebhookProcessor:
         with self._ctx.client_for(store) as client:
             [order] = confirm_same_second(
                 self._ctx.uow_factory, [order], refetcher(store, client, self._ctx.clock.now)
-            )
+            ).orders
         with self._ctx.uow_factory() as uow:
             if not self._claim(uow, delivery):
                 return ProcessOutcome(DeliveryState.PROCESSED, "already processed")

@@ -9,7 +9,8 @@ transaction while the row is still locked.
 """
 
 import functools
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,8 @@ from shipcrowd_woo.domain.versions import OrderVersion, Verdict
 ORDERS = table_of(OrderRow)
 LINES = table_of(OrderLineRow)
 KEY_COLUMNS = ("company_id", "store_id", "source", "source_id")
+# Well below SQLite's bound-parameter limit.
+MAX_IDS_PER_QUERY = 500
 
 
 def _order_values(order: Order) -> dict[str, Any]:
@@ -237,6 +240,32 @@ class SqlAlchemyOrderRepository:
             )
         ).first()
         return None if row is None else OrderVersion(*row)
+
+    def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
+        """The stored version stamps, one query per store and source (and per 500 ids)."""
+        ids_by_scope: defaultdict[tuple[str, str, str], list[int]] = defaultdict(list)
+        for key in keys:
+            ids_by_scope[(key.company_id, key.store_id, key.source)].append(key.source_id)
+        found: dict[OrderKey, OrderVersion] = {}
+        for (company_id, store_id, source), ids in ids_by_scope.items():
+            for start in range(0, len(ids), MAX_IDS_PER_QUERY):
+                rows = self._session.execute(
+                    select(
+                        ORDERS.c.source_id,
+                        ORDERS.c.modified_at,
+                        ORDERS.c.observed_at,
+                        ORDERS.c.fingerprint,
+                    ).where(
+                        ORDERS.c.company_id == company_id,
+                        ORDERS.c.store_id == store_id,
+                        ORDERS.c.source == source,
+                        ORDERS.c.source_id.in_(ids[start : start + MAX_IDS_PER_QUERY]),
+                    )
+                )
+                for source_id, *stamp in rows:
+                    key = OrderKey(CompanyId(company_id), StoreId(store_id), source_id, source)
+                    found[key] = OrderVersion(*stamp)
+        return found
 
     def mark_deleted(self, key: OrderKey, at: datetime) -> bool:
         """Record the deletion at the store once; the order and its lines stay."""

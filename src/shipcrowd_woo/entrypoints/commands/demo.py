@@ -243,6 +243,9 @@ def _walk_through(
 
     with report.step("inventory push"):
         pushed = _run_job(api, services, f"/stores/{store_id}/sync/inventory")
+    # WooCommerce fires product.updated on every save: one echo of our push per item, sent
+    # one after another by the store's queue, each recognised and ignored.
+    with report.step("the push's product.updated echoes delivered and ignored"):
         sandbox.deliverer.flush()
         services.broker.join(QUEUE)
     result = pushed["result"]
