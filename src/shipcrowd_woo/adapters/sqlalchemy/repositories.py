@@ -3,14 +3,31 @@
 Each converts explicitly between rows and domain objects; no row leaves this module.
 """
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, case, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    RowMapping,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from shipcrowd_woo.adapters.sqlalchemy.statements import count_of, page_of, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    count_of,
+    insert_for_dialect,
+    page_of,
+    upsert_into,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     CustomerRow,
     DeliveryRow,
@@ -155,11 +172,46 @@ def _store_from(row: RowMapping) -> Store:
     )
 
 
-def _later_of(column: Any, at: datetime) -> Any:
-    """`at` where the column is empty or earlier, else the column: racing deliveries leave
-    the latest time, whichever commits last."""
-    moment = literal(at, UtcDateTime())
-    return case((or_(column.is_(None), column < moment), moment), else_=column)
+def _moved_forward(table: Any) -> Any:
+    """UPDATE table SET last_delivery_at = :at where it is empty or earlier, for the row
+    :row_id: racing deliveries leave the latest time, whichever commits last. Built once
+    (see _intake_statements)."""
+    column, moment = table.c.last_delivery_at, bindparam("at", type_=UtcDateTime())
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            last_delivery_at=case((or_(column.is_(None), column < moment), moment), else_=column)
+        )
+    )
+
+
+@functools.cache
+def _intake_statements() -> dict[str, Any]:
+    """The statements every webhook delivery runs, built once: building a statement costs
+    SQLAlchemy more than running it (the values are bound at execution)."""
+    return {
+        "stores_at_url": select(STORES)
+        .where(STORES.c.url == bindparam("url"), STORES.c.is_active.is_(True))
+        .order_by(STORES.c.id),
+        "webhook_of_store": select(WEBHOOKS).where(
+            WEBHOOKS.c.store_id == bindparam("store_id"),
+            WEBHOOKS.c.woo_webhook_id == bindparam("woo_webhook_id"),
+        ),
+        "store_delivered": _moved_forward(STORES),
+        "webhook_delivered": _moved_forward(WEBHOOKS),
+        "job": JOBS.insert(),
+    }
+
+
+@functools.cache
+def _keep_delivery(dialect_name: str) -> Any:
+    """INSERT a delivery unless the store, topic and body are already kept."""
+    return (
+        insert_for_dialect(dialect_name, DELIVERIES)
+        .on_conflict_do_nothing()
+        .returning(DELIVERIES.c.id)
+    )
 
 
 class SqlAlchemyStoreRepository:
@@ -265,9 +317,7 @@ class SqlAlchemyStoreRepository:
     def record_delivery(self, store_id: StoreId, at: datetime) -> None:
         """Move last_delivery_at forward."""
         self._session.execute(
-            update(STORES)
-            .where(STORES.c.id == store_id)
-            .values(last_delivery_at=_later_of(STORES.c.last_delivery_at, at))
+            _intake_statements()["store_delivered"], {"row_id": store_id, "at": at}
         )
 
     def every_store(self) -> Sequence[Store]:
@@ -277,11 +327,7 @@ class SqlAlchemyStoreRepository:
 
     def with_url(self, url: str) -> Sequence[Store]:
         """Active stores at this URL, of any company."""
-        rows = self._session.execute(
-            select(STORES)
-            .where(STORES.c.url == url, STORES.c.is_active.is_(True))
-            .order_by(STORES.c.id)
-        ).mappings()
+        rows = self._session.execute(_intake_statements()["stores_at_url"], {"url": url}).mappings()
         return [_store_from(row) for row in rows]
 
 
@@ -337,9 +383,8 @@ class SqlAlchemyWebhookRepository:
         """The webhook a delivery names."""
         row = (
             self._session.execute(
-                select(WEBHOOKS).where(
-                    WEBHOOKS.c.store_id == store_id, WEBHOOKS.c.woo_webhook_id == woo_webhook_id
-                )
+                _intake_statements()["webhook_of_store"],
+                {"store_id": store_id, "woo_webhook_id": woo_webhook_id},
             )
             .mappings()
             .first()
@@ -355,9 +400,7 @@ class SqlAlchemyWebhookRepository:
     def record_delivery(self, webhook_id: str, at: datetime) -> None:
         """Move last_delivery_at forward, nothing else."""
         self._session.execute(
-            update(WEBHOOKS)
-            .where(WEBHOOKS.c.id == webhook_id)
-            .values(last_delivery_at=_later_of(WEBHOOKS.c.last_delivery_at, at))
+            _intake_statements()["webhook_delivered"], {"row_id": webhook_id, "at": at}
         )
 
     def remove(self, webhook_id: str) -> None:
@@ -665,12 +708,8 @@ class SqlAlchemyDeliveryInbox:
 
     def add(self, delivery: Delivery) -> bool:
         """Keep a delivery; False when the same store, topic and body is already kept."""
-        inserted = self._session.execute(
-            upsert_into(self._session, DELIVERIES)
-            .values(_delivery_values(delivery))
-            .on_conflict_do_nothing()
-            .returning(DELIVERIES.c.id)
-        ).first()
+        statement = _keep_delivery(self._session.get_bind().dialect.name)
+        inserted = self._session.execute(statement, _delivery_values(delivery)).first()
         return inserted is not None
 
     def get(self, delivery_id: DeliveryId) -> Delivery | None:
@@ -864,7 +903,7 @@ class SqlAlchemyJobRepository:
 
     def add(self, record: JobRecord) -> None:
         """Insert a job record."""
-        self._session.execute(JOBS.insert().values(_job_values(record)))
+        self._session.execute(_intake_statements()["job"], _job_values(record))
 
     def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
         """The company's job, or JobNotFound."""
