@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.brokers",
     "tests.apps",
     "tests.clusters",
+    "tests.figures",
 ]
 
 OBSERVED_AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)

@@ -3,8 +3,9 @@
 Every secret the tests make or the product seals is registered (sandbox consumer keys and
 secrets, webhook secrets as they are sealed, encryption keys as a secret box takes them); every log
 record of the session is formatted at DEBUG, exception text included, and searched for them,
-as are the log lines read from worker processes and the bodies of API answers the suites
-check. The run fails if one is found; the terminal summary gives the figures.
+as are the log lines read from worker processes, the bodies of API answers the suites check,
+and the message of every DomainError the product raises, logged or not. The run fails if one
+is found; the terminal summary gives the figures.
 """
 
 import base64
@@ -17,6 +18,7 @@ import attrs
 import pytest
 
 from shipcrowd_woo.adapters import crypto
+from shipcrowd_woo.domain.errors import DomainError
 from shipcrowd_woo.sandbox.store import SandboxStore
 
 # Short strings would match by chance; every real secret is longer.
@@ -90,6 +92,13 @@ def watch_for_leaks() -> Iterator[LeakWatch]:
             )
         original_init(self, keys)
 
+    original_error_init = DomainError.__init__
+
+    def searched_error(self: DomainError, *args: Any, **kwargs: Any) -> None:
+        original_error_init(self, *args, **kwargs)
+        WATCH.search(" ".join(str(arg) for arg in self.args), f"{type(self).__name__} message")
+
+    patch.setattr(DomainError, "__init__", searched_error)
     patch.setattr(SandboxStore, "create_api_key", create_api_key)
     patch.setattr(crypto.AesGcmSecretBox, "seal", seal)
     patch.setattr(crypto.AesGcmSecretBox, "__init__", box_with_keys)

@@ -1,12 +1,11 @@
-"""The reliability suite: clusters on PostgreSQL and Redis, the app served on a real port, and
-the figures printed as one table at the end of the run."""
+"""The reliability suite: clusters on PostgreSQL and Redis, and the app served on a real port
+(the figures table is tests/figures.py)."""
 
 import base64
 import hashlib
 import hmac
 import threading
 import uuid
-from collections import Counter, defaultdict
 from contextlib import contextmanager
 
 import pytest
@@ -17,25 +16,6 @@ from shipcrowd_woo.sandbox.server import QuietRequestHandler
 from tests.clusters import running_cluster
 from tests.databases import create_postgres_database, drop_postgres_database
 from tests.servers import POSTGRES_URL_VARIABLE, server_url
-
-FIGURES: defaultdict[str, Counter[str]] = defaultdict(Counter)
-
-
-@pytest.fixture
-def figures() -> defaultdict[str, Counter[str]]:
-    """section -> figure -> count, summed over the suite."""
-    return FIGURES
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.write_sep("=", "reliability figures")
-    width = max(len(name) for counts in FIGURES.values() for name in counts)
-    for section, counts in FIGURES.items():
-        terminalreporter.write_line(section)
-        for name, value in counts.items():
-            terminalreporter.write_line(f"  {name:<{width}}  {value:>8,}")
 
 
 @pytest.fixture

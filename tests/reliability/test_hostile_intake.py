@@ -119,6 +119,7 @@ def test_hostile_deliveries(target, figures, request):
     )
     figures["hostile input"]["intake requests tried"] += 1
     figures["hostile input"][f"intake answers {response.status_code}"] += 1
+    figures["hostile input"]["intake answers 5xx"] += response.status_code >= 500
     assert response.status_code < 500, response.get_data(as_text=True)
     if response.status_code == 200:
         verdict = response.get_json()["status"]
