@@ -72,6 +72,26 @@ def sandbox_process(orders: int, products: int = 200, **extra: str) -> Iterator[
             server.wait()
 
 
+def fresh_services(folder: str) -> Any:
+    """The services over a new migrated SQLite file in `folder`, allowed to reach the
+    sandbox on 127.0.0.1 (imported here, so the benchmark's parent process stays lean)."""
+    from shipcrowd_woo.adapters.crypto import generate_key_text, parse_encryption_keys
+    from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
+    from shipcrowd_woo.entrypoints.bootstrap import bootstrap
+    from shipcrowd_woo.entrypoints.settings import Settings
+
+    database = f"sqlite:///{folder}/bench.sqlite3"
+    upgrade(database)
+    return bootstrap(
+        Settings(
+            database_url=database,
+            encryption_keys=tuple(parse_encryption_keys(generate_key_text("b"))),
+            allow_private_hosts=True,
+            read_timeout=120,
+        )
+    )
+
+
 def table(title: str, rows: Sequence[Sequence[Any]]) -> str:
     """A plain text table with a title line."""
     cells = [[str(c) for c in row] for row in rows]

@@ -18,29 +18,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import run_child, sandbox_process, table
+from common import fresh_services, run_child, sandbox_process, table
 
 
 def child_import(url: str, key: str, secret: str) -> dict[str, float]:
-    from shipcrowd_woo.adapters.crypto import generate_key_text, parse_encryption_keys
-    from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
     from shipcrowd_woo.domain.ids import CompanyId
     from shipcrowd_woo.domain.jobs import SyncMode
     from shipcrowd_woo.domain.secrets import Secret
-    from shipcrowd_woo.entrypoints.bootstrap import bootstrap
-    from shipcrowd_woo.entrypoints.settings import Settings
 
     with tempfile.TemporaryDirectory() as folder:
-        database = f"sqlite:///{folder}/bench.sqlite3"
-        upgrade(database)
-        services = bootstrap(
-            Settings(
-                database_url=database,
-                encryption_keys=tuple(parse_encryption_keys(generate_key_text("b"))),
-                allow_private_hosts=True,
-                read_timeout=120,
-            )
-        )
+        services = fresh_services(folder)
         company = CompanyId("bench")
         store = services.stores.install(company, url, Secret(key), Secret(secret)).store
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

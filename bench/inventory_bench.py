@@ -18,14 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import table
+from common import fresh_services, table
 
-from shipcrowd_woo.adapters.crypto import generate_key_text, parse_encryption_keys
-from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
 from shipcrowd_woo.domain.ids import CompanyId
 from shipcrowd_woo.domain.secrets import Secret
-from shipcrowd_woo.entrypoints.bootstrap import bootstrap
-from shipcrowd_woo.entrypoints.settings import Settings
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.inventory import StockLevel
@@ -39,16 +35,7 @@ def push(products: int, variable_every: int) -> dict[str, float]:
     parents = {p["parent_id"] for p in sellable if p.get("parent_id")}
     simple = len(sellable) - sum(1 for p in sellable if p.get("parent_id"))
     with SandboxServer(store) as server, tempfile.TemporaryDirectory() as folder:
-        database = f"sqlite:///{folder}/bench.sqlite3"
-        upgrade(database)
-        services = bootstrap(
-            Settings(
-                database_url=database,
-                encryption_keys=tuple(parse_encryption_keys(generate_key_text("b"))),
-                allow_private_hosts=True,
-                read_timeout=120,
-            )
-        )
+        services = fresh_services(folder)
         key, secret = store.create_api_key()
         installed = services.stores.install(COMPANY, server.url, Secret(key), Secret(secret))
         services.inventory.set_stock(COMPANY, [StockLevel(p["sku"], 7) for p in sellable])

@@ -25,14 +25,20 @@ def test_webhooks_are_found_by_store_and_woocommerce_id(uow_factory):
         assert uow.webhooks.for_store(store.id) == [created, updated]
 
 
-def test_webhooks_are_updated_and_removed(uow_factory):
-    """Deactivation and last delivery are saved; removal forgets the webhook."""
+def stored_webhook(uow_factory):
+    """A store and one webhook of it, committed."""
     store = make_store()
     webhook = make_webhook(store)
     with uow_factory() as uow:
         uow.stores.add(store)
         uow.webhooks.add(webhook)
         uow.commit()
+    return store, webhook
+
+
+def test_webhooks_are_updated_and_removed(uow_factory):
+    """Deactivation and last delivery are saved; removal forgets the webhook."""
+    store, webhook = stored_webhook(uow_factory)
     changed = attrs.evolve(webhook, is_active=False, last_delivery_at=later(3))
     with uow_factory() as uow:
         uow.webhooks.update(changed)
@@ -49,12 +55,7 @@ def test_a_delivery_moves_the_last_delivery_forward_and_writes_nothing_it_read(u
     """The intake reads a webhook, a key rotation re-seals its secret, then the delivery is
     recorded: the new secret stays, the time moves forward, and an earlier time recorded
     afterwards does not move it back."""
-    store = make_store()
-    webhook = make_webhook(store)
-    with uow_factory() as uow:
-        uow.stores.add(store)
-        uow.webhooks.add(webhook)
-        uow.commit()
+    store, webhook = stored_webhook(uow_factory)
     with uow_factory() as uow:
         read_by_the_intake = uow.webhooks.find(store.id, webhook.woo_webhook_id)
     resealed = attrs.evolve(webhook, secret=sealed("re-sealed under the newest key"))

@@ -9,9 +9,11 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
+from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow
 from shipcrowd_woo.sandbox.server import QuietRequestHandler
 from tests.clusters import running_cluster
 from tests.databases import create_postgres_database, drop_postgres_database
@@ -50,6 +52,17 @@ def served(app):
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+def lines_per_order(connection) -> dict[int, int]:
+    """WooCommerce order id -> how many lines its stored order has (0 for none)."""
+    return dict(
+        connection.execute(
+            select(OrderRow.source_id, func.count(OrderLineRow.id))
+            .outerjoin(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
+            .group_by(OrderRow.source_id)
+        ).all()
+    )
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -16,11 +16,12 @@ import pytest
 import redis
 from sqlalchemy import func, select, text
 
-from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow
+from shipcrowd_woo.adapters.sqlalchemy.tables import OrderRow
 from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import JobState, PushInventory, SyncMode, SyncOrders
 from shipcrowd_woo.services.inventory import StockLevel
 from tests.clusters import COMPANY, running_cluster, stock_batch
+from tests.reliability.conftest import lines_per_order
 
 SECTION = "process faults (PostgreSQL + Redis, worker processes)"
 
@@ -30,13 +31,7 @@ def _orders_whole(cluster, server):
     with cluster.services.engine.connect() as connection:
         orders = connection.scalar(select(func.count()).select_from(OrderRow))
         distinct = connection.scalar(select(func.count(func.distinct(OrderRow.source_id))))
-        lines = dict(
-            connection.execute(
-                select(OrderRow.source_id, func.count(OrderLineRow.id))
-                .outerjoin(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
-                .group_by(OrderRow.source_id)
-            ).all()
-        )
+        lines = lines_per_order(connection)
     expected = {i: len(o["line_items"]) for i, o in server.store.orders.items()}
     return orders, orders - distinct, {i for i, n in expected.items() if lines.get(i) != n}
 

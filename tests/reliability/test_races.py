@@ -9,14 +9,14 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow, OrderLineRow, OrderRow
+from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow, OrderRow
 from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.entrypoints.flask_app import create_app
-from tests.reliability.conftest import served, sign
+from tests.reliability.conftest import lines_per_order, served, sign
 
 ORDERS = 500
 DELIVERIES = 1000
@@ -84,13 +84,7 @@ def test_racing_deliveries_and_a_scheduled_import(pg_cluster, sandboxes, figures
         orders = connection.execute(
             select(OrderRow.source_id, OrderRow.woo_status, OrderRow.customer_note)
         ).all()
-        lines = dict(
-            connection.execute(
-                select(OrderRow.source_id, func.count(OrderLineRow.id))
-                .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
-                .group_by(OrderRow.source_id)
-            ).all()
-        )
+        lines = lines_per_order(connection)
         states = Counter(connection.execute(select(DeliveryRow.state)).scalars())
     expected = {i: server.store.orders[i] for i in sorted(server.store.orders)[:ORDERS]}
     present = {source_id: (status, note) for source_id, status, note in orders}
