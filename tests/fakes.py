@@ -225,10 +225,6 @@ class FakeOrderRepository:
     def get(self, key: OrderKey) -> Order | None:
         return self.orders.get(key)
 
-    def version(self, key: OrderKey) -> OrderVersion | None:
-        stored = self.orders.get(key)
-        return None if stored is None else version_of(stored)
-
     def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
         return {key: version_of(self.orders[key]) for key in keys if key in self.orders}
 

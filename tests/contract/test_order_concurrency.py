@@ -84,4 +84,4 @@ def test_racing_writers_leave_one_row_per_order_at_its_latest_version(engine, ba
         assert uow.orders.count(store.company_id, store.id) == ORDERS
         for key, latest in expected.items():
             assert uow.orders.get(key) == latest, key
-            assert uow.orders.version(key) == version_of(latest)
+            assert uow.orders.versions([key]) == {key: version_of(latest)}

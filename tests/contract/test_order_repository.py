@@ -77,15 +77,15 @@ def test_orders_of_different_stores_and_companies_do_not_collide(uow_factory, st
         assert uow.orders.count(COMPANY_A, store.id) == 1
         assert uow.orders.count(COMPANY_A, other.id) == 1
         assert uow.orders.count(COMPANY_B, foreign.id) == 1
-        assert uow.orders.version(orders[1].key) == version_of(orders[1])
+        assert uow.orders.versions([orders[1].key]) == {orders[1].key: version_of(orders[1])}
 
 
 def test_an_unknown_order_is_absent(uow_factory, store):
-    """get and version return None for an order never stored."""
+    """get returns None and versions() nothing for an order never stored."""
     key = make_order(99, store_id=store.id).key
     with uow_factory() as uow:
         assert uow.orders.get(key) is None
-        assert uow.orders.version(key) is None
+        assert uow.orders.versions([key]) == {}
 
 
 def test_a_pages_versions_come_in_one_read_for_the_orders_stored(uow_factory, store):

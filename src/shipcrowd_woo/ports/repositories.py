@@ -119,10 +119,6 @@ class OrderRepository(Protocol):
         """The stored order, if any."""
         ...
 
-    def version(self, key: OrderKey) -> OrderVersion | None:
-        """The stored version stamp, if any."""
-        ...
-
     def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
         """The stored version stamps of those of `keys` that are stored (a page's worth in
         one read)."""

@@ -83,8 +83,9 @@ def confirm_same_second(
     orders: Sequence[Order],
     refetch: Callable[[int], Order | None],
 ) -> Confirmed:
-    """The snapshots to write: each incoming one, or the store's current one where the
-    incoming snapshot ties with the stored version's second but differs from it."""
+    """Each incoming snapshot, or the store's current one where the incoming snapshot ties
+    with the stored version's second but differs from it; with the stored versions (read
+    in one query) they were compared with."""
     with uow_factory() as uow:
         stored = uow.orders.versions([order.key for order in orders])
     confirmed = []

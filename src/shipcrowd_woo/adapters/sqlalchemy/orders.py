@@ -209,7 +209,7 @@ class SqlAlchemyOrderRepository:
         statement = _upsert_statement(self._session.get_bind().dialect.name)
         written = self._session.execute(statement, {**_order_values(order), "revision": 1}).first()
         if written is None:
-            stored = self.version(order.key)
+            stored = self._stored_version(order.key)
             same = stored is not None and stored.fingerprint == order.fingerprint
             return Verdict.UNCHANGED if same else Verdict.STALE
         order_id, revision = written
@@ -232,8 +232,7 @@ class SqlAlchemyOrderRepository:
         ).mappings()
         return _order_from(row, [_line_from(line) for line in lines])
 
-    def version(self, key: OrderKey) -> OrderVersion | None:
-        """The stored version stamp."""
+    def _stored_version(self, key: OrderKey) -> OrderVersion | None:
         row = self._session.execute(
             select(ORDERS.c.modified_at, ORDERS.c.observed_at, ORDERS.c.fingerprint).where(
                 _key_filter(key)
