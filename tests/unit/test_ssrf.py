@@ -3,11 +3,12 @@
 import ipaddress
 import re
 
+import httpcore
 import httpx
 import pytest
 
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions, HttpxStoreClient
-from shipcrowd_woo.adapters.woocommerce.ssrf import HostPolicy, is_public
+from shipcrowd_woo.adapters.woocommerce.ssrf import GuardedNetworkBackend, HostPolicy, is_public
 from shipcrowd_woo.domain.errors import RequestRejected, UnsafeStoreUrl
 from shipcrowd_woo.domain.secrets import Secret
 
@@ -48,6 +49,44 @@ def test_public_addresses_pass(address):
     """Globally routable unicast addresses are allowed."""
     assert is_public(ipaddress.ip_address(address))
     assert HostPolicy().resolve(address, 443) == [address]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ["10.0.0.5"],
+        ["169.254.169.254"],
+        ["::ffff:10.1.2.3"],
+        ["fd12:3456::1"],
+        ["93.184.215.14", "192.168.0.9"],
+    ],
+    ids=["private", "metadata", "ipv4-mapped", "ula", "one-private-among-public"],
+)
+def test_a_store_name_whose_dns_answer_points_inside_is_refused(answer):
+    """An ordinary store name answered by a hostile DNS server: one address that is not
+    public among the answers is enough to refuse."""
+    policy = HostPolicy(lookup=lambda host, port: answer)
+    with pytest.raises(UnsafeStoreUrl, match="not a public address"):
+        policy.resolve("shop.example.com", 443)
+
+
+def test_the_socket_goes_to_the_address_that_was_checked():
+    """DNS rebinding: the name is looked up once and the connection opened to the checked
+    address, so a second answer pointing at loopback is never used."""
+    answers = iter([["93.184.215.14"], ["127.0.0.1"]])
+    opened = []
+
+    class Recording(httpcore.NetworkBackend):
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            opened.append(host)
+            raise httpcore.ConnectError("no network in this test")
+
+    backend = GuardedNetworkBackend(
+        HostPolicy(lookup=lambda host, port: next(answers)), Recording()
+    )
+    with pytest.raises(httpcore.ConnectError):
+        backend.connect_tcp("shop.example.com", 443)
+    assert opened == ["93.184.215.14"]
 
 
 def test_the_allow_setting_lets_private_hosts_through():

@@ -9,7 +9,7 @@ turns into the same addresses) and DNS rebinding between check and connect all f
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -33,19 +33,26 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
+def system_lookup(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for `host`, IPv4 and IPv6, in its order."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
 @attrs.frozen
 class HostPolicy:
     """Which hosts the client may connect to."""
 
     allow_private: bool = False
+    # How names become addresses (tests give DNS answers of their own).
+    lookup: Callable[[str, int], list[str]] = system_lookup
 
     def resolve(self, host: str, port: int) -> list[str]:
         """The addresses to connect to; raises UnsafeStoreUrl when any of them is not public."""
         try:
-            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            addresses = self.lookup(host, port)
         except (socket.gaierror, UnicodeError) as error:
             raise UnsafeStoreUrl(f"{host} cannot be resolved ({error})") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
         if not self.allow_private:
             refused = [a for a in addresses if not is_public(ipaddress.ip_address(a.split("%")[0]))]
             if refused:
