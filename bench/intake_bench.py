@@ -93,6 +93,7 @@ def _prepare(
     from shipcrowd_woo.domain.webhooks import Topic
     from shipcrowd_woo.entrypoints.bootstrap import bootstrap
     from shipcrowd_woo.entrypoints.settings import Settings
+    from shipcrowd_woo.sandbox.delivery import delivery_headers
     from shipcrowd_woo.sandbox.server import SandboxServer
     from shipcrowd_woo.sandbox.store import SandboxStore
 
@@ -129,13 +130,13 @@ def _prepare(
                 "method": "POST",
                 "path": "/webhooks/woocommerce/order/updated",
                 "body": body,
-                "headers": {
-                    "Content-Type": "application/json",
-                    "X-WC-Webhook-Source": sandbox.url + "/",
-                    "X-WC-Webhook-Topic": "order.updated",
-                    "X-WC-Webhook-ID": str(hook.woo_webhook_id),
-                    "X-WC-Webhook-Signature": base64.b64encode(signature).decode(),
-                },
+                "headers": delivery_headers(
+                    sandbox.url + "/",
+                    "order.updated",
+                    hook.woo_webhook_id,
+                    base64.b64encode(signature).decode(),
+                    delivery_id=f"{n:032x}",
+                ),
             }
         )
     sandbox.stop()

@@ -16,6 +16,7 @@ from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.entrypoints.flask_app import create_app
+from shipcrowd_woo.sandbox.delivery import delivery_headers
 from tests.reliability.conftest import lines_per_order, served, sign
 
 ORDERS = 500
@@ -58,15 +59,14 @@ def test_racing_deliveries_and_a_scheduled_import(pg_cluster, sandboxes, figures
             response = client.post(
                 "/webhooks/woocommerce/order/updated",
                 content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-WC-Webhook-Source": server.url + "/",
-                    "X-WC-Webhook-Topic": "order.updated",
-                    "X-WC-Webhook-ID": str(hook.woo_webhook_id),
-                    "X-WC-Webhook-Signature": sign(secret, body),
-                    # WooCommerce's Delivery-ID repeats within a second: never a dedupe key.
-                    "X-WC-Webhook-Delivery-ID": "0" * 32,
-                },
+                # WooCommerce's Delivery-ID repeats within a second: never a dedupe key.
+                headers=delivery_headers(
+                    server.url + "/",
+                    "order.updated",
+                    hook.woo_webhook_id,
+                    sign(secret, body),
+                    delivery_id="0" * 32,
+                ),
             )
             assert response.status_code == 200, response.text
             return str(response.json()["status"])

@@ -41,6 +41,23 @@ def signature(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
+def delivery_headers(
+    source: str, topic: str, webhook_id: int, body_signature: str, delivery_id: str
+) -> dict[str, str]:
+    """The headers `deliver()` sends with a delivery, User-Agent aside."""
+    resource, _, event = topic.partition(".")
+    return {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Source": source,
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Resource": resource,
+        "X-WC-Webhook-Event": event,
+        "X-WC-Webhook-Signature": body_signature,
+        "X-WC-Webhook-ID": str(webhook_id),
+        "X-WC-Webhook-Delivery-ID": delivery_id,
+    }
+
+
 class Deliverer:
     """Sends queued webhook deliveries from a background thread."""
 
@@ -105,17 +122,14 @@ class Deliverer:
         body = wp_json_encode(payload).strip()
         second = int(self._store.clock().timestamp())
         headers = {
-            "Content-Type": "application/json",
             "User-Agent": self._user_agent(),
-            "X-WC-Webhook-Source": self._store.base_url + "/",
-            "X-WC-Webhook-Topic": webhook.topic,
-            "X-WC-Webhook-Resource": resource,
-            "X-WC-Webhook-Event": event,
-            "X-WC-Webhook-Signature": signature(body, self._store.signing_secret(webhook)),
-            "X-WC-Webhook-ID": str(webhook.id),
-            "X-WC-Webhook-Delivery-ID": hashlib.md5(
-                f"{webhook.id}{second}".encode(), usedforsecurity=False
-            ).hexdigest(),
+            **delivery_headers(
+                self._store.base_url + "/",
+                webhook.topic,
+                webhook.id,
+                signature(body, self._store.signing_secret(webhook)),
+                hashlib.md5(f"{webhook.id}{second}".encode(), usedforsecurity=False).hexdigest(),
+            ),
         }
         try:
             status: int | None = self._http.post(

@@ -37,6 +37,7 @@ from shipcrowd_woo.entrypoints.commands.sync import page_progress
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.entrypoints.logs import configure_logging
 from shipcrowd_woo.entrypoints.settings import Settings
+from shipcrowd_woo.sandbox.delivery import delivery_headers
 from shipcrowd_woo.sandbox.server import QuietRequestHandler, SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 
@@ -326,13 +327,13 @@ def _forged_delivery(
     return httpx.post(
         f"{intake}/webhooks/woocommerce/order/updated",
         content=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-WC-Webhook-Source": sandbox.url + "/",
-            "X-WC-Webhook-Topic": "order.updated",
-            "X-WC-Webhook-ID": str(hook.id),
-            "X-WC-Webhook-Signature": "Zm9yZ2VkIHNpZ25hdHVyZSBmb3IgdGhlIGRlbW8=",
-        },
+        headers=delivery_headers(
+            sandbox.url + "/",
+            "order.updated",
+            hook.id,
+            "Zm9yZ2VkIHNpZ25hdHVyZSBmb3IgdGhlIGRlbW8=",
+            delivery_id="0" * 32,
+        ),
     ).status_code
 
 
