@@ -231,20 +231,10 @@ class SandboxStore:
                     continue
                 if include is not None and order_id not in include:
                     continue
-                # Times are parsed only when a filter needs them: a plain listing of a big
-                # store stays a cheap scan.
-                if modified_after or modified_before:
-                    modified = _moment(order["date_modified_gmt"])
-                    if modified_after and not modified > modified_after:
-                        continue
-                    if modified_before and not modified < modified_before:
-                        continue
-                if created_after or created_before:
-                    created = _moment(order["date_created_gmt"])
-                    if created_after and not created > created_after:
-                        continue
-                    if created_before and not created < created_before:
-                        continue
+                if _outside(order["date_modified_gmt"], modified_after, modified_before):
+                    continue
+                if _outside(order["date_created_gmt"], created_after, created_before):
+                    continue
                 chosen.append(order_id)
             sort_key = {
                 "id": lambda i: i,
@@ -593,6 +583,18 @@ def _only(document: dict[str, Any], fields: Iterable[str] | None) -> dict[str, A
         else:
             kept[top] = document[top]
     return kept
+
+
+def _outside(stamp: str, after: datetime | None, before: datetime | None) -> bool:
+    """True when the GMT stamp is not strictly between the bounds given (WooCommerce's
+    `after`/`before` filters exclude the bounds). The stamp is parsed only when a bound is
+    given, so a plain listing of a big store stays a cheap scan."""
+    if after is None and before is None:
+        return False
+    moment = _moment(stamp)
+    return (after is not None and not moment > after) or (
+        before is not None and not moment < before
+    )
 
 
 def _moment(text: str) -> datetime:
