@@ -3,7 +3,6 @@
 
 import logging
 import threading
-import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +48,6 @@ from shipcrowd_woo.services.stores import StoreService
 from shipcrowd_woo.services.webhooks import WebhookProcessor
 
 log = logging.getLogger("shipcrowd_woo.scheduler")
-_BOOTED: "weakref.WeakSet[dramatiq.Broker]" = weakref.WeakSet()
 
 
 @attrs.frozen
@@ -82,12 +80,6 @@ class Services:
         Each thread takes one message at a time (prefetch = threads): a worker busy with
         long syncs leaves the waiting ones to idle workers instead of hoarding them."""
         threads = threads or self.settings.worker_threads
-        if self.broker not in _BOOTED:
-            # Dramatiq's own command line announces the process boot, and only then does the
-            # TimeLimit middleware start the thread that enforces time limits; our
-            # processes announce it themselves, once.
-            self.broker.emit_after("process_boot")
-            _BOOTED.add(self.broker)
         worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
         worker.queue_prefetch = threads
         worker.start()

@@ -12,15 +12,16 @@ from dramatiq.middleware import (
     Pipelines,
     Retries,
     ShutdownNotifications,
-    TimeLimit,
 )
+
+from shipcrowd_woo.adapters.dramatiq.time_limit import WorkerTimeLimit
 
 QUEUE = "shipcrowd-woo"
 # Dramatiq's default stack plus CurrentMessage (the actor reads its retry count). The
 # Retries defaults (20 retries spread over days) are overridden by the job actor's options.
 MIDDLEWARE = (
     AgeLimit,
-    TimeLimit,
+    WorkerTimeLimit,
     ShutdownNotifications,
     Callbacks,
     Pipelines,
