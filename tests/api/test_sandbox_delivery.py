@@ -14,7 +14,7 @@ from shipcrowd_woo.entrypoints.bootstrap import bootstrap
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
-from tests.apps import COMPANY, api_settings, bearer
+from tests.apps import COMPANY, OTHER_COMPANY, api_settings, bearer
 
 
 @pytest.fixture
@@ -66,3 +66,39 @@ def test_a_delivery_signed_by_the_sandbox_becomes_an_order(served):
     assert order.woo_status == sandbox.store.orders[order_id]["status"]
     store = client.get(f"/integrations/woocommerce/stores/{store_id}", headers=bearer())
     assert store.get_json()["last_delivery_at"] is not None
+
+
+def test_two_companies_that_connect_one_store_both_keep_receiving(served):
+    """Each installation's webhooks survive the other's install and re-registration; a new
+    order at the store reaches both companies."""
+    app, services = served
+    client = app.test_client()
+    with SandboxServer(SandboxStore(seed=22, products=6, orders=10)) as sandbox:
+        store_ids = {}
+        for company in (COMPANY, OTHER_COMPANY):
+            key, secret = sandbox.store.create_api_key()
+            installed = client.post(
+                "/integrations/woocommerce/install",
+                json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
+                headers=bearer(company),
+            )
+            assert installed.status_code == 201, installed.get_json()
+            store_ids[company] = installed.get_json()["store"]["id"]
+        for company, store_id in [*store_ids.items(), *store_ids.items()]:
+            registered = client.post(
+                f"/integrations/woocommerce/stores/{store_id}/webhooks/register",
+                headers=bearer(company),
+            )
+            assert registered.status_code == 200, registered.get_json()
+            assert registered.get_json()["removed_strays"] == 0
+        assert len(sandbox.store.webhooks) == 16
+
+        [order_id] = sandbox.store.add_random_orders(1)
+        sandbox.deliverer.flush()
+        services.broker.join(QUEUE)
+        assert [hook.failure_count for hook in sandbox.store.webhooks.values()] == [0] * 16
+
+    for company, store_id in store_ids.items():
+        with services.uow_factory() as uow:
+            order = uow.orders.get(OrderKey(CompanyId(company), StoreId(store_id), order_id))
+        assert order is not None, f"{company} did not receive the new order"

@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import parse_qs, urlencode
 
 import attrs
 
+from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.queue import StoreLock
@@ -17,6 +19,8 @@ from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.ports.store_client import StoreClient, StoreClientFactory
 
 _ALPHABET = string.ascii_letters + string.digits
+# The query parameter of a delivery URL naming the installation that registered the webhook.
+INSTALLATION = "installation"
 
 
 def new_id() -> str:
@@ -39,7 +43,8 @@ class ServiceContext:
     secrets: SecretBox
     store_clients: StoreClientFactory
     store_lock: StoreLock
-    # Where WooCommerce delivers webhooks: {base}/webhooks/woocommerce/{resource}/{event}.
+    # Where WooCommerce delivers webhooks:
+    # {base}/webhooks/woocommerce/{resource}/{event}?installation={store id}.
     webhook_base_url: str
     new_id: Callable[[], str] = new_id
     new_webhook_secret: Callable[[], str] = new_webhook_secret
@@ -64,6 +69,16 @@ class ServiceContext:
         """Where every webhook of ours delivers, below which the topic follows."""
         return f"{self.webhook_base_url.rstrip('/')}/webhooks/woocommerce"
 
-    def delivery_url(self, resource: str, event: str) -> str:
-        """The intake endpoint for one topic."""
-        return f"{self.intake_url}/{resource}/{event}"
+    def delivery_url(self, store_id: StoreId, resource: str, event: str) -> str:
+        """The intake endpoint for one topic, marked with the installation (store record) that
+        registered it: two companies may connect one store, and each must recognise its own
+        webhooks there and leave the other's alone. The intake ignores the mark; it knows a
+        delivery by its source, webhook id and signature."""
+        return f"{self.intake_url}/{resource}/{event}?{urlencode({INSTALLATION: store_id})}"
+
+    def is_delivery_url_of(self, store_id: StoreId, url: str) -> bool:
+        """Whether a webhook's delivery URL is ours and marked with this installation."""
+        path, _, query = url.partition("?")
+        return path.startswith(self.intake_url + "/") and parse_qs(query).get(INSTALLATION) == [
+            store_id
+        ]

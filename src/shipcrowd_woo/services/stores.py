@@ -195,26 +195,30 @@ class StoreService:
         """Make the store hold exactly one active webhook of ours per topic, pointing at our
         intake. Idempotent: what is healthy is kept, what is paused or disabled (WooCommerce
         disables after repeated failed deliveries) is reactivated, what is missing or points
-        elsewhere is created anew, and strays of ours (left by an interrupted create) are
-        removed. Also the webhook health check."""
+        elsewhere is created anew, and strays of this installation (replaced ones, or left by an
+        interrupted create) are removed; another installation's webhooks (another company
+        connected to the same store) are left alone. Also the webhook health check."""
         store = self.get(company_id, store_id)
         with self._ctx.uow_factory() as uow:
-            ours = {w.topic: w for w in uow.webhooks.for_store(store_id) if w.is_active}
+            recorded = uow.webhooks.for_store(store_id)
+        ours = {w.topic: w for w in recorded if w.is_active}
+        made_by_us = {w.woo_webhook_id for w in recorded if w.woo_webhook_id is not None}
         with self._ctx.client_for(store) as client:
             at_store = {w.id: w for w in client.webhooks()}
-            return self._reconcile_webhooks(store, client, ours, at_store)
+            return self._reconcile_webhooks(store, client, ours, made_by_us, at_store)
 
     def _reconcile_webhooks(
         self,
         store: Store,
         client: StoreClient,
         ours: dict[Topic, Webhook],
+        made_by_us: set[int],
         at_store: dict[int, WooWebhook],
     ) -> WebhookReport:
         kept, created, reactivated, failed = [], [], [], []
         claimed: set[int] = set()
         for topic in Topic:
-            url = self._ctx.delivery_url(topic.resource, topic.event)
+            url = self._ctx.delivery_url(store.id, topic.resource, topic.event)
             mine = ours.get(topic)
             remote = at_store.get(mine.woo_webhook_id) if mine and mine.woo_webhook_id else None
             try:
@@ -236,7 +240,8 @@ class StoreService:
         strays = [
             w
             for w in at_store.values()
-            if w.id not in claimed and w.delivery_url.startswith(self._ctx.intake_url + "/")
+            if w.id not in claimed
+            and (w.id in made_by_us or self._ctx.is_delivery_url_of(store.id, w.delivery_url))
         ]
         for stray in strays:
             try:

@@ -30,7 +30,9 @@ def test_install_tests_the_credentials_seals_them_and_registers_eight_webhooks(w
     at_store = list(world.sandbox.webhooks.values())
     assert {w.topic for w in at_store} == {t.value for t in Topic}
     assert {w.delivery_url for w in at_store} == {
-        f"https://shipcrowd.example/webhooks/woocommerce/{t.resource}/{t.event}" for t in Topic
+        f"https://shipcrowd.example/webhooks/woocommerce/{t.resource}/{t.event}"
+        f"?installation={store.id}"
+        for t in Topic
     }
     secrets = [w.secret for w in at_store]
     assert len(set(secrets)) == 8
@@ -131,7 +133,8 @@ def test_registering_again_changes_nothing_at_the_store(world):
 
 
 def test_the_health_check_repairs_disabled_and_missing_webhooks_and_removes_strays(world):
-    """WooCommerce disabled one, another was deleted at the store, a stray of ours exists."""
+    """WooCommerce disabled one, another was deleted at the store, a stray of ours (an
+    interrupted create: at the store under our mark, never recorded) exists."""
     store = world.install()
     records = {w.topic: w for w in world.sandbox.webhooks.values()}
     records["order.updated"].status = "disabled"
@@ -139,7 +142,7 @@ def test_the_health_check_repairs_disabled_and_missing_webhooks_and_removes_stra
     world.sandbox.add_webhook(
         "stray",
         "order.created",
-        "https://shipcrowd.example/webhooks/woocommerce/order/created",
+        f"https://shipcrowd.example/webhooks/woocommerce/order/created?installation={store.id}",
         "x",
     )
     report = StoreService(world.context).register_webhooks(COMPANY, store.id)
@@ -149,6 +152,53 @@ def test_the_health_check_repairs_disabled_and_missing_webhooks_and_removes_stra
     assert report.changed
     assert len(world.sandbox.webhooks) == 8
     assert all(w.status == "active" for w in world.sandbox.webhooks.values())
+
+
+def test_two_companies_on_one_store_keep_each_others_webhooks(world):
+    """Company B connecting (and re-registering) leaves A's eight webhooks at the store and
+    active in A's records, and the other way round."""
+    service = StoreService(world.context)
+    first = world.install(COMPANY)
+    second = world.install(OTHER_COMPANY)
+    for company, store in [(COMPANY, first), (OTHER_COMPANY, second), (COMPANY, first)]:
+        report = service.register_webhooks(company, store.id)
+        assert set(report.kept) == set(Topic)
+        assert report.removed_strays == 0
+    assert len(world.sandbox.webhooks) == 16
+    for store in (first, second):
+        with world.uow() as uow:
+            recorded = [w for w in uow.webhooks.for_store(store.id) if w.is_active]
+        assert len(recorded) == 8
+        assert {w.woo_webhook_id for w in recorded} <= set(world.sandbox.webhooks)
+        assert all(w.status == "active" for w in world.sandbox.webhooks.values())
+
+
+def test_a_webhook_of_ours_with_an_unmarked_url_is_replaced_and_removed(world):
+    """Webhooks registered before delivery URLs carried the installation's mark are
+    recognised by their recorded ids: replaced by marked ones, then removed."""
+    store = world.install()
+    for webhook in world.sandbox.webhooks.values():
+        webhook.delivery_url = webhook.delivery_url.partition("?")[0]
+    report = StoreService(world.context).register_webhooks(COMPANY, store.id)
+    assert set(report.created) == set(Topic)
+    assert report.removed_strays == 8
+    assert all("?installation=" in w.delivery_url for w in world.sandbox.webhooks.values())
+    assert len(world.sandbox.webhooks) == 8
+
+
+def test_webhooks_of_unknown_origin_at_our_intake_are_left_alone(world):
+    """An unmarked webhook at our intake that this installation never recorded may be another
+    installation's: it stays."""
+    store = world.install()
+    world.sandbox.add_webhook(
+        "someone else's",
+        "order.created",
+        "https://shipcrowd.example/webhooks/woocommerce/order/created",
+        "x",
+    )
+    report = StoreService(world.context).register_webhooks(COMPANY, store.id)
+    assert report.removed_strays == 0
+    assert len(world.sandbox.webhooks) == 9
 
 
 @pytest.mark.parametrize(
