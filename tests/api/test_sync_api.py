@@ -105,6 +105,16 @@ def test_inventory_sync_pushes_warehouse_stock(api, installed):
     assert api.sandbox.products[10]["stock_quantity"] == 5
 
 
+@pytest.mark.parametrize("skus", ["ABC", {"X": 1}, [1], True, "", [["A"]]])
+def test_skus_to_push_must_be_a_list_of_text(api, installed, skus):
+    """Issue 14, point 6: "ABC" was pushed as ["A", "B", "C"] and {"X": 1} as ["X"]."""
+    path = f"/stores/{installed['id']}/sync/inventory"
+    response = api.call("POST", path, json={"skus": skus})
+    assert response.status_code == 422, response.get_json()
+    fields = [error["field"] for error in response.get_json()["errors"]]
+    assert all(field.startswith("skus") for field in fields), fields
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -112,6 +122,8 @@ def test_inventory_sync_pushes_warehouse_stock(api, installed):
         ({"items": [{"quantity": 5}]}, "items[0].sku"),
         ({}, "items"),
         ({"items": [{"sku": "A", "quantity": 1.5}]}, "items[0].quantity"),
+        ({"items": {"sku": "A", "quantity": 1}}, "items"),
+        ({"items": "AB"}, "items"),
     ],
 )
 def test_bad_stock_reports_are_422_with_the_path(api, body, field):

@@ -4,10 +4,11 @@ their path, all at once."""
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -127,7 +128,26 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(
         bool, _strict(bool, lambda v: isinstance(v, bool), "true or false")
     )
+    # cattrs makes a list of any iterable: "ABC" became ["A", "B", "C"] and {"X": 1} became
+    # ["X"]. A list field takes a JSON array and nothing else.
+    converter.register_structure_hook_factory(_is_list, lambda kind: _only_arrays(kind, converter))
     return converter
+
+
+def _is_list(kind: Any) -> bool:
+    origin: object = get_origin(kind)
+    return origin is list
+
+
+def _only_arrays(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    elements = list_structure_factory(kind, converter)
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, list):
+            raise TypeError("must be a list")
+        return elements(value, kind)
+
+    return structure
 
 
 _CONVERTER = _converter()
