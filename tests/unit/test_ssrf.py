@@ -33,6 +33,17 @@ REFUSED = [
     "fe80::1",
     "2002:7f00:1::",
     "::",
+    # Issue 14, point 5: IPv6 forms that reach inside and passed the guard.
+    "::127.0.0.1",  # IPv4-compatible
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254, the metadata address
+    "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    "64:ff9b:1::a00:1",  # local-use NAT64 of 10.0.0.1
+    "::ffff:0:7f00:1",  # SIIT
+    "fec0::1",  # site-local
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo whose client is 127.0.0.1
+    "100::1",  # discard-only
+    "2001:db8::1",  # documentation
 ]
 
 
@@ -44,9 +55,16 @@ def test_non_public_hosts_are_refused_however_they_are_spelled(host):
         HostPolicy().resolve(host, 443)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "93.184.215.14",
+        "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+        "64:ff9b::5db8:d70e",  # NAT64 of 93.184.215.14: a DNS64 answer for a public store
+    ],
+)
 def test_public_addresses_pass(address):
-    """Globally routable unicast addresses are allowed."""
+    """Globally routable unicast addresses are allowed, and NAT64 addresses of public ones."""
     assert is_public(ipaddress.ip_address(address))
     assert HostPolicy().resolve(address, 443) == [address]
 

@@ -20,14 +20,25 @@ from shipcrowd_woo.domain.errors import UnsafeStoreUrl
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+# Every IPv6 address assigned for global unicast lies here (IANA's IPv6 address space
+# registry); Python 3.11 calls much outside it global, IPv4-compatible ::127.0.0.1, SIIT
+# ::ffff:0:7f00:1 and the deprecated site-local fec0::/10 among them.
+GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): on an IPv6-only network with NAT64
+# the last 32 bits are the IPv4 address reached, which decides.
+NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+IPV4_BITS = 0xFFFF_FFFF
+
+
 def is_public(address: IPAddress) -> bool:
-    """True for globally routable unicast addresses, with IPv4 hidden in IPv6 unwrapped."""
+    """True for globally routable unicast addresses, judging IPv4 hidden in IPv6 (6to4,
+    Teredo, NAT64) by the IPv4 address it reaches."""
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = (
-            address.ipv4_mapped
-            or address.sixtofour
-            or (address.teredo[1] if address.teredo else None)
-        )
+        if any(address in prefix for prefix in NAT64):
+            return is_public(ipaddress.IPv4Address(int(address) & IPV4_BITS))
+        if address not in GLOBAL_UNICAST:
+            return False
+        embedded = address.sixtofour or (address.teredo[1] if address.teredo else None)
         if embedded is not None and not is_public(embedded):
             return False
     return address.is_global and not address.is_multicast
