@@ -124,9 +124,12 @@ def test_skus_to_push_must_be_a_list_of_text(api, installed, skus):
         ({"items": [{"sku": "A", "quantity": 1.5}]}, "items[0].quantity"),
         ({"items": {"sku": "A", "quantity": 1}}, "items"),
         ({"items": "AB"}, "items"),
+        ({"items": [{"sku": "A\ud800", "quantity": 1}]}, "items[0].sku"),
+        ({"items": [{"sku": "A\u0000", "quantity": 1}]}, "items[0].sku"),
     ],
 )
 def test_bad_stock_reports_are_422_with_the_path(api, body, field):
+    """(A lone surrogate in a SKU reached the database driver as a 500: issue 14, point 4.)"""
     response = api.call("PUT", "/stock", json=body)
     assert response.status_code == 422
     assert field in [error["field"] for error in response.get_json()["errors"]]
@@ -185,3 +188,19 @@ def test_a_job_over_its_time_limit_is_retried_then_failed(migrated_sqlite_templa
         api.close()
     assert (failed["state"], failed["attempts"]) == ("failed", 2)
     assert "time limit" in failed["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [("PUT", "/stock", "member"), ("PUT", "/stock", "admin"), ("POST", "/install", "admin")],
+)
+def test_json_nested_past_the_recursion_limit_is_400_not_500(api, method, path, role):
+    """Issue 14, point 4: deep nesting made get_json(silent=True) raise RecursionError (500),
+    and a member's token was enough. 30,000 levels fit the body limit and pass the
+    interpreter's recursion limit many times over."""
+    body = b'{"items": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    response = api.call(
+        method, path, role=role, data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["detail"] == "the body is nested too deeply"

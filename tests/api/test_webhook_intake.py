@@ -2,6 +2,7 @@
 was given (tests/api/recorded_webhooks.py)."""
 
 import io
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,7 @@ from tests.api.recorded_webhooks import (
     headers_of,
     is_signed,
     sign,
+    signed_deliveries,
 )
 from tests.apps import COMPANY, OTHER_COMPANY
 from tests.fixtures import recorded_deliveries
@@ -250,6 +252,41 @@ def test_a_verified_body_that_is_not_a_json_object_is_400(api, recorded):
         assert response.status_code == 400
         assert response.get_json()["type"].endswith("/bad-delivery")
     assert _inbox(api) == []
+
+
+def test_a_signed_body_too_big_or_deep_for_python_is_400_not_500(api, recorded):
+    """Issue 14, point 4: an integer of over 4,300 digits made json.loads raise a ValueError
+    the intake did not catch (500); nesting past the recursion limit is the same kind."""
+    delivery = _order_created()
+    _, secret = RECORDED_SECRETS[Topic.ORDER_CREATED]
+    for body in (
+        b'{"id": ' + b"9" * 5000 + b"}",
+        b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ):
+        headers = headers_of(delivery) | {"X-WC-Webhook-Signature": sign(body, secret)}
+        response = _post(api, delivery["path"], body, headers)
+        assert response.status_code == 400
+        assert response.get_json()["type"].endswith("/bad-delivery")
+    assert _inbox(api) == []
+
+
+@pytest.mark.parametrize("topic", ["customer.updated", "product.updated", "order.updated"])
+def test_a_signed_delivery_with_a_lone_surrogate_is_processed_not_stuck(api, recorded, topic):
+    """Issue 14, point 4: a customer delivery carrying "\ud800" was acknowledged, then its
+    job failed in the database driver, without retry, and the delivery stayed `received`.
+    Text a store's JSON cannot have sent is stored with the surrogate replaced."""
+    delivery = next(d for d in signed_deliveries() if d["headers"]["X-WC-Webhook-Topic"] == topic)
+    _, secret = RECORDED_SECRETS[Topic(topic)]
+    payload = json.loads(body_of(delivery))
+    for field in ("email", "first_name", "sku", "name"):
+        if field in payload:
+            payload[field] = "broken \ud800 text\u0000"
+    payload["meta_data"] = [{"key": "\udfff", "value": ["\ud800"]}]
+    body = json.dumps(payload).encode()
+    headers = headers_of(delivery) | {"X-WC-Webhook-Signature": sign(body, secret)}
+    assert _post(api, endpoint_of(delivery["path"]), body, headers).status_code == 200
+    api.drain()
+    assert [(row.topic, row.state) for row in _inbox(api)] == [(topic, "processed")]
 
 
 def test_unknown_endpoints_are_404(api):

@@ -17,6 +17,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.rejections import Problem, Rejection
+from shipcrowd_woo.domain.text import storable
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
 from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooProduct
 from shipcrowd_woo.domain.woo_order import WooOrder
@@ -35,8 +36,7 @@ def _text(value: object, _: type) -> str:
     if isinstance(value, bool):
         raise TypeError(f"expected text, got {str(value).lower()}")
     if isinstance(value, str):
-        # JSON admits lone surrogates and NULs; neither can be stored or hashed as UTF-8.
-        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+        return storable(value)
     if isinstance(value, int | float | Decimal):
         return str(value)
     raise TypeError(f"expected text, got {_kind(value)}")

@@ -20,6 +20,7 @@ from shipcrowd_woo.domain.ids import DeliveryId
 from shipcrowd_woo.domain.mapping_rules import MappingType, ProductMapping, auto_match
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.store import Store
+from shipcrowd_woo.domain.text import storable_json
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
 from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.ports.repositories import UnitOfWork
@@ -63,9 +64,11 @@ class WebhookProcessor:
                 return ProcessOutcome(delivery.state, "already processed")
             store = uow.stores.get(delivery.company_id, delivery.store_id)
         try:
-            payload = json.loads(delivery.body, parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            payload = storable_json(json.loads(delivery.body, parse_float=Decimal))
+        except ValueError:  # not UTF-8, not JSON, or an integer past Python's 4,300 digits
             return self._failed(delivery, "the body is not JSON")
+        except RecursionError:
+            return self._failed(delivery, "the body is nested too deeply")
         if not isinstance(payload, dict):
             return self._failed(delivery, "the body is not a JSON object")
         topic = delivery.topic

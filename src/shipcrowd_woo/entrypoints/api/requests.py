@@ -13,6 +13,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from shipcrowd_woo.domain.text import storable
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
 
 T = TypeVar("T")
@@ -109,6 +110,8 @@ def _strict(kind: type, check: Callable[[Any], bool], expected: str) -> Callable
 def _text(value: Any, _: Any) -> str:
     if not isinstance(value, str):
         raise TypeError("must be text")
+    if storable(value) != value:
+        raise ValueError("must be Unicode text without lone surrogates or NUL characters")
     if len(value) > MAX_TEXT:
         raise ValueError(f"must be at most {MAX_TEXT} characters")
     return value
@@ -180,7 +183,12 @@ def parse_body(request: Request, kind: type[T], max_bytes: int) -> T:
             raise ApiProblem(
                 415, "unsupported-media-type", "Unsupported media type", "send application/json"
             )
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:
+            raise ApiProblem(
+                400, "bad-request", "Bad request", "the body is nested too deeply"
+            ) from None
         if data is None:
             raise ApiProblem(400, "bad-request", "Bad request", "the body is not valid JSON")
     return structure(data, kind)
