@@ -45,6 +45,9 @@ def test_a_request_without_a_token_is_401(api):
         f"Bearer {token(company_id=7)}",
         f"Bearer {token(company_id='x' * 65)}",
         f"Bearer {token(role=['admin'])}",
+        f"Bearer {token(exp='4102444800')}",
+        f"Bearer {token(nbf='0')}",
+        f"Bearer {token(exp=True)}",
     ],
     ids=[
         "basic-scheme",
@@ -60,6 +63,9 @@ def test_a_request_without_a_token_is_401(api):
         "numeric-company",
         "overlong-company",
         "role-not-text",
+        "exp-as-a-string",
+        "nbf-as-a-string",
+        "exp-as-a-boolean",
     ],
 )
 def test_bad_tokens_are_401_problems(api, authorization):

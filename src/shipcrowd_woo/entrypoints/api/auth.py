@@ -15,6 +15,10 @@ ADMIN = "admin"
 MAX_COMPANY_ID_LENGTH = 64
 
 
+# The claims RFC 7519 makes NumericDates.
+TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
 @attrs.frozen
 class Principal:
     """Who is calling: a company and a role."""
@@ -72,6 +76,12 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise _unauthorized(f"the token is not valid ({type(error).__name__})") from None
+        # PyJWT takes "exp": "4102444800" through int(); RFC 7519 §2 makes the time claims
+        # NumericDates, JSON numbers, and a token that spells them otherwise is refused.
+        for claim in TIME_CLAIMS:
+            value = claims.get(claim, 0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _unauthorized(f"the token's {claim} is not a number")
         company = claims.get("company_id")
         role = claims.get("role", "member")
         if not isinstance(company, str) or not 0 < len(company) <= MAX_COMPANY_ID_LENGTH:
