@@ -20,6 +20,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 stamina.set_testing(True, attempts=3, cap=True)
 
 pytest_plugins = [
+    "tests.resources",
     "tests.leaks",
     "tests.databases",
     "tests.sandboxes",

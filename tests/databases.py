@@ -94,15 +94,19 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(backend: str, request: pytest.FixtureRequest) -> Engine | None:
-    """The SQL engine of the backend (None for the fake), emptied for this test."""
+def engine(backend: str, request: pytest.FixtureRequest) -> Iterator[Engine | None]:
+    """The SQL engine of the backend (None for the fake), emptied for this test. The
+    session's PostgreSQL pool is emptied afterwards: connections a test opened (racing
+    writers open many) close with the test."""
     if backend == "sqlite":
-        return request.getfixturevalue("sqlite_engine")
-    if backend == "postgresql":
+        yield request.getfixturevalue("sqlite_engine")
+    elif backend == "postgresql":
         pg: Engine = request.getfixturevalue("postgres_engine")
         truncate_everything(pg)
-        return pg
-    return None
+        yield pg
+        pg.dispose()
+    else:
+        yield None
 
 
 @pytest.fixture
