@@ -3,11 +3,13 @@
 import json
 
 from click.testing import CliRunner
+from hypothesis import given, settings
 from sqlalchemy import inspect
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine
 from shipcrowd_woo.entrypoints.cli import main
 from tests.fixtures import HAND_WRITTEN_ORDERS, RECORDED
+from tests.strategies_hostile_json import HOSTILE_DOCUMENTS
 
 
 def test_transform_prints_each_order_and_a_summary():
@@ -46,7 +48,18 @@ def test_a_file_that_is_not_json_gives_a_one_line_error(tmp_path):
     bad.write_text("{not json")
     result = CliRunner().invoke(main, ["transform", str(bad)])
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: {bad}: not a JSON document")
+    assert result.stderr.startswith(f"Error: {bad}: the document is not JSON")
+    assert "Traceback" not in result.output
+
+
+@settings(max_examples=40)
+@given(document=HOSTILE_DOCUMENTS)
+def test_a_hostile_document_gives_a_one_line_error_or_rejections(tmp_path_factory, document):
+    """Issue 14, point 4: deep nesting escaped as a RecursionError traceback."""
+    path = tmp_path_factory.mktemp("hostile") / "order.json"
+    path.write_bytes(document)
+    result = CliRunner().invoke(main, ["transform", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
 
 

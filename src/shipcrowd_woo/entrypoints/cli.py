@@ -5,7 +5,6 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from shipcrowd_woo.converters.shipcrowd import to_json_data
 from shipcrowd_woo.converters.woocommerce import order_from_json
 from shipcrowd_woo.domain.errors import SecretsUnavailable
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.json_text import JsonRefused, parse_json_with_decimals
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.transform import TransformContext
 from shipcrowd_woo.entrypoints.bootstrap import open_database
@@ -232,9 +232,11 @@ def _shown_url(url: str) -> str:
 
 def _orders_in(path: Path) -> Iterator[Any]:
     try:
-        document = json.loads(path.read_bytes(), parse_float=Decimal)
-    except (OSError, ValueError) as error:
-        raise click.ClickException(f"{path}: not a JSON document ({error})") from None
+        document = parse_json_with_decimals(path.read_bytes())
+    except OSError as error:
+        raise click.ClickException(f"{path}: cannot be read ({error.strerror})") from None
+    except JsonRefused as refused:
+        raise click.ClickException(f"{path}: the document is {refused}") from None
     if isinstance(document, dict) and "body" in document and "request" in document:
         document = document["body"]
     yield from document if isinstance(document, list) else [document]

@@ -9,7 +9,6 @@ is stored or logged.
 """
 
 import enum
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -19,6 +18,7 @@ import attrs
 from shipcrowd_woo.domain.errors import DomainError
 from shipcrowd_woo.domain.ids import DeliveryId, JobId
 from shipcrowd_woo.domain.jobs import JobRecord, JobState, ProcessDelivery
+from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Delivery, Topic, body_digest, signature_matches, topic_of
 from shipcrowd_woo.ports.queue import TaskQueue
@@ -156,7 +156,6 @@ class WebhookIntake:
 
 def _is_json_object(body: bytes) -> bool:
     try:
-        return isinstance(json.loads(body), dict)
-    # ValueError: not UTF-8, not JSON, or an integer past Python's 4,300 digits.
-    except (ValueError, RecursionError):
+        return isinstance(parse_json(body), dict)
+    except JsonRefused:
         return False

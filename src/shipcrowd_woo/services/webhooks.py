@@ -8,7 +8,6 @@ marking a deletion, deactivating mappings, keeping the newest customer snapshot)
 import json
 import logging
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -17,6 +16,7 @@ from shipcrowd_woo.converters.woocommerce import order_from_json, parse_product
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import NotFound
 from shipcrowd_woo.domain.ids import DeliveryId
+from shipcrowd_woo.domain.json_text import JsonRefused, parse_json_with_decimals
 from shipcrowd_woo.domain.mapping_rules import MappingType, ProductMapping, auto_match
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.store import Store
@@ -64,11 +64,9 @@ class WebhookProcessor:
                 return ProcessOutcome(delivery.state, "already processed")
             store = uow.stores.get(delivery.company_id, delivery.store_id)
         try:
-            payload = storable_json(json.loads(delivery.body, parse_float=Decimal))
-        except ValueError:  # not UTF-8, not JSON, or an integer past Python's 4,300 digits
-            return self._failed(delivery, "the body is not JSON")
-        except RecursionError:
-            return self._failed(delivery, "the body is nested too deeply")
+            payload = storable_json(parse_json_with_decimals(delivery.body))
+        except JsonRefused as refused:
+            return self._failed(delivery, f"the body is {refused}")
         if not isinstance(payload, dict):
             return self._failed(delivery, "the body is not a JSON object")
         topic = delivery.topic

@@ -13,6 +13,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
 from shipcrowd_woo.domain.text import storable
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
 
@@ -184,13 +185,9 @@ def parse_body(request: Request, kind: type[T], max_bytes: int) -> T:
                 415, "unsupported-media-type", "Unsupported media type", "send application/json"
             )
         try:
-            data = request.get_json(silent=True)
-        except RecursionError:
-            raise ApiProblem(
-                400, "bad-request", "Bad request", "the body is nested too deeply"
-            ) from None
-        if data is None:
-            raise ApiProblem(400, "bad-request", "Bad request", "the body is not valid JSON")
+            data = parse_json(raw)
+        except JsonRefused as refused:
+            raise ApiProblem(400, "bad-request", "Bad request", f"the body is {refused}") from None
     return structure(data, kind)
 
 
