@@ -420,6 +420,12 @@ class FakeJobRepository:
         stalled = [j for j in self.jobs.values() if not j.is_final and j.touched_at < moment]
         return sorted(stalled, key=lambda j: (j.touched_at, j.id))[:limit]
 
+    def claim_stalled(self, before: datetime, now: datetime, limit: int) -> Sequence[JobRecord]:
+        claimed = [attrs.evolve(j, touched_at=now) for j in self.stalled_before(before, limit)]
+        for record in claimed:
+            self.jobs[record.id] = record
+        return sorted(claimed, key=lambda job: job.id)
+
 
 class FakeUnitOfWork:
     """A transaction over a FakeDatabase: changes are visible to others only after commit."""

@@ -11,10 +11,13 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import Headers
 
+from shipcrowd_woo.adapters.dramatiq.broker import QUEUE
 from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.webhooks import Topic
+from shipcrowd_woo.entrypoints.bootstrap import bootstrap
+from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.services.intake import Verdict, WebhookIntake
 from tests.api.recorded_webhooks import (
     RECORDED_SECRETS,
@@ -378,3 +381,25 @@ def test_a_secret_resealed_while_a_delivery_is_taken_in_stays_resealed(api, reco
     assert all(after[i].secret != sealed_before for i, sealed_before in before.items())
     [delivered] = [h for h in after.values() if h.woo_webhook_id == int(headers["X-WC-Webhook-ID"])]
     assert delivered.last_delivery_at is not None
+
+
+def test_what_a_dead_embedded_process_acknowledged_is_processed_when_the_next_starts(api, recorded):
+    """Issue 14, point 3: after kill -9 of the embedded layout, acknowledged deliveries waited
+    for the 15-minute stalled-job sweep. Here one app acknowledges every recorded delivery and
+    its in-process queue dies with nothing processed; the next app on the same database
+    processes them all as it starts, the sweep never consulted."""
+    for delivery in signed_deliveries():
+        assert _replay(api, delivery).status_code == 200
+    assert {row.state for row in _inbox(api)} == {"received"}
+
+    settings = attrs.evolve(api.services.settings, stalled_after=timedelta(days=1))
+    services = bootstrap(settings, store_clients=api.stores)
+    app = create_app(services=services)
+    try:
+        services.broker.join(QUEUE)
+        states = [row.state for row in _inbox(api)]
+    finally:
+        for part in app.extensions[BACKGROUND]:
+            part.stop()
+        services.close()
+    assert states == ["processed"] * len(signed_deliveries())

@@ -90,3 +90,36 @@ def test_stalled_jobs_are_found_oldest_change_first(uow_factory, store):
         first = uow.jobs.stalled_before(later(50), 1)
     assert [r.id for r in stalled] == [running.id, older.id, old.id]
     assert [r.id for r in first] == [running.id]
+
+
+def test_a_claim_touches_the_stalled_jobs_and_a_second_claim_gets_none(uow_factory, store):
+    """Two processes resuming at once must not both send a job again."""
+    stalled = [_job(store, created=-10), _job(store, created=-5)]
+    running = attrs.evolve(_job(store, created=-30), state=JobState.RUNNING, attempts=2)
+    recent = _job(store, created=100)
+    with uow_factory() as uow:
+        for record in (*stalled, running, recent):
+            uow.jobs.add(record)
+        uow.commit()
+    with uow_factory() as uow:
+        claimed = uow.jobs.claim_stalled(later(50), later(60), 10)
+        uow.commit()
+    assert sorted(r.id for r in claimed) == sorted(r.id for r in (*stalled, running))
+    assert all(r.touched_at == later(60) for r in claimed)
+    with uow_factory() as uow:
+        assert uow.jobs.claim_stalled(later(50), later(61), 10) == []
+        kept = uow.jobs.find(running.id)
+    assert kept == attrs.evolve(running, touched_at=later(60))
+
+
+def test_a_claim_takes_at_most_its_limit(uow_factory, store):
+    with uow_factory() as uow:
+        for created in range(5):
+            uow.jobs.add(_job(store, created=-created))
+        uow.commit()
+    with uow_factory() as uow:
+        first = uow.jobs.claim_stalled(later(50), later(60), 2)
+        second = uow.jobs.claim_stalled(later(50), later(60), 10)
+        uow.commit()
+    assert (len(first), len(second)) == (2, 3)
+    assert not {r.id for r in first} & {r.id for r in second}

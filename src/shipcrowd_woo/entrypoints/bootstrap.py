@@ -231,6 +231,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         jobs,
         guard,
         Sweeps(
+            stalled_after=settings.stalled_after,
             abandoned_after=settings.job_time_limit * 2,
             retention=settings.sync_log_retention,
         ),

@@ -94,7 +94,11 @@ def create_app(
             context.__exit__(None, None, None)
 
     if background if background is not None else services.embedded:
+        started_at = services.clock.now()
         worker = services.start_worker()
+        if services.embedded:
+            # An in-process queue starts empty: what a dead process held is resumed now.
+            services.jobs.resume_unfinished(started_at)
         ticking = services.start_scheduler()
         atexit.register(worker.stop)
         atexit.register(ticking.stop)

@@ -51,6 +51,10 @@ class Settings:
     sync_lock_ttl: timedelta = timedelta(seconds=60)
     # A worker silent this long is dead: its unacknowledged messages are delivered again.
     worker_heartbeat_timeout: timedelta = timedelta(seconds=60)
+    # A job QUEUED or RUNNING unchanged this long is sent again by the recovery sweep (more
+    # than the longest retry backoff and the job time limit). Jobs an embedded process left
+    # behind when it died are sent again as soon as one starts, without this wait.
+    stalled_after: timedelta = timedelta(minutes=15)
     scheduler_tick: timedelta = timedelta(seconds=15)
     # Management API authentication: an HS256 secret, or a public key for RS256/ES256.
     jwt_secret: str | None = attrs.field(default=None, repr=False)
@@ -99,6 +103,9 @@ class Settings:
             ),
             worker_heartbeat_timeout=timedelta(
                 seconds=_number(env, "WORKER_HEARTBEAT_TIMEOUT_SECONDS", 60.0, float, 0.5, 3600)
+            ),
+            stalled_after=timedelta(
+                seconds=_number(env, "STALLED_AFTER_SECONDS", 900, int, 10, 86400)
             ),
             scheduler_tick=timedelta(
                 seconds=_number(env, "SCHEDULER_TICK_SECONDS", 15.0, float, 0.05, 3600)

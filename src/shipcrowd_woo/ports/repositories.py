@@ -273,6 +273,11 @@ class JobRepository(Protocol):
         first: their message was lost, or the process running them died with it."""
         ...
 
+    def claim_stalled(self, before: datetime, now: datetime, limit: int) -> Sequence[JobRecord]:
+        """stalled_before(before, limit), each marked touched at `now` in this transaction
+        (nothing else of it changed): a claim made elsewhere meanwhile gets none of them."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over every repository; rolls back unless `commit()` was called."""

@@ -11,7 +11,7 @@ recorded on the job.
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -50,6 +50,7 @@ from shipcrowd_woo.services.webhooks import WebhookProcessor
 log = logging.getLogger("shipcrowd_woo.jobs")
 MAX_ERROR_LENGTH = 500
 STALLED_AFTER = timedelta(minutes=15)
+RESEND_BATCH = 500
 Summary = dict[str, str | int | float | bool | None]
 
 
@@ -106,12 +107,27 @@ class JobService:
         in-process queue of the embedded default dies with its process). `older_than` must
         exceed the longest retry backoff and the job time limit; running a job twice is
         harmless."""
+        return self._resend(self._ctx.clock.now() - older_than, limit, "stalled")
+
+    def resume_unfinished(self, started_at: datetime) -> int:
+        """At the start of a process with an in-process queue: every job left QUEUED or
+        RUNNING before `started_at` was held by a queue that died with its process (a crash,
+        kill -9), so it is sent again now instead of at the stalled-job sweep. A sibling
+        process sharing the database may still hold some; running a job twice is harmless,
+        and each job is claimed by one resuming process only."""
+        resent = 0
+        while sent := self._resend(started_at, RESEND_BATCH, "left by a stopped process"):
+            resent += sent
+        return resent
+
+    def _resend(self, touched_before: datetime, limit: int, why: str) -> int:
         with self._ctx.uow_factory() as uow:
-            stalled = uow.jobs.stalled_before(self._ctx.clock.now() - older_than, limit)
-        for record in stalled:
-            log.warning("job %s (%s) stalled %s: sent again", record.id, record.kind, record.state)
+            claimed = uow.jobs.claim_stalled(touched_before, self._ctx.clock.now(), limit)
+            uow.commit()
+        for record in claimed:
+            log.warning("job %s (%s) %s %s: sent again", record.id, record.kind, why, record.state)
             self._queue.send(record.id, record.job)
-        return len(stalled)
+        return len(claimed)
 
 
 class JobRunner:

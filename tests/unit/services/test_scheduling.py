@@ -152,6 +152,55 @@ def test_the_sweep_sends_stalled_jobs_again(world, scheduling):
     assert sorted(job_id for job_id, _, _ in scheduling.queue.sent) == ["died", "lost"]
 
 
+def test_a_stalled_job_is_sent_again_once_per_threshold_not_every_tick(world, scheduling):
+    """The sweep claims what it resends: the next tick leaves it to the worker, and only a
+    job still unchanged a whole threshold later is sent again."""
+    store = world.install()
+    job = SyncOrders(COMPANY, store.id, SyncMode.FULL)
+    with world.uow() as uow:
+        uow.jobs.add(JobRecord(JobId("lost"), COMPANY, job, JobState.QUEUED, world.clock.now()))
+        uow.commit()
+    _change(world, store, is_paused=True)
+    world.clock.advance(minutes=16)
+    assert scheduling.scheduler.tick().jobs_resent == 1
+    world.clock.advance(minutes=1)
+    assert scheduling.scheduler.tick().jobs_resent == 0
+    world.clock.advance(minutes=15)
+    assert scheduling.scheduler.tick().jobs_resent == 1
+
+
+def test_a_starting_process_resumes_every_job_left_unfinished_before_it(world):
+    """Issue 14, point 3: after a crash of the embedded layout, acknowledged work waited for
+    the 15-minute sweep. A process starting now sends again, at once and once each, every job
+    left QUEUED or RUNNING before its start, in as many batches as it takes."""
+    queue = FakeTaskQueue()
+    store = world.install()
+    job = SyncOrders(COMPANY, store.id, SyncMode.FULL)
+    left = [
+        JobRecord(
+            JobId(f"left-{n:04}"),
+            COMPANY,
+            job,
+            JobState.RUNNING if n % 2 else JobState.QUEUED,
+            world.clock.now(),
+        )
+        for n in range(1_200)
+    ]
+    with world.uow() as uow:
+        for record in left:
+            uow.jobs.add(record)
+        uow.jobs.add(attrs.evolve(left[0], id=JobId("done"), state=JobState.COMPLETED))
+        uow.commit()
+    world.clock.advance(seconds=1)
+    started_at = world.clock.now()
+    with world.uow() as uow:
+        uow.jobs.add(JobRecord(JobId("new"), COMPANY, job, JobState.QUEUED, started_at))
+        uow.commit()
+    assert JobService(world.context, queue).resume_unfinished(started_at) == 1_200
+    assert sorted(job_id for job_id, _, _ in queue.sent) == [record.id for record in left]
+    assert JobService(world.context, queue).resume_unfinished(started_at) == 0
+
+
 def test_the_sweep_ends_runs_whose_worker_died(world, scheduling):
     store = world.install()
     run = make_sync_log(store, world.clock.now())

@@ -859,6 +859,7 @@ class SqlAlchemyCustomerRepository:
 
 
 JOBS = table_of(JobRow)
+UNFINISHED = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 
 def _job_values(record: JobRecord) -> dict[str, Any]:
@@ -931,11 +932,28 @@ class SqlAlchemyJobRepository:
 
     def stalled_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
         """Unfinished jobs unchanged since before `moment`, oldest first."""
-        unfinished = (JobState.QUEUED.value, JobState.RUNNING.value)
         rows = self._session.execute(
             select(JOBS)
-            .where(JOBS.c.state.in_(unfinished), JOBS.c.touched_at < moment)
+            .where(JOBS.c.state.in_(UNFINISHED), JOBS.c.touched_at < moment)
             .order_by(JOBS.c.touched_at, JOBS.c.id)
             .limit(limit)
         ).mappings()
         return [_job_from(row) for row in rows]
+
+    def claim_stalled(self, before: datetime, now: datetime, limit: int) -> Sequence[JobRecord]:
+        """stalled_before, touched at `now`. The update checks again what the read found, so
+        of two claims racing for a job only the first to write gets it."""
+        found = [record.id for record in self.stalled_before(before, min(limit, 500))]
+        if not found:
+            return []
+        rows = self._session.execute(
+            update(JOBS)
+            .where(
+                JOBS.c.id.in_(found),
+                JOBS.c.state.in_(UNFINISHED),
+                JOBS.c.touched_at < before,
+            )
+            .values(touched_at=now)
+            .returning(*JOBS.c)
+        ).mappings()
+        return sorted((_job_from(row) for row in rows), key=lambda job: job.id)
