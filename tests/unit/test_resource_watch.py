@@ -114,36 +114,40 @@ def leaky_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return Run(finished.stdout)
 
 
-def test_a_socket_in_garbage_fails_its_own_test_with_where_it_was_made(leaky_run):
-    failure = leaky_run.teardown_failure("test_a_socket_left_to_the_garbage_collector")
-    assert "ResourceWarning" in failure
-    assert "unclosed <socket.socket" in failure
-    assert "self.connection = socket.create_connection(address)" in failure
-
-
-def test_a_socket_still_referenced_fails_its_own_test(leaky_run):
-    failure = leaky_run.teardown_failure("test_a_socket_kept_open")
-    assert "socket:[" in failure
-    assert "-> 127.0.0.1:" in failure
-    assert "KEPT = socket.create_connection(server)" in failure
-
-
-def test_a_thread_fails_its_own_test_with_where_it_was_made(leaky_run):
-    failure = leaky_run.teardown_failure("test_a_thread_left_running")
-    assert "thread 'forgotten-thread'" in failure
-    assert 'threading.Thread(target=STOP.wait, name="forgotten-thread"' in failure
-
-
-def test_a_child_process_fails_its_own_test(leaky_run):
-    failure = leaky_run.teardown_failure("test_a_child_process_left_running")
-    assert "sleep 60" in failure
-    assert 'CHILD = subprocess.Popen(["sleep", "60"])' in failure
-
-
-def test_an_open_file_fails_its_own_test(leaky_run):
-    failure = leaky_run.teardown_failure("test_a_file_left_open")
-    assert "kept.sqlite3" in failure
-    assert 'FILE = open(tmp_path / "kept.sqlite3", "w")' in failure
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        (
+            "test_a_socket_left_to_the_garbage_collector",
+            [
+                "ResourceWarning",
+                "unclosed <socket.socket",
+                "self.connection = socket.create_connection(address)",
+            ],
+        ),
+        (
+            "test_a_socket_kept_open",
+            ["socket:[", "-> 127.0.0.1:", "KEPT = socket.create_connection(server)"],
+        ),
+        (
+            "test_a_thread_left_running",
+            [
+                "thread 'forgotten-thread'",
+                'threading.Thread(target=STOP.wait, name="forgotten-thread"',
+            ],
+        ),
+        (
+            "test_a_child_process_left_running",
+            ["sleep 60", 'CHILD = subprocess.Popen(["sleep", "60"])'],
+        ),
+        ("test_a_file_left_open", ["kept.sqlite3", 'FILE = open(tmp_path / "kept.sqlite3", "w")']),
+    ],
+    ids=["socket-in-garbage", "socket-kept", "thread", "child-process", "open-file"],
+)
+def test_a_leak_fails_its_own_test_naming_it_and_where_it_was_made(leaky_run, test, expected):
+    failure = leaky_run.teardown_failure(test)
+    for fragment in expected:
+        assert fragment in failure
 
 
 def test_a_broader_fixture_keeps_what_it_opens_until_it_ends(leaky_run):
