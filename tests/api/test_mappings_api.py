@@ -2,6 +2,8 @@
 statistics, CSV export and import."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 @pytest.fixture
@@ -125,3 +127,20 @@ def test_csv_import_refuses_what_is_not_utf8_or_too_large(api, store_path):
         content_type="text/csv",
     )
     assert huge.status_code == 413
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.binary(max_size=300)
+    | st.text(max_size=300).map(str.encode)
+    | st.lists(st.text(max_size=20), max_size=6).map(
+        lambda cells: (
+            "woo_product_id,shipcrowd_sku,shipcrowd_product_name\n" + ",".join(cells)
+        ).encode()
+    )
+)
+def test_any_csv_body_is_a_report_or_a_4xx_never_a_5xx(api, store_path, body):
+    """Issue 14, point 4, the CSV entry point: bytes that are not UTF-8, NULs, stray quotes and
+    carriage returns give a report of row problems or a 4xx problem."""
+    response = api.call("POST", f"{store_path}/import", data=body, content_type="text/csv")
+    assert response.status_code == 200 or 400 <= response.status_code < 500, response.get_json()

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shipcrowd_woo.domain.mapping_csv import parse_mapping_csv
+from shipcrowd_woo.domain.text import storable
 
 HEADER = "woo_product_id,woo_variation_id,shipcrowd_sku\n"
 
@@ -12,6 +13,30 @@ HEADER = "woo_product_id,woo_variation_id,shipcrowd_sku\n"
 def test_any_text_parses_to_rows_and_problems(text):
     parsed = parse_mapping_csv(text)
     assert all(problem.line >= 1 for problem in parsed.problems)
+
+
+@given(
+    st.lists(
+        st.text(st.characters(exclude_characters="\r\n"), max_size=30).map(
+            lambda cells: f"{len(cells) + 1},,SKU{len(cells)},{cells}"
+        ),
+        max_size=20,
+    )
+)
+def test_every_row_read_can_be_stored(lines):
+    """Issue 14, point 4: a NUL (valid UTF-8) in a product name reached PostgreSQL, which
+    refuses it in text; SKUs with control characters were already a row problem."""
+    header = "woo_product_id,woo_variation_id,shipcrowd_sku,shipcrowd_product_name\n"
+    parsed = parse_mapping_csv(header + "\n".join(lines))
+    for row in parsed.rows:
+        assert storable(row.shipcrowd_sku) == row.shipcrowd_sku
+        assert storable(row.shipcrowd_product_name) == row.shipcrowd_product_name
+
+
+def test_a_nul_in_a_product_name_is_dropped():
+    header = "woo_product_id,woo_variation_id,shipcrowd_sku,shipcrowd_product_name\n"
+    [row] = parse_mapping_csv(header + "10,,A,Tea\x00 pot\n").rows
+    assert row.shipcrowd_product_name == "Tea pot"
 
 
 @given(st.lists(st.text(st.characters(exclude_characters="\r\n"), max_size=30), max_size=20))

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import attrs
 
 from shipcrowd_woo.domain.mapping_rules import ProductMapping, clean_sku
+from shipcrowd_woo.domain.text import storable
 
 REQUIRED = ("woo_product_id", "shipcrowd_sku")
 COLUMNS = (
@@ -147,7 +148,8 @@ def _row(line: int, record: dict[str, str | None]) -> MappingRow | RowProblem:
     active = _flag(record.get("active"), "active", reasons)
     if reasons or product_id is None:
         return RowProblem(line, "; ".join(reasons))
-    name = _unsafe_cell((record.get("shipcrowd_product_name") or "").strip())[:255]
+    # A NUL is valid UTF-8, and PostgreSQL refuses it in text.
+    name = storable(_unsafe_cell((record.get("shipcrowd_product_name") or "").strip()))[:255]
     return MappingRow(line, product_id, variation_id, sku, name, sync_inventory, active)
 
 
