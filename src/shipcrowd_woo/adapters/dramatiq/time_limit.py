@@ -46,7 +46,7 @@ class WorkerTimeLimit(TimeLimit):
         self._interval_ms = interval
         self._workers = 0
         self._lock = threading.Lock()
-        self.manager = _StoppableEnforcer(interval, self.logger)
+        self.manager: _StoppableEnforcer = _StoppableEnforcer(interval, self.logger)
 
     def after_process_boot(self, broker: dramatiq.Broker) -> None:
         """Nothing: the thread starts with the first worker instead."""
@@ -61,5 +61,5 @@ class WorkerTimeLimit(TimeLimit):
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         with self._lock:
             self._workers -= 1
-            if self._workers == 0 and isinstance(self.manager, _StoppableEnforcer):
+            if self._workers == 0:
                 self.manager.stop()

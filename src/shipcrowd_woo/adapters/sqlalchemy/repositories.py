@@ -941,18 +941,14 @@ class SqlAlchemyJobRepository:
         return [_job_from(row) for row in rows]
 
     def claim_stalled(self, before: datetime, now: datetime, limit: int) -> Sequence[JobRecord]:
-        """stalled_before, touched at `now`. The update checks again what the read found, so
-        of two claims racing for a job only the first to write gets it."""
-        found = [record.id for record in self.stalled_before(before, min(limit, 500))]
-        if not found:
-            return []
+        """stalled_before, touched at `now`, in one statement. The conditions are checked again
+        on each row as it is written, so of two claims racing for a job only the first gets
+        it."""
+        stalled = (JOBS.c.state.in_(UNFINISHED), JOBS.c.touched_at < before)
+        oldest = select(JOBS.c.id).where(*stalled).order_by(JOBS.c.touched_at, JOBS.c.id)
         rows = self._session.execute(
             update(JOBS)
-            .where(
-                JOBS.c.id.in_(found),
-                JOBS.c.state.in_(UNFINISHED),
-                JOBS.c.touched_at < before,
-            )
+            .where(JOBS.c.id.in_(oldest.limit(limit)), *stalled)
             .values(touched_at=now)
             .returning(*JOBS.c)
         ).mappings()
