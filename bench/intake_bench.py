@@ -170,7 +170,8 @@ def _scratch_postgres(admin_url: str) -> Iterator[str]:
 def _measure(
     database_url: str, redis_url: str | None, deliveries: int, concurrency: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The deliveries and the /healthz baseline against gunicorn (2 workers x 8 threads);
+    """The deliveries and the /healthz baseline against gunicorn (2 of our buffering workers
+    x 8 threads);
     with Redis, one `shipcrowd-woo worker` process does the processing."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as scratch:
@@ -185,6 +186,8 @@ def _measure(
                     "2",
                     "--threads",
                     "8",
+                    "--worker-class",
+                    "shipcrowd_woo.entrypoints.http_server.BufferingWorker",
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--log-level",

@@ -16,6 +16,8 @@ from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.apps import COMPANY, OTHER_COMPANY, api_settings, bearer
 
+SHARED_STORE = "one store, two companies (issue 14)"
+
 
 @pytest.fixture
 def served(migrated_sqlite_template, tmp_path):
@@ -68,7 +70,7 @@ def test_a_delivery_signed_by_the_sandbox_becomes_an_order(served):
     assert store.get_json()["last_delivery_at"] is not None
 
 
-def test_two_companies_that_connect_one_store_both_keep_receiving(served):
+def test_two_companies_that_connect_one_store_both_keep_receiving(served, figures):
     """Each installation's webhooks survive the other's install and re-registration; a new
     order at the store reaches both companies."""
     app, services = served
@@ -91,7 +93,8 @@ def test_two_companies_that_connect_one_store_both_keep_receiving(served):
             )
             assert registered.status_code == 200, registered.get_json()
             assert registered.get_json()["removed_strays"] == 0
-        assert len(sandbox.store.webhooks) == 16
+        webhooks = dict(sandbox.store.webhooks)
+        assert len(webhooks) == 16
 
         [order_id] = sandbox.store.add_random_orders(1)
         sandbox.deliverer.flush()
@@ -102,3 +105,5 @@ def test_two_companies_that_connect_one_store_both_keep_receiving(served):
         with services.uow_factory() as uow:
             order = uow.orders.get(OrderKey(CompanyId(company), StoreId(store_id), order_id))
         assert order is not None, f"{company} did not receive the new order"
+        figures[SHARED_STORE]["companies that received the store's new order"] += 1
+    figures[SHARED_STORE]["webhooks at the store after four registrations"] += len(webhooks)

@@ -2,6 +2,7 @@
 (no Redis configured) the job worker inside the same process. Its log lines on stderr are what
 the test waits on; reading a pipe blocks until a line is there, so nothing polls."""
 
+import contextlib
 import json
 import queue
 import shutil
@@ -24,6 +25,8 @@ from tests.leaks import WATCH
 
 COMMAND = str(Path(sys.executable).parent / "shipcrowd-woo")
 WAIT = 60.0
+REQUEST_SECONDS = 3
+SLOW = "slow clients (shipcrowd-woo serve, 2 app threads)"
 
 
 def _free_port() -> int:
@@ -35,11 +38,12 @@ def _free_port() -> int:
 class Served:
     """The serve process, its base URL and its stderr lines."""
 
-    def __init__(self, env: dict[str, str], port: int) -> None:
+    def __init__(self, env: dict[str, str], port: int, threads: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        self.address = ("127.0.0.1", port)
         self.lines: queue.Queue[str] = queue.Queue()
         self.popen = subprocess.Popen(
-            [COMMAND, "serve", "--bind", f"127.0.0.1:{port}", "--threads", "4"],
+            [COMMAND, "serve", "--bind", f"127.0.0.1:{port}", "--threads", str(threads)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -71,10 +75,9 @@ class Served:
                 return line
 
 
-@pytest.fixture
-def served(migrated_sqlite_template, tmp_path):
-    database = tmp_path / "serve.sqlite3"
-    shutil.copy(migrated_sqlite_template, database)
+def _serve(template: Path, directory: Path, threads: int, **settings: str) -> Served:
+    database = directory / "serve.sqlite3"
+    shutil.copy(template, database)
     port = _free_port()
     env = {
         "PATH": str(Path(sys.executable).parent),
@@ -84,8 +87,28 @@ def served(migrated_sqlite_template, tmp_path):
         "SHIPCROWD_WOO_ALLOW_PRIVATE_HOSTS": "true",
         "SHIPCROWD_WOO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "SHIPCROWD_WOO_LOG_LEVEL": "info",
+        **{f"SHIPCROWD_WOO_{name.upper()}": value for name, value in settings.items()},
     }
-    server = Served(env, port)
+    return Served(env, port, threads)
+
+
+@pytest.fixture
+def served(migrated_sqlite_template, tmp_path):
+    server = _serve(migrated_sqlite_template, tmp_path, threads=4)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def served_impatient(migrated_sqlite_template, tmp_path):
+    """serve with two app threads and a request timeout of REQUEST_SECONDS."""
+    server = _serve(
+        migrated_sqlite_template,
+        tmp_path,
+        threads=2,
+        request_timeout_seconds=str(REQUEST_SECONDS),
+    )
+    server.wait_for("Booting worker")
     yield server
     server.close()
 
@@ -123,3 +146,102 @@ def test_serve_answers_probes_and_runs_jobs_in_process_until_sigterm(served):
         assert job.json()["result"]["synced"] == 150
     served.popen.send_signal(signal.SIGTERM)
     assert served.popen.wait(timeout=WAIT) == 0
+
+
+def _slow_client(address: tuple[str, int], declared: int) -> socket.socket:
+    """A connection that sent its headers and the first byte of a `declared`-byte body."""
+    connection = socket.create_connection(address)
+    connection.sendall(
+        b"POST /webhooks/woocommerce/store/order.updated HTTP/1.1\r\nHost: shop\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Content-Length: {declared}\r\n\r\n".encode()
+        + b"{"
+    )
+    return connection
+
+
+def _answer(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection. A server that closes
+    with part of the request unread resets the connection: that ends the answer too."""
+    connection.settimeout(WAIT)
+    received = b""
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        assert received, "reset before any answer"
+    return received
+
+
+def test_slow_bodies_cost_the_server_a_socket_not_a_thread(served_impatient, figures):
+    """Issue 14: ten clients that declare a 100 kB body and trickle it a byte at a time no
+    longer starve the app's threads (here two): probes and the API keep answering while they
+    trickle, and each of them is answered 408, as a problem, once REQUEST_SECONDS are up."""
+    slow = [_slow_client(served_impatient.address, 100_000) for _ in range(10)]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(0.5):
+            for connection in slow:
+                with contextlib.suppress(OSError):  # answered and closed: the point
+                    connection.sendall(b" ")
+
+    trickling = threading.Thread(target=trickle)
+    trickling.start()
+    try:
+        with httpx.Client(base_url=served_impatient.url, timeout=REQUEST_SECONDS / 2) as client:
+            for _ in range(10):
+                assert client.get("/healthz").status_code == 200
+                stores = client.get("/integrations/woocommerce/stores", headers=bearer())
+                assert stores.status_code == 200, stores.text
+                figures[SLOW]["requests answered while they trickled"] += 2
+        answers = [_answer(connection) for connection in slow]
+    finally:
+        stop.set()
+        trickling.join()
+        for connection in slow:
+            connection.close()
+    for answer in answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 ")
+        assert b"Connection: close" in head
+        assert b"Content-Type: application/problem+json" in head
+        assert json.loads(body)["status"] == 408
+        figures[SLOW]["slow clients answered 408 when their time was up"] += 1
+    figures[SLOW]["slow clients trickling a 100 kB body"] += len(slow)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /healthz HTTP/1.1\r\nHost: shop\r\nno colon here\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: shop\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n", 431),
+        (b"POST /healthz HTTP/1.1\r\nHost: shop\r\nContent-Length: 999999999\r\n\r\n", 413),
+    ],
+    ids=["malformed", "headers-too-large", "body-over-every-limit"],
+)
+def test_the_servers_own_refusals_are_problems_that_close(served_impatient, request_bytes, status):
+    """Issue 14 point 8: what the server refuses before the app sees it is problem+json too,
+    and says Connection: close (the rest of such a request cannot be read)."""
+    with socket.create_connection(served_impatient.address) as connection:
+        connection.sendall(request_bytes)
+        head, _, body = _answer(connection).partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == str(status).encode()
+    assert b"Connection: close" in head
+    assert b"Content-Type: application/problem+json" in head
+    assert json.loads(body)["status"] == status
+
+
+def test_a_body_the_app_refuses_as_too_large_leaves_the_connection_usable(served_impatient):
+    """Issue 14 point 8: a 413 from the app (a body over the management limit) comes after
+    the server read the whole body, so the kept-alive connection serves the next request."""
+    with httpx.Client(base_url=served_impatient.url, timeout=WAIT) as client:
+        refused = client.put(
+            "/integrations/woocommerce/stock",
+            headers={**bearer(), "Content-Type": "application/json"},
+            content=b" " * (2 * 1024 * 1024),
+        )
+        assert refused.status_code == 413, refused.text
+        assert refused.headers.get("Connection", "keep-alive") == "keep-alive"
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/healthz").status_code == 200

@@ -1,7 +1,7 @@
 """The Flask app factory: `create_app(settings)` builds everything inside the call (mount it in
-another Shipcrowd service, or run it under gunicorn: `gunicorn 'shipcrowd_woo.entrypoints.
-flask_app:create_app()'`). Without Redis, jobs and the scheduler run on threads inside this
-process."""
+another Shipcrowd service, or run it under gunicorn with our buffering worker: `gunicorn -k
+shipcrowd_woo.entrypoints.http_server.BufferingWorker 'shipcrowd_woo.entrypoints.flask_app:
+create_app()'`). Without Redis, jobs and the scheduler run on threads inside this process."""
 
 import atexit
 import logging
@@ -20,6 +20,7 @@ from shipcrowd_woo.entrypoints.api.problems import (
 )
 from shipcrowd_woo.entrypoints.api.state import EXTENSION, AppState, state
 from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
+from shipcrowd_woo.entrypoints.http_server import REQUEST_TIMEOUT
 from shipcrowd_woo.entrypoints.metrics import Metrics
 from shipcrowd_woo.entrypoints.settings import Settings
 from shipcrowd_woo.log_context import bound
@@ -44,6 +45,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max(
         settings.max_body_bytes, settings.max_webhook_bytes, management.MAX_CSV_BYTES
     )
+    app.config[REQUEST_TIMEOUT] = settings.request_timeout
     app.json.sort_keys = False  # type: ignore[attr-defined]
     metrics = Metrics(services.queue.depth)
     services.runner.observers.append(metrics.observe_job)

@@ -70,8 +70,9 @@ def setup_dramatiq() -> None:
 
 
 class WebServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn serving create_app(settings), built in the serving process itself (so the
-    embedded worker threads and scheduler live where requests are taken)."""
+    """gunicorn serving create_app(settings) with our buffering worker (http_server.py),
+    the app built in the serving process itself (so the embedded worker threads and scheduler
+    live where requests are taken)."""
 
     def __init__(self, settings: Settings, bind: str, threads: int) -> None:
         self._settings = settings
@@ -79,7 +80,7 @@ class WebServer(BaseApplication):  # type: ignore[misc]
             "bind": bind,
             "workers": 1,
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": "shipcrowd_woo.entrypoints.http_server.BufferingWorker",
             "accesslog": None,
             "graceful_timeout": 30,
         }

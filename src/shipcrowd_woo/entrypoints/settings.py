@@ -64,6 +64,7 @@ class Settings:
     rate_limit: str = "600 per minute"
     max_body_bytes: int = 1024 * 1024
     max_webhook_bytes: int = 8 * 1024 * 1024
+    request_timeout: float = 30.0
     log_format: str = "json"
     log_level: str = "INFO"
 
@@ -117,6 +118,7 @@ class Settings:
             rate_limit=_rate_limit(env),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", 1024 * 1024, int, 1024, 10**8),
             max_webhook_bytes=_number(env, "MAX_WEBHOOK_BYTES", 8 * 1024 * 1024, int, 1024, 10**8),
+            request_timeout=_number(env, "REQUEST_TIMEOUT_SECONDS", 30.0, float, 1, 600),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")),
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")

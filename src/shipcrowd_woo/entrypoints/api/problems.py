@@ -42,8 +42,8 @@ def invalid(errors: list[dict[str, str]]) -> ApiProblem:
     )
 
 
-def problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> Response:
-    """Render a problem."""
+def problem_body(problem: ApiProblem) -> dict[str, Any]:
+    """The problem document (RFC 9457) of a problem."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem.kind,
         "title": problem.title,
@@ -52,7 +52,12 @@ def problem_response(problem: ApiProblem, headers: dict[str, str] | None = None)
     if problem.detail:
         body["detail"] = problem.detail
     body.update(problem.extra)
-    response = Response(json.dumps(body), problem.status, mimetype=MEDIA_TYPE)
+    return body
+
+
+def problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> Response:
+    """Render a problem."""
+    response = Response(json.dumps(problem_body(problem)), problem.status, mimetype=MEDIA_TYPE)
     for name, value in {**problem.headers, **(headers or {})}.items():
         response.headers[name] = value
     return response
