@@ -274,10 +274,18 @@ class FakeMappingRepository:
         chosen = [m for m in self.for_store(company_id, store_id) if criteria.admits(m)]
         return _page(chosen, page)
 
+    def add_all(self, mappings: Sequence[ProductMapping]) -> None:
+        for mapping in mappings:
+            self.add(mapping)
+
     def update(self, mapping: ProductMapping) -> None:
         current = self.mappings.get(mapping.id)
         if current is not None and current.company_id == mapping.company_id:
             self.mappings[mapping.id] = mapping
+
+    def update_all(self, mappings: Sequence[ProductMapping]) -> None:
+        for mapping in mappings:
+            self.update(mapping)
 
     def remove(self, company_id: CompanyId, mapping_id: MappingId) -> None:
         self.get(company_id, mapping_id)

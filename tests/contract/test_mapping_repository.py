@@ -61,6 +61,37 @@ def test_updates_are_saved_and_other_companies_cannot_touch_a_mapping(uow_factor
             uow.mappings.remove(COMPANY_B, mapping.id)
 
 
+def test_many_mappings_are_added_and_updated_at_once(uow_factory, store):
+    """add_all and update_all (the CSV import's and auto-mapping's writes) keep every field;
+    update_all leaves another company's mapping of the same id alone."""
+    many = [make_mapping(store, product, None, f"W-{product}") for product in range(1, 1201)]
+    with uow_factory() as uow:
+        uow.mappings.add_all(many)
+        uow.mappings.add_all([])
+        uow.commit()
+    changed = [record_sync_error(m, "stock rejected", later(1)) for m in many[::2]]
+    foreign = attrs.evolve(many[1], company_id=COMPANY_B, is_active=False)
+    with uow_factory() as uow:
+        uow.mappings.update_all([*changed, foreign])
+        uow.mappings.update_all([])
+        uow.commit()
+    with uow_factory() as uow:
+        stored = uow.mappings.for_store(store.company_id, store.id)
+    assert stored == [changed[i // 2] if i % 2 == 0 else m for i, m in enumerate(many)]
+
+
+def test_adding_many_where_one_is_mapped_already_is_refused(uow_factory, store):
+    """One target taken makes add_all raise AlreadyExists; nothing of it is kept."""
+    taken = make_mapping(store, 7, None, "W-7")
+    with uow_factory() as uow:
+        uow.mappings.add(taken)
+        uow.commit()
+    with uow_factory() as uow, pytest.raises(AlreadyExists):
+        uow.mappings.add_all([make_mapping(store, 6, None, "W-6"), make_mapping(store, 7, None)])
+    with uow_factory() as uow:
+        assert uow.mappings.for_store(store.company_id, store.id) == [taken]
+
+
 def test_a_removed_mapping_is_gone(uow_factory, store):
     """Removal deletes; removing again is MappingNotFound."""
     mapping = make_mapping(store)

@@ -3,7 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shipcrowd_woo.domain.mapping_csv import parse_mapping_csv
+from shipcrowd_woo.domain import mapping_csv
+from shipcrowd_woo.domain.mapping_csv import RowProblem, parse_mapping_csv
 from shipcrowd_woo.domain.text import storable
 
 HEADER = "woo_product_id,woo_variation_id,shipcrowd_sku\n"
@@ -64,3 +65,13 @@ def test_digits_that_are_not_decimal_are_refused():
     parsed = parse_mapping_csv(HEADER + "\u00b2,,A\n")
     assert parsed.rows == ()
     assert "not a positive whole number" in parsed.problems[0].reason
+
+
+def test_a_file_longer_than_the_row_limit_is_read_up_to_it(monkeypatch):
+    """Issue 14 point 8: a 400,000-line file took one request 43 s; reading stops at
+    MAX_ROWS (100,000; 5 here) lines with one problem naming the limit."""
+    monkeypatch.setattr(mapping_csv, "MAX_ROWS", 5)
+    lines = [f"{product},,SKU-{product}" for product in range(1, 12)]
+    parsed = parse_mapping_csv(HEADER + "\n".join(lines))
+    assert [row.woo_product_id for row in parsed.rows] == [1, 2, 3, 4, 5]
+    assert parsed.problems == (RowProblem(7, "more than 5 rows; the rest is ignored"),)

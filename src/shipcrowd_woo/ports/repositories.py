@@ -163,8 +163,18 @@ class MappingRepository(Protocol):
         """A filtered page of the store's mappings, by product and variation."""
         ...
 
+    def add_all(self, mappings: Sequence[ProductMapping]) -> None:
+        """Insert many mappings at once (a CSV import, an auto-mapping); raises
+        AlreadyExists when any target is already mapped, and the unit of work must then not
+        be committed."""
+        ...
+
     def update(self, mapping: ProductMapping) -> None:
         """Save a changed mapping."""
+        ...
+
+    def update_all(self, mappings: Sequence[ProductMapping]) -> None:
+        """Save many changed mappings at once."""
         ...
 
     def remove(self, company_id: CompanyId, mapping_id: MappingId) -> None:

@@ -121,16 +121,17 @@ class MappingService:
             warehouse = [item.sku for item in uow.warehouse.items(company_id)]
             fresh = [item for item in items if item.target not in existing]
             match = auto_match(fresh, warehouse)
-            for item, sku in match.matched:
-                uow.mappings.add(self._new(store, item, sku, MappingType.AUTO))
-            refreshed = 0
-            for item in items:
-                mapping = existing.get(item.target)
-                if mapping and (mapping.woo_sku, mapping.woo_title) != (item.sku, item.title):
-                    uow.mappings.update(
-                        attrs.evolve(mapping, woo_sku=item.sku, woo_title=item.title)
-                    )
-                    refreshed += 1
+            uow.mappings.add_all(
+                [self._new(store, item, sku, MappingType.AUTO) for item, sku in match.matched]
+            )
+            changed = [
+                attrs.evolve(mapping, woo_sku=item.sku, woo_title=item.title)
+                for item in items
+                if (mapping := existing.get(item.target))
+                and (mapping.woo_sku, mapping.woo_title) != (item.sku, item.title)
+            ]
+            uow.mappings.update_all(changed)
+            refreshed = len(changed)
             mapped = len(existing) + len(match.matched)
             uow.stores.record_catalogue(store_id, items=len(items), mapped=mapped)
             log = record_items(
@@ -249,14 +250,16 @@ class MappingService:
         report every bad one; importing the same file again changes nothing."""
         store = self._store(company_id, store_id)
         parsed = parse_mapping_csv(text)
-        created = updated = unchanged = 0
+        created: list[ProductMapping] = []
+        updated: list[ProductMapping] = []
+        unchanged = 0
         with self._ctx.uow_factory() as uow:
             existing = {m.target: m for m in uow.mappings.for_store(company_id, store_id)}
             for row in parsed.rows:
                 mapping = existing.get(row.target)
                 if mapping is None:
                     item = CatalogItem(row.woo_product_id, row.woo_variation_id, "", "")
-                    uow.mappings.add(
+                    created.append(
                         attrs.evolve(
                             self._new(store, item, row.shipcrowd_sku, MappingType.MANUAL),
                             shipcrowd_product_name=row.shipcrowd_product_name,
@@ -264,7 +267,6 @@ class MappingService:
                             is_active=row.active,
                         )
                     )
-                    created += 1
                     continue
                 wanted = attrs.evolve(
                     mapping,
@@ -277,10 +279,11 @@ class MappingService:
                 if wanted == mapping:
                     unchanged += 1
                 else:
-                    uow.mappings.update(attrs.evolve(wanted, mapping_type=MappingType.MANUAL))
-                    updated += 1
+                    updated.append(attrs.evolve(wanted, mapping_type=MappingType.MANUAL))
+            uow.mappings.add_all(created)
+            uow.mappings.update_all(updated)
             uow.commit()
-        return CsvImportReport(created, updated, unchanged, parsed.problems)
+        return CsvImportReport(len(created), len(updated), unchanged, parsed.problems)
 
     def export_csv(self, company_id: CompanyId, store_id: StoreId) -> str:
         """Every mapping of the store as CSV (importing it again changes nothing)."""

@@ -14,12 +14,14 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
@@ -544,12 +546,35 @@ class SqlAlchemyMappingRepository:
             page.limit,
         )
 
+    def add_all(self, mappings: Sequence[ProductMapping]) -> None:
+        """Insert mappings with one executemany (a 100,000-line CSV took 70 s row by row);
+        AlreadyExists when any target is already mapped."""
+        if not mappings:
+            return
+        try:
+            self._session.execute(insert(MAPPINGS), [_mapping_values(m) for m in mappings])
+        except IntegrityError:
+            raise AlreadyExists(
+                f"one of {len(mappings)} products or variations is already mapped"
+            ) from None
+
     def update(self, mapping: ProductMapping) -> None:
         """Save a changed mapping."""
+        self.update_all([mapping])
+
+    def update_all(self, mappings: Sequence[ProductMapping]) -> None:
+        """Save changed mappings with one executemany."""
+        if not mappings:
+            return
         self._session.execute(
-            update(MAPPINGS)
-            .where(MAPPINGS.c.id == mapping.id, MAPPINGS.c.company_id == mapping.company_id)
-            .values(_mapping_values(mapping))
+            update(MAPPINGS).where(
+                MAPPINGS.c.id == bindparam("match_id"),
+                MAPPINGS.c.company_id == bindparam("match_company_id"),
+            ),
+            [
+                {"match_id": m.id, "match_company_id": m.company_id, **_mapping_values(m)}
+                for m in mappings
+            ],
         )
 
     def remove(self, company_id: CompanyId, mapping_id: MappingId) -> None:
