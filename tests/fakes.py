@@ -152,15 +152,11 @@ class FakeStoreRepository:
     def every_store(self) -> Sequence[Store]:
         return sorted(self.stores.values(), key=lambda s: s.id)
 
-    def with_url(self, url: str) -> Sequence[Store]:
-        return sorted(
-            (s for s in self.stores.values() if s.url == url and s.is_active), key=lambda s: s.id
-        )
-
 
 class FakeWebhookRepository:
-    def __init__(self, webhooks: dict[str, Webhook]) -> None:
+    def __init__(self, webhooks: dict[str, Webhook], stores: dict[StoreId, Store]) -> None:
         self.webhooks = webhooks
+        self.stores = stores
 
     def add(self, webhook: Webhook) -> None:
         self.webhooks[webhook.id] = webhook
@@ -180,6 +176,19 @@ class FakeWebhookRepository:
             ),
             None,
         )
+
+    def for_delivery(
+        self, source_url: str, woo_webhook_id: int
+    ) -> Sequence[repositories.CompanyWebhook]:
+        stores = sorted(
+            (s for s in self.stores.values() if s.url == source_url and s.is_active),
+            key=lambda s: s.id,
+        )
+        return [
+            (store.company_id, webhook)
+            for store in stores
+            if (webhook := self.find(store.id, woo_webhook_id)) is not None and webhook.is_active
+        ]
 
     def update(self, webhook: Webhook) -> None:
         if webhook.id in self.webhooks:
@@ -460,7 +469,7 @@ class FakeUnitOfWork:
             self._snapshot = {name: dict(table) for name, table in self.database.tables().items()}
         self._working = {name: dict(table) for name, table in self._snapshot.items()}
         self.stores = FakeStoreRepository(self._working["stores"])
-        self.webhooks = FakeWebhookRepository(self._working["webhooks"])
+        self.webhooks = FakeWebhookRepository(self._working["webhooks"], self._working["stores"])
         self.orders = FakeOrderRepository(self._working["orders"])
         self.mappings = FakeMappingRepository(self._working["mappings"])
         self.sync_logs = FakeSyncLogRepository(self._working["sync_logs"])
@@ -491,7 +500,7 @@ def _typecheck() -> None:
     database = FakeDatabase()
     _: repositories.UnitOfWork = FakeUnitOfWork(database)
     _stores: repositories.StoreRepository = FakeStoreRepository({})
-    _webhooks: repositories.WebhookRepository = FakeWebhookRepository({})
+    _webhooks: repositories.WebhookRepository = FakeWebhookRepository({}, {})
     _orders: repositories.OrderRepository = FakeOrderRepository({})
     _mappings: repositories.MappingRepository = FakeMappingRepository({})
     _logs: repositories.SyncLogRepository = FakeSyncLogRepository({})

@@ -117,17 +117,3 @@ def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_fact
     assert (saved.stats.inventory_syncs, saved.stats.last_inventory_sync_at) == (1, later(30))
     assert (saved.stats.catalogue_items, saved.stats.products_mapped) == (40, 12)
     assert saved.last_delivery_at == later(40)
-
-
-def test_stores_at_a_url_are_found_across_companies_but_only_while_active(uow_factory):
-    """A delivery names only its source URL; disconnected stores do not answer to it."""
-    a = make_store(COMPANY_A, "https://shared.example", store_id="a")
-    b = make_store(COMPANY_B, "https://shared.example", store_id="b")
-    gone = make_store(COMPANY_A, "https://gone.example", is_active=False)
-    with uow_factory() as uow:
-        for store in (a, b, gone):
-            uow.stores.add(store)
-        uow.commit()
-    with uow_factory() as uow:
-        assert [s.id for s in uow.stores.with_url("https://shared.example")] == ["a", "b"]
-        assert uow.stores.with_url("https://gone.example") == []

@@ -3,7 +3,7 @@
 import attrs
 
 from shipcrowd_woo.domain.webhooks import Topic
-from tests.builders import later, make_store, make_webhook, sealed
+from tests.builders import COMPANY_A, COMPANY_B, later, make_store, make_webhook, sealed
 
 
 def test_webhooks_are_found_by_store_and_woocommerce_id(uow_factory):
@@ -23,6 +23,32 @@ def test_webhooks_are_found_by_store_and_woocommerce_id(uow_factory):
         assert uow.webhooks.find(store.id, 1) == created
         assert uow.webhooks.find(store.id, 3) is None
         assert uow.webhooks.for_store(store.id) == [created, updated]
+
+
+def test_a_delivery_finds_the_active_webhooks_of_its_source_across_companies(uow_factory):
+    """A delivery names only its source URL and X-WC-Webhook-ID: both companies that
+    connected the store answer to it, each with its company; an inactive webhook, a
+    disconnected store, another id or another URL do not."""
+    shared = "https://shared.example"
+    a = make_store(COMPANY_A, shared, store_id="a")
+    b = make_store(COMPANY_B, shared, store_id="b")
+    gone = make_store(COMPANY_A, "https://gone.example", store_id="gone", is_active=False)
+    of_a = make_webhook(a, Topic.ORDER_UPDATED, woo_id=7)
+    of_b = make_webhook(b, Topic.ORDER_UPDATED, woo_id=7)
+    inactive = attrs.evolve(make_webhook(b, Topic.ORDER_CREATED, woo_id=8), is_active=False)
+    of_gone = make_webhook(gone, Topic.ORDER_UPDATED, woo_id=7)
+    with uow_factory() as uow:
+        for store in (a, b, gone):
+            uow.stores.add(store)
+        for webhook in (of_a, of_b, inactive, of_gone):
+            uow.webhooks.add(webhook)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.webhooks.for_delivery(shared, 7) == [(COMPANY_A, of_a), (COMPANY_B, of_b)]
+        assert uow.webhooks.for_delivery(shared, 8) == []
+        assert uow.webhooks.for_delivery(shared, 9) == []
+        assert uow.webhooks.for_delivery("https://gone.example", 7) == []
+        assert uow.webhooks.for_delivery("https://other.example", 7) == []
 
 
 def stored_webhook(uow_factory):

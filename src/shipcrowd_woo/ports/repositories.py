@@ -17,6 +17,8 @@ from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict
 from shipcrowd_woo.domain.webhooks import Delivery
 
+CompanyWebhook = tuple[CompanyId, Webhook]
+
 
 class StoreRepository(Protocol):
     """Stores, always scoped by company except for the scheduler's sweep."""
@@ -71,10 +73,6 @@ class StoreRepository(Protocol):
         """Every store of every company, connected or not (key rotation, key checks)."""
         ...
 
-    def with_url(self, url: str) -> Sequence[Store]:
-        """Active stores at this URL, of any company (a delivery names only its source)."""
-        ...
-
 
 class WebhookRepository(Protocol):
     """Webhooks we registered at stores."""
@@ -88,7 +86,13 @@ class WebhookRepository(Protocol):
         ...
 
     def find(self, store_id: StoreId, woo_webhook_id: int) -> Webhook | None:
-        """The webhook a delivery names by its X-WC-Webhook-ID."""
+        """The store's webhook with this WooCommerce id."""
+        ...
+
+    def for_delivery(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
+        """The webhooks a delivery may come from — it names only its source URL and its
+        X-WC-Webhook-ID: active ones with that id, at active stores at that URL (one per
+        company that connected it), each with its store's company; one read."""
         ...
 
     def update(self, webhook: Webhook) -> None:

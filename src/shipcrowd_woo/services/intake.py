@@ -10,6 +10,7 @@ is stored or logged.
 
 import enum
 import re
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from shipcrowd_woo.domain.errors import DomainError
 from shipcrowd_woo.domain.ids import DeliveryId, JobId
 from shipcrowd_woo.domain.jobs import JobRecord, JobState, ProcessDelivery
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
+from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Delivery, Topic, body_digest, signature_matches, topic_of
 from shipcrowd_woo.ports.queue import TaskQueue
@@ -78,6 +80,7 @@ class WebhookIntake:
     def __init__(self, context: ServiceContext, queue: TaskQueue) -> None:
         self._ctx = context
         self._queue = queue
+        self._decoy = context.secrets.seal(Secret(secrets.token_urlsafe(32)))
 
     def accept(
         self,
@@ -107,21 +110,20 @@ class WebhookIntake:
         except InvalidStoreUrl:
             raise IntakeRefused(401, "unknown source") from None
         woo_webhook_id = int(raw_id)
+        # A refused source costs what a connected one does — one read, an opened secret and
+        # an HMAC — or answering sooner would tell which stores are connected.
         with self._ctx.uow_factory() as uow:
-            candidates = [
-                (store, webhook)
-                for store in uow.stores.with_url(source_url)
-                if (webhook := uow.webhooks.find(store.id, woo_webhook_id)) is not None
-                and webhook.is_active
-            ]
+            candidates = uow.webhooks.for_delivery(source_url, woo_webhook_id)
         verified = [
-            (store, webhook)
-            for store, webhook in candidates
+            (company_id, webhook)
+            for company_id, webhook in candidates
             if signature_matches(body, self._ctx.secrets.open(webhook.secret).reveal(), signature)
         ]
+        if not candidates:
+            signature_matches(body, self._ctx.secrets.open(self._decoy).reveal(), signature)
         if not verified:
             raise IntakeRefused(401, "signature does not match")
-        store, webhook = verified[0]
+        company_id, webhook = verified[0]
         claimed_topic = _header(headers, "X-WC-Webhook-Topic")
         if webhook.topic is not topic or (claimed_topic and claimed_topic != topic.value):
             raise IntakeRefused(400, "the topic does not match the endpoint")
@@ -129,8 +131,8 @@ class WebhookIntake:
             raise IntakeRefused(400, "the body is not a JSON object")
         delivery = Delivery(
             id=DeliveryId(self._ctx.new_id()),
-            company_id=store.company_id,
-            store_id=store.id,
+            company_id=company_id,
+            store_id=webhook.store_id,
             topic=topic,
             woo_webhook_id=woo_webhook_id,
             body=body,
@@ -138,20 +140,18 @@ class WebhookIntake:
             received_at=received_at,
         )
         job = ProcessDelivery(delivery.id)
-        record = JobRecord(
-            JobId(self._ctx.new_id()), store.company_id, job, JobState.QUEUED, received_at
-        )
+        record = JobRecord(JobId(self._ctx.new_id()), company_id, job, JobState.QUEUED, received_at)
         with self._ctx.uow_factory() as uow:
             fresh = uow.deliveries.add(delivery)
             if fresh:
                 uow.jobs.add(record)
-            uow.stores.record_delivery(store.id, received_at)
+            uow.stores.record_delivery(webhook.store_id, received_at)
             uow.webhooks.record_delivery(webhook.id, received_at)
             uow.commit()
         if not fresh:
-            return IntakeResult(Verdict.DUPLICATE, topic, store_id=store.id)
+            return IntakeResult(Verdict.DUPLICATE, topic, store_id=webhook.store_id)
         self._queue.send(record.id, job)
-        return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, record.id, store.id)
+        return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, record.id, webhook.store_id)
 
 
 def _is_json_object(body: bytes) -> bool:

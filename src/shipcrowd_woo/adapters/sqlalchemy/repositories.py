@@ -72,6 +72,7 @@ from shipcrowd_woo.domain.store import (
 )
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
+from shipcrowd_woo.ports.repositories import CompanyWebhook
 
 STORES = table_of(StoreRow)
 WEBHOOKS = table_of(WebhookRow)
@@ -193,13 +194,15 @@ def _intake_statements() -> dict[str, Any]:
     """The statements every webhook delivery runs, built once: building a statement costs
     SQLAlchemy more than running it (the values are bound at execution)."""
     return {
-        "stores_at_url": select(STORES)
-        .where(STORES.c.url == bindparam("url"), STORES.c.is_active.is_(True))
-        .order_by(STORES.c.id),
-        "webhook_of_store": select(WEBHOOKS).where(
-            WEBHOOKS.c.store_id == bindparam("store_id"),
+        "webhooks_for_delivery": select(STORES.c.company_id.label("store_company_id"), WEBHOOKS)
+        .join(STORES, STORES.c.id == WEBHOOKS.c.store_id)
+        .where(
+            STORES.c.url == bindparam("url"),
+            STORES.c.is_active.is_(True),
             WEBHOOKS.c.woo_webhook_id == bindparam("woo_webhook_id"),
-        ),
+            WEBHOOKS.c.is_active.is_(True),
+        )
+        .order_by(STORES.c.id),
         "store_delivered": _moved_forward(STORES),
         "webhook_delivered": _moved_forward(WEBHOOKS),
         "job": JOBS.insert(),
@@ -327,11 +330,6 @@ class SqlAlchemyStoreRepository:
         rows = self._session.execute(select(STORES).order_by(STORES.c.id)).mappings()
         return [_store_from(row) for row in rows]
 
-    def with_url(self, url: str) -> Sequence[Store]:
-        """Active stores at this URL, of any company."""
-        rows = self._session.execute(_intake_statements()["stores_at_url"], {"url": url}).mappings()
-        return [_store_from(row) for row in rows]
-
 
 def _webhook_values(webhook: Webhook) -> dict[str, Any]:
     return {
@@ -382,16 +380,25 @@ class SqlAlchemyWebhookRepository:
         return [_webhook_from(row) for row in rows]
 
     def find(self, store_id: StoreId, woo_webhook_id: int) -> Webhook | None:
-        """The webhook a delivery names."""
+        """The store's webhook with this WooCommerce id."""
         row = (
             self._session.execute(
-                _intake_statements()["webhook_of_store"],
-                {"store_id": store_id, "woo_webhook_id": woo_webhook_id},
+                select(WEBHOOKS).where(
+                    WEBHOOKS.c.store_id == store_id, WEBHOOKS.c.woo_webhook_id == woo_webhook_id
+                )
             )
             .mappings()
             .first()
         )
         return None if row is None else _webhook_from(row)
+
+    def for_delivery(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
+        """The active webhooks a delivery may come from, with their stores' companies."""
+        rows = self._session.execute(
+            _intake_statements()["webhooks_for_delivery"],
+            {"url": source_url, "woo_webhook_id": woo_webhook_id},
+        ).mappings()
+        return [(CompanyId(row["store_company_id"]), _webhook_from(row)) for row in rows]
 
     def update(self, webhook: Webhook) -> None:
         """Save a changed webhook."""
