@@ -28,6 +28,7 @@ from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
+from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Delivery
 from shipcrowd_woo.ports import repositories
 from shipcrowd_woo.ports.clock import Clock
@@ -110,6 +111,7 @@ class FakeStoreRepository:
                 stats=current.stats,
                 order_cursor=current.order_cursor,
                 last_delivery_at=current.last_delivery_at,
+                webhook_health=current.webhook_health,
             )
 
     def _change(self, store_id: StoreId, **changes: Any) -> None:
@@ -148,6 +150,24 @@ class FakeStoreRepository:
         store = self.stores.get(store_id)
         if store is not None:
             self._change(store_id, last_delivery_at=max(at, store.last_delivery_at or at))
+
+    def record_webhook_check(self, store_id: StoreId, health: WebhookHealth) -> None:
+        store = self.stores.get(store_id)
+        if store is not None:
+            kept = store.webhook_health
+            self._change(
+                store_id,
+                webhook_health=attrs.evolve(
+                    health, trouble_at=kept.trouble_at, trouble=kept.trouble
+                ),
+            )
+
+    def record_webhook_trouble(self, store_id: StoreId, at: datetime, reason: str) -> None:
+        store = self.stores.get(store_id)
+        noted = store.webhook_health.trouble_at if store is not None else None
+        if store is not None and (noted is None or noted < at):
+            health = attrs.evolve(store.webhook_health, trouble_at=at, trouble=reason[:200])
+            self._change(store_id, webhook_health=health)
 
     def every_store(self) -> Sequence[Store]:
         return sorted(self.stores.values(), key=lambda s: s.id)

@@ -6,6 +6,7 @@ import attrs
 
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.secrets import EncryptedSecret
+from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Topic
 
 
@@ -68,6 +69,7 @@ class Store:
     # The newest `date_modified_gmt` seen by the last successful order import.
     order_cursor: datetime | None = None
     last_delivery_at: datetime | None = None
+    webhook_health: WebhookHealth = attrs.field(factory=WebhookHealth)
 
     @property
     def can_sync(self) -> bool:

@@ -43,7 +43,13 @@ from shipcrowd_woo.services.jobs import JobRunner, JobService
 from shipcrowd_woo.services.keys import verify_keys
 from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.order_sync import OrderSync
-from shipcrowd_woo.services.scheduling import Scheduler, Sweeps, TickReport
+from shipcrowd_woo.services.scheduling import (
+    RECHECK_AFTER,
+    Scheduler,
+    StoreChecks,
+    Sweeps,
+    TickReport,
+)
 from shipcrowd_woo.services.stores import StoreService
 from shipcrowd_woo.services.webhooks import WebhookProcessor
 
@@ -212,7 +218,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         if client
         else InProcessSyncSlots(settings.max_concurrent_syncs)
     )
-    runner = JobRunner(context, settings.job_max_retries)
+    # The actor asks for the runner when a job arrives; the runner queues follow-up jobs.
     actor = declare_job_actor(
         broker,
         lambda: runner,
@@ -224,6 +230,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         ),
     )
     queue = DramatiqTaskQueue(actor)
+    runner = JobRunner(context, queue, settings.job_max_retries)
     jobs = JobService(context, queue)
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
     scheduler = Scheduler(
@@ -234,6 +241,12 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
             stalled_after=settings.stalled_after,
             abandoned_after=settings.job_time_limit * 2,
             retention=settings.sync_log_retention,
+        ),
+        StoreChecks(
+            webhooks_every=settings.webhook_check_interval,
+            delivery_silence=settings.delivery_silence,
+            recheck_after=min(RECHECK_AFTER, settings.webhook_check_interval),
+            reconcile_every=settings.reconcile_interval,
         ),
     )
     return Services(

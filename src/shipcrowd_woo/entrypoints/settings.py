@@ -65,6 +65,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_webhook_bytes: int = 8 * 1024 * 1024
     request_timeout: float = 30.0
+    webhook_check_interval: timedelta = timedelta(hours=1)
+    delivery_silence: timedelta = timedelta(hours=1)
+    reconcile_interval: timedelta = timedelta(days=1)
     log_format: str = "json"
     log_level: str = "INFO"
 
@@ -119,6 +122,15 @@ class Settings:
             max_body_bytes=_number(env, "MAX_BODY_BYTES", 1024 * 1024, int, 1024, 10**8),
             max_webhook_bytes=_number(env, "MAX_WEBHOOK_BYTES", 8 * 1024 * 1024, int, 1024, 10**8),
             request_timeout=_number(env, "REQUEST_TIMEOUT_SECONDS", 30.0, float, 1, 600),
+            webhook_check_interval=timedelta(
+                seconds=_number(env, "WEBHOOK_CHECK_SECONDS", 3600.0, float, 1, 7 * 86400)
+            ),
+            delivery_silence=timedelta(
+                seconds=_number(env, "DELIVERY_SILENCE_SECONDS", 3600.0, float, 1, 7 * 86400)
+            ),
+            reconcile_interval=timedelta(
+                seconds=_number(env, "RECONCILE_SECONDS", 86400.0, float, 1, 30 * 86400)
+            ),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")),
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")

@@ -15,6 +15,7 @@ from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict
+from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Delivery
 
 CompanyWebhook = tuple[CompanyId, Webhook]
@@ -67,6 +68,15 @@ class StoreRepository(Protocol):
 
     def record_delivery(self, store_id: StoreId, at: datetime) -> None:
         """A verified webhook delivery arrived now."""
+        ...
+
+    def record_webhook_check(self, store_id: StoreId, health: WebhookHealth) -> None:
+        """Save what a webhook check found (state, since, checked, repaired); evidence of
+        trouble is left alone."""
+        ...
+
+    def record_webhook_trouble(self, store_id: StoreId, at: datetime, reason: str) -> None:
+        """Note evidence that deliveries may be lost (kept when newer than the noted one)."""
         ...
 
     def every_store(self) -> Sequence[Store]:

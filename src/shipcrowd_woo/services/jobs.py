@@ -34,6 +34,7 @@ from shipcrowd_woo.domain.jobs import (
     ProcessDelivery,
     PushInventory,
     ReconcileOrders,
+    SyncMode,
     SyncOrders,
     job_store,
 )
@@ -44,7 +45,7 @@ from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.order_sync import OrderSync, SyncOutcome
-from shipcrowd_woo.services.stores import StoreService
+from shipcrowd_woo.services.webhook_checks import WebhookChecks
 from shipcrowd_woo.services.webhooks import WebhookProcessor
 
 log = logging.getLogger("shipcrowd_woo.jobs")
@@ -133,8 +134,9 @@ class JobService:
 class JobRunner:
     """Runs one job by id; called by the queue's workers."""
 
-    def __init__(self, context: ServiceContext, max_retries: int = 3) -> None:
+    def __init__(self, context: ServiceContext, queue: TaskQueue, max_retries: int = 3) -> None:
         self._ctx = context
+        self._follow_ups = JobService(context, queue)
         self._max_retries = max_retries
         self._handlers: Mapping[type, Callable[[Any], Summary]] = {
             SyncOrders: self._sync_orders,
@@ -276,14 +278,21 @@ class JobRunner:
         return _log_summary(OrderSync(self._ctx).reconcile_deletions(job.company_id, job.store_id))
 
     def _check_webhooks(self, job: CheckWebhooks) -> Summary:
-        report = StoreService(self._ctx).register_webhooks(job.company_id, job.store_id)
-        return {
+        check = WebhookChecks(self._ctx).check(job.company_id, job.store_id)
+        report = check.report
+        summary: Summary = {
+            "health": check.health.state.value,
+            "sync_log_id": check.log.id,
             "kept": len(report.kept),
             "created": len(report.created),
             "reactivated": len(report.reactivated),
             "failed": len(report.failed),
             "removed_strays": report.removed_strays,
         }
+        if check.deliveries_may_be_lost:
+            follow_up = SyncOrders(job.company_id, job.store_id, SyncMode.INCREMENTAL)
+            summary["sync_job_id"] = self._follow_ups.submit(job.company_id, follow_up).id
+        return summary
 
 
 def _outcome_summary(outcome: SyncOutcome) -> Summary:

@@ -127,7 +127,21 @@ class OrderSync:
         # Orders saved while this run paged have modification times after its start: the
         # cursor never passes the start, so the next run (minus the overlap) reads them.
         cursor = None if mode is SyncMode.SINGLE or newest is None else min(newest, started)
-        return self._end(log, finish_sync(log, self._ctx.clock.now()), cursor)
+        ended = self._end(log, finish_sync(log, self._ctx.clock.now()), cursor)
+        unannounced = int(ended.metadata.get("created") or 0) + int(
+            ended.metadata.get("updated") or 0
+        )
+        if after is not None and store.webhooks_enabled and unannounced:
+            # Deliveries would have brought these first: a webhook may be disabled or lost.
+            with self._ctx.uow_factory() as uow:
+                uow.stores.record_webhook_trouble(
+                    store.id,
+                    self._ctx.clock.now(),
+                    f"an incremental import found {unannounced} order changes no delivery "
+                    "announced",
+                )
+                uow.commit()
+        return ended
 
     def _import_page(
         self, store: Store, client: StoreClient, page: OrderPage, log: SyncLog

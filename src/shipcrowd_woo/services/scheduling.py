@@ -1,5 +1,5 @@
-"""The scheduler: each store's periodic incremental order sync, and the sweeps that keep
-the system whole.
+"""The scheduler: each store's periodic incremental order sync, webhook health check and
+deletion reconciliation, and the sweeps that keep the system whole.
 
 Any number of scheduler processes may tick, as often as they like: every piece of work is
 claimed from the schedule guard, which grants each claim to one process per period. So two
@@ -8,14 +8,21 @@ finds each claim expired once and queues one sync per store — not one per miss
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 import attrs
 
 from shipcrowd_woo.domain.ids import StoreId
-from shipcrowd_woo.domain.jobs import SyncMode, SyncOrders
+from shipcrowd_woo.domain.jobs import CheckWebhooks, Job, ReconcileOrders, SyncMode, SyncOrders
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import fail_sync
+from shipcrowd_woo.domain.webhook_health import (
+    deliveries_silent,
+    is_past_offset,
+    spread_offset,
+    trouble_since_check,
+)
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.jobs import STALLED_AFTER, JobService
@@ -23,6 +30,7 @@ from shipcrowd_woo.services.sync_logs import DEFAULT_RETENTION, purge_old_sync_l
 
 log = logging.getLogger("shipcrowd_woo.scheduler")
 ABANDONED = "abandoned: the worker running it stopped before it ended"
+RECHECK_AFTER = timedelta(minutes=5)
 
 
 @attrs.frozen
@@ -40,10 +48,24 @@ class Sweeps:
 
 
 @attrs.frozen
+class StoreChecks:
+    """How often each store's webhooks are checked and its deletions reconciled."""
+
+    webhooks_every: timedelta = timedelta(hours=1)
+    # Orders changed this long after the last delivery with none since: evidence of trouble.
+    delivery_silence: timedelta = timedelta(hours=1)
+    # On evidence of trouble a check is queued at once, but not more often than this.
+    recheck_after: timedelta = RECHECK_AFTER
+    reconcile_every: timedelta = timedelta(days=1)
+
+
+@attrs.frozen
 class TickReport:
     """What one tick did."""
 
     syncs_queued: tuple[StoreId, ...] = ()
+    checks_queued: tuple[StoreId, ...] = ()
+    reconciliations_queued: tuple[StoreId, ...] = ()
     jobs_resent: int = 0
     runs_abandoned: int = 0
     logs_purged: int = 0
@@ -58,15 +80,24 @@ class Scheduler:
         jobs: JobService,
         guard: ScheduleGuard,
         sweeps: Sweeps = Sweeps(),
+        checks: StoreChecks = StoreChecks(),
     ) -> None:
         self._ctx = context
         self._jobs = jobs
         self._guard = guard
         self._sweeps = sweeps
+        self._checks = checks
 
     def tick(self) -> TickReport:
-        """Queue the syncs that are due, and sweep when a sweep is due."""
-        report = TickReport(tuple(self._queue_due_syncs()))
+        """Queue the syncs, checks and reconciliations that are due, and sweep when a sweep
+        is due."""
+        with self._ctx.uow_factory() as uow:
+            stores = uow.stores.syncable()
+        report = TickReport(
+            syncs_queued=tuple(self._queue_due_syncs(stores)),
+            checks_queued=tuple(self._queue_due_checks(stores)),
+            reconciliations_queued=tuple(self._queue_due_reconciliations(stores)),
+        )
         if self._guard.claim("sweep:recovery", self._sweeps.every):
             report = attrs.evolve(
                 report,
@@ -80,24 +111,74 @@ class Scheduler:
             report = attrs.evolve(report, logs_purged=purged)
         return report
 
-    def _queue_due_syncs(self) -> list[StoreId]:
-        with self._ctx.uow_factory() as uow:
-            stores = [s for s in uow.stores.syncable() if _syncs_orders_by_itself(s)]
+    def _queue_due_syncs(self, stores: Sequence[Store]) -> list[StoreId]:
+        return [
+            store.id
+            for store in stores
+            if _syncs_orders_by_itself(store)
+            and self._submit_once(
+                f"order-sync:{store.id}",
+                store.order_sync.interval,
+                store,
+                SyncOrders(store.company_id, store.id, SyncMode.INCREMENTAL),
+            )
+        ]
+
+    def _queue_due_checks(self, stores: Sequence[Store]) -> list[StoreId]:
+        """A check per store each `webhooks_every` (spread over it), and one at once — at
+        most each `recheck_after` — on evidence of trouble noted since the last check."""
+        every, now = self._checks.webhooks_every, self._ctx.clock.now()
         queued = []
         for store in stores:
-            claim = f"order-sync:{store.id}"
-            if not self._guard.claim(claim, store.order_sync.interval):
+            if not store.webhooks_enabled:
                 continue
-            try:
-                self._jobs.submit(
-                    store.company_id, SyncOrders(store.company_id, store.id, SyncMode.INCREMENTAL)
+            job = CheckWebhooks(store.company_id, store.id)
+            if self._in_trouble(store):
+                due = self._submit_once(
+                    f"webhook-check-soon:{store.id}", self._checks.recheck_after, store, job
                 )
-            except Exception:
-                # Not queued: the next tick (of any scheduler) tries again.
-                self._guard.release(claim)
-                raise
-            queued.append(store.id)
+            else:
+                due = is_past_offset(
+                    now, spread_offset(f"webhook-check:{store.id}", every), every
+                ) and self._submit_once(f"webhook-check:{store.id}", every, store, job)
+            if due:
+                queued.append(store.id)
         return queued
+
+    def _in_trouble(self, store: Store) -> bool:
+        health = store.webhook_health
+        return trouble_since_check(health) or deliveries_silent(
+            health,
+            store.order_cursor,
+            store.last_delivery_at,
+            store.installed_at,
+            self._checks.delivery_silence,
+        )
+
+    def _queue_due_reconciliations(self, stores: Sequence[Store]) -> list[StoreId]:
+        """Each store's deletion reconciliation once per `reconcile_every`, spread over it."""
+        every, now = self._checks.reconcile_every, self._ctx.clock.now()
+        return [
+            store.id
+            for store in stores
+            if store.order_sync.enabled
+            and is_past_offset(now, spread_offset(f"reconcile:{store.id}", every), every)
+            and self._submit_once(
+                f"reconcile:{store.id}", every, store, ReconcileOrders(store.company_id, store.id)
+            )
+        ]
+
+    def _submit_once(self, claim: str, period: timedelta, store: Store, job: Job) -> bool:
+        """Queue the job if this scheduler wins the claim for the period."""
+        if not self._guard.claim(claim, period):
+            return False
+        try:
+            self._jobs.submit(store.company_id, job)
+        except Exception:
+            # Not queued: the next tick (of any scheduler) tries again.
+            self._guard.release(claim)
+            raise
+        return True
 
     def _fail_abandoned_runs(self, limit: int = 500) -> int:
         now = self._ctx.clock.now()

@@ -32,6 +32,8 @@ class WebhookReport:
     reactivated: tuple[Topic, ...] = ()
     removed_strays: int = 0
     failed: tuple[tuple[Topic, str], ...] = ()
+    # Topics whose webhook the store had disabled (reactivated, or failed to be).
+    found_disabled: tuple[Topic, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -215,7 +217,7 @@ class StoreService:
         made_by_us: set[int],
         at_store: dict[int, WooWebhook],
     ) -> WebhookReport:
-        kept, created, reactivated, failed = [], [], [], []
+        kept, created, reactivated, failed, found_disabled = [], [], [], [], []
         claimed: set[int] = set()
         for topic in Topic:
             url = self._ctx.delivery_url(store.id, topic.resource, topic.event)
@@ -227,6 +229,7 @@ class StoreService:
                     if remote.status == "active":
                         kept.append(topic)
                     else:
+                        found_disabled.append(topic)
                         client.activate_webhook(remote.id)
                         reactivated.append(topic)
                     continue
@@ -251,7 +254,12 @@ class StoreService:
                     "could not remove stray webhook %s of %s: %s", stray.id, store.url, error.detail
                 )
         return WebhookReport(
-            tuple(kept), tuple(created), tuple(reactivated), len(strays), tuple(failed)
+            tuple(kept),
+            tuple(created),
+            tuple(reactivated),
+            len(strays),
+            tuple(failed),
+            tuple(found_disabled),
         )
 
     def _save_webhook(

@@ -198,3 +198,20 @@ def test_reconciliation_refuses_to_mark_most_orders_deleted_at_once(world):
     assert log.status is SyncStatus.FAILED
     assert "refusing to mark 250 of 250" in log.errors[0]
     assert all(o.deleted_at_store is None for o in stored_orders(world, store).values())
+
+
+def test_an_incremental_import_that_finds_changes_notes_webhook_trouble(world):
+    """Issue 15: changes an incremental import finds were announced by no delivery (a
+    processed delivery leaves the order on the store's version): evidence for a webhook
+    check. A first full import notes nothing, nor does one that finds no change."""
+    store = world.install()
+    sync = OrderSync(world.context)
+    sync.run(COMPANY, store.id, SyncMode.FULL)
+    sync.run(COMPANY, store.id, SyncMode.INCREMENTAL)
+    assert StoreService(world.context).get(COMPANY, store.id).webhook_health.trouble_at is None
+    world.clock.advance(minutes=15)
+    world.sandbox.advance_orders(2)
+    sync.run(COMPANY, store.id, SyncMode.INCREMENTAL)
+    health = StoreService(world.context).get(COMPANY, store.id).webhook_health
+    assert health.trouble_at == world.clock.now()
+    assert "2 order changes no delivery announced" in health.trouble

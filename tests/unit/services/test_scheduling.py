@@ -1,20 +1,29 @@
 """The scheduler on fakes: one incremental sync per store and interval, never a burst after
 downtime; sweeps that send stalled jobs again and end abandoned runs."""
 
+import itertools
 from datetime import timedelta
 
 import attrs
 import pytest
 
 from shipcrowd_woo.domain.ids import JobId
-from shipcrowd_woo.domain.jobs import JobRecord, JobState, SyncMode, SyncOrders
+from shipcrowd_woo.domain.jobs import (
+    CheckWebhooks,
+    JobRecord,
+    JobState,
+    ReconcileOrders,
+    SyncMode,
+    SyncOrders,
+)
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.store import OrderSyncConfig
 from shipcrowd_woo.domain.sync_log import SyncStatus
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.jobs import JobService
-from shipcrowd_woo.services.scheduling import ABANDONED, Scheduler, Sweeps
+from shipcrowd_woo.services.scheduling import ABANDONED, Scheduler, StoreChecks, Sweeps
 from shipcrowd_woo.services.stores import StoreService
+from shipcrowd_woo.services.webhook_checks import WebhookChecks
 from tests.builders import make_sync_log
 from tests.fake_store import FakeScheduleGuard, FakeTaskQueue
 from tests.unit.services.conftest import COMPANY
@@ -69,7 +78,8 @@ def test_downtime_gives_one_sync_not_a_burst(world, scheduling):
     assert scheduling.scheduler.tick().syncs_queued == (store.id,)
     assert scheduling.scheduler.tick().syncs_queued == ()
     with world.uow() as uow:
-        assert len(uow.jobs.stalled_before(world.clock.now() + timedelta(days=1), 100)) == 2
+        queued = uow.jobs.stalled_before(world.clock.now() + timedelta(days=1), 100)
+    assert sum(isinstance(record.job, SyncOrders) for record in queued) == 2
 
 
 def test_each_store_keeps_its_own_interval(world, scheduling):
@@ -221,3 +231,83 @@ def test_sweeps_run_once_per_period_whoever_ticks(world, scheduling):
     second = scheduling.scheduler.tick()
     assert first == second
     assert {"sweep:recovery", "sweep:retention"} <= set(scheduling.guard.until)
+
+
+def _queued(world, kind):
+    with world.uow() as uow:
+        records = uow.jobs.stalled_before(world.clock.now() + timedelta(days=1), 10_000)
+    return sorted((r.created_at, r.job) for r in records if isinstance(r.job, kind))
+
+
+def _tick_for(world, scheduling, minutes: int, step: int = 1) -> None:
+    for _ in range(0, minutes, step):
+        scheduling.scheduler.tick()
+        world.clock.advance(minutes=step)
+
+
+def test_each_store_gets_a_webhook_check_every_hour(world, scheduling):
+    """Issue 15: ticks each minute for three hours give three checks, an hour apart."""
+    store = world.install()
+    _tick_for(world, scheduling, 180)
+    checks = _queued(world, CheckWebhooks)
+    assert [job for _, job in checks] == [CheckWebhooks(COMPANY, store.id)] * 3
+    assert {later - earlier for (earlier, _), (later, _) in itertools.pairwise(checks)} == {
+        timedelta(hours=1)
+    }
+
+
+def test_evidence_of_trouble_queues_a_check_at_once_and_once(world, scheduling):
+    """An import noted changes no delivery announced: a check is queued at the next tick
+    though the hourly one just ran, not again within five minutes, and not at all once a
+    check after the evidence has run."""
+    store = world.install()
+    weekly = StoreChecks(webhooks_every=timedelta(days=7))
+    scheduling.scheduler = Scheduler(
+        world.context, JobService(world.context, scheduling.queue), scheduling.guard, checks=weekly
+    )
+    _tick_for(world, scheduling, 60)
+    before = len(_queued(world, CheckWebhooks))
+    with world.uow() as uow:
+        uow.stores.record_webhook_trouble(store.id, world.clock.now(), "unannounced changes")
+        uow.commit()
+    assert scheduling.scheduler.tick().checks_queued == (store.id,)
+    world.clock.advance(minutes=1)
+    assert scheduling.scheduler.tick().checks_queued == ()
+    WebhookChecks(world.context).check(COMPANY, store.id)
+    world.clock.advance(minutes=10)
+    assert scheduling.scheduler.tick().checks_queued == ()
+    assert len(_queued(world, CheckWebhooks)) == before + 1
+
+
+def test_orders_changing_while_deliveries_are_silent_queue_a_check(world, scheduling):
+    """No delivery for longer than the silence threshold while the store's orders changed
+    (the import's cursor moved past it) is evidence of trouble too."""
+    store = world.install()
+    WebhookChecks(world.context).check(COMPANY, store.id)
+    _tick_for(world, scheduling, 5)
+    with world.uow() as uow:
+        uow.stores.record_delivery(store.id, world.clock.now())
+        uow.commit()
+    world.clock.advance(minutes=70)
+    with world.uow() as uow:
+        uow.stores.record_order_sync(store.id, 0, world.clock.now(), world.clock.now())
+        uow.commit()
+    assert store.id in scheduling.scheduler.tick().checks_queued
+
+
+def test_stores_without_webhooks_are_not_checked(world, scheduling):
+    store = world.install()
+    _change(world, store, webhooks_enabled=False)
+    _tick_for(world, scheduling, 120)
+    assert _queued(world, CheckWebhooks) == []
+
+
+def test_each_store_is_reconciled_once_a_day(world, scheduling):
+    """Issue 15: three days of ten-minute ticks give three reconciliations a day apart."""
+    store = world.install()
+    _tick_for(world, scheduling, 3 * 24 * 60, step=10)
+    runs = _queued(world, ReconcileOrders)
+    assert [job for _, job in runs] == [ReconcileOrders(COMPANY, store.id)] * 3
+    assert {later - earlier for (earlier, _), (later, _) in itertools.pairwise(runs)} == {
+        timedelta(days=1)
+    }

@@ -71,6 +71,7 @@ from shipcrowd_woo.domain.store import (
     Webhook,
 )
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
+from shipcrowd_woo.domain.webhook_health import WebhookHealth, WebhookState
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
@@ -115,6 +116,19 @@ def _store_values(store: Store) -> dict[str, Any]:
         "last_inventory_sync_at": store.stats.last_inventory_sync_at,
         "order_cursor": store.order_cursor,
         "last_delivery_at": store.last_delivery_at,
+        **_health_values(store.webhook_health),
+        "webhook_trouble_at": store.webhook_health.trouble_at,
+        "webhook_trouble": store.webhook_health.trouble,
+    }
+
+
+def _health_values(health: WebhookHealth) -> dict[str, Any]:
+    """What a webhook check writes (evidence of trouble is written by others)."""
+    return {
+        "webhook_state": health.state.value,
+        "webhook_state_since": health.since,
+        "webhooks_checked_at": health.checked_at,
+        "webhooks_repaired_at": health.repaired_at,
     }
 
 
@@ -129,6 +143,12 @@ _STORE_COUNTERS = frozenset(
         "last_inventory_sync_at",
         "order_cursor",
         "last_delivery_at",
+        "webhook_state",
+        "webhook_state_since",
+        "webhooks_checked_at",
+        "webhooks_repaired_at",
+        "webhook_trouble_at",
+        "webhook_trouble",
     }
 )
 
@@ -172,6 +192,14 @@ def _store_from(row: RowMapping) -> Store:
         ),
         order_cursor=row["order_cursor"],
         last_delivery_at=row["last_delivery_at"],
+        webhook_health=WebhookHealth(
+            state=WebhookState(row["webhook_state"]),
+            since=row["webhook_state_since"],
+            checked_at=row["webhooks_checked_at"],
+            repaired_at=row["webhooks_repaired_at"],
+            trouble_at=row["webhook_trouble_at"],
+            trouble=row["webhook_trouble"],
+        ),
     )
 
 
@@ -323,6 +351,22 @@ class SqlAlchemyStoreRepository:
         """Move last_delivery_at forward."""
         self._session.execute(
             _intake_statements()["store_delivered"], {"row_id": store_id, "at": at}
+        )
+
+    def record_webhook_check(self, store_id: StoreId, health: WebhookHealth) -> None:
+        """Save what a webhook check found; evidence of trouble is left alone."""
+        self._session.execute(
+            update(STORES).where(STORES.c.id == store_id).values(_health_values(health))
+        )
+
+    def record_webhook_trouble(self, store_id: StoreId, at: datetime, reason: str) -> None:
+        """Note evidence of trouble, the newest kept."""
+        column = STORES.c.webhook_trouble_at
+        newer = or_(column.is_(None), column < literal(at, UtcDateTime()))
+        self._session.execute(
+            update(STORES)
+            .where(STORES.c.id == store_id, newer)
+            .values(webhook_trouble_at=at, webhook_trouble=reason[:200])
         )
 
     def every_store(self) -> Sequence[Store]:

@@ -95,6 +95,12 @@ class StoreRow(Base):
     last_inventory_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     order_cursor: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_delivery_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    webhook_state: Mapped[str] = mapped_column(String(16), server_default="unchecked")
+    webhook_state_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    webhooks_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    webhooks_repaired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    webhook_trouble_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    webhook_trouble: Mapped[str] = mapped_column(String(200), server_default="")
 
 
 class WebhookRow(Base):

@@ -1,0 +1,108 @@
+"""The webhook health check: repair what the store disabled or lost, say how it stands.
+
+A check does what `register_webhooks` does (reactivate, recreate, remove strays of this
+installation), then records the finding on the store and as a sync log of type `webhook`.
+When it had to repair anything, deliveries may have been lost meanwhile: the caller queues an
+incremental order import (WooCommerce does not resend what failed).
+"""
+
+import logging
+from datetime import datetime
+
+import attrs
+
+from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
+from shipcrowd_woo.domain.store import Store
+from shipcrowd_woo.domain.sync_log import (
+    SyncLog,
+    SyncType,
+    finish_sync,
+    record_items,
+    start_sync,
+)
+from shipcrowd_woo.domain.webhook_health import CheckFindings, WebhookHealth, health_after_check
+from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.stores import StoreService, WebhookReport
+
+log = logging.getLogger("shipcrowd_woo.webhooks")
+
+
+@attrs.frozen
+class WebhookCheck:
+    """A check's report, the health it left and its sync log."""
+
+    report: WebhookReport
+    health: WebhookHealth
+    log: SyncLog
+
+    @property
+    def deliveries_may_be_lost(self) -> bool:
+        """Something was disabled or missing: changes meanwhile sent no delivery."""
+        return bool(self.report.found_disabled or self.report.created)
+
+
+def findings_of(report: WebhookReport) -> CheckFindings:
+    """What the store's webhooks were like before the check, and what stayed broken."""
+    disabled = frozenset(topic.value for topic in report.found_disabled)
+    unrepaired = frozenset(topic.value for topic, _ in report.failed)
+    missing = frozenset(topic.value for topic in report.created) | (unrepaired - disabled)
+    return CheckFindings(disabled=disabled, missing=missing, unrepaired=unrepaired)
+
+
+class WebhookChecks:
+    """Check one store's webhooks now."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._ctx = context
+
+    def check(self, company_id: CompanyId, store_id: StoreId) -> WebhookCheck:
+        """Repair the store's webhooks as registering does, and record how they stand."""
+        stores = StoreService(self._ctx)
+        store = stores.get(company_id, store_id)
+        started = self._ctx.clock.now()
+        report = stores.register_webhooks(company_id, store_id)
+        now = self._ctx.clock.now()
+        health = health_after_check(store.webhook_health, findings_of(report), now)
+        sync_log = self._log(store, report, health, started)
+        with self._ctx.uow_factory() as uow:
+            uow.stores.record_webhook_check(store_id, health)
+            uow.sync_logs.add(sync_log)
+            uow.commit()
+        check = WebhookCheck(report, health, sync_log)
+        if check.deliveries_may_be_lost or health.is_unhealthy:
+            log.warning(
+                "webhooks of store %s were %s: %s reactivated, %s recreated, %s not repaired",
+                store_id,
+                health.state.value,
+                len(report.reactivated),
+                len(report.created),
+                len(report.failed),
+            )
+        return check
+
+    def _log(
+        self, store: Store, report: WebhookReport, health: WebhookHealth, started: datetime
+    ) -> SyncLog:
+        opened = start_sync(
+            SyncLogId(self._ctx.new_id()),
+            store.company_id,
+            store.id,
+            SyncType.WEBHOOK,
+            started,
+            {
+                "mode": "check",
+                "state": health.state.value,
+                "kept": len(report.kept),
+                "reactivated": len(report.reactivated),
+                "created": len(report.created),
+                "removed_strays": report.removed_strays,
+            },
+        )
+        counted = record_items(
+            opened,
+            synced=len(report.reactivated) + len(report.created),
+            skipped=len(report.kept),
+            failed=len(report.failed),
+            errors=[f"{topic.value}: {detail}" for topic, detail in report.failed],
+        )
+        return finish_sync(counted, self._ctx.clock.now())
