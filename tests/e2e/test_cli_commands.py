@@ -114,3 +114,34 @@ def test_the_company_is_required(cli):
     result = CliRunner().invoke(main, ["stores", "list"], env={"SHIPCROWD_WOO_COMPANY": ""})
     assert result.exit_code == 2
     assert "--company" in result.output
+
+
+def test_an_operator_checks_webhooks_and_reconciles(cli, sandbox):
+    """Issue 15: `stores check-webhooks` repairs a webhook the store disabled and imports
+    what was missed; `sync reconcile` marks an order deleted at the store; both are jobs
+    whose results show in the output and the sync logs; `stores list` shows the health."""
+    key, secret = sandbox.store.create_api_key()
+    installed = cli("stores", "install", sandbox.url, "--key", key, "--secret", secret, "--json")
+    store_id = json.loads(installed.stdout)["store"]["id"]
+    assert "webhooks unchecked" in cli("stores", "list").stdout
+    cli("sync", "orders", store_id, "--mode", "full")
+
+    [disabled] = [w for w in sandbox.store.webhooks.values() if w.topic == "order.updated"]
+    disabled.status = "disabled"
+    checked = json.loads(cli("stores", "check-webhooks", store_id, "--json").stdout)
+    assert [(job["kind"], job["state"]) for job in checked] == [
+        ("check_webhooks", "completed"),
+        ("sync_orders", "completed"),
+    ]
+    assert checked[0]["result"]["health"] == "repaired"
+    assert disabled.status == "active"
+    assert "webhooks repaired at " in cli("stores", "list").stdout
+    assert "check_webhooks" in cli("stores", "check-webhooks", store_id).stdout
+
+    del sandbox.store.orders[next(iter(sandbox.store.orders))]
+    reconciled = json.loads(cli("sync", "reconcile", store_id, "--json").stdout)
+    assert (reconciled["kind"], reconciled["state"]) == ("reconcile_orders", "completed")
+    assert reconciled["result"]["marked_deleted"] == 1
+
+    runs = json.loads(cli("logs", "list", store_id, "--json").stdout)
+    assert [run["type"] for run in runs].count("webhook") == 2

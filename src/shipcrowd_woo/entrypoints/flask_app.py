@@ -25,6 +25,7 @@ from shipcrowd_woo.entrypoints.metrics import Metrics
 from shipcrowd_woo.entrypoints.settings import Settings
 from shipcrowd_woo.log_context import bound
 from shipcrowd_woo.services.intake import WebhookIntake
+from shipcrowd_woo.services.webhook_checks import WebhookChecks
 
 log = logging.getLogger("shipcrowd_woo.api")
 BACKGROUND = "shipcrowd_woo.background"
@@ -47,7 +48,7 @@ def create_app(
     )
     app.config[REQUEST_TIMEOUT] = settings.request_timeout
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    metrics = Metrics(services.queue.depth)
+    metrics = Metrics(services.queue.depth, WebhookChecks(services.context).unhealthy_stores)
     services.runner.observers.append(metrics.observe_job)
     app.extensions[EXTENSION] = AppState(
         services=services,

@@ -12,7 +12,11 @@ class Metrics:
     """What operators watch: deliveries, intake latency, sync runs, orders, stock pushes,
     queue depth."""
 
-    def __init__(self, queue_depth: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        queue_depth: Callable[[], int] | None = None,
+        unhealthy_stores: Callable[[], int] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = Counter(
             "shipcrowd_woo_webhook_deliveries",
@@ -57,6 +61,19 @@ class Metrics:
         )
         if queue_depth is not None:
             depth.set_function(queue_depth)
+        unhealthy = Gauge(
+            "shipcrowd_woo_stores_with_unhealthy_webhooks",
+            "Connected stores whose last webhook check left a webhook disabled or missing",
+            registry=self.registry,
+        )
+        if unhealthy_stores is not None:
+            unhealthy.set_function(unhealthy_stores)
+        self.webhook_repairs = Counter(
+            "shipcrowd_woo_webhook_repairs",
+            "Webhooks a health check reactivated or recreated",
+            ["action"],
+            registry=self.registry,
+        )
 
     def observe_job(self, record: JobRecord) -> None:
         """Count a job that reached a final state (a runner observer)."""
@@ -75,6 +92,9 @@ class Metrics:
                 ("skipped", "skipped"),
             ):
                 self.orders.labels(outcome).inc(float(summary.get(key) or 0))
+        if record.kind == "check_webhooks":
+            for action in ("reactivated", "created"):
+                self.webhook_repairs.labels(action).inc(float(summary.get(action) or 0))
         if record.kind == "push_inventory":
             self.inventory_items.labels("pushed").inc(float(summary.get("synced") or 0))
             self.inventory_items.labels("failed").inc(float(summary.get("failed") or 0))

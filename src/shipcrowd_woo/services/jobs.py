@@ -84,6 +84,13 @@ class JobService:
 
     def submit(self, company_id: CompanyId, job: Job) -> JobRecord:
         """Save the job as QUEUED, then send it to the workers."""
+        record = self.record(company_id, job)
+        self._queue.send(record.id, job)
+        return record
+
+    def record(self, company_id: CompanyId, job: Job) -> JobRecord:
+        """Save the job as QUEUED without sending it (for a caller that runs it itself; were
+        it to die first, the stalled-job sweep sends it)."""
         record = JobRecord(
             id=JobId(self._ctx.new_id()),
             company_id=company_id,
@@ -94,7 +101,6 @@ class JobService:
         with self._ctx.uow_factory() as uow:
             uow.jobs.add(record)
             uow.commit()
-        self._queue.send(record.id, job)
         return record
 
     def status(self, company_id: CompanyId, job_id: JobId) -> JobRecord:

@@ -80,6 +80,11 @@ class WebhookChecks:
             )
         return check
 
+    def unhealthy_stores(self) -> int:
+        """How many connected stores were left with a webhook disabled or missing."""
+        with self._ctx.uow_factory() as uow:
+            return sum(store.webhook_health.is_unhealthy for store in uow.stores.syncable())
+
     def _log(
         self, store: Store, report: WebhookReport, health: WebhookHealth, started: datetime
     ) -> SyncLog:

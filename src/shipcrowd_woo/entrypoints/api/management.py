@@ -5,15 +5,19 @@ job is 404, never 403. Install, disconnect, credentials and webhook registration
 admin role.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from shipcrowd_woo.domain.errors import InvalidResponse, StoreUnavailable, ValidationFailed
-from shipcrowd_woo.domain.ids import JobId, MappingId, StoreId
+from shipcrowd_woo.domain.ids import CompanyId, JobId, MappingId, StoreId
 from shipcrowd_woo.domain.jobs import (
     AutoMapProducts,
+    CheckWebhooks,
+    Job,
     PushInventory,
+    ReconcileOrders,
     SyncMode,
     SyncOrders,
 )
@@ -173,6 +177,30 @@ def register_webhooks(store_id: str) -> Response:
     return jsonify(webhook_report_view(report))
 
 
+@blueprint.post("/stores/<store_id>/webhooks/check")
+def check_webhooks(store_id: str) -> tuple[Response, int]:
+    """Queue a webhook health check: repair, record the health, import what was missed."""
+    return _queue_for_store(store_id, CheckWebhooks)
+
+
+@blueprint.post("/stores/<store_id>/sync/reconcile")
+def reconcile_orders(store_id: str) -> tuple[Response, int]:
+    """Queue a deletion reconciliation (orders deleted at the store send no webhook)."""
+    return _queue_for_store(store_id, ReconcileOrders)
+
+
+def _queue_for_store(
+    store_id: str, job: Callable[[CompanyId, StoreId], Job]
+) -> tuple[Response, int]:
+    """Queue a job on one of the caller's stores (404 for another's); 202 with the job."""
+    company = principal().company_id
+    services = state().services
+    services.stores.get(company, StoreId(store_id))
+    with bound(company_id=company, store_id=store_id):
+        record = services.jobs.submit(company, job(company, StoreId(store_id)))
+    return jsonify(job_view(record)), 202
+
+
 @blueprint.post("/stores/<store_id>/sync/orders")
 def sync_orders(store_id: str) -> tuple[Response, int]:
     """Queue an order import; 202 with the job to follow."""
@@ -199,13 +227,9 @@ def sync_inventory(store_id: str) -> tuple[Response, int]:
     body: InventoryRequest = _body(InventoryRequest)
     if len(body.skus) > MAX_SKUS:
         raise ValidationFailed({"skus": f"at most {MAX_SKUS} SKUs a request"})
-    company = principal().company_id
-    services = state().services
-    services.stores.get(company, StoreId(store_id))
-    record = services.jobs.submit(
-        company, PushInventory(company, StoreId(store_id), tuple(body.skus))
+    return _queue_for_store(
+        store_id, lambda company, store: PushInventory(company, store, tuple(body.skus))
     )
-    return jsonify(job_view(record)), 202
 
 
 @blueprint.get("/sync/jobs/<job_id>")
@@ -240,11 +264,7 @@ def sync_statistics(store_id: str) -> Response:
 @blueprint.post("/stores/<store_id>/mappings/auto")
 def auto_map(store_id: str) -> tuple[Response, int]:
     """Queue automatic mapping of the store's catalogue by SKU."""
-    company = principal().company_id
-    services = state().services
-    services.stores.get(company, StoreId(store_id))
-    record = services.jobs.submit(company, AutoMapProducts(company, StoreId(store_id)))
-    return jsonify(job_view(record)), 202
+    return _queue_for_store(store_id, AutoMapProducts)
 
 
 @blueprint.get("/stores/<store_id>/mappings")

@@ -4,6 +4,8 @@ app against it)."""
 from collections.abc import Sequence
 from typing import Any
 
+from shipcrowd_woo.domain.webhook_health import WebhookState
+
 PREFIX = "/integrations/woocommerce"
 REF = "#/components/schemas/"
 
@@ -80,6 +82,16 @@ SCHEMAS: dict[str, Any] = {
         ),
         order_cursor=WHEN,
         last_delivery_at=WHEN,
+        webhooks=_object(
+            ["enabled", "health"],
+            enabled=BOOLEAN,
+            health={"type": "string", "enum": [state.value for state in WebhookState]},
+            since=WHEN,
+            repaired_at=WHEN,
+            checked_at=WHEN,
+            last_delivery_at=WHEN,
+            trouble=_nullable("string"),
+        ),
     ),
     "StorePage": _page("Store"),
     "WebhookReport": _object(
@@ -335,6 +347,12 @@ def openapi_document() -> dict[str, Any]:
         },
         f"{p}/stores/{{store_id}}/webhooks/register": {
             "post": _operation("Register webhooks (admin)", 200, "WebhookReport", params=S)
+        },
+        f"{p}/stores/{{store_id}}/webhooks/check": {
+            "post": _operation("Queue a webhook health check", 202, "Job", params=S)
+        },
+        f"{p}/stores/{{store_id}}/sync/reconcile": {
+            "post": _operation("Queue a deletion reconciliation", 202, "Job", params=S)
         },
         f"{p}/stores/{{store_id}}/sync/orders": {
             "post": _operation(

@@ -11,6 +11,7 @@ from shipcrowd_woo.domain.mapping_rules import ProductMapping
 from shipcrowd_woo.domain.pagination import Page
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStats
+from shipcrowd_woo.domain.webhook_health import trouble_since_check
 from shipcrowd_woo.domain.woo_catalog import SystemStatus
 from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.services.mappings import CsvImportReport, MappingStats
@@ -68,6 +69,23 @@ def store_view(store: Store, box: SecretBox) -> dict[str, Any]:
         },
         "order_cursor": when(store.order_cursor),
         "last_delivery_at": when(store.last_delivery_at),
+        "webhooks": webhooks_view(store),
+    }
+
+
+def webhooks_view(store: Store) -> dict[str, Any]:
+    """How the store's webhooks stand: the last check's finding and since when (for
+    `disabled`, when the store disabled one; for `repaired`, the repair), the last repair,
+    the last check, the last delivery, and evidence of trouble not yet checked."""
+    health = store.webhook_health
+    return {
+        "enabled": store.webhooks_enabled,
+        "health": health.state.value,
+        "since": when(health.since),
+        "repaired_at": when(health.repaired_at),
+        "checked_at": when(health.checked_at),
+        "last_delivery_at": when(store.last_delivery_at),
+        "trouble": health.trouble if trouble_since_check(health) else None,
     }
 
 

@@ -12,8 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shipcrowd_woo.domain.errors import DomainError, StoreClientError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId
+from shipcrowd_woo.domain.jobs import Job, JobRecord
 from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
 from shipcrowd_woo.entrypoints.settings import Settings, SettingsError
+from shipcrowd_woo.services.jobs import Deferred, Transient
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,3 +84,28 @@ def json_option(command: Callable[P, R]) -> Callable[P, R]:
 def show(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
     """Print `data` as JSON, or as `text(data)`."""
     click.echo(json.dumps(data, indent=2, default=str) if as_json else text(data))
+
+
+def job_line(view: dict[str, Any]) -> str:
+    """A finished job in one line: its kind, state and result."""
+    result = ", ".join(f"{key} {value}" for key, value in view["result"].items())
+    error = f": {view['error']}" if view["error"] else ""
+    return f"{view['kind']} {view['id']} {view['state']}{error} ({result})"
+
+
+def run_job_here(built: Services, company_id: CompanyId, job: Job) -> JobRecord:
+    """Run a job in this process as a worker would, recorded as a job (its result on the job
+    and in the sync logs); one a worker already runs is left to it."""
+    record = built.jobs.record(company_id, job)
+    return finish_job_here(built, record)
+
+
+def finish_job_here(built: Services, record: JobRecord) -> JobRecord:
+    """Run a recorded job here; its final record."""
+    try:
+        done = built.runner.run(record.id, record.job)
+    except Deferred as busy:
+        raise click.ClickException(f"not run now: {busy}; the job stays queued") from None
+    except Transient as failure:
+        raise click.ClickException(f"failed, worth another try: {failure}") from None
+    return done or record

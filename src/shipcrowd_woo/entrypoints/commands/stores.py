@@ -5,11 +5,25 @@ from typing import Any
 
 import click
 
-from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
+from shipcrowd_woo.domain.jobs import CheckWebhooks
 from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
-from shipcrowd_woo.entrypoints.api.views import status_view, store_view, webhook_report_view
-from shipcrowd_woo.entrypoints.commands.common import company_option, json_option, services, show
+from shipcrowd_woo.entrypoints.api.views import (
+    job_view,
+    status_view,
+    store_view,
+    webhook_report_view,
+)
+from shipcrowd_woo.entrypoints.commands.common import (
+    company_option,
+    finish_job_here,
+    job_line,
+    json_option,
+    run_job_here,
+    services,
+    show,
+)
 
 
 @click.group()
@@ -19,9 +33,13 @@ def stores() -> None:
 
 def _line(view: dict[str, Any]) -> str:
     state = "disconnected" if not view["is_active"] else "paused" if view["is_paused"] else "active"
+    hooks = view["webhooks"]
+    since = f" at {hooks['since']}" if hooks["health"] in ("repaired", "disabled") else ""
     return (
         f"{view['id']}  {view['url']}  {state}  WooCommerce {view['wc_version'] or '?'}  "
-        f"{view['stats']['orders_synced']} orders"
+        f"{view['stats']['orders_synced']} orders  webhooks {hooks['health']}{since}, "
+        f"last delivery {hooks['last_delivery_at'] or 'never'}, "
+        f"checked {hooks['checked_at'] or 'never'}"
     )
 
 
@@ -97,6 +115,21 @@ def test(store_id: str, company: CompanyId, as_json: bool) -> None:
             f"{s['currency']} ({s['decimals']} decimals), {s['timezone']}"
         ),
     )
+
+
+@_store_command(
+    "check-webhooks",
+    "Check the store's webhooks now, as the scheduler does each hour: reactivate, recreate "
+    "and record how they stand; when anything was broken, import what was missed.",
+)
+def check_webhooks(store_id: str, company: CompanyId, as_json: bool) -> None:
+    with services() as built:
+        done = run_job_here(built, company, CheckWebhooks(company, StoreId(store_id)))
+        ran = [done]
+        if follow_up := done.summary.get("sync_job_id"):
+            ran.append(finish_job_here(built, built.jobs.status(company, JobId(str(follow_up)))))
+        views = [job_view(record) for record in ran]
+    show(views, as_json, lambda jobs: "\n".join(map(job_line, jobs)))
 
 
 @_store_command("pause", "Stop syncing the store.")

@@ -8,10 +8,17 @@ from typing import Any
 import click
 
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.domain.jobs import SyncMode
+from shipcrowd_woo.domain.jobs import ReconcileOrders, SyncMode
 from shipcrowd_woo.domain.sync_log import SyncLog
-from shipcrowd_woo.entrypoints.api.views import log_view
-from shipcrowd_woo.entrypoints.commands.common import company_option, json_option, services, show
+from shipcrowd_woo.entrypoints.api.views import job_view, log_view
+from shipcrowd_woo.entrypoints.commands.common import (
+    company_option,
+    job_line,
+    json_option,
+    run_job_here,
+    services,
+    show,
+)
 from shipcrowd_woo.ports.store_client import OrderPage
 from shipcrowd_woo.services.order_sync import SyncOutcome
 
@@ -74,6 +81,18 @@ def sync_orders(
             company, StoreId(store_id), SyncMode(mode), order_id, on_page=on_page
         )
     show(outcome_view(outcome), as_json, run_summary)
+
+
+@sync.command("reconcile")
+@click.argument("store_id")
+@company_option
+@json_option
+def sync_reconcile(store_id: str, company: CompanyId, as_json: bool) -> None:
+    """Compare the store's order ids with ours, as the scheduler does each day: orders deleted
+    at the store (which sends no webhook) are marked deleted, orders we lack are imported."""
+    with services() as built:
+        done = run_job_here(built, company, ReconcileOrders(company, StoreId(store_id)))
+    show(job_view(done), as_json, job_line)
 
 
 @sync.command("inventory")
