@@ -137,6 +137,9 @@ class Scheduler:
                 due = self._submit_once(
                     f"webhook-check-soon:{store.id}", self._checks.recheck_after, store, job
                 )
+            elif now - store.installed_at < every:
+                # Installing registered the webhooks just now; a check could race with it.
+                continue
             else:
                 due = is_past_offset(
                     now, spread_offset(f"webhook-check:{store.id}", every), every
