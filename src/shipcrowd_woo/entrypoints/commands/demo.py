@@ -44,6 +44,8 @@ from shipcrowd_woo.sandbox.store import SandboxStore
 COMPANY = CompanyId("demo-company")
 CHANGED_ORDERS = 100
 NEW_ORDERS = 25
+# More than five failed deliveries in a row make WooCommerce disable a webhook.
+HEALING_CHANGES = 8
 
 
 @attrs.define
@@ -135,10 +137,8 @@ def run_demo(folder: Path, orders: int, products: int, seed: int, quiet: bool) -
         sandbox = SandboxServer(SandboxStore(seed=seed, products=products, orders=orders))
         sandbox.start()
     # The app's public URL is its own port, known once the socket is bound: bind first.
-    web = make_server(
-        "127.0.0.1", 0, _not_ready, threaded=True, request_handler=QuietRequestHandler
-    )
-    base_url = f"http://127.0.0.1:{web.server_port}"
+    web = _WebServer(_not_ready)
+    base_url = f"http://127.0.0.1:{web.port}"
     jwt_secret = secrets.token_urlsafe(32)
     settings = Settings(
         database_url=database_url,
@@ -152,21 +152,51 @@ def run_demo(folder: Path, orders: int, products: int, seed: int, quiet: bool) -
     )
     services = bootstrap(settings)
     app = create_app(services=services)
-    web.app = app
-    serving = threading.Thread(target=web.serve_forever, args=(0.05,), daemon=True)
-    serving.start()
+    web.serve(app)
     try:
         with _api(base_url, jwt_secret) as api:
-            _walk_through(report, api, services, app.extensions[EXTENSION], sandbox, quiet)
+            store_id = _walk_through(
+                report, api, services, app.extensions[EXTENSION], sandbox, quiet
+            )
+            _self_healing(report, api, services, sandbox, web, app, store_id)
     finally:
-        web.shutdown()
-        serving.join()
-        web.server_close()
+        web.stop()
         for part in app.extensions[BACKGROUND]:
             part.stop()
         sandbox.stop()
         services.close()
     return report
+
+
+class _WebServer:
+    """The app on one port of 127.0.0.1, which the demo can stop and start again."""
+
+    def __init__(self, app: Any) -> None:
+        self._server = self._bind(app, 0)
+        self.port: int = self._server.server_port
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _bind(app: Any, port: int) -> Any:
+        return make_server(
+            "127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler
+        )
+
+    def serve(self, app: Any) -> None:
+        """Answer with `app` (on the same port after a stop)."""
+        if self._thread is not None:
+            self._server = self._bind(app, self.port)
+        self._server.app = app
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,))
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop answering; connections are refused until `serve` again."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
 
 
 def _not_ready(_: Any, start_response: Any) -> list[bytes]:
@@ -207,7 +237,7 @@ def _walk_through(
     app: AppState,
     sandbox: SandboxServer,
     quiet: bool,
-) -> None:
+) -> StoreId:
     store = sandbox.store
     with report.step("install through the API"):
         key, secret = store.create_api_key()
@@ -303,6 +333,45 @@ def _walk_through(
     report.figures["orders in Shipcrowd"] = total
     report.check("orders in Shipcrowd equal orders at the store", len(store.orders), total)
     report.check("changed and new orders are current", [], stale)
+    return store_id
+
+
+def _self_healing(
+    report: Report,
+    api: httpx.Client,
+    services: Services,
+    sandbox: SandboxServer,
+    web: _WebServer,
+    app: Any,
+    store_id: StoreId,
+) -> None:
+    """The intake goes down; the store's failed deliveries make it disable the webhook (as
+    WooCommerce does after more than five); the intake comes back. The incremental import
+    finds changes no delivery announced, the scheduler's next tick queues a webhook check at
+    once on that evidence, and the check reactivates the webhook."""
+    store = sandbox.store
+    hook = next(h for h in store.webhooks.values() if h.topic == "order.updated")
+    with report.step(f"intake down while {HEALING_CHANGES} orders change; intake back"):
+        web.stop()
+        changed = store.advance_orders(HEALING_CHANGES)
+        sandbox.deliverer.flush()
+        web.serve(app)
+    report.check("the store disabled the webhook whose deliveries failed", "disabled", hook.status)
+    with report.step("incremental import (the scheduler's, every 15 minutes)"):
+        imported = _run_job(
+            api, services, f"/stores/{store_id}/sync/orders", {"mode": "incremental"}
+        )
+    report.check("the missed changes imported", len(changed), imported["result"]["updated"])
+    with report.step("the scheduler's next tick: a webhook check on that evidence"):
+        tick = services.scheduler.tick()
+        services.broker.join(QUEUE)
+    report.check("a webhook check queued at once", True, store_id in tick.checks_queued)
+    webhooks = _ok(api.get(f"/stores/{store_id}"))["webhooks"]
+    report.check(
+        "the check reactivated the webhook",
+        ["repaired", "active"],
+        [webhooks["health"], hook.status],
+    )
 
 
 def _run_job(
