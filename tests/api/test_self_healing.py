@@ -85,6 +85,8 @@ def test_a_webhook_the_store_disabled_is_repaired_and_its_changes_imported_by_th
                 headers=bearer(),
             )
             assert _next(finished, "sync_orders").state is JobState.COMPLETED
+            # As for any store connected a while: its periodic checks have begun.
+            _next(finished, "check_webhooks", health="healthy")
 
             intake.down()
             changed = sandbox.store.advance_orders(8)
