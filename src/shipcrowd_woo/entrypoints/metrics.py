@@ -54,26 +54,26 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
-        depth = Gauge(
-            "shipcrowd_woo_queue_depth",
-            "Messages waiting in the job queue",
-            registry=self.registry,
+        self._read_at_scrape(
+            "shipcrowd_woo_queue_depth", "Messages waiting in the job queue", queue_depth
         )
-        if queue_depth is not None:
-            depth.set_function(queue_depth)
-        unhealthy = Gauge(
+        self._read_at_scrape(
             "shipcrowd_woo_stores_with_unhealthy_webhooks",
             "Connected stores whose last webhook check left a webhook disabled or missing",
-            registry=self.registry,
+            unhealthy_stores,
         )
-        if unhealthy_stores is not None:
-            unhealthy.set_function(unhealthy_stores)
         self.webhook_repairs = Counter(
             "shipcrowd_woo_webhook_repairs",
             "Webhooks a health check reactivated or recreated",
             ["action"],
             registry=self.registry,
         )
+
+    def _read_at_scrape(self, name: str, summary: str, read: Callable[[], int] | None) -> None:
+        """A gauge whose value `read` gives when scraped (none without a reader)."""
+        gauge = Gauge(name, summary, registry=self.registry)
+        if read is not None:
+            gauge.set_function(read)
 
     def observe_job(self, record: JobRecord) -> None:
         """Count a job that reached a final state (a runner observer)."""
