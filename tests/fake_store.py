@@ -18,6 +18,8 @@ from shipcrowd_woo.domain.ids import JobId, StoreId
 from shipcrowd_woo.domain.jobs import Job
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
+from shipcrowd_woo.domain.site_index import RestStyle, SiteIndex
+from shipcrowd_woo.domain.store_url import normalise_store_url
 from shipcrowd_woo.domain.woo_catalog import (
     BatchItemResult,
     StockUpdate,
@@ -184,6 +186,8 @@ class FakeStoreClientFactory:
     calls: list[tuple[str, object]] = attrs.Factory(list)
     failures: dict[str, list[Exception | None]] = attrs.Factory(dict)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    aliases: dict[str, str] = attrs.Factory(dict)
+    rest_styles: dict[str, RestStyle] = attrs.Factory(dict)
 
     def add(self, url: str, store: SandboxStore) -> tuple[str, str]:
         key, secret = store.create_api_key()
@@ -198,7 +202,25 @@ class FakeStoreClientFactory:
     def called(self, name: str) -> list[object]:
         return [argument for called, argument in self.calls if called == name]
 
-    def __call__(self, url: str, consumer_key: Secret, consumer_secret: Secret) -> StoreClient:
+    def discover(self, url: str) -> SiteIndex:
+        """A registered store names itself by the URL it was registered under; `aliases`
+        maps other spellings to it."""
+        typed = normalise_store_url(url.strip().removesuffix("/").removesuffix("/wp-json"))
+        home = self.aliases.get(typed, typed)
+        self.calls.append(("discover", typed))
+        if home not in self.stores:
+            raise StoreUnavailable(typed, f"GET {typed}/wp-json/: could not connect")
+        return SiteIndex(
+            home, "Sandbox Store", ("wp/v2", "wc/v3"), self.rest_styles.get(home, RestStyle.PRETTY)
+        )
+
+    def __call__(
+        self,
+        url: str,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        rest_style: RestStyle = RestStyle.PRETTY,
+    ) -> StoreClient:
         if url not in self.stores:
             # What the real client says of a host that does not answer.
             nowhere = StoreUnavailable(url, "could not connect to the store")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from shipcrowd_woo.domain.errors import StoreUnavailable
+from shipcrowd_woo.domain.site_index import RestStyle
 from tests.apps import STORE_URL, make_api
 
 
@@ -158,9 +159,10 @@ class _StuckStores:
 
     def __init__(self, stores):
         self._stores = stores
+        self.discover = stores.discover
 
-    def __call__(self, url, key, secret):
-        client = self._stores(url, key, secret)
+    def __call__(self, url, key, secret, rest_style=RestStyle.PRETTY):
+        client = self._stores(url, key, secret, rest_style)
 
         def stuck(**_):
             while True:

@@ -144,3 +144,11 @@ def test_redirects_are_not_followed():
     with client, pytest.raises(RequestRejected, match=target):
         client.get_order(1)
     assert seen == ["shop.example.com"]
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "fe80::1", "169.254.0.1"])
+def test_link_local_is_refused_even_where_private_hosts_are_allowed(address):
+    """Issue 16: installing now follows redirects to read a site's index; a hop to the
+    metadata service must not pass because a development setting lets private hosts in."""
+    with pytest.raises(UnsafeStoreUrl, match="link-local"):
+        HostPolicy(allow_private=True, lookup=lambda host, port: [address]).resolve("shop", 80)

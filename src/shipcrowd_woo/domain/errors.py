@@ -91,6 +91,11 @@ class InvalidResponse(StoreClientError):
     """The store answered something that is not the JSON shape WooCommerce sends."""
 
 
+class NotWooCommerce(StoreClientError):
+    """The address answers, but not as a WordPress site serving WooCommerce's REST API (or
+    its REST API is disabled); `detail` says which."""
+
+
 class ValidationFailed(DomainError):
     """Input from a person or a file is not acceptable; `problems` lists every reason."""
 

@@ -6,6 +6,7 @@ import attrs
 
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.secrets import EncryptedSecret
+from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Topic
 
@@ -70,6 +71,9 @@ class Store:
     order_cursor: datetime | None = None
     last_delivery_at: datetime | None = None
     webhook_health: WebhookHealth = attrs.field(factory=WebhookHealth)
+    # Where the store serves its REST API, and the namespaces its index listed at install.
+    rest_style: RestStyle = RestStyle.PRETTY
+    namespaces: tuple[str, ...] = ()
 
     @property
     def can_sync(self) -> bool:

@@ -8,6 +8,7 @@ import attrs
 
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.woo_catalog import (
     BatchItemResult,
     StockUpdate,
@@ -16,6 +17,7 @@ from shipcrowd_woo.domain.woo_catalog import (
     WooWebhook,
 )
 from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.ports.site_directory import SiteDirectory
 
 
 @attrs.frozen
@@ -89,9 +91,17 @@ class StoreClient(Protocol):
         ...
 
 
-class StoreClientFactory(Protocol):
-    """Builds the client of one store from its URL and opened credentials."""
+class StoreClientFactory(SiteDirectory, Protocol):
+    """Builds the client of one store from its URL and opened credentials; asks a site what
+    it is before any credential is sent (SiteDirectory)."""
 
-    def __call__(self, url: str, consumer_key: Secret, consumer_secret: Secret) -> StoreClient:
-        """A client for the store at `url`."""
+    def __call__(
+        self,
+        url: str,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        rest_style: RestStyle = RestStyle.PRETTY,
+    ) -> StoreClient:
+        """A client for the store at `url` (its home URL), reaching its REST API where
+        `rest_style` says."""
         ...

@@ -22,7 +22,7 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from werkzeug import Request, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -126,18 +126,30 @@ class SandboxApp:
         return self._respond(request)(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
-        if not request.path.startswith("/wp-json"):
-            return Response("Not Found", 404)
+        home = urlsplit(self.store.base_url)
+        if self.store.canonical_redirect and request.host != home.netloc:
+            # A web server sending every other host name (or scheme) to the home URL.
+            target = f"{self.store.base_url}{request.full_path.rstrip('?')}"
+            return Response("", 301, headers={"Location": target})
+        route = request.args.get("rest_route") if request.path in ("/", "/index.php") else None
+        if route is not None:
+            path = "/wp-json/" + route.strip("/")
+        elif request.path.startswith("/wp-json") and not self.store.plain_permalinks:
+            path = request.path
+        else:
+            return Response("<p>Page not found</p>", 404, content_type="text/html")
         self.requests += 1
         try:
-            endpoint, arguments = self._routes.bind_to_environ(request.environ).match()
+            endpoint, arguments = self._routes.bind_to_environ(request.environ).match(
+                path_info=path
+            )
         except (NotFound, MethodNotAllowed):
             return WooError(
                 404, "rest_no_route", "No route was found matching the URL and request method."
             ).response()
         except HTTPException as error:
             return Response(str(error), error.code or 500)
-        fault = self.faults.draw() if request.path.startswith(API) else None
+        fault = self.faults.draw() if path.startswith(API) else None
         if fault is Fault.SERVER_ERROR:
             return Response(
                 "<p>There has been a critical error on this website.</p>",

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import attrs
 from werkzeug import Request
@@ -116,8 +116,12 @@ def _check_signature(
             "Invalid signature - signature method is invalid.",
         )
     given = params.pop("oauth_signature").replace(" ", "+")
-    # WordPress signs against its home URL, whatever host the client used to reach it.
-    base_request_uri = _rawurlencode(store.base_url + request.path)
+    # WordPress signs against its home URL, whatever host the client used to reach it: the
+    # home path is stripped and get_home_url(null, rest) asked — the home URL alone for
+    # /?rest_route=… (class-wc-rest-authentication.php, check_oauth_signature()).
+    home_path = urlsplit(store.base_url).path.rstrip("/")
+    rest = request.path.removeprefix(home_path + "/")
+    base_request_uri = _rawurlencode(store.base_url + (f"/{rest}" if rest else ""))
     joined = "%26".join(
         _rawurlencode(f"{_rawurlencode(name)}={_rawurlencode(value)}")
         for name, value in sorted(params.items())

@@ -82,7 +82,10 @@ class SandboxServer:
         faults: FaultPlan | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        home_host: str | None = None,
     ) -> None:
+        """`home_host` makes the store call itself by another name for the same address
+        (`localhost` for 127.0.0.1): reached as `address`, it answers under `url`."""
         self.store = store
         self.faults = faults or FaultPlan()
         self.deliverer = Deliverer(store)
@@ -102,7 +105,8 @@ class SandboxServer:
             request_handler=QuietRequestHandler,
         )
         scheme = "https" if tls else "http"
-        store.base_url = f"{scheme}://{host}:{self._server.server_port}"
+        self.address = f"{scheme}://{host}:{self._server.server_port}"
+        store.base_url = f"{scheme}://{home_host or host}:{self._server.server_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
         )

@@ -95,7 +95,12 @@ class SandboxStore:
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
         self.clock = clock
+        # WordPress's home URL: what the store signs OAuth against and names as the source.
         self.base_url = "http://127.0.0.1"
+        # Plain permalinks: the REST API only at /?rest_route=/…, /wp-json/ is a 404 page.
+        self.plain_permalinks = False
+        # A web server sending any other host name to the home URL (bare -> www, an alias).
+        self.canonical_redirect = False
         self.currency = currency
         self.decimals = decimals
         self.timezone = timezone

@@ -58,6 +58,7 @@ class ServiceContext:
             store.url,
             self.secrets.open(store.consumer_key),
             self.secrets.open(store.consumer_secret),
+            store.rest_style,
         )
         try:
             yield client

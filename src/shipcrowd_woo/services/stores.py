@@ -48,6 +48,8 @@ class Installation:
     store: Store
     webhooks: WebhookReport
     reconnected: bool
+    # The home URL the store was connected under, when it differs from the address typed.
+    connected_as: str | None = None
 
 
 class StoreService:
@@ -64,16 +66,20 @@ class StoreService:
         consumer_secret: Secret,
         name: str = "",
     ) -> Installation:
-        """Validate the URL, test the credentials, save the store with its credentials sealed
-        and register the eight webhooks. Installing a disconnected store again reconnects it
-        (same id, history kept); installing a connected one is AlreadyExists."""
-        normalised = _normalised_url(url)
+        """Read the site's REST index (no credentials) and connect under the home URL it
+        names — WooCommerce signs and checks OAuth against it and names it as every
+        delivery's source — then test the credentials, save the store with its credentials
+        sealed and register the eight webhooks. Installing a disconnected store again
+        reconnects it (same id, history kept); installing a connected one is AlreadyExists."""
+        typed = _normalised_url(url)
         _check_credentials(consumer_key, consumer_secret)
+        site = self._ctx.store_clients.discover(url)
+        normalised = _normalised_url(site.home_url)
         with self._ctx.uow_factory() as uow:
             existing = uow.stores.find_by_url(company_id, normalised)
         if existing is not None and existing.is_active:
             raise AlreadyExists(f"{normalised} is already connected")
-        client = self._ctx.store_clients(normalised, consumer_key, consumer_secret)
+        client = self._ctx.store_clients(normalised, consumer_key, consumer_secret, site.rest_style)
         try:
             status = client.system_status()
         finally:
@@ -90,6 +96,8 @@ class StoreService:
                 is_paused=False,
                 uninstalled_at=None,
                 name=name.strip() or existing.name,
+                rest_style=site.rest_style,
+                namespaces=site.namespaces,
             )
         else:
             store = _with_status(
@@ -102,6 +110,8 @@ class StoreService:
                     consumer_secret=sealed_secret,
                     installed_at=now,
                     order_sync=OrderSyncConfig(interval=self._ctx.default_sync_interval),
+                    rest_style=site.rest_style,
+                    namespaces=site.namespaces,
                 ),
                 status,
             )
@@ -112,7 +122,12 @@ class StoreService:
                 uow.stores.update(store)
             uow.commit()
         report = self.register_webhooks(company_id, store.id)
-        return Installation(store, report, reconnected=existing is not None)
+        return Installation(
+            store,
+            report,
+            reconnected=existing is not None,
+            connected_as=normalised if normalised != typed else None,
+        )
 
     def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """The company's store (StoreNotFound for any other)."""

@@ -10,6 +10,7 @@ from shipcrowd_woo.domain.errors import (
     ValidationFailed,
 )
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.services.stores import StoreService
 from tests.unit.services.conftest import COMPANY, OTHER_COMPANY, STORE_URL
@@ -228,8 +229,8 @@ def _resealing_during(world, store, method):
                 uow.webhooks.update(attrs.evolve(hook, secret=written[hook.id]))
             uow.commit()
 
-    def clients(url, key, secret):
-        client = factory(url, key, secret)
+    def clients(url, key, secret, rest_style=RestStyle.PRETTY):
+        client = factory(url, key, secret, rest_style)
         call = getattr(client, method)
 
         def with_rotation(*args, **kwargs):

@@ -63,6 +63,7 @@ from shipcrowd_woo.domain.jobs import JobRecord, JobState
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType, ProductMapping
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import EncryptedSecret
+from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import (
     InventorySyncConfig,
     OrderSyncConfig,
@@ -119,6 +120,8 @@ def _store_values(store: Store) -> dict[str, Any]:
         **_health_values(store.webhook_health),
         "webhook_trouble_at": store.webhook_health.trouble_at,
         "webhook_trouble": store.webhook_health.trouble,
+        "rest_style": store.rest_style.value,
+        "namespaces": " ".join(store.namespaces)[:4000],
     }
 
 
@@ -200,6 +203,8 @@ def _store_from(row: RowMapping) -> Store:
             trouble_at=row["webhook_trouble_at"],
             trouble=row["webhook_trouble"],
         ),
+        rest_style=RestStyle(row["rest_style"]),
+        namespaces=tuple(row["namespaces"].split()),
     )
 
 

@@ -101,6 +101,8 @@ class StoreRow(Base):
     webhooks_repaired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     webhook_trouble_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     webhook_trouble: Mapped[str] = mapped_column(String(200), server_default="")
+    rest_style: Mapped[str] = mapped_column(String(16), server_default="wp-json")
+    namespaces: Mapped[str] = mapped_column(String(4000), server_default="")
 
 
 class WebhookRow(Base):

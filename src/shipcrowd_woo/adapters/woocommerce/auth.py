@@ -7,7 +7,9 @@
   (`perform_oauth_authentication`): every query parameter plus `oauth_consumer_key`,
   `oauth_timestamp`, `oauth_nonce`, `oauth_signature_method`, sorted by name, each name and
   value RFC 3986 encoded and joined `name=value` with `&`; the base string is
-  `METHOD&enc(url without query)&enc(that)`; the key is the consumer secret plus `&`. The
+  `METHOD&enc(url without query)&enc(that)`, the URL being the home URL plus the path below
+  it — the home URL alone for `/?rest_route=…` (check_oauth_signature strips the home path
+  and asks `get_home_url(null, rest)`); the key is the consumer secret plus `&`. The
   timestamp must be within 15 minutes of the store's clock and a nonce may not repeat within
   15 minutes, so each attempt of a request is signed afresh.
 """
@@ -52,8 +54,10 @@ def oauth1_query(
     *,
     timestamp: int,
     nonce: str,
+    home: str = "",
 ) -> list[tuple[str, str]]:
-    """The request's query parameters with the OAuth ones added and signed."""
+    """The request's query parameters with the OAuth ones added and signed (against `home`
+    when the request is for the home page itself, as WooCommerce checks it)."""
     params = [
         *url.params.multi_items(),
         ("oauth_consumer_key", consumer_key),
@@ -62,6 +66,8 @@ def oauth1_query(
         ("oauth_timestamp", str(timestamp)),
     ]
     signed_url = str(url.copy_with(query=None, fragment=None))
+    if home and signed_url == f"{home}/":
+        signed_url = home
     signature = oauth1_signature(method, signed_url, params, consumer_secret)
     return [*params, ("oauth_signature", signature)]
 
@@ -76,7 +82,9 @@ class OAuth1QueryAuth(httpx.Auth):
         *,
         now: Callable[[], float] = time.time,
         nonce: Callable[[], str] = lambda: secrets.token_hex(16),
+        home: str = "",
     ) -> None:
+        self._home = home
         self._key = consumer_key
         self._secret = consumer_secret
         self._now = now
@@ -90,6 +98,7 @@ class OAuth1QueryAuth(httpx.Auth):
             self._secret.reveal(),
             timestamp=int(self._now()),
             nonce=self._nonce(),
+            home=self._home,
         )
         request.url = request.url.copy_with(params=query)
         yield request
@@ -115,7 +124,7 @@ def authentication_for(
     """What WooCommerce accepts on this scheme: Basic (or query string) over HTTPS, OAuth 1.0a
     over plain HTTP, where it refuses Basic credentials."""
     if not store_url.startswith("https://"):
-        return OAuth1QueryAuth(consumer_key, consumer_secret)
+        return OAuth1QueryAuth(consumer_key, consumer_secret, home=store_url)
     if query_string:
         return QueryStringAuth(consumer_key, consumer_secret)
     return httpx.BasicAuth(consumer_key.reveal(), consumer_secret.reveal())

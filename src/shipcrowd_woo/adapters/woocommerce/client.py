@@ -33,6 +33,7 @@ from shipcrowd_woo.domain.errors import (
 )
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store_url import normalise_store_url
 from shipcrowd_woo.domain.woo_catalog import (
     BatchItemResult,
@@ -88,14 +89,16 @@ class HttpxStoreClient:
         *,
         transport: httpx.BaseTransport | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rest_style: RestStyle = RestStyle.PRETTY,
     ) -> None:
         install_redaction()
         self.store_url = normalise_store_url(store_url)
         self._options = options
         timeouts = options.transport
         self._http = httpx.Client(
-            base_url=f"{self.store_url}/wp-json/",
-            transport=transport or _guarded_transport(options),
+            # With plain permalinks every route is asked as /?rest_route=/wc/v3/….
+            base_url=f"{self.store_url}/" + ("wp-json/" if rest_style is RestStyle.PRETTY else ""),
+            transport=transport or guarded_transport(options),
             auth=authentication_for(
                 self.store_url,
                 consumer_key,
@@ -106,7 +109,7 @@ class HttpxStoreClient:
             follow_redirects=False,
             headers={"User-Agent": options.user_agent, "Accept": "application/json"},
         )
-        self._io = StoreTransport(self.store_url, self._http, timeouts, now)
+        self._io = StoreTransport(self.store_url, self._http, timeouts, now, rest_style)
 
     def __repr__(self) -> str:
         return f"HttpxStoreClient({self.store_url!r})"
@@ -383,7 +386,7 @@ def _summary(problems: tuple[Any, ...]) -> str:
     return "; ".join(str(problem) for problem in problems)[:300]
 
 
-def _guarded_transport(options: ClientOptions) -> httpx.HTTPTransport:
+def guarded_transport(options: ClientOptions) -> httpx.HTTPTransport:
     """An HTTP transport whose every TCP connection goes through the SSRF guard."""
     verify = options.verify
     if isinstance(verify, ssl.SSLContext):

@@ -64,6 +64,15 @@ class HostPolicy:
             addresses = self.lookup(host, port)
         except (socket.gaierror, UnicodeError) as error:
             raise UnsafeStoreUrl(f"{host} cannot be resolved ({error})") from None
+        # Link-local holds the cloud metadata services (169.254.169.254, fd00:ec2::254 is
+        # ULA and private): no store lives there, so not even allow-private-hosts reaches it.
+        link_local = [a for a in addresses if ipaddress.ip_address(a.split("%")[0]).is_link_local]
+        if link_local:
+            raise UnsafeStoreUrl(
+                f"{host} resolves to {', '.join(link_local)}, which is not a public address "
+                "but link-local, where cloud metadata services answer: no store is called "
+                "there, whatever the settings"
+            )
         if not self.allow_private:
             refused = [a for a in addresses if not is_public(ipaddress.ip_address(a.split("%")[0]))]
             if refused:

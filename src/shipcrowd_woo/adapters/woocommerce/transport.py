@@ -29,6 +29,7 @@ from shipcrowd_woo.domain.errors import (
     RateLimited,
     StoreUnavailable,
 )
+from shipcrowd_woo.domain.site_index import RestStyle
 
 log = logging.getLogger("shipcrowd_woo.woocommerce")
 
@@ -110,11 +111,13 @@ class StoreTransport:
         http: httpx.Client,
         options: TransportOptions,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rest_style: RestStyle = RestStyle.PRETTY,
     ) -> None:
         self.store_url = store_url
         self._http = http
         self._options = options
         self._now = now
+        self._rest_style = rest_style
         self.budget = InFlightBudget(options.max_in_flight)
 
     def call(
@@ -153,8 +156,9 @@ class StoreTransport:
     ) -> WooResponse:
         started = time.perf_counter()
         try:
+            url, query = self._locate(path, params)
             with self.budget:
-                response = self._http.request(method, path, params=params, json=json)
+                response = self._http.request(method, url, params=query, json=json)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise NotSent(
                 self.store_url, f"{method} {path}: cannot connect ({type(error).__name__})"
@@ -184,6 +188,14 @@ class StoreTransport:
         body = decode_json(self.store_url, response.content)
         self.budget.reward()
         return WooResponse(response.status_code, response.headers, body, self._now())
+
+    def _locate(
+        self, path: str, params: Mapping[str, str | int] | None
+    ) -> tuple[str, Mapping[str, str | int] | None]:
+        """The URL (relative to the client's base) and query of a route."""
+        if self._rest_style is RestStyle.PRETTY:
+            return path, params
+        return "", {"rest_route": f"/{path}", **(params or {})}
 
     def _should_retry(self, error: Exception, retry: Retry) -> bool | float:
         if isinstance(error, RateLimited):

@@ -107,6 +107,7 @@ def install() -> tuple[Response, int]:
         store=store_view(result.store, services.context.secrets),
         webhooks=webhook_report_view(result.webhooks),
         reconnected=result.reconnected,
+        connected_as=result.connected_as,
     ), 201
 
 

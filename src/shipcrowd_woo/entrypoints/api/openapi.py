@@ -4,6 +4,7 @@ app against it)."""
 from collections.abc import Sequence
 from typing import Any
 
+from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.webhook_health import WebhookState
 
 PREFIX = "/integrations/woocommerce"
@@ -80,6 +81,11 @@ SCHEMAS: dict[str, Any] = {
             last_order_sync_at=WHEN,
             last_inventory_sync_at=WHEN,
         ),
+        rest_api=_object(
+            ["style", "namespaces"],
+            style={"type": "string", "enum": [style.value for style in RestStyle]},
+            namespaces={"type": "array", "items": STRING},
+        ),
         order_cursor=WHEN,
         last_delivery_at=WHEN,
         webhooks=_object(
@@ -106,10 +112,14 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "Installation": _object(
-        ["store", "webhooks", "reconnected"],
+        ["store", "webhooks", "reconnected", "connected_as"],
         store=_ref("Store"),
         webhooks=_ref("WebhookReport"),
         reconnected=BOOLEAN,
+        connected_as={
+            **_nullable("string"),
+            "description": "the store's home URL, when it differs from the address given",
+        },
     ),
     "SystemStatus": _object(
         ["wc_version", "wp_version", "currency", "decimals", "timezone"],

@@ -95,6 +95,10 @@ def _from_domain(error: domain.DomainError) -> tuple[ApiProblem, dict[str, str]]
             "The store has no such resource (is WooCommerce installed there?)",
             error.detail,
         ), headers
+    if isinstance(error, domain.NotWooCommerce):
+        return ApiProblem(
+            422, "not-a-woocommerce-store", "The address is not a WooCommerce store", error.detail
+        ), headers
     if isinstance(error, domain.RateLimited):
         if error.retry_after is not None:
             headers["Retry-After"] = str(max(1, int(error.retry_after.total_seconds())))

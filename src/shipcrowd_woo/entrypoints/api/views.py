@@ -67,6 +67,7 @@ def store_view(store: Store, box: SecretBox) -> dict[str, Any]:
             "last_order_sync_at": when(store.stats.last_order_sync_at),
             "last_inventory_sync_at": when(store.stats.last_inventory_sync_at),
         },
+        "rest_api": {"style": store.rest_style.value, "namespaces": list(store.namespaces)},
         "order_cursor": when(store.order_cursor),
         "last_delivery_at": when(store.last_delivery_at),
         "webhooks": webhooks_view(store),

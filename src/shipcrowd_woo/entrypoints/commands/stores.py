@@ -81,11 +81,15 @@ def install(url: str, key: str, secret: str, name: str, company: CompanyId, as_j
             "store": store_view(result.store, built.context.secrets),
             "webhooks": webhook_report_view(result.webhooks),
             "reconnected": result.reconnected,
+            "connected_as": result.connected_as,
         }
     show(
         view,
         as_json,
-        lambda v: f"{_line(v['store'])}\n{len(v['webhooks']['created'])} webhooks created",
+        lambda v: (
+            (f"connected as {v['connected_as']}\n" if v["connected_as"] else "")
+            + f"{_line(v['store'])}\n{len(v['webhooks']['created'])} webhooks created"
+        ),
     )
 
 
