@@ -107,3 +107,34 @@ def test_two_companies_that_connect_one_store_both_keep_receiving(served, figure
         assert order is not None, f"{company} did not receive the new order"
         figures[SHARED_STORE]["companies that received the store's new order"] += 1
     figures[SHARED_STORE]["webhooks at the store after four registrations"] += len(webhooks)
+
+
+def test_a_store_typed_by_an_alias_is_connected_under_its_home_and_keeps_receiving(served):
+    """Issue 16: the store calls itself `localhost`; the merchant types 127.0.0.1. Before,
+    OAuth signed for 127.0.0.1 was refused as an invalid signature (as the real WooCommerce
+    10.0.2 refused localhost for its home 127.0.0.1) and deliveries, whose source is the
+    home URL, would not have matched the store. Now the answer says connected as the home
+    URL, and a new order's delivery is accepted and imported."""
+    app, services = served
+    client = app.test_client()
+    with SandboxServer(
+        SandboxStore(seed=23, products=6, orders=10), home_host="localhost"
+    ) as sandbox:
+        key, secret = sandbox.store.create_api_key()
+        installed = client.post(
+            "/integrations/woocommerce/install",
+            json={"store_url": sandbox.address, "consumer_key": key, "consumer_secret": secret},
+            headers=bearer(),
+        )
+        assert installed.status_code == 201, installed.get_json()
+        assert installed.get_json()["connected_as"] == sandbox.url
+        store = installed.get_json()["store"]
+        assert store["url"] == sandbox.url
+        assert store["rest_api"] == {"style": "wp-json", "namespaces": ["wp/v2", "wc/v3"]}
+        [order_id] = sandbox.store.add_random_orders(1)
+        sandbox.deliverer.flush()
+        services.broker.join(QUEUE)
+        assert [hook.failure_count for hook in sandbox.store.webhooks.values()] == [0] * 8
+    with services.uow_factory() as uow:
+        key_of_order = OrderKey(CompanyId(COMPANY), StoreId(store["id"]), order_id)
+        assert uow.orders.get(key_of_order) is not None

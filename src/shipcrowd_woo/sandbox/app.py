@@ -196,7 +196,7 @@ class SandboxApp:
             "home": self.store.base_url,
             "gmt_offset": f"{hours:g}",
             "timezone_string": self.store.timezone,
-            "namespaces": ["wp/v2", "wc/v3"],
+            "namespaces": list(self.store.rest_namespaces),
             "authentication": [],
             "routes": {},
         }

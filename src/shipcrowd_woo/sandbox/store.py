@@ -101,6 +101,8 @@ class SandboxStore:
         self.plain_permalinks = False
         # A web server sending any other host name to the home URL (bare -> www, an alias).
         self.canonical_redirect = False
+        # What the REST index lists (a tracking plugin would add its namespace).
+        self.rest_namespaces = ["wp/v2", "wc/v3"]
         self.currency = currency
         self.decimals = decimals
         self.timezone = timezone

@@ -268,3 +268,22 @@ def test_a_rotation_while_a_webhook_is_replaced_is_not_undone(world):
     with world.uow() as uow:
         replaced = next(h for h in uow.webhooks.for_store(store.id) if h.id == lost.id)
     assert (replaced.is_active, replaced.secret) == (False, written[lost.id])
+
+
+def test_a_store_typed_under_another_name_is_connected_under_its_home_url(world):
+    """Issue 16: the merchant types an alias; the store is saved under the home URL its REST
+    index names (what WooCommerce signs against and sends as the delivery source), and the
+    installation says so. Typed as the home itself, it says nothing."""
+    world.stores.aliases["http://shop.example.com"] = STORE_URL
+    installed = StoreService(world.context).install(
+        COMPANY, "http://shop.example.com/wp-json/", Secret(world.key), Secret(world.secret)
+    )
+    assert installed.store.url == STORE_URL
+    assert installed.connected_as == STORE_URL
+    assert installed.store.namespaces == ("wp/v2", "wc/v3")
+    assert world.stores.called("discover") == ["http://shop.example.com"]
+    StoreService(world.context).disconnect(COMPANY, installed.store.id)
+    again = StoreService(world.context).install(
+        COMPANY, STORE_URL, Secret(world.key), Secret(world.secret)
+    )
+    assert (again.reconnected, again.connected_as) == (True, None)
