@@ -11,6 +11,7 @@ from shipcrowd_woo.converters.woocommerce import parse_order, parse_product, str
 from shipcrowd_woo.domain.errors import (
     AuthenticationFailed,
     SecretsUnavailable,
+    StoreClientError,
     StoreResourceNotFound,
     StoreUnavailable,
 )
@@ -46,7 +47,7 @@ class FakeStoreClient:
         calls: list[tuple[str, object]],
         failures: dict[str, list[Exception | None]],
         now: Callable[[], datetime],
-        unreachable: StoreUnavailable | None = None,
+        unreachable: StoreClientError | None = None,
     ) -> None:
         self.store = store
         self.calls = calls
@@ -226,12 +227,11 @@ class FakeStoreClientFactory:
             nowhere = StoreUnavailable(url, "could not connect to the store")
             return FakeStoreClient(_EMPTY_STORE, self.calls, {}, self.now, nowhere)
         store, key, secret = self.stores[url]
-        client = FakeStoreClient(store, self.calls, self.failures, self.now)
         if (consumer_key.reveal(), consumer_secret.reveal()) != (key, secret):
-            self.fail("system_status", AuthenticationFailed(url, "Consumer secret is invalid."))
-            for name in ("order_pages", "get_order", "webhooks", "update_stock"):
-                self.fail(name, AuthenticationFailed(url, "Consumer secret is invalid."))
-        return client
+            # This client's every call is refused, as the store refuses a wrong key.
+            refused = AuthenticationFailed(url, "Consumer secret is invalid.")
+            return FakeStoreClient(store, self.calls, {}, self.now, refused)
+        return FakeStoreClient(store, self.calls, self.failures, self.now)
 
 
 class FakeSecretBox:

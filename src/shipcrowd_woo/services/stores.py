@@ -7,10 +7,16 @@ from typing import Any
 
 import attrs
 
-from shipcrowd_woo.domain.errors import AlreadyExists, StoreClientError, ValidationFailed
+from shipcrowd_woo.domain.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    StoreClientError,
+    ValidationFailed,
+)
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.site_index import SiteIndex
 from shipcrowd_woo.domain.store import OrderSyncConfig, Store, Webhook
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Topic
@@ -79,11 +85,7 @@ class StoreService:
             existing = uow.stores.find_by_url(company_id, normalised)
         if existing is not None and existing.is_active:
             raise AlreadyExists(f"{normalised} is already connected")
-        client = self._ctx.store_clients(normalised, consumer_key, consumer_secret, site.rest_style)
-        try:
-            status = client.system_status()
-        finally:
-            client.close()
+        status = self._verified(normalised, consumer_key, consumer_secret, site)
         now = self._ctx.clock.now()
         sealed_key = self._ctx.secrets.seal(consumer_key)
         sealed_secret = self._ctx.secrets.seal(consumer_secret)
@@ -128,6 +130,46 @@ class StoreService:
             reconnected=existing is not None,
             connected_as=normalised if normalised != typed else None,
         )
+
+    def _verified(
+        self, home: str, consumer_key: Secret, consumer_secret: Secret, site: SiteIndex
+    ) -> SystemStatus:
+        """system_status with these credentials at the store's home; a refused key says
+        which site checked it, since a correct key fails the same way at another site."""
+        client = self._ctx.store_clients(home, consumer_key, consumer_secret, site.rest_style)
+        try:
+            return client.system_status()
+        except AuthenticationFailed as refused:
+            raise AuthenticationFailed(
+                refused.store_url,
+                f"{refused.detail} — the key was checked by {site.name or 'the site'} at "
+                f"{home}, the store's home URL: is it a key of this site?",
+            ) from None
+        finally:
+            client.close()
+
+    def follow_home(self, store: Store) -> Store:
+        """Read the store's REST index again; when it names another home URL (a move to
+        https or a new domain), verify the stored key there and keep the store under it —
+        deliveries name the new home as their source from then on."""
+        site = self._ctx.store_clients.discover(store.url)
+        home = _normalised_url(site.home_url)
+        if home == store.url and site.rest_style is store.rest_style:
+            return store
+        self._verified(
+            home,
+            self._ctx.secrets.open(store.consumer_key),
+            self._ctx.secrets.open(store.consumer_secret),
+            site,
+        )
+        moved = attrs.evolve(
+            store, url=home, rest_style=site.rest_style, namespaces=site.namespaces
+        )
+        with self._ctx.uow_factory() as uow:
+            uow.stores.update(moved)
+            uow.commit()
+        log.warning("store %s now answers as %s (was %s)", store.id, home, store.url)
+        return moved
 
     def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """The company's store (StoreNotFound for any other)."""
@@ -174,7 +216,7 @@ class StoreService:
         """Replace the credentials after testing the new ones; the old stay on failure."""
         _check_credentials(consumer_key, consumer_secret)
         store = self.get(company_id, store_id)
-        client = self._ctx.store_clients(store.url, consumer_key, consumer_secret)
+        client = self._ctx.store_clients(store.url, consumer_key, consumer_secret, store.rest_style)
         try:
             status = client.system_status()
         finally:

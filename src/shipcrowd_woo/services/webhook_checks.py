@@ -11,6 +11,7 @@ from datetime import datetime
 
 import attrs
 
+from shipcrowd_woo.domain.errors import StoreClientError
 from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import (
@@ -34,11 +35,14 @@ class WebhookCheck:
     report: WebhookReport
     health: WebhookHealth
     log: SyncLog
+    # The URL the store answered under before the check found its home had moved.
+    moved_from: str | None = None
 
     @property
     def deliveries_may_be_lost(self) -> bool:
-        """Something was disabled or missing: changes meanwhile sent no delivery."""
-        return bool(self.report.found_disabled or self.report.created)
+        """Something was disabled or missing, or the store moved (its deliveries named a
+        source we did not know): changes meanwhile may have sent no delivery we took."""
+        return bool(self.report.found_disabled or self.report.created or self.moved_from)
 
 
 def findings_of(report: WebhookReport) -> CheckFindings:
@@ -60,15 +64,20 @@ class WebhookChecks:
         stores = StoreService(self._ctx)
         store = stores.get(company_id, store_id)
         started = self._ctx.clock.now()
+        moved_from = self._follow_home(stores, store)
         report = stores.register_webhooks(company_id, store_id)
         now = self._ctx.clock.now()
         health = health_after_check(store.webhook_health, findings_of(report), now)
         sync_log = self._log(store, report, health, started)
+        if moved_from:
+            sync_log = attrs.evolve(
+                sync_log, metadata={**sync_log.metadata, "home_moved_from": moved_from}
+            )
         with self._ctx.uow_factory() as uow:
             uow.stores.record_webhook_check(store_id, health)
             uow.sync_logs.add(sync_log)
             uow.commit()
-        check = WebhookCheck(report, health, sync_log)
+        check = WebhookCheck(report, health, sync_log, moved_from)
         if check.deliveries_may_be_lost or health.is_unhealthy:
             log.warning(
                 "webhooks of store %s were %s: %s reactivated, %s recreated, %s not repaired",
@@ -79,6 +88,17 @@ class WebhookChecks:
                 len(report.failed),
             )
         return check
+
+    @staticmethod
+    def _follow_home(stores: StoreService, store: Store) -> str | None:
+        """The old URL when the store's home moved and the stored key works at the new one;
+        None otherwise. A store that cannot say who it is right now is still repaired."""
+        try:
+            moved = stores.follow_home(store)
+        except StoreClientError as error:
+            log.warning("could not read the REST index of %s: %s", store.url, error.detail)
+            return None
+        return store.url if moved.url != store.url else None
 
     def unhealthy_stores(self) -> int:
         """How many connected stores were left with a webhook disabled or missing."""

@@ -287,3 +287,12 @@ def test_a_store_typed_under_another_name_is_connected_under_its_home_url(world)
         COMPANY, STORE_URL, Secret(world.key), Secret(world.secret)
     )
     assert (again.reconnected, again.connected_as) == (True, None)
+
+
+def test_a_refused_key_says_which_site_checked_it(world):
+    """Issue 16: a correct key of another site fails as a wrong one does; the error names
+    the site and home URL that checked it."""
+    with pytest.raises(AuthenticationFailed, match=f"checked by Sandbox Store at {STORE_URL}"):
+        StoreService(world.context).install(
+            COMPANY, STORE_URL, Secret("ck_of_another_site"), Secret("cs_of_another_site")
+        )

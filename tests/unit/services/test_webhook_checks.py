@@ -9,7 +9,7 @@ from shipcrowd_woo.domain.webhook_health import WebhookState
 from shipcrowd_woo.services.jobs import JobRunner, JobService
 from shipcrowd_woo.services.webhook_checks import WebhookChecks
 from tests.fake_store import FakeTaskQueue
-from tests.unit.services.conftest import COMPANY, NOW
+from tests.unit.services.conftest import COMPANY, NOW, STORE_URL
 
 
 def _disable(world, topic: str) -> None:
@@ -114,3 +114,31 @@ def test_a_check_job_that_found_all_well_queues_nothing(world, runner):
     assert done.summary["health"] == "healthy"
     assert "sync_job_id" not in done.summary
     assert [job for _, job, _ in queue.sent] == [CheckWebhooks(COMPANY, store.id)]
+
+
+def test_a_store_whose_home_moved_is_followed_after_its_key_works_there(world):
+    """Issue 16: the merchant moved the site (a new domain, or https): its index names the
+    new home. The check verifies the stored key there, keeps the store under the new URL
+    (the source its deliveries now name, so they are not refused as unknown) and imports
+    what may have been missed."""
+    store = world.install()
+    moved = "https://www.shop.example.com"
+    world.stores.stores[moved] = world.stores.stores[STORE_URL]
+    world.stores.aliases[STORE_URL] = moved
+    check = WebhookChecks(world.context).check(COMPANY, store.id)
+    assert check.moved_from == STORE_URL
+    assert check.deliveries_may_be_lost
+    assert check.log.metadata["home_moved_from"] == STORE_URL
+    with world.uow() as uow:
+        assert uow.stores.get(COMPANY, store.id).url == moved
+
+
+def test_a_new_home_where_the_key_does_not_work_is_not_followed(world):
+    store = world.install()
+    moved = "https://www.shop.example.com"
+    world.stores.add(moved, world.sandbox)  # the same site, with another key
+    world.stores.aliases[STORE_URL] = moved
+    check = WebhookChecks(world.context).check(COMPANY, store.id)
+    assert check.moved_from is None
+    with world.uow() as uow:
+        assert uow.stores.get(COMPANY, store.id).url == STORE_URL
