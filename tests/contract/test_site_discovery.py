@@ -142,3 +142,20 @@ def test_what_is_not_a_woocommerce_store_is_named(answer, says):
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+def test_http_redirected_to_https_connects_over_https():
+    """A merchant types http:// for a site moved to https: the redirect is followed to read
+    the index, and the store is reached at its https home (Basic authentication)."""
+    store = SandboxStore(seed=43, products=4, orders=5)
+    with SandboxServer(store, tls=True, http_redirect=True) as server:
+        sites = HttpxSiteDirectory(
+            ClientOptions(allow_private_hosts=True, verify=str(server.certificate))
+        )
+        site = sites.discover(server.http_address)
+        assert site.home_url == server.url
+        assert site.home_url.startswith("https://")
+        key, secret = store.create_api_key()
+        options = ClientOptions(allow_private_hosts=True, verify=str(server.certificate))
+        with HttpxStoreClient(site.home_url, Secret(key), Secret(secret), options) as client:
+            assert client.system_status().wc_version

@@ -145,3 +145,13 @@ def test_an_operator_checks_webhooks_and_reconciles(cli, sandbox):
 
     runs = json.loads(cli("logs", "list", store_id, "--json").stdout)
     assert [run["type"] for run in runs].count("webhook") == 2
+
+
+def test_installing_by_an_alias_says_which_home_it_connected_as(cli):
+    """Issue 16: the store calls itself localhost; typed as 127.0.0.1, it is connected under
+    its home URL and the command says so."""
+    with SandboxServer(SandboxStore(seed=62, products=4, orders=5), home_host="localhost") as s:
+        key, secret = s.store.create_api_key()
+        installed = cli("stores", "install", s.address, "--key", key, "--secret", secret)
+        assert installed.stdout.startswith(f"connected as {s.url}\n")
+        assert s.url in cli("stores", "list").stdout

@@ -9,7 +9,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -83,9 +83,13 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         home_host: str | None = None,
+        http_redirect: bool = False,
     ) -> None:
         """`home_host` makes the store call itself by another name for the same address
-        (`localhost` for 127.0.0.1): reached as `address`, it answers under `url`."""
+        (`localhost` for 127.0.0.1): reached as `address`, it answers under `url`.
+        `http_redirect` (with `tls`) also listens for plain HTTP at `http_address` and
+        sends every request there to the same path at the https home, as a web server
+        moving a site to https does."""
         self.store = store
         self.faults = faults or FaultPlan()
         self.deliverer = Deliverer(store)
@@ -107,9 +111,26 @@ class SandboxServer:
         scheme = "https" if tls else "http"
         self.address = f"{scheme}://{host}:{self._server.server_port}"
         store.base_url = f"{scheme}://{home_host or host}:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
-        )
+        self._servers = [self._server]
+        if http_redirect:
+            redirector = make_server(
+                host, 0, self._to_home, threaded=True, request_handler=QuietRequestHandler
+            )
+            self.http_address = f"http://{host}:{redirector.server_port}"
+            self._servers.append(redirector)
+        self._threads = [
+            threading.Thread(
+                target=server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
+            )
+            for server in self._servers
+        ]
+
+    def _to_home(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "/")
+        query = environ.get("QUERY_STRING", "")
+        target = f"{self.store.base_url}{path}{'?' + query if query else ''}"
+        start_response("301 Moved Permanently", [("Location", target), ("Content-Length", "0")])
+        return [b""]
 
     @property
     def url(self) -> str:
@@ -122,14 +143,16 @@ class SandboxServer:
 
     def start(self) -> Self:
         """Serve in the background."""
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and delivering."""
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()
+        for server, thread in zip(self._servers, self._threads, strict=True):
+            server.shutdown()
+            thread.join()
+            server.server_close()
         self.deliverer.close()
         self._directory.cleanup()
 
