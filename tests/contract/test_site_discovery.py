@@ -4,7 +4,6 @@ store client against a store that serves its API only at ?rest_route=."""
 
 import json
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,8 +18,9 @@ from shipcrowd_woo.domain.site_index import RestStyle, read_site_index
 from shipcrowd_woo.domain.woo_catalog import StockUpdate
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
+from tests.fixtures import RECORDED
 
-RECORDED = Path(__file__).parents[3] / "shared/recorded/woocommerce-10.0.2/rest_index.json"
+RECORDED_INDEX = RECORDED / "rest_index.json"
 SITES = HttpxSiteDirectory(ClientOptions(allow_private_hosts=True))
 
 
@@ -38,7 +38,7 @@ def sandbox():
 
 
 def test_the_real_recorded_index_names_its_home_and_namespaces():
-    recorded = json.loads(RECORDED.read_text())
+    recorded = json.loads(RECORDED_INDEX.read_text())
     site = read_site_index(recorded["body"], RestStyle.PRETTY)
     assert site.home_url == "http://store.example"
     assert "wc/v3" in site.namespaces

@@ -4,7 +4,7 @@
 credentials with the site's `home` — WordPress's home URL, the one WooCommerce signs OAuth
 against and names as `X-WC-Webhook-Source` — its `name`, `timezone_string` and the REST
 `namespaces` it serves (`wc/v3` where WooCommerce's REST API is on).
-Recorded: ../shared/recorded/woocommerce-10.0.2/rest_index.json.
+Recorded: tests/fixtures/woocommerce-10.0.2/rest_index.json.
 """
 
 import enum
