@@ -159,3 +159,12 @@ def test_http_redirected_to_https_connects_over_https():
         options = ClientOptions(allow_private_hosts=True, verify=str(server.certificate))
         with HttpxStoreClient(site.home_url, Secret(key), Secret(secret), options) as client:
             assert client.system_status().wc_version
+
+
+def test_a_plain_permalink_store_behind_a_redirect_is_found_at_its_home(sandbox):
+    """The ?rest_route= query survives the hop: the Location carries it, and it is not
+    asked twice."""
+    sandbox.store.canonical_redirect = True
+    sandbox.store.plain_permalinks = True
+    site = SITES.discover(sandbox.address)
+    assert (site.home_url, site.rest_style) == (sandbox.url, RestStyle.QUERY)

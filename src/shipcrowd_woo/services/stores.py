@@ -162,10 +162,12 @@ class StoreService:
             self._ctx.secrets.open(store.consumer_secret),
             site,
         )
-        moved = attrs.evolve(
-            store, url=home, rest_style=site.rest_style, namespaces=site.namespaces
-        )
         with self._ctx.uow_factory() as uow:
+            # What a person changed meanwhile (a pause, new credentials) stays.
+            current = uow.stores.get(store.company_id, store.id)
+            moved = attrs.evolve(
+                current, url=home, rest_style=site.rest_style, namespaces=site.namespaces
+            )
             uow.stores.update(moved)
             uow.commit()
         log.warning("store %s now answers as %s (was %s)", store.id, home, store.url)

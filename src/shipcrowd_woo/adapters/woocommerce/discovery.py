@@ -71,7 +71,8 @@ class HttpxSiteDirectory:
         for _ in range(MAX_REDIRECTS + 1):
             response = self._get(http, url, route)
             if response.is_redirect and "location" in response.headers:
-                url = urljoin(url, response.headers["location"])
+                # The Location carries the whole address, ?rest_route= included.
+                url, route = urljoin(str(response.url), response.headers["location"]), None
                 if urlsplit(url).scheme not in ("http", "https"):
                     raise NotWooCommerce(start, f"it redirects to {url!r}, not to a web address")
                 continue
