@@ -76,13 +76,13 @@ def child_load(base_url: str, plan_file: str, concurrency: str) -> dict[str, obj
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _prepare(
+def prepare_deliveries(
     folder: Path, port: int, deliveries: int, database_url: str, redis_url: str | None
 ) -> tuple[dict[str, str], Path, Path]:
     """A migrated database with the sandbox store installed; the signed requests to send."""
@@ -173,9 +173,9 @@ def _measure(
     """The deliveries and the /healthz baseline against gunicorn (2 of our buffering workers
     x 8 threads);
     with Redis, one `shipcrowd-woo worker` process does the processing."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as scratch:
-        env, deliveries_plan, health = _prepare(
+        env, deliveries_plan, health = prepare_deliveries(
             Path(scratch), port, deliveries, database_url, redis_url
         )
         processes = [
