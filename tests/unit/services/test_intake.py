@@ -1,5 +1,7 @@
 """The intake's refusals of unauthentic deliveries cost the same on every path."""
 
+from datetime import timedelta
+
 import attrs
 import pytest
 
@@ -7,7 +9,7 @@ from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
 from shipcrowd_woo.domain.webhooks import signature_matches, signature_of
 from shipcrowd_woo.services import intake
 from shipcrowd_woo.services.intake import IntakeRefused, WebhookIntake
-from tests.fake_store import FakeSecretBox
+from tests.fake_store import FakeSecretBox, FakeTaskQueue
 from tests.fakes import FakeWebhookRepository
 from tests.unit.services.conftest import NOW, STORE_URL
 
@@ -79,3 +81,26 @@ def test_every_refused_source_costs_one_read_one_secret_and_one_hmac(traced, sou
         service.accept("order", "updated", _headers(source, webhook_id), BODY, NOW)
     assert refused.value.status == 401
     assert work == ["read the webhooks", "open a secret", "compute an HMAC"]
+
+
+def test_last_delivery_times_are_kept_to_the_minute(world):
+    """Issue 17: writing the store's and the webhook's row on every delivery serialised a
+    store's deliveries on two hot rows; the times are written when a minute has passed
+    since the one recorded (health checks read them on an hour's scale)."""
+    store = world.install()
+    with world.uow() as uow:
+        webhook = next(
+            w for w in uow.webhooks.for_store(store.id) if w.topic.value == "order.updated"
+        )
+    secret = world.context.secrets.open(webhook.secret).reveal()
+    service = WebhookIntake(world.context, FakeTaskQueue())
+    seen = []
+    for n, seconds in enumerate((0, 30, 59, 61, 90)):
+        body = f'{{"id": {n + 1}}}'.encode()
+        headers = _headers(STORE_URL, webhook.woo_webhook_id) | {
+            "X-WC-Webhook-Signature": signature_of(body, secret)
+        }
+        service.accept("order", "updated", headers, body, NOW + timedelta(seconds=seconds))
+        with world.uow() as uow:
+            seen.append(uow.stores.get(store.company_id, store.id).last_delivery_at - NOW)
+    assert seen == [timedelta(0)] * 3 + [timedelta(seconds=61)] * 2
