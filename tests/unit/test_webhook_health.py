@@ -17,6 +17,7 @@ from shipcrowd_woo.domain.webhook_health import (
     spread_offset,
     trouble_since_check,
 )
+from shipcrowd_woo.domain.webhooks import Topic
 
 T0 = datetime(2026, 12, 1, 12, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
@@ -26,17 +27,19 @@ T1 = T0 + timedelta(hours=1)
     ("findings", "state"),
     [
         (CheckFindings(), WebhookState.HEALTHY),
-        (CheckFindings(disabled=frozenset({"order.updated"})), WebhookState.REPAIRED),
-        (CheckFindings(missing=frozenset({"order.created"})), WebhookState.REPAIRED),
+        (CheckFindings(disabled=frozenset({Topic.ORDER_UPDATED})), WebhookState.REPAIRED),
+        (CheckFindings(missing=frozenset({Topic.ORDER_CREATED})), WebhookState.REPAIRED),
         (
             CheckFindings(
-                disabled=frozenset({"order.updated"}), unrepaired=frozenset({"order.updated"})
+                disabled=frozenset({Topic.ORDER_UPDATED}),
+                unrepaired=frozenset({Topic.ORDER_UPDATED}),
             ),
             WebhookState.DISABLED,
         ),
         (
             CheckFindings(
-                missing=frozenset({"order.created"}), unrepaired=frozenset({"order.created"})
+                missing=frozenset({Topic.ORDER_CREATED}),
+                unrepaired=frozenset({Topic.ORDER_CREATED}),
             ),
             WebhookState.MISSING,
         ),

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from shipcrowd_woo.domain.webhooks import Topic
+
 
 class WebhookState(enum.Enum):
     """What the last check found."""
@@ -52,9 +54,9 @@ class WebhookHealth:
 class CheckFindings:
     """What a check found at the store and what it could not put right."""
 
-    disabled: frozenset[str] = frozenset()
-    missing: frozenset[str] = frozenset()
-    unrepaired: frozenset[str] = frozenset()
+    disabled: frozenset[Topic] = frozenset()
+    missing: frozenset[Topic] = frozenset()
+    unrepaired: frozenset[Topic] = frozenset()
 
 
 def health_after_check(

@@ -122,26 +122,22 @@ class OrderSync:
                     if on_page is not None:
                         on_page(page, log)
         except StoreClientError as error:
-            self._end(log, fail_sync(log, self._ctx.clock.now(), error.detail), None)
+            self._end(fail_sync(log, self._ctx.clock.now(), error.detail), None)
             raise
         # Orders saved while this run paged have modification times after its start: the
         # cursor never passes the start, so the next run (minus the overlap) reads them.
         cursor = None if mode is SyncMode.SINGLE or newest is None else min(newest, started)
-        ended = self._end(log, finish_sync(log, self._ctx.clock.now()), cursor)
+        ended = finish_sync(log, self._ctx.clock.now())
         unannounced = int(ended.metadata.get("created") or 0) + int(
             ended.metadata.get("updated") or 0
         )
-        if after is not None and store.webhooks_enabled and unannounced:
-            # Deliveries would have brought these first: a webhook may be disabled or lost.
-            with self._ctx.uow_factory() as uow:
-                uow.stores.record_webhook_trouble(
-                    store.id,
-                    self._ctx.clock.now(),
-                    f"an incremental import found {unannounced} order changes no delivery "
-                    "announced",
-                )
-                uow.commit()
-        return ended
+        # Deliveries would have brought these first: a webhook may be disabled or lost.
+        trouble = (
+            f"an incremental import found {unannounced} order changes no delivery announced"
+            if after is not None and store.webhooks_enabled and unannounced
+            else None
+        )
+        return self._end(ended, cursor, trouble)
 
     def _import_page(
         self, store: Store, client: StoreClient, page: OrderPage, log: SyncLog
@@ -183,11 +179,14 @@ class OrderSync:
             uow.commit()
         return log, max((o.modified_at for o in confirmed.orders), default=None)
 
-    def _end(self, log: SyncLog, ended: SyncLog, cursor: datetime | None) -> SyncLog:
+    def _end(self, ended: SyncLog, cursor: datetime | None, trouble: str | None = None) -> SyncLog:
+        """Save the run's end, move the cursor, and note `trouble` for the webhook check."""
         with self._ctx.uow_factory() as uow:
             uow.sync_logs.update(ended)
             if ended.status.value != "failed":
                 uow.stores.record_order_sync(ended.store_id, 0, self._ctx.clock.now(), cursor)
+            if trouble:
+                uow.stores.record_webhook_trouble(ended.store_id, self._ctx.clock.now(), trouble)
             uow.commit()
         return ended
 

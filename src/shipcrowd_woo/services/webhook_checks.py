@@ -47,9 +47,9 @@ class WebhookCheck:
 
 def findings_of(report: WebhookReport) -> CheckFindings:
     """What the store's webhooks were like before the check, and what stayed broken."""
-    disabled = frozenset(topic.value for topic in report.found_disabled)
-    unrepaired = frozenset(topic.value for topic, _ in report.failed)
-    missing = frozenset(topic.value for topic in report.created) | (unrepaired - disabled)
+    disabled = frozenset(report.found_disabled)
+    unrepaired = frozenset(topic for topic, _ in report.failed)
+    missing = frozenset(report.created) | (unrepaired - disabled)
     return CheckFindings(disabled=disabled, missing=missing, unrepaired=unrepaired)
 
 
@@ -68,11 +68,7 @@ class WebhookChecks:
         report = stores.register_webhooks(company_id, store_id)
         now = self._ctx.clock.now()
         health = health_after_check(store.webhook_health, findings_of(report), now)
-        sync_log = self._log(store, report, health, started)
-        if moved_from:
-            sync_log = attrs.evolve(
-                sync_log, metadata={**sync_log.metadata, "home_moved_from": moved_from}
-            )
+        sync_log = self._log(store, report, health, started, moved_from)
         with self._ctx.uow_factory() as uow:
             uow.stores.record_webhook_check(store_id, health)
             uow.sync_logs.add(sync_log)
@@ -106,7 +102,12 @@ class WebhookChecks:
             return sum(store.webhook_health.is_unhealthy for store in uow.stores.syncable())
 
     def _log(
-        self, store: Store, report: WebhookReport, health: WebhookHealth, started: datetime
+        self,
+        store: Store,
+        report: WebhookReport,
+        health: WebhookHealth,
+        started: datetime,
+        moved_from: str | None,
     ) -> SyncLog:
         opened = start_sync(
             SyncLogId(self._ctx.new_id()),
@@ -121,6 +122,7 @@ class WebhookChecks:
                 "reactivated": len(report.reactivated),
                 "created": len(report.created),
                 "removed_strays": report.removed_strays,
+                **({"home_moved_from": moved_from} if moved_from else {}),
             },
         )
         counted = record_items(

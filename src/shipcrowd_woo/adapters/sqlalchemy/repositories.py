@@ -135,8 +135,9 @@ def _health_values(health: WebhookHealth) -> dict[str, Any]:
     }
 
 
-# Columns that change concurrently (syncs, deliveries) and are only touched atomically.
-_STORE_COUNTERS = frozenset(
+# Columns that change concurrently (syncs, deliveries, webhook checks) and are only written
+# by their own atomic methods, never by update().
+_WRITTEN_ATOMICALLY = frozenset(
     {
         "orders_synced",
         "products_mapped",
@@ -317,7 +318,7 @@ class SqlAlchemyStoreRepository:
 
     def update(self, store: Store) -> None:
         """Save what a person changes; counters are left to the atomic methods."""
-        values = {k: v for k, v in _store_values(store).items() if k not in _STORE_COUNTERS}
+        values = {k: v for k, v in _store_values(store).items() if k not in _WRITTEN_ATOMICALLY}
         self._session.execute(update(STORES).where(STORES.c.id == store.id).values(values))
 
     def record_order_sync(
