@@ -187,16 +187,6 @@ class FakeWebhookRepository:
             key=lambda w: (w.topic.value, w.id),
         )
 
-    def find(self, store_id: StoreId, woo_webhook_id: int) -> Webhook | None:
-        return next(
-            (
-                w
-                for w in self.webhooks.values()
-                if w.store_id == store_id and w.woo_webhook_id == woo_webhook_id
-            ),
-            None,
-        )
-
     def for_delivery(
         self, source_url: str, woo_webhook_id: int
     ) -> Sequence[repositories.CompanyWebhook]:
@@ -207,7 +197,10 @@ class FakeWebhookRepository:
         return [
             (store.company_id, webhook)
             for store in stores
-            if (webhook := self.find(store.id, woo_webhook_id)) is not None and webhook.is_active
+            for webhook in self.webhooks.values()
+            if webhook.store_id == store.id
+            and webhook.woo_webhook_id == woo_webhook_id
+            and webhook.is_active
         ]
 
     def update(self, webhook: Webhook) -> None:

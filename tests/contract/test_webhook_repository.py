@@ -19,9 +19,9 @@ def test_webhooks_are_found_by_store_and_woocommerce_id(uow_factory):
             uow.webhooks.add(webhook)
         uow.commit()
     with uow_factory() as uow:
-        assert uow.webhooks.find(store.id, 2) == updated
-        assert uow.webhooks.find(store.id, 1) == created
-        assert uow.webhooks.find(store.id, 3) is None
+        assert uow.webhooks.for_delivery(store.url, 2) == [(store.company_id, updated)]
+        assert uow.webhooks.for_delivery(store.url, 1) == [(store.company_id, created)]
+        assert uow.webhooks.for_delivery(store.url, 3) == []
         assert uow.webhooks.for_store(store.id) == [created, updated]
 
 
@@ -83,7 +83,7 @@ def test_a_delivery_moves_the_last_delivery_forward_and_writes_nothing_it_read(u
     afterwards does not move it back."""
     store, webhook = stored_webhook(uow_factory)
     with uow_factory() as uow:
-        read_by_the_intake = uow.webhooks.find(store.id, webhook.woo_webhook_id)
+        [(_, read_by_the_intake)] = uow.webhooks.for_delivery(store.url, webhook.woo_webhook_id)
     resealed = attrs.evolve(webhook, secret=sealed("re-sealed under the newest key"))
     with uow_factory() as uow:
         uow.webhooks.update(resealed)

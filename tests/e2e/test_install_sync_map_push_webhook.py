@@ -60,7 +60,7 @@ def take_in(services, store, received) -> list[Delivery]:
             headers = delivery["headers"]
             if "X-Wc-Webhook-Signature" not in headers:
                 continue
-            webhook = uow.webhooks.find(store.id, int(headers["X-Wc-Webhook-Id"]))
+            [(_, webhook)] = uow.webhooks.for_delivery(store.url, int(headers["X-Wc-Webhook-Id"]))
             secret = services.context.secrets.open(webhook.secret).reveal()
             assert signature_matches(delivery["body"], secret, headers["X-Wc-Webhook-Signature"])
             topic = topic_of(headers["X-Wc-Webhook-Resource"], headers["X-Wc-Webhook-Event"])

@@ -95,10 +95,6 @@ class WebhookRepository(Protocol):
         """A store's webhooks."""
         ...
 
-    def find(self, store_id: StoreId, woo_webhook_id: int) -> Webhook | None:
-        """The store's webhook with this WooCommerce id."""
-        ...
-
     def for_delivery(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
         """The webhooks a delivery may come from — it names only its source URL and its
         X-WC-Webhook-ID: active ones with that id, at active stores at that URL (one per

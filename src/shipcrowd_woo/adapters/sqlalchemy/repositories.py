@@ -429,19 +429,6 @@ class SqlAlchemyWebhookRepository:
         ).mappings()
         return [_webhook_from(row) for row in rows]
 
-    def find(self, store_id: StoreId, woo_webhook_id: int) -> Webhook | None:
-        """The store's webhook with this WooCommerce id."""
-        row = (
-            self._session.execute(
-                select(WEBHOOKS).where(
-                    WEBHOOKS.c.store_id == store_id, WEBHOOKS.c.woo_webhook_id == woo_webhook_id
-                )
-            )
-            .mappings()
-            .first()
-        )
-        return None if row is None else _webhook_from(row)
-
     def for_delivery(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
         """The active webhooks a delivery may come from, with their stores' companies."""
         rows = self._session.execute(
