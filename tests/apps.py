@@ -48,6 +48,22 @@ def bearer(company: str = COMPANY, role: str = "admin") -> dict[str, str]:
     return {"Authorization": f"Bearer {token(company, role)}"}
 
 
+def install_over_http(
+    client: FlaskClient, store: SandboxStore, url: str, company: str = COMPANY
+) -> dict[str, Any]:
+    """Install the sandbox store at `url` through the API with a new key of its own; the
+    answer (201 asserted)."""
+    key, secret = store.create_api_key()
+    installed = client.post(
+        "/integrations/woocommerce/install",
+        json={"store_url": url, "consumer_key": key, "consumer_secret": secret},
+        headers=bearer(company),
+    )
+    assert installed.status_code == 201, installed.get_json()
+    answer: dict[str, Any] = installed.get_json()
+    return answer
+
+
 @attrs.define
 class Api:
     """The app, its services, and the store it talks to."""

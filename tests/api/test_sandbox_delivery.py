@@ -14,7 +14,7 @@ from shipcrowd_woo.entrypoints.bootstrap import bootstrap
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
-from tests.apps import COMPANY, OTHER_COMPANY, api_settings, bearer
+from tests.apps import COMPANY, OTHER_COMPANY, api_settings, bearer, install_over_http
 
 SHARED_STORE = "one store, two companies (issue 14)"
 
@@ -45,15 +45,9 @@ def test_a_delivery_signed_by_the_sandbox_becomes_an_order(served):
     app, services = served
     client = app.test_client()
     with SandboxServer(SandboxStore(seed=21, products=6, orders=10)) as sandbox:
-        key, secret = sandbox.store.create_api_key()
-        installed = client.post(
-            "/integrations/woocommerce/install",
-            json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
-            headers=bearer(),
-        )
-        assert installed.status_code == 201, installed.get_json()
-        store_id = installed.get_json()["store"]["id"]
-        assert len(installed.get_json()["webhooks"]["created"]) == 8
+        installed = install_over_http(client, sandbox.store, sandbox.url)
+        store_id = installed["store"]["id"]
+        assert len(installed["webhooks"]["created"]) == 8
         assert all(hook.status == "active" for hook in sandbox.store.webhooks.values())
 
         [order_id] = sandbox.store.add_random_orders(1)
@@ -78,14 +72,8 @@ def test_two_companies_that_connect_one_store_both_keep_receiving(served, figure
     with SandboxServer(SandboxStore(seed=22, products=6, orders=10)) as sandbox:
         store_ids = {}
         for company in (COMPANY, OTHER_COMPANY):
-            key, secret = sandbox.store.create_api_key()
-            installed = client.post(
-                "/integrations/woocommerce/install",
-                json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
-                headers=bearer(company),
-            )
-            assert installed.status_code == 201, installed.get_json()
-            store_ids[company] = installed.get_json()["store"]["id"]
+            installed = install_over_http(client, sandbox.store, sandbox.url, company)
+            store_ids[company] = installed["store"]["id"]
         for company, store_id in [*store_ids.items(), *store_ids.items()]:
             registered = client.post(
                 f"/integrations/woocommerce/stores/{store_id}/webhooks/register",
@@ -120,15 +108,9 @@ def test_a_store_typed_by_an_alias_is_connected_under_its_home_and_keeps_receivi
     with SandboxServer(
         SandboxStore(seed=23, products=6, orders=10), home_host="localhost"
     ) as sandbox:
-        key, secret = sandbox.store.create_api_key()
-        installed = client.post(
-            "/integrations/woocommerce/install",
-            json={"store_url": sandbox.address, "consumer_key": key, "consumer_secret": secret},
-            headers=bearer(),
-        )
-        assert installed.status_code == 201, installed.get_json()
-        assert installed.get_json()["connected_as"] == sandbox.url
-        store = installed.get_json()["store"]
+        installed = install_over_http(client, sandbox.store, sandbox.address)
+        assert installed["connected_as"] == sandbox.url
+        store = installed["store"]
         assert store["url"] == sandbox.url
         assert store["rest_api"] == {"style": "wp-json", "namespaces": ["wp/v2", "wc/v3"]}
         [order_id] = sandbox.store.add_random_orders(1)

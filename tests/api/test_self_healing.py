@@ -17,7 +17,7 @@ from shipcrowd_woo.entrypoints.bootstrap import bootstrap
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
-from tests.apps import COMPANY, api_settings, bearer
+from tests.apps import COMPANY, api_settings, bearer, install_over_http
 
 CHECK_EVERY = timedelta(seconds=3)
 TICK = timedelta(milliseconds=100)
@@ -70,15 +70,8 @@ def test_a_webhook_the_store_disabled_is_repaired_and_its_changes_imported_by_th
     intake = Intake(app, port)
     try:
         with SandboxServer(SandboxStore(seed=31, products=6, orders=30)) as sandbox:
-            key, secret = sandbox.store.create_api_key()
             client = app.test_client()
-            installed = client.post(
-                "/integrations/woocommerce/install",
-                json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
-                headers=bearer(),
-            )
-            assert installed.status_code == 201, installed.get_json()
-            store_id = installed.get_json()["store"]["id"]
+            store_id = install_over_http(client, sandbox.store, sandbox.url)["store"]["id"]
             client.post(
                 f"/integrations/woocommerce/stores/{store_id}/sync/orders",
                 json={"mode": "full"},

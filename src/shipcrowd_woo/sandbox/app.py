@@ -77,6 +77,12 @@ def _invalid_param(name: str, message: str, code: str = "rest_invalid_param") ->
     )
 
 
+def redirect_home(store: SandboxStore, request: Request) -> Response:
+    """What a web server sending other host names or plain HTTP to the home URL answers."""
+    target = f"{store.base_url}{request.full_path.rstrip('?')}"
+    return Response("", 301, headers={"Location": target})
+
+
 class SandboxApp:
     """WSGI callable over a SandboxStore, with a Deliverer for webhooks and a FaultPlan."""
 
@@ -128,9 +134,7 @@ class SandboxApp:
     def _respond(self, request: Request) -> Response:
         home = urlsplit(self.store.base_url)
         if self.store.canonical_redirect and request.host != home.netloc:
-            # A web server sending every other host name (or scheme) to the home URL.
-            target = f"{self.store.base_url}{request.full_path.rstrip('?')}"
-            return Response("", 301, headers={"Location": target})
+            return redirect_home(self.store, request)
         route = request.args.get("rest_route") if request.path in ("/", "/index.php") else None
         if route is not None:
             path = "/wp-json/" + route.strip("/")

@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request
 
-from shipcrowd_woo.sandbox.app import SandboxApp
+from shipcrowd_woo.sandbox.app import SandboxApp, redirect_home
 from shipcrowd_woo.sandbox.delivery import Deliverer
 from shipcrowd_woo.sandbox.faults import FaultPlan
 from shipcrowd_woo.sandbox.store import SandboxStore
@@ -126,11 +127,7 @@ class SandboxServer:
         ]
 
     def _to_home(self, environ: dict[str, Any], start_response: Any) -> Any:
-        path = environ.get("PATH_INFO", "/")
-        query = environ.get("QUERY_STRING", "")
-        target = f"{self.store.base_url}{path}{'?' + query if query else ''}"
-        start_response("301 Moved Permanently", [("Location", target), ("Content-Length", "0")])
-        return [b""]
+        return redirect_home(self.store, Request(environ))(environ, start_response)
 
     @property
     def url(self) -> str:
