@@ -103,6 +103,9 @@ class FakeStoreRepository:
     def syncable(self) -> Sequence[Store]:
         return sorted((s for s in self.stores.values() if s.can_sync), key=lambda s: s.id)
 
+    def count_webhooks_unhealthy(self) -> int:
+        return sum(s.webhook_health.is_unhealthy for s in self.syncable())
+
     def update(self, store: Store) -> None:
         current = self.stores.get(store.id)
         if current is not None:

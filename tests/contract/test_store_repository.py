@@ -8,6 +8,7 @@ import pytest
 from shipcrowd_woo.domain.errors import AlreadyExists, StoreNotFound
 from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.store import OrderSyncConfig, StoreStats
+from shipcrowd_woo.domain.webhook_health import WebhookHealth, WebhookState
 from tests.builders import COMPANY_A, COMPANY_B, later, make_store
 
 
@@ -117,3 +118,23 @@ def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_fact
     assert (saved.stats.inventory_syncs, saved.stats.last_inventory_sync_at) == (1, later(30))
     assert (saved.stats.catalogue_items, saved.stats.products_mapped) == (40, 12)
     assert saved.last_delivery_at == later(40)
+
+
+def test_unhealthy_webhooks_are_counted_over_connected_unpaused_stores(uow_factory):
+    """What the metrics gauge reads: a disabled and a missing one count where the store is
+    connected and not paused; healthy ones, paused and disconnected stores do not."""
+    states = {
+        "disabled": (WebhookState.DISABLED, {}),
+        "missing": (WebhookState.MISSING, {}),
+        "healthy": (WebhookState.HEALTHY, {}),
+        "paused": (WebhookState.DISABLED, {"is_paused": True}),
+        "gone": (WebhookState.MISSING, {"is_active": False}),
+    }
+    with uow_factory() as uow:
+        for name, (state, flags) in states.items():
+            store = make_store(url=f"https://{name}.example", store_id=name, **flags)
+            uow.stores.add(store)
+            uow.stores.record_webhook_check(store.id, WebhookHealth(state, later(1), later(1)))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.stores.count_webhooks_unhealthy() == 2

@@ -44,6 +44,11 @@ class StoreRepository(Protocol):
         """Every active, unpaused store of every company (for the scheduler)."""
         ...
 
+    def count_webhooks_unhealthy(self) -> int:
+        """How many active, unpaused stores the last webhook check left unhealthy (one
+        count, for the metrics scrape)."""
+        ...
+
     def update(self, store: Store) -> None:
         """Save what a person changes (status, credentials, settings, versions).
 

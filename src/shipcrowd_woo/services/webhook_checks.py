@@ -99,7 +99,7 @@ class WebhookChecks:
     def unhealthy_stores(self) -> int:
         """How many connected stores were left with a webhook disabled or missing."""
         with self._ctx.uow_factory() as uow:
-            return sum(store.webhook_health.is_unhealthy for store in uow.stores.syncable())
+            return uow.stores.count_webhooks_unhealthy()
 
     def _log(
         self,

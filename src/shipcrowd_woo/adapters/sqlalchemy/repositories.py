@@ -72,7 +72,7 @@ from shipcrowd_woo.domain.store import (
     Webhook,
 )
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
-from shipcrowd_woo.domain.webhook_health import WebhookHealth, WebhookState
+from shipcrowd_woo.domain.webhook_health import UNHEALTHY, WebhookHealth, WebhookState
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
@@ -316,8 +316,21 @@ class SqlAlchemyStoreRepository:
         ).mappings()
         return [_store_from(row) for row in rows]
 
+    def count_webhooks_unhealthy(self) -> int:
+        """Active, unpaused stores whose last webhook check left them unhealthy."""
+        return int(
+            self._session.scalar(
+                select(func.count()).where(
+                    STORES.c.is_active.is_(True),
+                    STORES.c.is_paused.is_(False),
+                    STORES.c.webhook_state.in_([state.value for state in UNHEALTHY]),
+                )
+            )
+            or 0
+        )
+
     def update(self, store: Store) -> None:
-        """Save what a person changes; counters are left to the atomic methods."""
+        """Save what a person changes; the atomically written columns are left alone."""
         values = {k: v for k, v in _store_values(store).items() if k not in _WRITTEN_ATOMICALLY}
         self._session.execute(update(STORES).where(STORES.c.id == store.id).values(values))
 
