@@ -16,7 +16,7 @@ from shipcrowd_woo.domain.errors import (
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
-from shipcrowd_woo.domain.site_index import SiteIndex
+from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import OrderSyncConfig, Store, Webhook
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Topic
@@ -85,7 +85,9 @@ class StoreService:
             existing = uow.stores.find_by_url(company_id, normalised)
         if existing is not None and existing.is_active:
             raise AlreadyExists(f"{normalised} is already connected")
-        status = self._verified(normalised, consumer_key, consumer_secret, site)
+        status = self._verified(
+            normalised, consumer_key, consumer_secret, site.rest_style, site.name
+        )
         now = self._ctx.clock.now()
         sealed_key = self._ctx.secrets.seal(consumer_key)
         sealed_secret = self._ctx.secrets.seal(consumer_secret)
@@ -132,17 +134,22 @@ class StoreService:
         )
 
     def _verified(
-        self, home: str, consumer_key: Secret, consumer_secret: Secret, site: SiteIndex
+        self,
+        home: str,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        rest_style: RestStyle,
+        site_name: str = "",
     ) -> SystemStatus:
         """system_status with these credentials at the store's home; a refused key says
         which site checked it, since a correct key fails the same way at another site."""
-        client = self._ctx.store_clients(home, consumer_key, consumer_secret, site.rest_style)
+        client = self._ctx.store_clients(home, consumer_key, consumer_secret, rest_style)
         try:
             return client.system_status()
         except AuthenticationFailed as refused:
             raise AuthenticationFailed(
                 refused.store_url,
-                f"{refused.detail} — the key was checked by {site.name or 'the site'} at "
+                f"{refused.detail} — the key was checked by {site_name or 'the site'} at "
                 f"{home}, the store's home URL: is it a key of this site?",
             ) from None
         finally:
@@ -160,7 +167,8 @@ class StoreService:
             home,
             self._ctx.secrets.open(store.consumer_key),
             self._ctx.secrets.open(store.consumer_secret),
-            site,
+            site.rest_style,
+            site.name,
         )
         with self._ctx.uow_factory() as uow:
             # What a person changed meanwhile (a pause, new credentials) stays.
@@ -218,11 +226,7 @@ class StoreService:
         """Replace the credentials after testing the new ones; the old stay on failure."""
         _check_credentials(consumer_key, consumer_secret)
         store = self.get(company_id, store_id)
-        client = self._ctx.store_clients(store.url, consumer_key, consumer_secret, store.rest_style)
-        try:
-            status = client.system_status()
-        finally:
-            client.close()
+        status = self._verified(store.url, consumer_key, consumer_secret, store.rest_style)
         return self._change(
             company_id,
             store_id,
