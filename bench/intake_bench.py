@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +120,16 @@ def prepare_deliveries(
     signing = services.context.secrets.open(hook.secret).reveal()
     services.close()
     order_ids = sorted(sandbox.store.orders)
+    saved_from = datetime.now(UTC).replace(microsecond=0)
     requests = []
     for n in range(deliveries):
         order = sandbox.store.order_json(order_ids[n % len(order_ids)])
         order["customer_note"] = f"bench delivery {n}"
+        # Each delivery is a later save of its order, as WooCommerce sends them: a new
+        # date_modified every time (the same second with other content would be a
+        # same-second conflict, settled by fetching the order from the store).
+        saved = (saved_from + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S")
+        order["date_modified"] = order["date_modified_gmt"] = saved
         body = json.dumps(order)
         signature = hmac.new(signing.encode(), body.encode(), hashlib.sha256).digest()
         requests.append(

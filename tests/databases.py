@@ -12,11 +12,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine, make_session_factory
+from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
 from shipcrowd_woo.adapters.sqlalchemy.tables import metadata
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from shipcrowd_woo.ports.inbox import Inbox
 from shipcrowd_woo.ports.repositories import UnitOfWork
-from tests.fakes import FakeDatabase, FakeUnitOfWork
+from tests.fakes import FakeDatabase, FakeInbox, FakeUnitOfWork
 from tests.servers import POSTGRES_URL_VARIABLE, server_url
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -110,10 +112,26 @@ def engine(backend: str, request: pytest.FixtureRequest) -> Iterator[Engine | No
 
 
 @pytest.fixture
-def uow_factory(backend: str, engine: Engine | None) -> UnitOfWorkFactory:
+def fake_database() -> FakeDatabase:
+    """The fake backend's tables, shared by its unit of work and its inbox."""
+    return FakeDatabase()
+
+
+@pytest.fixture
+def uow_factory(
+    backend: str, engine: Engine | None, request: pytest.FixtureRequest
+) -> UnitOfWorkFactory:
     """Builds a fresh unit of work over this test's database."""
     if engine is None:
-        database = FakeDatabase()
+        database = request.getfixturevalue("fake_database")
         return lambda: FakeUnitOfWork(database)
     sessions = make_session_factory(engine)
     return lambda: SqlAlchemyUnitOfWork(sessions)
+
+
+@pytest.fixture
+def inbox(backend: str, engine: Engine | None, request: pytest.FixtureRequest) -> Inbox:
+    """The webhook inbox over this test's database."""
+    if engine is None:
+        return FakeInbox(request.getfixturevalue("fake_database"))
+    return SqlAlchemyInbox(engine)

@@ -275,9 +275,13 @@ class FakeTaskQueue:
 
     def __init__(self) -> None:
         self.sent: list[tuple[JobId, Job, timedelta | None]] = []
+        self.inbox_wakes = 0
 
     def send(self, job_id: JobId, job: Job, delay: timedelta | None = None) -> None:
         self.sent.append((job_id, job, delay))
+
+    def wake_inbox(self) -> None:
+        self.inbox_wakes += 1
 
     def depth(self) -> int:
         return len(self.sent)

@@ -29,8 +29,8 @@ from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
-from shipcrowd_woo.domain.webhooks import Delivery
-from shipcrowd_woo.ports import repositories
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState
+from shipcrowd_woo.ports import inbox, repositories
 from shipcrowd_woo.ports.clock import Clock
 
 T = TypeVar("T")
@@ -49,6 +49,8 @@ class FakeDatabase:
     warehouse: dict[tuple[CompanyId, str], WarehouseItem] = attrs.Factory(dict)
     customers: dict[tuple[str, str, int], CustomerSnapshot] = attrs.Factory(dict)
     jobs: dict[JobId, JobRecord] = attrs.Factory(dict)
+    # Who holds which delivery until when (the inbox's leases; not a table of the domain).
+    leases: dict[DeliveryId, datetime] = attrs.Factory(dict)
     commits: int = 0
     lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False)
 
@@ -149,11 +151,6 @@ class FakeStoreRepository:
             stats = attrs.evolve(store.stats, catalogue_items=items, products_mapped=mapped)
             self._change(store_id, stats=stats)
 
-    def record_delivery(self, store_id: StoreId, at: datetime) -> None:
-        store = self.stores.get(store_id)
-        if store is not None:
-            self._change(store_id, last_delivery_at=max(at, store.last_delivery_at or at))
-
     def record_webhook_check(self, store_id: StoreId, health: WebhookHealth) -> None:
         store = self.stores.get(store_id)
         if store is not None:
@@ -190,31 +187,9 @@ class FakeWebhookRepository:
             key=lambda w: (w.topic.value, w.id),
         )
 
-    def for_delivery(
-        self, source_url: str, woo_webhook_id: int
-    ) -> Sequence[repositories.CompanyWebhook]:
-        stores = sorted(
-            (s for s in self.stores.values() if s.url == source_url and s.is_active),
-            key=lambda s: s.id,
-        )
-        return [
-            (store.company_id, webhook)
-            for store in stores
-            for webhook in self.webhooks.values()
-            if webhook.store_id == store.id
-            and webhook.woo_webhook_id == woo_webhook_id
-            and webhook.is_active
-        ]
-
     def update(self, webhook: Webhook) -> None:
         if webhook.id in self.webhooks:
             self.webhooks[webhook.id] = webhook
-
-    def record_delivery(self, webhook_id: str, at: datetime) -> None:
-        webhook = self.webhooks.get(webhook_id)
-        if webhook is not None:
-            latest = max(at, webhook.last_delivery_at or at)
-            self.webhooks[webhook_id] = attrs.evolve(webhook, last_delivery_at=latest)
 
     def remove(self, webhook_id: str) -> None:
         self.webhooks.pop(webhook_id, None)
@@ -250,7 +225,9 @@ class FakeOrderRepository:
     def get(self, key: OrderKey) -> Order | None:
         return self.orders.get(key)
 
-    def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
+    def versions(
+        self, keys: Collection[OrderKey], lock: bool = False
+    ) -> Mapping[OrderKey, OrderVersion]:
         return {key: version_of(self.orders[key]) for key in keys if key in self.orders}
 
     def count(self, company_id: CompanyId, store_id: StoreId) -> int:
@@ -288,6 +265,16 @@ class FakeMappingRepository:
             ),
             key=lambda m: (m.woo_product_id, m.woo_variation_id or 0),
         )
+
+    def for_products(
+        self, company_id: CompanyId, store_id: StoreId, woo_ids: Collection[int]
+    ) -> Sequence[ProductMapping]:
+        wanted = set(woo_ids)
+        return [
+            m
+            for m in self.for_store(company_id, store_id)
+            if m.woo_product_id in wanted or m.woo_variation_id in wanted
+        ]
 
     def page(
         self,
@@ -379,9 +366,84 @@ class FakeDeliveryInbox:
     def get(self, delivery_id: DeliveryId) -> Delivery | None:
         return self.deliveries.get(delivery_id)
 
-    def update(self, delivery: Delivery) -> None:
-        if delivery.id in self.deliveries:
-            self.deliveries[delivery.id] = delivery
+    def settle(
+        self, ids: Collection[DeliveryId], at: datetime, failures: Mapping[DeliveryId, str]
+    ) -> set[DeliveryId]:
+        settled = set()
+        for delivery_id in ids:
+            delivery = self.deliveries.get(delivery_id)
+            if delivery is None or delivery.state is not DeliveryState.RECEIVED:
+                continue
+            reason = failures.get(delivery_id)
+            self.deliveries[delivery_id] = attrs.evolve(
+                delivery,
+                state=DeliveryState.PROCESSED if reason is None else DeliveryState.FAILED,
+                processed_at=at,
+                error=reason,
+            )
+            settled.add(delivery_id)
+        return settled
+
+
+class FakeInbox:
+    """The Inbox port over a FakeDatabase: each call commits on its own."""
+
+    def __init__(self, database: FakeDatabase) -> None:
+        self.database = database
+
+    def senders(
+        self, source_url: str, woo_webhook_id: int
+    ) -> Sequence[repositories.CompanyWebhook]:
+        with self.database.lock:
+            stores = sorted(
+                (s for s in self.database.stores.values() if s.url == source_url and s.is_active),
+                key=lambda s: s.id,
+            )
+            return [
+                (store.company_id, webhook)
+                for store in stores
+                for webhook in self.database.webhooks.values()
+                if webhook.store_id == store.id
+                and webhook.woo_webhook_id == woo_webhook_id
+                and webhook.is_active
+            ]
+
+    def keep(self, delivery: Delivery, seen_by: str | None = None) -> bool:
+        with FakeUnitOfWork(self.database) as uow:
+            kept = uow.deliveries.add(delivery)
+            if seen_by is not None:
+                at = delivery.received_at
+                webhooks, stores = uow.webhooks.webhooks, uow.stores.stores
+                if (webhook := webhooks.get(seen_by)) is not None:
+                    latest = max(at, webhook.last_delivery_at or at)
+                    webhooks[seen_by] = attrs.evolve(webhook, last_delivery_at=latest)
+                if (store := stores.get(delivery.store_id)) is not None:
+                    latest = max(at, store.last_delivery_at or at)
+                    stores[store.id] = attrs.evolve(store, last_delivery_at=latest)
+            uow.commit()
+        return kept
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]:
+        with self.database.lock:
+            free = sorted(
+                (
+                    d
+                    for d in self.database.deliveries.values()
+                    if d.state is DeliveryState.RECEIVED
+                    and self.database.leases.get(d.id, now) <= now
+                ),
+                key=lambda d: (d.received_at, d.id),
+            )[:limit]
+            for delivery in free:
+                self.database.leases[delivery.id] = now + lease
+            return free
+
+    def waiting(self, received_before: datetime) -> int:
+        with self.database.lock:
+            return sum(
+                d.state is DeliveryState.RECEIVED and d.received_at < received_before
+                for d in self.database.deliveries.values()
+            )
 
 
 class FakeWarehouseRepository:
@@ -520,7 +582,8 @@ def _typecheck() -> None:
     _orders: repositories.OrderRepository = FakeOrderRepository({})
     _mappings: repositories.MappingRepository = FakeMappingRepository({})
     _logs: repositories.SyncLogRepository = FakeSyncLogRepository({})
-    _inbox: repositories.DeliveryInbox = FakeDeliveryInbox({})
+    _deliveries: repositories.DeliveryInbox = FakeDeliveryInbox({})
+    _inbox: inbox.Inbox = FakeInbox(database)
     _warehouse: repositories.WarehouseRepository = FakeWarehouseRepository({})
     _customers: repositories.CustomerRepository = FakeCustomerRepository({})
     _jobs: repositories.JobRepository = FakeJobRepository({})

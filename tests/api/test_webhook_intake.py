@@ -354,24 +354,24 @@ def test_a_secret_resealed_while_a_delivery_is_taken_in_stays_resealed(api, reco
     recording the delivery: the delivery moves last_delivery_at and leaves the new seals."""
     delivery = next(d for d in recorded_deliveries() if is_signed(d))
     context = api.services.context
-    opened = 0
 
-    def rotation_in_between():
-        nonlocal opened
-        opened += 1
-        if opened == 2:  # the intake's write transaction is next
+    class RotationInBetween:
+        """The inbox, with the webhook secrets re-sealed just before the delivery is kept."""
+
+        def senders(self, *args):
+            return context.inbox.senders(*args)
+
+        def keep(self, *args):
             with context.uow_factory() as uow:
                 for hook in uow.webhooks.for_store(recorded.store_id):
                     resealed = context.secrets.seal(context.secrets.open(hook.secret))
                     uow.webhooks.update(attrs.evolve(hook, secret=resealed))
                 uow.commit()
-        return context.uow_factory()
+            return context.inbox.keep(*args)
 
     with context.uow_factory() as uow:
         before = {h.id: h.secret for h in uow.webhooks.for_store(recorded.store_id)}
-    intake = WebhookIntake(
-        attrs.evolve(context, uow_factory=rotation_in_between), api.services.queue
-    )
+    intake = WebhookIntake(attrs.evolve(context, inbox=RotationInBetween()), api.services.queue)
     resource, event = endpoint_of(delivery["path"]).split("/")[-2:]
     headers = Headers(headers_of(delivery))
     result = intake.accept(resource, event, headers, body_of(delivery), datetime.now(UTC))

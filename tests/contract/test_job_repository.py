@@ -7,11 +7,11 @@ import attrs
 import pytest
 
 from shipcrowd_woo.domain.errors import JobNotFound
-from shipcrowd_woo.domain.ids import DeliveryId, JobId
+from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import (
+    CheckWebhooks,
     JobRecord,
     JobState,
-    ProcessDelivery,
     PushInventory,
     SyncMode,
     SyncOrders,
@@ -76,7 +76,7 @@ def test_progress_is_saved(uow_factory, store):
 def test_stalled_jobs_are_found_oldest_change_first(uow_factory, store):
     """QUEUED or RUNNING and unchanged since before the moment: lost, or their worker died."""
     old = _job(store, created=0)
-    older = _job(store, created=-10, job=ProcessDelivery(DeliveryId("d-1")))
+    older = _job(store, created=-10, job=CheckWebhooks(store.company_id, store.id))
     recent = _job(store, created=100)
     running = attrs.evolve(_job(store, created=-30), state=JobState.RUNNING, touched_at=later(-20))
     moving = attrs.evolve(_job(store, created=-40), touched_at=later(60))

@@ -9,7 +9,7 @@ from shipcrowd_woo.domain.errors import AlreadyExists, StoreNotFound
 from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.store import OrderSyncConfig, StoreStats
 from shipcrowd_woo.domain.webhook_health import WebhookHealth, WebhookState
-from tests.builders import COMPANY_A, COMPANY_B, later, make_store
+from tests.builders import COMPANY_A, COMPANY_B, later, make_delivery, make_store
 
 
 def test_a_store_reads_back_exactly_as_written(uow_factory):
@@ -92,7 +92,7 @@ def test_an_update_is_saved(uow_factory):
         assert uow.stores.get(COMPANY_A, store.id) == changed
 
 
-def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_factory):
+def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_factory, inbox):
     """Order counts add up, the cursor only moves forward, and a pause saved from a stale copy
     does not undo them."""
     store = make_store()
@@ -104,9 +104,10 @@ def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_fact
         uow.stores.record_order_sync(store.id, 3, later(20), cursor=later(50))
         uow.stores.record_inventory_sync(store.id, later(30))
         uow.stores.record_catalogue(store.id, items=40, mapped=12)
-        uow.stores.record_delivery(store.id, later(40))
-        uow.stores.record_delivery(store.id, later(35))
         uow.commit()
+    for n, seconds in enumerate((40, 35)):
+        delivery = make_delivery(store, f'{{"id":{n}}}'.encode())
+        inbox.keep(attrs.evolve(delivery, received_at=later(seconds)), seen_by="no such webhook")
     with uow_factory() as uow:
         uow.stores.update(attrs.evolve(store, is_paused=True))
         uow.commit()

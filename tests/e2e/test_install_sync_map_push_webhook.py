@@ -60,7 +60,8 @@ def take_in(services, store, received) -> list[Delivery]:
             headers = delivery["headers"]
             if "X-Wc-Webhook-Signature" not in headers:
                 continue
-            [(_, webhook)] = uow.webhooks.for_delivery(store.url, int(headers["X-Wc-Webhook-Id"]))
+            woo_webhook_id = int(headers["X-Wc-Webhook-Id"])
+            [(_, webhook)] = services.context.inbox.senders(store.url, woo_webhook_id)
             secret = services.context.secrets.open(webhook.secret).reveal()
             assert signature_matches(delivery["body"], secret, headers["X-Wc-Webhook-Signature"])
             topic = topic_of(headers["X-Wc-Webhook-Resource"], headers["X-Wc-Webhook-Event"])

@@ -5,6 +5,7 @@ each holding its newest version; nothing lost, nothing duplicated; the sync coun
 
 import json
 import random
+import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,10 +76,20 @@ def test_racing_deliveries_and_a_scheduled_import(pg_cluster, sandboxes, figures
             verdicts = Counter(pool.map(deliver, sends))
 
     assert verdicts == {"accepted": DELIVERIES, "duplicate": DELIVERIES}
-    completed = Counter()
-    while completed["process_delivery"] < DELIVERIES or completed["sync_orders"] < 1:
-        line = pg_cluster.wait_for(lambda line: ") completed:" in line.get("message", ""))
-        completed[line["message"].split("(")[1].split(")")[0]] += 1
+    settled, syncs = 0, 0
+    while settled < DELIVERIES or syncs < 1:
+        line = pg_cluster.wait_for(
+            lambda line: (
+                "(sync_orders) completed:" in line.get("message", "")
+                or "inbox drained:" in line.get("message", "")
+            )
+        )
+        if "inbox drained:" in line["message"]:
+            settled += sum(
+                int(n) for n in re.findall(r"(\d+) (?:processed|failed)", line["message"])
+            )
+        else:
+            syncs += 1
 
     with services.engine.connect() as connection:
         orders = connection.execute(

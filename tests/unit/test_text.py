@@ -5,7 +5,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shipcrowd_woo.domain.text import storable, storable_json
+from shipcrowd_woo.domain.text import storable, storable_document, storable_json
 
 # Every code point, lone surrogates (category Cs) and NUL included.
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()))
@@ -33,3 +33,15 @@ def test_every_string_of_a_json_value_is_made_storable(value):
     stored = storable_json(value)
     json.dumps(stored, ensure_ascii=False).encode("utf-8")
     assert "\\u0000" not in json.dumps(stored)
+
+
+@given(JSON_VALUES, st.booleans(), st.booleans())
+def test_a_document_is_walked_only_when_its_bytes_could_hold_damage(value, ascii_only, pass_raw):
+    """Issue 17: the drain spares the walk over every string when the raw bytes hold no
+    escape of a NUL or surrogate and no surrogate bytes; the result is the same either way,
+    whatever the document and however it was encoded (escaped, raw UTF-8, or with surrogates
+    passed through as Python's JSON reader lets them)."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    raw = text.encode("utf-8", "surrogatepass" if pass_raw else "backslashreplace")
+    parsed = json.loads(raw)
+    assert storable_document(raw, parsed) == storable_json(parsed)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, StoreId
+from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
 
 
 class SyncMode(enum.Enum):
@@ -25,13 +25,6 @@ class SyncOrders:
     store_id: StoreId
     mode: SyncMode
     order_id: int | None = None
-
-
-@attrs.frozen
-class ProcessDelivery:
-    """Process one verified webhook delivery from the inbox."""
-
-    delivery_id: DeliveryId
 
 
 @attrs.frozen
@@ -67,9 +60,7 @@ class CheckWebhooks:
     store_id: StoreId
 
 
-Job = (
-    SyncOrders | ProcessDelivery | PushInventory | AutoMapProducts | ReconcileOrders | CheckWebhooks
-)
+Job = SyncOrders | PushInventory | AutoMapProducts | ReconcileOrders | CheckWebhooks
 
 
 class JobState(enum.Enum):
@@ -111,14 +102,13 @@ class JobRecord:
         return job_kind(self.job)
 
     @property
-    def store_id(self) -> StoreId | None:
-        """The store the job acts on, if one."""
+    def store_id(self) -> StoreId:
+        """The store the job acts on."""
         return job_store(self.job)
 
 
 JOB_TYPES: dict[str, type[Job]] = {
     "sync_orders": SyncOrders,
-    "process_delivery": ProcessDelivery,
     "push_inventory": PushInventory,
     "auto_map_products": AutoMapProducts,
     "reconcile_orders": ReconcileOrders,
@@ -132,6 +122,6 @@ def job_kind(job: Job) -> str:
     return _KIND_OF[type(job)]
 
 
-def job_store(job: Job) -> StoreId | None:
-    """The store a job acts on, when it names one."""
-    return None if isinstance(job, ProcessDelivery) else job.store_id
+def job_store(job: Job) -> StoreId:
+    """The store a job acts on."""
+    return job.store_id

@@ -19,7 +19,7 @@ from decimal import Decimal
 import attrs
 
 from shipcrowd_woo.domain.money import canonical_text
-from shipcrowd_woo.domain.order import Order
+from shipcrowd_woo.domain.order import Order, OrderKey
 
 _NOT_FINGERPRINTED = frozenset({"observed_at", "fingerprint", "deleted_at_store"})
 
@@ -75,6 +75,31 @@ def is_same_second_conflict(stored: OrderVersion, incoming: OrderVersion) -> boo
     the store settles it.
     """
     return incoming.modified_at == stored.modified_at and incoming.fingerprint != stored.fingerprint
+
+
+def conflicts_since(
+    compared: OrderVersion | None, stored: OrderVersion | None, incoming: OrderVersion
+) -> bool:
+    """True when the stored version is no longer the one `incoming` was compared with and
+    now ties with it in its second with other content (another writer got there between the
+    comparison and the write): only the store can settle which is current."""
+    return stored is not None and stored != compared and is_same_second_conflict(stored, incoming)
+
+
+def newest_snapshots(orders: Iterable[Order]) -> tuple[list[Order], set[OrderKey]]:
+    """Of several snapshots of one order, the one the version rule keeps (the latest by
+    modification second, then by observation); with the keys whose winner ties in its
+    second with a snapshot of other content, which only the store can settle."""
+    by_key: dict[OrderKey, list[Order]] = {}
+    for order in orders:
+        by_key.setdefault(order.key, []).append(order)
+    winners, doubtful = [], set()
+    for key, snapshots in by_key.items():
+        newest = max(snapshots, key=lambda o: version_of(o).sort_key)
+        winners.append(newest)
+        if any(is_same_second_conflict(version_of(o), version_of(newest)) for o in snapshots):
+            doubtful.add(key)
+    return winners, doubtful
 
 
 def fingerprint(order: Order) -> str:

@@ -18,6 +18,7 @@ from shipcrowd_woo.adapters.dramatiq.actors import (
     DramatiqTaskQueue,
     JobPolicy,
     SyncSlots,
+    declare_drain_actor,
     declare_job_actor,
 )
 from shipcrowd_woo.adapters.dramatiq.broker import BrokerOptions, make_broker
@@ -27,17 +28,21 @@ from shipcrowd_woo.adapters.dramatiq.limits import (
     RedisStoreLock,
     RedisSyncSlots,
 )
+from shipcrowd_woo.adapters.dramatiq.wakes import InProcessWakeMark, RedisWakeMark
 from shipcrowd_woo.adapters.locks import InProcessScheduleGuard, InProcessStoreLock
-from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine, make_session_factory
+from shipcrowd_woo.adapters.sqlalchemy.engine import READ_ONLY, make_engine, make_session_factory
+from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
 from shipcrowd_woo.adapters.woocommerce.factory import HttpxStoreClientFactory
 from shipcrowd_woo.adapters.woocommerce.transport import TransportOptions
 from shipcrowd_woo.entrypoints.settings import PREFIX, Settings, SettingsError
 from shipcrowd_woo.ports.clock import Clock
+from shipcrowd_woo.ports.inbox import Inbox
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.inbox import InboxDrain
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.jobs import JobRunner, JobService
 from shipcrowd_woo.services.keys import verify_keys
@@ -67,6 +72,7 @@ class Services:
     inventory: InventorySync
     mappings: MappingService
     webhooks: WebhookProcessor
+    drain: InboxDrain
     jobs: JobService
     scheduler: Scheduler
     runner: JobRunner
@@ -148,9 +154,12 @@ class SchedulerThread(threading.Thread):
 
 @attrs.frozen
 class Database:
-    """The configured database: units of work over it, and its engine to dispose of."""
+    """The configured database: units of work over it (for reading only, too), its inbox,
+    and its engine to dispose of."""
 
     uow_factory: UnitOfWorkFactory
+    reads: UnitOfWorkFactory
+    inbox: Inbox
     engine: Engine
 
     def close(self) -> None:
@@ -162,7 +171,13 @@ def open_database(settings: Settings) -> Database:
     """Units of work on SHIPCROWD_WOO_DATABASE_URL (commands that need nothing else)."""
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    return Database(lambda: SqlAlchemyUnitOfWork(sessions), engine)
+    reading = make_session_factory(engine.execution_options(**READ_ONLY))
+    return Database(
+        uow_factory=lambda: SqlAlchemyUnitOfWork(sessions),
+        reads=lambda: SqlAlchemyUnitOfWork(reading, read_only=True),
+        inbox=SqlAlchemyInbox(engine),
+        engine=engine,
+    )
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
@@ -174,7 +189,11 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
     if "uow_factory" not in overrides:
         database = open_database(settings)
         engine = database.engine
-        overrides["uow_factory"] = database.uow_factory
+        overrides |= {
+            "uow_factory": database.uow_factory,
+            "reads": database.reads,
+            "inbox": database.inbox,
+        }
     if "secrets" not in overrides:
         if not settings.encryption_keys:
             raise SettingsError(
@@ -218,18 +237,17 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         if client
         else InProcessSyncSlots(settings.max_concurrent_syncs)
     )
-    # The actor asks for the runner when a job arrives; the runner queues follow-up jobs.
-    actor = declare_job_actor(
-        broker,
-        lambda: runner,
-        slots,
-        JobPolicy(
-            min_backoff=settings.job_min_backoff,
-            time_limit=settings.job_time_limit,
-            defer_delay=settings.job_defer_delay,
-        ),
+    policy = JobPolicy(
+        min_backoff=settings.job_min_backoff,
+        time_limit=settings.job_time_limit,
+        defer_delay=settings.job_defer_delay,
     )
-    queue = DramatiqTaskQueue(actor)
+    # The actor asks for the runner when a job arrives; the runner queues follow-up jobs.
+    actor = declare_job_actor(broker, lambda: runner, slots, policy)
+    webhooks = WebhookProcessor(context)
+    drain = InboxDrain(context, webhooks)
+    mark = RedisWakeMark(client) if client else InProcessWakeMark()
+    queue = DramatiqTaskQueue(actor, declare_drain_actor(broker, lambda: drain, mark, policy), mark)
     runner = JobRunner(context, queue, settings.job_max_retries)
     jobs = JobService(context, queue)
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
@@ -256,7 +274,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         orders=OrderSync(context),
         inventory=InventorySync(context),
         mappings=MappingService(context),
-        webhooks=WebhookProcessor(context),
+        webhooks=webhooks,
+        drain=drain,
         jobs=jobs,
         scheduler=scheduler,
         runner=runner,

@@ -1,11 +1,13 @@
 """Prometheus metrics, in a registry of their own per process (so tests can build many)."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from shipcrowd_woo.domain.jobs import JobRecord, JobState
+from shipcrowd_woo.services.webhooks import ProcessOutcome
 
 
 class Metrics:
@@ -16,6 +18,7 @@ class Metrics:
         self,
         queue_depth: Callable[[], int] | None = None,
         unhealthy_stores: Callable[[], int] | None = None,
+        inbox_waiting: Callable[[], int] | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = Counter(
@@ -28,6 +31,12 @@ class Metrics:
             "shipcrowd_woo_webhook_intake_seconds",
             "Time to answer a webhook delivery",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.settled = Counter(
+            "shipcrowd_woo_webhook_deliveries_settled",
+            "Deliveries the inbox drain settled: processed, superseded (coalesced) or failed",
+            ["outcome"],
             registry=self.registry,
         )
         self.jobs = Counter(
@@ -61,6 +70,11 @@ class Metrics:
             "shipcrowd_woo_stores_with_unhealthy_webhooks",
             "Connected stores whose last webhook check left a webhook disabled or missing",
             unhealthy_stores,
+        )
+        self._read_at_scrape(
+            "shipcrowd_woo_inbox_waiting",
+            "Webhook deliveries kept and not yet processed",
+            inbox_waiting,
         )
         self.webhook_repairs = Counter(
             "shipcrowd_woo_webhook_repairs",
@@ -98,6 +112,14 @@ class Metrics:
         if record.kind == "push_inventory":
             self.inventory_items.labels("pushed").inc(float(summary.get("synced") or 0))
             self.inventory_items.labels("failed").inc(float(summary.get("failed") or 0))
+
+    def observe_drain(self, outcomes: Mapping[Any, ProcessOutcome]) -> None:
+        """Count a batch the inbox drain settled (a drain observer)."""
+        for outcome in outcomes.values():
+            if outcome.superseded:
+                self.settled.labels("superseded").inc()
+            else:
+                self.settled.labels(outcome.state.value).inc()
 
     def time_intake(self) -> "_Timer":
         """Measure one delivery."""

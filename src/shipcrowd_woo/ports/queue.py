@@ -16,6 +16,12 @@ class TaskQueue(Protocol):
         """Queue the job, now or after `delay`."""
         ...
 
+    def wake_inbox(self) -> None:
+        """Ask a worker to drain the webhook inbox, unless a wake is already waiting (the
+        drain it starts finds whatever was kept before it). Never raises: a wake that cannot
+        be sent is left to the scheduler's recovery sweep, the delivery being kept."""
+        ...
+
     def depth(self) -> int:
         """How many messages wait in the queues (for metrics)."""
         ...

@@ -71,10 +71,6 @@ class StoreRepository(Protocol):
         """Remember the catalogue size and mapped count of the last scan."""
         ...
 
-    def record_delivery(self, store_id: StoreId, at: datetime) -> None:
-        """A verified webhook delivery arrived now."""
-        ...
-
     def record_webhook_check(self, store_id: StoreId, health: WebhookHealth) -> None:
         """Save what a webhook check found (state, since, checked, repaired); evidence of
         trouble is left alone."""
@@ -100,19 +96,8 @@ class WebhookRepository(Protocol):
         """A store's webhooks."""
         ...
 
-    def for_delivery(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
-        """The webhooks a delivery may come from — it names only its source URL and its
-        X-WC-Webhook-ID: active ones with that id, at active stores at that URL (one per
-        company that connected it), each with its store's company; one read."""
-        ...
-
     def update(self, webhook: Webhook) -> None:
         """Save a changed webhook."""
-        ...
-
-    def record_delivery(self, webhook_id: str, at: datetime) -> None:
-        """Move the webhook's last_delivery_at forward to `at` (never back), touching nothing
-        else: a delivery must not write back a secret or state read before it."""
         ...
 
     def remove(self, webhook_id: str) -> None:
@@ -134,9 +119,11 @@ class OrderRepository(Protocol):
         """The stored order, if any."""
         ...
 
-    def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
-        """The stored version stamps of those of `keys` that are stored (a page's worth in
-        one read)."""
+    def versions(
+        self, keys: Collection[OrderKey], lock: bool = False
+    ) -> Mapping[OrderKey, OrderVersion]:
+        """The stored version stamps of those orders that exist; with `lock`, nobody else
+        can change those orders until this unit of work ends."""
         ...
 
     def count(self, company_id: CompanyId, store_id: StoreId) -> int:
@@ -166,6 +153,12 @@ class MappingRepository(Protocol):
 
     def for_store(self, company_id: CompanyId, store_id: StoreId) -> Sequence[ProductMapping]:
         """Every mapping of the store."""
+        ...
+
+    def for_products(
+        self, company_id: CompanyId, store_id: StoreId, woo_ids: Collection[int]
+    ) -> Sequence[ProductMapping]:
+        """The store's mappings whose product or variation id is among `woo_ids`."""
         ...
 
     def page(
@@ -239,8 +232,13 @@ class DeliveryInbox(Protocol):
         """A delivery by id."""
         ...
 
-    def update(self, delivery: Delivery) -> None:
-        """Save a delivery's processing state."""
+    def settle(
+        self, ids: Collection[DeliveryId], at: datetime, failures: Mapping[DeliveryId, str]
+    ) -> set[DeliveryId]:
+        """Mark the deliveries among `ids` that are still received as processed at `at` —
+        those in `failures` as failed, with the reason — and return their ids. The others
+        were settled already: whoever settles a delivery applies its effects, in the same
+        transaction, so they are applied once."""
         ...
 
 

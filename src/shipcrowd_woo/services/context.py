@@ -13,6 +13,7 @@ import attrs
 from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.ports.clock import Clock
+from shipcrowd_woo.ports.inbox import Inbox
 from shipcrowd_woo.ports.queue import StoreLock
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.ports.secrets import SecretBox
@@ -46,10 +47,16 @@ class ServiceContext:
     # Where WooCommerce delivers webhooks:
     # {base}/webhooks/woocommerce/{resource}/{event}?installation={store id}.
     webhook_base_url: str
+    # Where the intake keeps deliveries and the workers claim them.
+    inbox: Inbox
     new_id: Callable[[], str] = new_id
     new_webhook_secret: Callable[[], str] = new_webhook_secret
     sync_lock_ttl: timedelta = timedelta(seconds=60)
     default_sync_interval: timedelta = timedelta(minutes=15)
+    # Units of work that only read (listings, views): on SQLite they wait for no writer.
+    reads: UnitOfWorkFactory = attrs.field(
+        default=attrs.Factory(lambda self: self.uow_factory, takes_self=True)
+    )
 
     @contextmanager
     def client_for(self, store: Store) -> Iterator[StoreClient]:

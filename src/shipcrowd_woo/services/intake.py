@@ -1,11 +1,12 @@
-"""Taking in webhook deliveries: verify, keep, queue — and answer at once.
+"""Taking in webhook deliveries: verify, keep — and answer at once.
 
 WooCommerce never retries a delivery and disables a webhook after repeated failures, so the
-intake does as little as it safely can: it verifies the signature with the secret of the
-webhook the delivery names, keeps the exact bytes in the inbox (deduplicated by store, topic
-and body hash — never by X-WC-Webhook-Delivery-ID, which repeats within a second) together
-with its processing job, and leaves the work to the workers. Nothing of an unverified request
-is stored or logged.
+intake does as little as it safely can: one read to find the webhook the delivery names, its
+signature checked with that webhook's secret, and one insert of the exact bytes into the inbox
+(deduplicated by store, topic and body hash — never by X-WC-Webhook-Delivery-ID, which repeats
+within a second). Workers drain the inbox in batches (services/inbox.py); the intake only
+wakes them, at most one wake waiting at a time. Nothing of an unverified request is stored or
+logged.
 """
 
 import enum
@@ -17,10 +18,9 @@ from datetime import datetime, timedelta
 import attrs
 
 from shipcrowd_woo.domain.errors import DomainError
-from shipcrowd_woo.domain.ids import DeliveryId, JobId
-from shipcrowd_woo.domain.jobs import JobRecord, JobState, ProcessDelivery
+from shipcrowd_woo.domain.ids import DeliveryId
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
-from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Delivery, Topic, body_digest, signature_matches, topic_of
 from shipcrowd_woo.ports.queue import TaskQueue
@@ -37,6 +37,8 @@ HEADERS = (
 )
 MAX_HEADER_LENGTH = 2048
 LAST_DELIVERY_RESOLUTION = timedelta(minutes=1)
+# Eight webhooks a store: room for a few thousand stores per process.
+MAX_OPENED_SECRETS = 32_768
 
 
 class Verdict(enum.Enum):
@@ -61,12 +63,11 @@ class IntakeRefused(DomainError):
 
 @attrs.frozen
 class IntakeResult:
-    """The verdict, the topic, and the ids of what was kept."""
+    """The verdict, the topic, and the id of what was kept."""
 
     verdict: Verdict
     topic: Topic | None = None
     delivery_id: DeliveryId | None = None
-    job_id: JobId | None = None
     store_id: str | None = None
 
 
@@ -82,6 +83,18 @@ class WebhookIntake:
         self._ctx = context
         self._queue = queue
         self._decoy = context.secrets.seal(Secret(secrets.token_urlsafe(32)))
+        self._opened_secrets: dict[EncryptedSecret, str] = {}
+
+    def _opened(self, sealed: EncryptedSecret) -> str:
+        """The webhook secret, opened once per sealed value: a secret re-registered or
+        re-sealed (key rotation) is a new sealed value read with the webhook on every
+        delivery, so the cache never answers for a secret that was replaced."""
+        opened = self._opened_secrets.get(sealed)
+        if opened is None:
+            if len(self._opened_secrets) >= MAX_OPENED_SECRETS:
+                self._opened_secrets.clear()
+            opened = self._opened_secrets[sealed] = self._ctx.secrets.open(sealed).reveal()
+        return opened
 
     def accept(
         self,
@@ -113,15 +126,14 @@ class WebhookIntake:
         woo_webhook_id = int(raw_id)
         # A refused source costs what a connected one does — one read, an opened secret and
         # an HMAC — or answering sooner would tell which stores are connected.
-        with self._ctx.uow_factory() as uow:
-            candidates = uow.webhooks.for_delivery(source_url, woo_webhook_id)
+        candidates = self._ctx.inbox.senders(source_url, woo_webhook_id)
         verified = [
             (company_id, webhook)
             for company_id, webhook in candidates
-            if signature_matches(body, self._ctx.secrets.open(webhook.secret).reveal(), signature)
+            if signature_matches(body, self._opened(webhook.secret), signature)
         ]
         if not candidates:
-            signature_matches(body, self._ctx.secrets.open(self._decoy).reveal(), signature)
+            signature_matches(body, self._opened(self._decoy), signature)
         if not verified:
             raise IntakeRefused(401, "signature does not match")
         company_id, webhook = verified[0]
@@ -140,20 +152,11 @@ class WebhookIntake:
             body_sha256=body_digest(body),
             received_at=received_at,
         )
-        job = ProcessDelivery(delivery.id)
-        record = JobRecord(JobId(self._ctx.new_id()), company_id, job, JobState.QUEUED, received_at)
-        with self._ctx.uow_factory() as uow:
-            fresh = uow.deliveries.add(delivery)
-            if fresh:
-                uow.jobs.add(record)
-            if _worth_recording(webhook.last_delivery_at, received_at):
-                uow.stores.record_delivery(webhook.store_id, received_at)
-                uow.webhooks.record_delivery(webhook.id, received_at)
-            uow.commit()
-        if not fresh:
+        seen_by = webhook.id if _worth_recording(webhook.last_delivery_at, received_at) else None
+        if not self._ctx.inbox.keep(delivery, seen_by):
             return IntakeResult(Verdict.DUPLICATE, topic, store_id=webhook.store_id)
-        self._queue.send(record.id, job)
-        return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, record.id, webhook.store_id)
+        self._queue.wake_inbox()
+        return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, webhook.store_id)
 
 
 def _worth_recording(last: datetime | None, now: datetime) -> bool:

@@ -19,7 +19,6 @@ import attrs
 from shipcrowd_woo.domain.errors import (
     DomainError,
     InvalidResponse,
-    NotFound,
     RateLimited,
     StoreBusy,
     StoreUnavailable,
@@ -31,7 +30,6 @@ from shipcrowd_woo.domain.jobs import (
     Job,
     JobRecord,
     JobState,
-    ProcessDelivery,
     PushInventory,
     ReconcileOrders,
     SyncMode,
@@ -46,7 +44,6 @@ from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.order_sync import OrderSync, SyncOutcome
 from shipcrowd_woo.services.webhook_checks import WebhookChecks
-from shipcrowd_woo.services.webhooks import WebhookProcessor
 
 log = logging.getLogger("shipcrowd_woo.jobs")
 MAX_ERROR_LENGTH = 500
@@ -103,9 +100,13 @@ class JobService:
             uow.commit()
         return record
 
+    def wake_inbox(self) -> None:
+        """Ask a worker to drain the webhook inbox."""
+        self._queue.wake_inbox()
+
     def status(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
         """The company's job (JobNotFound for another's)."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             return uow.jobs.get(company_id, job_id)
 
     def resend_stalled(self, older_than: timedelta = STALLED_AFTER, limit: int = 500) -> int:
@@ -146,7 +147,6 @@ class JobRunner:
         self._max_retries = max_retries
         self._handlers: Mapping[type, Callable[[Any], Summary]] = {
             SyncOrders: self._sync_orders,
-            ProcessDelivery: self._process_delivery,
             PushInventory: self._push_inventory,
             AutoMapProducts: self._auto_map,
             ReconcileOrders: self._reconcile,
@@ -162,8 +162,7 @@ class JobRunner:
         with bound(
             job_id=job_id,
             store_id=job_store(job),
-            company_id=getattr(job, "company_id", None),
-            delivery_id=getattr(job, "delivery_id", None),
+            company_id=job.company_id,
         ):
             try:
                 return self._run(job_id, job)
@@ -258,13 +257,6 @@ class JobRunner:
     def _sync_orders(self, job: SyncOrders) -> Summary:
         outcome = OrderSync(self._ctx).run(job.company_id, job.store_id, job.mode, job.order_id)
         return _outcome_summary(outcome)
-
-    def _process_delivery(self, job: ProcessDelivery) -> Summary:
-        try:
-            outcome = WebhookProcessor(self._ctx).process(job.delivery_id)
-        except NotFound:
-            return {"not_run": "the delivery is no longer in the inbox"}
-        return {"state": outcome.state.value, "effect": outcome.effect}
 
     def _push_inventory(self, job: PushInventory) -> Summary:
         outcome = InventorySync(self._ctx).push(job.company_id, job.store_id, job.skus)

@@ -227,13 +227,13 @@ class MappingService:
         page: PageRequest,
     ) -> Page[ProductMapping]:
         """A filtered page of the store's mappings."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             uow.stores.get(company_id, store_id)
             return uow.mappings.page(company_id, store_id, criteria, page)
 
     def stats(self, company_id: CompanyId, store_id: StoreId) -> MappingStats:
         """Mapped, active, inactive, erroring, and unmapped as of the last catalogue scan."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             store = uow.stores.get(company_id, store_id)
             mappings = uow.mappings.for_store(company_id, store_id)
         active = sum(1 for m in mappings if m.is_active)
@@ -287,12 +287,12 @@ class MappingService:
 
     def export_csv(self, company_id: CompanyId, store_id: StoreId) -> str:
         """Every mapping of the store as CSV (importing it again changes nothing)."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             uow.stores.get(company_id, store_id)
             return render_mapping_csv(uow.mappings.for_store(company_id, store_id))
 
     def _store(self, company_id: CompanyId, store_id: StoreId) -> Store:
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             return uow.stores.get(company_id, store_id)
 
     def _new(self, store: Store, item: CatalogItem, sku: str, kind: MappingType) -> ProductMapping:

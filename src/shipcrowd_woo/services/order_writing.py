@@ -7,7 +7,7 @@ and that authoritative snapshot is written instead.
 """
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -82,16 +82,19 @@ def confirm_same_second(
     uow_factory: UnitOfWorkFactory,
     orders: Sequence[Order],
     refetch: Callable[[int], Order | None],
+    doubtful: Collection[OrderKey] = (),
 ) -> Confirmed:
     """Each incoming snapshot, or the store's current one where the incoming snapshot ties
-    with the stored version's second but differs from it; with the stored versions (read
-    in one query) they were compared with."""
+    with the stored version's second but differs from it (or is `doubtful` for another
+    reason: it tied with another incoming one); with the stored versions (read in one
+    query) they were compared with."""
     with uow_factory() as uow:
         stored = uow.orders.versions([order.key for order in orders])
     confirmed = []
     for order in orders:
         version = stored.get(order.key)
-        if version is not None and is_same_second_conflict(version, version_of(order)):
+        conflict = version is not None and is_same_second_conflict(version, version_of(order))
+        if conflict or order.key in doubtful:
             fresh = refetch(order.key.source_id)
             confirmed.append(fresh if fresh is not None else order)
         else:

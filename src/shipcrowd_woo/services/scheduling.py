@@ -39,7 +39,7 @@ class Sweeps:
 
     every: timedelta = timedelta(minutes=1)
     # Jobs unchanged this long are sent again (more than any retry backoff and the job time
-    # limit). A delivery's job is saved with it, so this recovers lost deliveries too.
+    # limit).
     stalled_after: timedelta = STALLED_AFTER
     # Runs IN_PROGRESS this long lost their worker (more than the job time limit).
     abandoned_after: timedelta = timedelta(minutes=15)
@@ -68,6 +68,7 @@ class TickReport:
     reconciliations_queued: tuple[StoreId, ...] = ()
     jobs_resent: int = 0
     runs_abandoned: int = 0
+    deliveries_waiting: int = 0
     logs_purged: int = 0
 
 
@@ -103,6 +104,7 @@ class Scheduler:
                 report,
                 jobs_resent=self._jobs.resend_stalled(self._sweeps.stalled_after),
                 runs_abandoned=self._fail_abandoned_runs(),
+                deliveries_waiting=self._wake_for_waiting_deliveries(),
             )
         if self._guard.claim("sweep:retention", self._sweeps.retention_every):
             purged = purge_old_sync_logs(
@@ -110,6 +112,14 @@ class Scheduler:
             )
             report = attrs.evolve(report, logs_purged=purged)
         return report
+
+    def _wake_for_waiting_deliveries(self) -> int:
+        """Deliveries kept a sweep period ago and still waiting lost their wake (or their
+        drain died): wake a drain for them."""
+        waiting = self._ctx.inbox.waiting(self._ctx.clock.now() - self._sweeps.every)
+        if waiting:
+            self._jobs.wake_inbox()
+        return waiting
 
     def _queue_due_syncs(self, stores: Sequence[Store]) -> list[StoreId]:
         return [

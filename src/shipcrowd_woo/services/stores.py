@@ -183,17 +183,17 @@ class StoreService:
 
     def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """The company's store (StoreNotFound for any other)."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             return uow.stores.get(company_id, store_id)
 
     def list(self, company_id: CompanyId, page: PageRequest) -> Page[Store]:
         """The company's stores, newest first."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             return uow.stores.list(company_id, page)
 
     def webhooks(self, company_id: CompanyId, store_id: StoreId) -> Sequence[Webhook]:
         """The webhooks we registered at the store."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             uow.stores.get(company_id, store_id)
             return uow.webhooks.for_store(store_id)
 

@@ -98,7 +98,7 @@ class WebhookChecks:
 
     def unhealthy_stores(self) -> int:
         """How many connected stores were left with a webhook disabled or missing."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             return uow.stores.count_webhooks_unhealthy()
 
     def _log(

@@ -1,12 +1,19 @@
-"""Processing verified webhook deliveries from the inbox, topic by topic.
+"""Processing verified webhook deliveries from the inbox, a batch at a time.
 
-A delivery is processed at most once in effect: its state is checked and set in the same
-transaction as the changes it causes, and every change is idempotent anyway (the order upsert,
-marking a deletion, deactivating mappings, keeping the newest customer snapshot).
+A batch is parsed and turned into changes outside any transaction; then one short transaction
+per store settles the deliveries still received and applies their changes. Whoever settles a
+delivery applies its effects, in that transaction, so they are applied once however many
+workers race. Deliveries of one order (or one product) waiting together are coalesced: the
+newest is written once and the others are settled as superseded. A same-second conflict is
+settled by fetching the order from the store, as on every path that writes orders (see
+order_writing.py), here also between two deliveries of one batch.
 """
 
 import json
 import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,18 +22,27 @@ import attrs
 from shipcrowd_woo.converters.woocommerce import order_from_json, parse_product
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import NotFound
-from shipcrowd_woo.domain.ids import DeliveryId
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json_with_decimals
 from shipcrowd_woo.domain.mapping_rules import MappingType, ProductMapping, auto_match
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.store import Store
-from shipcrowd_woo.domain.text import storable_json
+from shipcrowd_woo.domain.text import storable_document
+from shipcrowd_woo.domain.versions import (
+    Verdict,
+    conflicts_since,
+    judge,
+    newest_snapshots,
+    version_of,
+)
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
 from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.ports.repositories import UnitOfWork
+from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.mappings import catalog_item_of, new_mapping
 from shipcrowd_woo.services.order_writing import (
+    Confirmed,
     confirm_same_second,
     refetcher,
     transform_context,
@@ -34,6 +50,11 @@ from shipcrowd_woo.services.order_writing import (
 
 log = logging.getLogger("shipcrowd_woo.webhooks")
 MAX_ERROR_LENGTH = 500
+# Another writer racing a batch's orders is rare; twice in a row rarer still.
+MAX_WRITE_ATTEMPTS = 3
+SUPERSEDED = "superseded by a newer delivery of the same batch"
+ORDER_TOPICS = (Topic.ORDER_CREATED, Topic.ORDER_UPDATED)
+PRODUCT_TOPICS = (Topic.PRODUCT_CREATED, Topic.PRODUCT_UPDATED)
 
 
 @attrs.frozen
@@ -42,10 +63,27 @@ class ProcessOutcome:
 
     state: DeliveryState
     effect: str
+    superseded: bool = False
 
 
 class DeliveryNotFound(NotFound):
     """No delivery with this id is in the inbox."""
+
+
+class _Raced(Exception):
+    """Another writer changed an order of the batch since it was compared (see _write)."""
+
+
+@attrs.define
+class _Plan:
+    """One store's batch, parsed: what each delivery asks for, before any transaction."""
+
+    failures: dict[DeliveryId, str] = attrs.Factory(dict)
+    orders: dict[OrderKey, list[tuple[Delivery, Order]]] = attrs.Factory(dict)
+    # Product changes, product deletions and customers, in arrival order: each may depend
+    # on the one before (a product mapped, then deleted).
+    others: list[tuple[Delivery, Any]] = attrs.Factory(list)
+    deleted_orders: list[tuple[Delivery, int]] = attrs.Factory(list)
 
 
 class WebhookProcessor:
@@ -56,180 +94,292 @@ class WebhookProcessor:
 
     def process(self, delivery_id: DeliveryId) -> ProcessOutcome:
         """Process one delivery; processing it again changes nothing more."""
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             delivery = uow.deliveries.get(delivery_id)
-            if delivery is None:
-                raise DeliveryNotFound(delivery_id)
-            if delivery.state is not DeliveryState.RECEIVED:
-                return ProcessOutcome(delivery.state, "already processed")
-            store = uow.stores.get(delivery.company_id, delivery.store_id)
-        try:
-            payload = storable_json(parse_json_with_decimals(delivery.body))
-        except JsonRefused as refused:
-            return self._failed(delivery, f"the body is {refused}")
-        if not isinstance(payload, dict):
-            return self._failed(delivery, "the body is not a JSON object")
-        topic = delivery.topic
-        if topic in (Topic.ORDER_CREATED, Topic.ORDER_UPDATED):
-            return self._order(store, delivery, payload)
-        if topic is Topic.ORDER_DELETED:
-            return self._order_deleted(store, delivery, payload)
-        if topic in (Topic.PRODUCT_CREATED, Topic.PRODUCT_UPDATED):
-            return self._product(store, delivery, payload)
-        if topic is Topic.PRODUCT_DELETED:
-            return self._product_deleted(store, delivery, payload)
-        return self._customer(store, delivery, payload)
-
-    def _order(self, store: Store, delivery: Delivery, payload: dict[str, Any]) -> ProcessOutcome:
-        order = order_from_json(payload, transform_context(store, delivery.received_at))
-        if not isinstance(order, Order):
-            return self._failed(delivery, order.summary)
-        with self._ctx.client_for(store) as client:
-            [order] = confirm_same_second(
-                self._ctx.uow_factory, [order], refetcher(store, client, self._ctx.clock.now)
-            ).orders
-        with self._ctx.uow_factory() as uow:
-            if not self._claim(uow, delivery):
-                return ProcessOutcome(DeliveryState.PROCESSED, "already processed")
-            verdict = uow.orders.upsert(order)
-            uow.commit()
-        return ProcessOutcome(
-            DeliveryState.PROCESSED, f"order {order.key.source_id}: {verdict.value}"
+        if delivery is None:
+            raise DeliveryNotFound(delivery_id)
+        if delivery.state is not DeliveryState.RECEIVED:
+            return ProcessOutcome(delivery.state, "already processed")
+        return self.process_batch([delivery]).get(
+            delivery.id, ProcessOutcome(DeliveryState.PROCESSED, "already processed")
         )
 
-    def _order_deleted(
-        self, store: Store, delivery: Delivery, payload: dict[str, Any]
-    ) -> ProcessOutcome:
-        order_id = _resource_id(payload)
-        if order_id is None:
-            return self._failed(delivery, "the body has no order id")
-        with self._ctx.uow_factory() as uow:
-            if not self._claim(uow, delivery):
-                return ProcessOutcome(DeliveryState.PROCESSED, "already processed")
-            key = OrderKey(store.company_id, store.id, order_id)
-            marked = uow.orders.mark_deleted(key, delivery.received_at)
-            uow.commit()
-        return ProcessOutcome(
-            DeliveryState.PROCESSED,
-            f"order {order_id} {'marked deleted at the store' if marked else 'was not open'}",
+    def process_batch(self, deliveries: Sequence[Delivery]) -> dict[DeliveryId, ProcessOutcome]:
+        """Process the deliveries, one transaction per store; the outcome of each this call
+        settled (one settled meanwhile by another worker, or gone with its store, has
+        none)."""
+        by_store: defaultdict[tuple[CompanyId, StoreId], list[Delivery]] = defaultdict(list)
+        for delivery in sorted(deliveries, key=lambda d: (d.received_at, d.id)):
+            by_store[(delivery.company_id, delivery.store_id)].append(delivery)
+        outcomes: dict[DeliveryId, ProcessOutcome] = {}
+        for (company_id, store_id), group in by_store.items():
+            try:
+                with self._ctx.reads() as uow:
+                    store = uow.stores.get(company_id, store_id)
+            except NotFound:
+                continue  # removed with its store
+            outcomes.update(self._store_batch(store, group))
+        return outcomes
+
+    def _store_batch(
+        self, store: Store, deliveries: Sequence[Delivery]
+    ) -> dict[DeliveryId, ProcessOutcome]:
+        plan = _plan(store, deliveries)
+        winners, doubtful = newest_snapshots(
+            [order for group in plan.orders.values() for _, order in group]
         )
+        newest = {order.key: order for order in winners}
+        with ExitStack() as client_scope:
+            refetch = self._refetch_lazily(store, client_scope)
 
-    def _product(self, store: Store, delivery: Delivery, payload: dict[str, Any]) -> ProcessOutcome:
-        product = parse_product(payload)
-        if not isinstance(product, WooProduct):
-            return self._failed(delivery, "; ".join(str(p) for p in product)[:MAX_ERROR_LENGTH])
-        item = catalog_item_of(product)
+            def attempt(last: bool) -> dict[DeliveryId, ProcessOutcome]:
+                confirmed = confirm_same_second(self._ctx.reads, winners, refetch, doubtful)
+                return self._write(store, deliveries, plan, newest, confirmed, last)
+
+            for _ in range(MAX_WRITE_ATTEMPTS - 1):
+                try:
+                    outcomes = attempt(last=False)
+                    break
+                except _Raced:
+                    log.info("orders of a batch changed while it was read: reading again")
+            else:
+                outcomes = attempt(last=True)
+        for delivery_id, outcome in outcomes.items():
+            if outcome.state is DeliveryState.FAILED:
+                log.warning("delivery %s failed: %s", delivery_id, outcome.effect)
+        return outcomes
+
+    def _write(
+        self,
+        store: Store,
+        deliveries: Sequence[Delivery],
+        plan: _Plan,
+        newest: Mapping[OrderKey, Order],
+        confirmed: Confirmed,
+        last: bool,
+    ) -> dict[DeliveryId, ProcessOutcome]:
+        """Settle the deliveries and apply their changes in one transaction. Raises _Raced
+        (nothing written) when another writer changed one of the orders into a same-second
+        conflict since they were compared, so that they are compared again — unless this is
+        the last attempt: the version rule then decides alone."""
+        now = self._ctx.clock.now()
         with self._ctx.uow_factory() as uow:
-            if not self._claim(uow, delivery):
-                return ProcessOutcome(DeliveryState.PROCESSED, "already processed")
-            mapping = next(
-                (
-                    m
-                    for m in uow.mappings.for_store(store.company_id, store.id)
-                    if m.target == item.target
-                ),
-                None,
-            )
-            effect = self._product_effect(uow, store, product, mapping)
+            settled = uow.deliveries.settle([d.id for d in deliveries], now, plan.failures)
+            outcomes = {
+                delivery_id: ProcessOutcome(DeliveryState.FAILED, reason)
+                for delivery_id, reason in plan.failures.items()
+                if delivery_id in settled
+            }
+            chosen = [
+                order
+                for order in confirmed.orders
+                if any(delivery.id in settled for delivery, _ in plan.orders[order.key])
+            ]
+            stored = uow.orders.versions([order.key for order in chosen], lock=True)
+            retry = not last
+            for order in chosen:
+                compared, current = confirmed.stored.get(order.key), stored.get(order.key)
+                if retry and conflicts_since(compared, current, version_of(order)):
+                    raise _Raced
+                verdict = judge(current, version_of(order))
+                if verdict.writes:
+                    verdict = uow.orders.upsert(order)
+                    # A row that did not exist when locked was inserted meanwhile.
+                    if retry and current is None and verdict is not Verdict.CREATE:
+                        raise _Raced
+                for delivery, snapshot in plan.orders[order.key]:
+                    outcomes[delivery.id] = (
+                        _done(f"order {order.key.source_id}: {verdict.value}")
+                        if snapshot is newest[order.key]
+                        else _superseded()
+                    )
+            for delivery, order_id in plan.deleted_orders:
+                if delivery.id in settled:
+                    outcomes[delivery.id] = _done(_order_deleted(uow, store, delivery, order_id))
+            outcomes.update(self._others(uow, store, plan.others, settled))
             uow.commit()
-        return ProcessOutcome(DeliveryState.PROCESSED, effect)
+        return outcomes
 
-    def _product_effect(
+    def _refetch_lazily(self, store: Store, scope: ExitStack) -> Callable[[int], Order | None]:
+        """A refetcher whose client is opened on the first conflict only (most batches
+        have none) and closed with `scope`."""
+        clients: list[StoreClient] = []
+
+        def refetch(source_id: int) -> Order | None:
+            if not clients:
+                clients.append(scope.enter_context(self._ctx.client_for(store)))
+            return refetcher(store, clients[0], self._ctx.clock.now)(source_id)
+
+        return refetch
+
+    def _others(
         self,
         uow: UnitOfWork,
         store: Store,
-        product: WooProduct,
-        mapping: ProductMapping | None,
+        others: Sequence[tuple[Delivery, Any]],
+        settled: set[DeliveryId],
+    ) -> dict[DeliveryId, ProcessOutcome]:
+        """Products, product deletions and customers, in arrival order; of several changes
+        of one product only the newest is applied."""
+        product_ids = {item.id for _, item in others if isinstance(item, WooProduct)}
+        product_ids.update(item for _, item in others if isinstance(item, int))
+        mappings = _MappingsOf(uow, store, product_ids)
+        newest_change = {
+            item.id: delivery.id for delivery, item in others if isinstance(item, WooProduct)
+        }
+        outcomes: dict[DeliveryId, ProcessOutcome] = {}
+        for delivery, item in others:
+            if delivery.id not in settled:
+                continue
+            if isinstance(item, CustomerSnapshot):
+                kept = uow.customers.upsert(item)
+                effect = f"customer {item.woo_customer_id}: {'kept' if kept else 'older'}"
+            elif isinstance(item, WooProduct):
+                if newest_change[item.id] != delivery.id:
+                    outcomes[delivery.id] = _superseded()
+                    continue
+                effect = self._product(uow, store, item, mappings)
+            else:
+                effect = f"{mappings.deactivate(item)} mappings deactivated"
+            outcomes[delivery.id] = _done(effect)
+        return outcomes
+
+    def _product(
+        self, uow: UnitOfWork, store: Store, product: WooProduct, mappings: "_MappingsOf"
     ) -> str:
         item = catalog_item_of(product)
+        mapping = mappings.of(item.target)
         if mapping is not None:
             if is_stock_echo(mapping, product):
                 return f"product {product.id}: echo of our stock push, nothing to do"
             refreshed = _refreshed(mapping, product)
             if refreshed == mapping:
                 return f"product {product.id}: mapping already current"
-            uow.mappings.update(refreshed)
+            mappings.update(refreshed)
             return f"product {product.id}: mapping refreshed"
         if product.type in ("variable", "grouped", "external") or not item.sku.strip():
             return f"product {product.id}: nothing to map"
-        skus = [w.sku for w in uow.warehouse.items(store.company_id)]
-        match = auto_match([item], skus)
+        match = auto_match([item], mappings.warehouse_skus())
         if not match.matched:
             return f"product {product.id}: no warehouse SKU matches {item.sku!r}"
         [(matched, sku)] = match.matched
-        uow.mappings.add(new_mapping(self._ctx, store, matched, sku, MappingType.AUTO))
+        mappings.add(new_mapping(self._ctx, store, matched, sku, MappingType.AUTO))
         return f"product {product.id}: mapped to {sku}"
 
-    def _product_deleted(
-        self, store: Store, delivery: Delivery, payload: dict[str, Any]
-    ) -> ProcessOutcome:
-        product_id = _resource_id(payload)
-        if product_id is None:
-            return self._failed(delivery, "the body has no product id")
-        with self._ctx.uow_factory() as uow:
-            if not self._claim(uow, delivery):
-                return ProcessOutcome(DeliveryState.PROCESSED, "already processed")
-            gone = [
-                m
-                for m in uow.mappings.for_store(store.company_id, store.id)
-                if product_id in (m.woo_product_id, m.woo_variation_id) and m.is_active
-            ]
-            for mapping in gone:
-                uow.mappings.update(attrs.evolve(mapping, is_active=False))
-            uow.commit()
-        return ProcessOutcome(DeliveryState.PROCESSED, f"{len(gone)} mappings deactivated")
 
-    def _customer(
-        self, store: Store, delivery: Delivery, payload: dict[str, Any]
-    ) -> ProcessOutcome:
-        customer_id = _resource_id(payload)
-        if customer_id is None:
-            return self._failed(delivery, "the body has no customer id")
-        snapshot = CustomerSnapshot(
-            company_id=store.company_id,
-            store_id=store.id,
-            woo_customer_id=customer_id,
-            email=_text(payload.get("email")),
-            first_name=_text(payload.get("first_name")),
-            last_name=_text(payload.get("last_name")),
-            modified_at=_gmt(payload.get("date_modified_gmt")),
-            observed_at=delivery.received_at,
-            document=json.loads(json.dumps(payload, default=str)),
-        )
-        with self._ctx.uow_factory() as uow:
-            if not self._claim(uow, delivery):
-                return ProcessOutcome(DeliveryState.PROCESSED, "already processed")
-            kept = uow.customers.upsert(snapshot)
-            uow.commit()
-        return ProcessOutcome(
-            DeliveryState.PROCESSED, f"customer {customer_id}: {'kept' if kept else 'older'}"
-        )
+class _MappingsOf:
+    """The mappings of the products a batch names, read in one query and kept current as
+    the batch changes them."""
 
-    def _claim(self, uow: UnitOfWork, delivery: Delivery) -> bool:
-        """Mark the delivery processed in the caller's transaction, if nobody did yet."""
-        current = uow.deliveries.get(delivery.id)
-        if current is None or current.state is not DeliveryState.RECEIVED:
-            return False
-        uow.deliveries.update(
-            attrs.evolve(current, state=DeliveryState.PROCESSED, processed_at=self._ctx.clock.now())
-        )
-        return True
+    def __init__(self, uow: UnitOfWork, store: Store, product_ids: Iterable[int]) -> None:
+        self._uow = uow
+        self._store = store
+        ids = list(product_ids)
+        found = uow.mappings.for_products(store.company_id, store.id, ids) if ids else []
+        self._by_target = {mapping.target: mapping for mapping in found}
+        self._skus: list[str] | None = None
 
-    def _failed(self, delivery: Delivery, reason: str) -> ProcessOutcome:
-        log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.topic.value, reason)
-        with self._ctx.uow_factory() as uow:
-            current = uow.deliveries.get(delivery.id)
-            if current is not None and current.state is DeliveryState.RECEIVED:
-                uow.deliveries.update(
-                    attrs.evolve(
-                        current,
-                        state=DeliveryState.FAILED,
-                        processed_at=self._ctx.clock.now(),
-                        error=reason[:MAX_ERROR_LENGTH],
-                    )
-                )
-                uow.commit()
-        return ProcessOutcome(DeliveryState.FAILED, reason[:MAX_ERROR_LENGTH])
+    def of(self, target: tuple[int, int | None]) -> ProductMapping | None:
+        return self._by_target.get(target)
+
+    def update(self, mapping: ProductMapping) -> None:
+        self._uow.mappings.update(mapping)
+        self._by_target[mapping.target] = mapping
+
+    def add(self, mapping: ProductMapping) -> None:
+        self._uow.mappings.add(mapping)
+        self._by_target[mapping.target] = mapping
+
+    def deactivate(self, product_id: int) -> int:
+        gone = [
+            attrs.evolve(mapping, is_active=False)
+            for mapping in self._by_target.values()
+            if product_id in (mapping.woo_product_id, mapping.woo_variation_id)
+            and mapping.is_active
+        ]
+        for mapping in gone:
+            self.update(mapping)
+        return len(gone)
+
+    def warehouse_skus(self) -> list[str]:
+        if self._skus is None:
+            self._skus = [w.sku for w in self._uow.warehouse.items(self._store.company_id)]
+        return self._skus
+
+
+def _plan(store: Store, deliveries: Sequence[Delivery]) -> _Plan:
+    """What each delivery asks for, or why it fails."""
+    plan = _Plan()
+    for delivery in deliveries:
+        try:
+            payload = storable_document(delivery.body, parse_json_with_decimals(delivery.body))
+        except JsonRefused as refused:
+            plan.failures[delivery.id] = f"the body is {refused}"
+            continue
+        if not isinstance(payload, dict):
+            plan.failures[delivery.id] = "the body is not a JSON object"
+            continue
+        failure = _read(store, delivery, payload, plan)
+        if failure is not None:
+            plan.failures[delivery.id] = failure[:MAX_ERROR_LENGTH]
+    return plan
+
+
+def _read(store: Store, delivery: Delivery, payload: dict[str, Any], plan: _Plan) -> str | None:
+    """Add the delivery's request to the plan; why it cannot be, if so."""
+    topic = delivery.topic
+    if topic in ORDER_TOPICS:
+        order = order_from_json(payload, transform_context(store, delivery.received_at))
+        if not isinstance(order, Order):
+            return order.summary
+        plan.orders.setdefault(order.key, []).append((delivery, order))
+        return None
+    if topic in PRODUCT_TOPICS:
+        product = parse_product(payload)
+        if not isinstance(product, WooProduct):
+            return "; ".join(str(problem) for problem in product)
+        plan.others.append((delivery, product))
+        return None
+    resource_id = _resource_id(payload)
+    if resource_id is None:
+        return f"the body has no {topic.resource} id"
+    if topic is Topic.ORDER_DELETED:
+        plan.deleted_orders.append((delivery, resource_id))
+    elif topic is Topic.PRODUCT_DELETED:
+        plan.others.append((delivery, resource_id))
+    else:
+        plan.others.append((delivery, _customer(store, delivery, resource_id, payload)))
+    return None
+
+
+def _order_deleted(uow: UnitOfWork, store: Store, delivery: Delivery, order_id: int) -> str:
+    key = OrderKey(store.company_id, store.id, order_id)
+    marked = uow.orders.mark_deleted(key, delivery.received_at)
+    return f"order {order_id} {'marked deleted at the store' if marked else 'was not open'}"
+
+
+def _customer(
+    store: Store, delivery: Delivery, customer_id: int, payload: Mapping[str, Any]
+) -> CustomerSnapshot:
+    return CustomerSnapshot(
+        company_id=store.company_id,
+        store_id=store.id,
+        woo_customer_id=customer_id,
+        email=_text(payload.get("email")),
+        first_name=_text(payload.get("first_name")),
+        last_name=_text(payload.get("last_name")),
+        modified_at=_gmt(payload.get("date_modified_gmt")),
+        observed_at=delivery.received_at,
+        document=json.loads(json.dumps(payload, default=str)),
+    )
+
+
+def _done(effect: str) -> ProcessOutcome:
+    return ProcessOutcome(DeliveryState.PROCESSED, effect)
+
+
+def _superseded() -> ProcessOutcome:
+    return ProcessOutcome(DeliveryState.PROCESSED, SUPERSEDED, superseded=True)
 
 
 def is_stock_echo(mapping: ProductMapping, product: WooProduct) -> bool:
@@ -251,7 +401,7 @@ def _refreshed(mapping: ProductMapping, product: WooProduct) -> ProductMapping:
     return attrs.evolve(mapping, woo_sku=product.sku, woo_title=product.name)
 
 
-def _resource_id(payload: dict[str, Any]) -> int | None:
+def _resource_id(payload: Mapping[str, Any]) -> int | None:
     value = payload.get("id")
     if isinstance(value, bool) or not isinstance(value, int | str):
         return None

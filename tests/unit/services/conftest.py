@@ -12,7 +12,7 @@ from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.stores import StoreService
 from tests.fake_store import FakeSecretBox, FakeStoreClientFactory, FakeStoreLock
-from tests.fakes import FakeClock, FakeDatabase, FakeUnitOfWork
+from tests.fakes import FakeClock, FakeDatabase, FakeInbox, FakeUnitOfWork
 
 STORE_URL = "https://shop.example.com"
 COMPANY = CompanyId("company-a")
@@ -60,6 +60,7 @@ def world() -> World:
         store_clients=stores,
         store_lock=lock,
         webhook_base_url="https://shipcrowd.example",
+        inbox=FakeInbox(database),
         new_id=lambda: f"id-{next(ids)}",
     )
     return World(context, database, clock, stores, lock, sandbox, key, secret)

@@ -10,7 +10,7 @@ from shipcrowd_woo.domain.webhooks import signature_matches, signature_of
 from shipcrowd_woo.services import intake
 from shipcrowd_woo.services.intake import IntakeRefused, WebhookIntake
 from tests.fake_store import FakeSecretBox, FakeTaskQueue
-from tests.fakes import FakeWebhookRepository
+from tests.fakes import FakeInbox
 from tests.unit.services.conftest import NOW, STORE_URL
 
 BODY = b'{"id": 1}'
@@ -32,13 +32,13 @@ def traced(world, monkeypatch):
     store = world.install()
     work: list[str] = []
 
-    read = FakeWebhookRepository.for_delivery
+    read = FakeInbox.senders
 
     def read_counted(self, *args):
         work.append("read the webhooks")
         return read(self, *args)
 
-    monkeypatch.setattr(FakeWebhookRepository, "for_delivery", read_counted)
+    monkeypatch.setattr(FakeInbox, "senders", read_counted)
 
     def signature_counted(*args):
         work.append("compute an HMAC")
@@ -74,13 +74,22 @@ def _headers(source: str, webhook_id: int) -> dict[str, str]:
 )
 def test_every_refused_source_costs_one_read_one_secret_and_one_hmac(traced, source, known_webhook):
     """Issue 14 point 8: an unknown store URL was answered 0.2 ms sooner than a connected
-    one, telling an attacker which stores are connected. Every path now does the same work."""
+    one, telling an attacker which stores are connected. Every path now does the same work;
+    issue 17: a secret (the webhook's, or the decoy) is opened once and then kept opened,
+    on every path alike."""
     service, webhook, work = traced
     webhook_id = webhook.woo_webhook_id if known_webhook else 987_654
-    with pytest.raises(IntakeRefused) as refused:
-        service.accept("order", "updated", _headers(source, webhook_id), BODY, NOW)
-    assert refused.value.status == 401
-    assert work == ["read the webhooks", "open a secret", "compute an HMAC"]
+    for _ in range(2):
+        with pytest.raises(IntakeRefused) as refused:
+            service.accept("order", "updated", _headers(source, webhook_id), BODY, NOW)
+        assert refused.value.status == 401
+    assert work == [
+        "read the webhooks",
+        "open a secret",
+        "compute an HMAC",
+        "read the webhooks",
+        "compute an HMAC",
+    ]
 
 
 def test_last_delivery_times_are_kept_to_the_minute(world):

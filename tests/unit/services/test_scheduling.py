@@ -289,7 +289,10 @@ def test_orders_changing_while_deliveries_are_silent_queue_a_check(world, schedu
     WebhookChecks(world.context).check(COMPANY, store.id)
     _tick_for(world, scheduling, 5)
     with world.uow() as uow:
-        uow.stores.record_delivery(store.id, world.clock.now())
+        delivered = attrs.evolve(
+            uow.stores.get(COMPANY, store.id), last_delivery_at=world.clock.now()
+        )
+        uow.stores.update(delivered)
         uow.commit()
     world.clock.advance(minutes=70)
     with world.uow() as uow:

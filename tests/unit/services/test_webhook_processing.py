@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import random
 
 import attrs
 
@@ -175,3 +176,66 @@ def test_a_delivery_of_a_disconnected_store_is_still_processed(world):
         deliver(world, store, Topic.ORDER_CREATED, world.sandbox.order_json(order_id))
     )
     assert outcome.state is DeliveryState.PROCESSED
+
+
+def _deliveries_of_three_saves(world, store):
+    """Every order's current JSON, then two saves of each within its second."""
+    ids = sorted(world.sandbox.orders)[:20]
+    bodies = [world.sandbox.order_json(i) for i in ids]
+    for round_number in range(2):
+        for order_id in ids:
+            world.sandbox.update_order(order_id, customer_note=f"save {round_number}")
+            bodies.append(world.sandbox.order_json(order_id))
+    return ids, bodies
+
+
+def test_a_batch_coalesces_the_deliveries_of_one_order_and_the_newest_wins(world):
+    """Issue 17: three saves of each of 20 orders, delivered shuffled and drained as one
+    batch: each order is written once, at the store's newest version (two saves in one
+    second are settled by fetching the order), the older deliveries settled as superseded."""
+    store = world.install()
+    ids, bodies = _deliveries_of_three_saves(world, store)
+    random.Random(17).shuffle(bodies)
+    deliveries = []
+    for body in bodies:
+        deliver(world, store, Topic.ORDER_UPDATED, body)
+        world.clock.advance(seconds=0.001)
+    with world.uow() as uow:
+        deliveries = [uow.deliveries.get(i) for i in world.database.deliveries]
+    commits = world.database.commits
+    outcomes = WebhookProcessor(world.context).process_batch(deliveries)
+    assert world.database.commits == commits + 1
+    assert sorted(o.superseded for o in outcomes.values()) == [False] * 20 + [True] * 40
+    for order_id in ids:
+        assert stored(world, store, order_id).customer_note == "save 1"
+    assert {d.state for d in world.database.deliveries.values()} == {DeliveryState.PROCESSED}
+
+
+def test_an_order_another_writer_changed_since_it_was_compared_is_compared_again(world):
+    """Issue 17: a batch compares its orders with the stored versions before its write
+    transaction. Here another worker stores a same-second version with other content in
+    between: the batch notices in its transaction (the rows locked), writes nothing,
+    compares again, and the conflict is settled by fetching the order from the store."""
+    store = world.install()
+    order_id = min(world.sandbox.orders)
+    world.sandbox.update_order(order_id, customer_note="ours")
+    ours = world.sandbox.order_json(order_id)
+    racing = {**ours, "customer_note": "theirs"}
+    world.sandbox.update_order(order_id, customer_note="the store's own")
+    delivery = deliver(world, store, Topic.ORDER_UPDATED, ours)
+    world.clock.advance(seconds=1)
+    raced = False
+
+    def writes_after_a_racing_writer():
+        nonlocal raced
+        if not raced:  # the batch's write transaction is next
+            raced = True
+            theirs = deliver(world, store, Topic.ORDER_UPDATED, racing)
+            WebhookProcessor(world.context).process(theirs)
+            world.clock.advance(seconds=1)
+        return world.context.uow_factory()
+
+    context = attrs.evolve(world.context, uow_factory=writes_after_a_racing_writer)
+    outcome = WebhookProcessor(context).process(delivery)
+    assert outcome.state is DeliveryState.PROCESSED
+    assert stored(world, store, order_id).customer_note == "the store's own"

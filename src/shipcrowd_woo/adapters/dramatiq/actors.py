@@ -1,4 +1,5 @@
-"""The one actor that runs every job, with our retry policy, time limit and sync slots."""
+"""The actors: one runs every job, with our retry policy, time limit and sync slots; one
+drains the webhook inbox when woken."""
 
 import logging
 from collections.abc import Callable, Iterator
@@ -8,6 +9,8 @@ from typing import Any, Protocol
 
 import attrs
 import dramatiq
+import dramatiq.errors
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.time_limit import TimeLimitExceeded
@@ -16,6 +19,7 @@ from shipcrowd_woo.adapters.dramatiq.broker import QUEUE
 from shipcrowd_woo.converters.jobs import UnknownJob, job_from_data, job_to_data
 from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import AutoMapProducts, Job, PushInventory, SyncOrders
+from shipcrowd_woo.services.inbox import InboxDrain
 from shipcrowd_woo.services.jobs import Deferred, JobRunner, Transient
 
 log = logging.getLogger("shipcrowd_woo.worker")
@@ -42,6 +46,21 @@ class JobPolicy:
     max_backoff: timedelta = timedelta(minutes=10)
     time_limit: timedelta = timedelta(minutes=5)
     defer_delay: timedelta = timedelta(seconds=5)
+    # A drain hands over to a fresh message after this long, so a steady stream of
+    # deliveries never keeps one message (and its thread) past the time limit.
+    drain_budget: timedelta = timedelta(seconds=20)
+
+
+class WakeMark(Protocol):
+    """At most one inbox wake waiting (see wakes.py)."""
+
+    def set(self) -> bool:
+        """Set the mark; True when it was not set."""
+        ...
+
+    def clear(self) -> None:
+        """Clear the mark."""
+        ...
 
 
 def declare_job_actor(
@@ -94,6 +113,33 @@ def declare_job_actor(
     return actor
 
 
+def declare_drain_actor(
+    broker: dramatiq.Broker,
+    drain: Callable[[], InboxDrain],
+    mark: WakeMark,
+    policy: JobPolicy,
+) -> dramatiq.Actor[[], None]:
+    """Declare `drain_inbox` on `broker`. It clears the wake mark before it claims anything,
+    so a delivery kept after that sends a new wake; a drain that fails is retried with the
+    jobs' backoff (its batch waits out its lease, or is claimed again by the retry)."""
+
+    def drain_inbox() -> None:
+        mark.clear()
+        if drain().drain(policy.drain_budget).more and mark.set():
+            actor.send()
+
+    actor: dramatiq.Actor[[], None] = dramatiq.actor(
+        actor_name="drain_inbox",
+        queue_name=QUEUE,
+        broker=broker,
+        min_backoff=int(policy.min_backoff.total_seconds() * 1000),
+        max_backoff=int(policy.max_backoff.total_seconds() * 1000),
+        time_limit=int(policy.time_limit.total_seconds() * 1000),
+        max_retries=MAX_REDELIVERIES,
+    )(drain_inbox)
+    return actor
+
+
 @contextmanager
 def _slot(slots: SyncSlots, job: Job) -> Iterator[bool]:
     if not isinstance(job, SLOTTED):
@@ -104,10 +150,29 @@ def _slot(slots: SyncSlots, job: Job) -> Iterator[bool]:
 
 
 class DramatiqTaskQueue:
-    """The TaskQueue port over the job actor."""
+    """The TaskQueue port over the job actor and the drain actor."""
 
-    def __init__(self, actor: dramatiq.Actor[[str, dict[str, Any]], None]) -> None:
+    def __init__(
+        self,
+        actor: dramatiq.Actor[[str, dict[str, Any]], None],
+        drain: dramatiq.Actor[[], None],
+        mark: WakeMark,
+        gather: timedelta = timedelta(milliseconds=50),
+    ) -> None:
         self._actor = actor
+        self._drain = drain
+        self._mark = mark
+        self._gather_ms = int(gather.total_seconds() * 1000)
+
+    def wake_inbox(self) -> None:
+        """Send a drain message unless one waits, due after a short gather: the deliveries
+        of a burst then share one drain and its batches, where a drain started by each
+        delivery would process them one by one."""
+        try:
+            if self._mark.set():
+                self._drain.send_with_options(delay=self._gather_ms)
+        except (redis.RedisError, dramatiq.errors.BrokerError) as error:
+            log.warning("could not wake the inbox drain (the recovery sweep will): %s", error)
 
     def send(self, job_id: JobId, job: Job, delay: timedelta | None = None) -> None:
         """Queue the job's message."""

@@ -1,5 +1,7 @@
 """Engines for the embedded default (a SQLite file) and production (PostgreSQL via psycopg 3)."""
 
+import fcntl
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -8,6 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # Long enough to ride out another writer's transaction, short enough to surface a stuck one.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution options of connections that only read: on SQLite their transactions begin
+# DEFERRED, so readers never queue for the write lock (WAL lets them read beside a writer).
+READ_ONLY = {"shipcrowd_woo_read_only": True}
+WRITING = "shipcrowd_woo_writing"
 
 
 def database_url(raw: str) -> URL:
@@ -38,7 +44,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def _sqlite_engine(url: URL, **options: Any) -> Engine:
     # The driver's own transaction handling is switched off so that every transaction can
     # start with BEGIN IMMEDIATE: a deferred transaction that reads and then writes fails at
-    # once (SQLITE_BUSY, no waiting) when another connection wrote in between.
+    # once (SQLITE_BUSY, no waiting) when another connection wrote in between. Transactions
+    # that only read (READ_ONLY) begin deferred: taking the write lock to read made every
+    # reader wait for every other reader and writer.
     engine = create_engine(url, connect_args={"isolation_level": None}, **options)
 
     @event.listens_for(engine, "connect")
@@ -51,8 +59,54 @@ def _sqlite_engine(url: URL, **options: Any) -> Engine:
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    writers = WriterQueue(url.database) if url.database not in (None, "", ":memory:") else None
 
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        if connection.get_execution_options().get("shipcrowd_woo_read_only", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if writers is not None:
+            connection.info[WRITING] = writers.enter()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _leave(connection)
+            raise
+
+    def _leave(connection: Any) -> None:
+        descriptor = connection.info.pop(WRITING, None)
+        if descriptor is not None:
+            WriterQueue.leave(descriptor)
+
+    event.listen(engine, "commit", _leave)
+    event.listen(engine, "rollback", _leave)
     return engine
+
+
+class WriterQueue:
+    """Writers of one SQLite file take turns in a queue the kernel keeps: each write
+    transaction holds an flock on a file beside the database, blocking. SQLite's own wait
+    for its write lock (busy_timeout) sleeps and retries with growing pauses (up to 100
+    ms), so under load a short insert waited behind luckier writers for a quarter of a
+    second; a blocked flock wakes the moment it is free. Each transaction opens the file
+    anew (flock excludes other open files, in this process too), and closing it releases
+    the lock — also when a process dies holding it."""
+
+    def __init__(self, database: str) -> None:
+        self._path = f"{database}-writers"
+
+    def enter(self) -> int:
+        """Wait for the turn; the descriptor to give to leave()."""
+        descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return descriptor
+
+    @staticmethod
+    def leave(descriptor: int) -> None:
+        """End the turn."""
+        os.close(descriptor)

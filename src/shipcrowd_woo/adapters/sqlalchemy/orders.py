@@ -240,28 +240,33 @@ class SqlAlchemyOrderRepository:
         ).first()
         return None if row is None else OrderVersion(*row)
 
-    def versions(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, OrderVersion]:
-        """The stored version stamps, one query per store and source (and per 500 ids)."""
+    def versions(
+        self, keys: Collection[OrderKey], lock: bool = False
+    ) -> Mapping[OrderKey, OrderVersion]:
+        """The stored version stamps, one query per store and source (and per 500 ids);
+        with `lock`, their rows locked until the transaction ends, in id order (PostgreSQL;
+        a SQLite writer holds the whole file already)."""
         ids_by_scope: defaultdict[tuple[str, str, str], list[int]] = defaultdict(list)
         for key in keys:
             ids_by_scope[(key.company_id, key.store_id, key.source)].append(key.source_id)
         found: dict[OrderKey, OrderVersion] = {}
         for (company_id, store_id, source), ids in ids_by_scope.items():
+            ids.sort()
             for start in range(0, len(ids), MAX_IDS_PER_QUERY):
-                rows = self._session.execute(
-                    select(
-                        ORDERS.c.source_id,
-                        ORDERS.c.modified_at,
-                        ORDERS.c.observed_at,
-                        ORDERS.c.fingerprint,
-                    ).where(
-                        ORDERS.c.company_id == company_id,
-                        ORDERS.c.store_id == store_id,
-                        ORDERS.c.source == source,
-                        ORDERS.c.source_id.in_(ids[start : start + MAX_IDS_PER_QUERY]),
-                    )
+                query = select(
+                    ORDERS.c.source_id,
+                    ORDERS.c.modified_at,
+                    ORDERS.c.observed_at,
+                    ORDERS.c.fingerprint,
+                ).where(
+                    ORDERS.c.company_id == company_id,
+                    ORDERS.c.store_id == store_id,
+                    ORDERS.c.source == source,
+                    ORDERS.c.source_id.in_(ids[start : start + MAX_IDS_PER_QUERY]),
                 )
-                for source_id, *stamp in rows:
+                if lock:
+                    query = query.order_by(ORDERS.c.source_id).with_for_update()
+                for source_id, *stamp in self._session.execute(query):
                     key = OrderKey(CompanyId(company_id), StoreId(store_id), source_id, source)
                     found[key] = OrderVersion(*stamp)
         return found

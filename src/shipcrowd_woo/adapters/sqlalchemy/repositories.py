@@ -3,8 +3,7 @@
 Each converts explicitly between rows and domain objects; no row leaves this module.
 """
 
-import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,9 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.orders import MAX_IDS_PER_QUERY
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     count_of,
-    insert_for_dialect,
     page_of,
     upsert_into,
 )
@@ -52,7 +51,6 @@ from shipcrowd_woo.domain.errors import (
 )
 from shipcrowd_woo.domain.ids import (
     CompanyId,
-    DeliveryId,
     JobId,
     MappingId,
     StoreId,
@@ -73,8 +71,7 @@ from shipcrowd_woo.domain.store import (
 )
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 from shipcrowd_woo.domain.webhook_health import UNHEALTHY, WebhookHealth, WebhookState
-from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
-from shipcrowd_woo.ports.repositories import CompanyWebhook
+from shipcrowd_woo.domain.webhooks import Topic
 
 STORES = table_of(StoreRow)
 WEBHOOKS = table_of(WebhookRow)
@@ -209,50 +206,6 @@ def _store_from(row: RowMapping) -> Store:
     )
 
 
-def _moved_forward(table: Any) -> Any:
-    """UPDATE table SET last_delivery_at = :at where it is empty or earlier, for the row
-    :row_id: racing deliveries leave the latest time, whichever commits last. Built once
-    (see _intake_statements)."""
-    column, moment = table.c.last_delivery_at, bindparam("at", type_=UtcDateTime())
-    return (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values(
-            last_delivery_at=case((or_(column.is_(None), column < moment), moment), else_=column)
-        )
-    )
-
-
-@functools.cache
-def _intake_statements() -> dict[str, Any]:
-    """The statements every webhook delivery runs, built once: building a statement costs
-    SQLAlchemy more than running it (the values are bound at execution)."""
-    return {
-        "webhooks_for_delivery": select(STORES.c.company_id.label("store_company_id"), WEBHOOKS)
-        .join(STORES, STORES.c.id == WEBHOOKS.c.store_id)
-        .where(
-            STORES.c.url == bindparam("url"),
-            STORES.c.is_active.is_(True),
-            WEBHOOKS.c.woo_webhook_id == bindparam("woo_webhook_id"),
-            WEBHOOKS.c.is_active.is_(True),
-        )
-        .order_by(STORES.c.id),
-        "store_delivered": _moved_forward(STORES),
-        "webhook_delivered": _moved_forward(WEBHOOKS),
-        "job": JOBS.insert(),
-    }
-
-
-@functools.cache
-def _keep_delivery(dialect_name: str) -> Any:
-    """INSERT a delivery unless the store, topic and body are already kept."""
-    return (
-        insert_for_dialect(dialect_name, DELIVERIES)
-        .on_conflict_do_nothing()
-        .returning(DELIVERIES.c.id)
-    )
-
-
 class SqlAlchemyStoreRepository:
     """Stores in SQL."""
 
@@ -366,12 +319,6 @@ class SqlAlchemyStoreRepository:
             .values(catalogue_items=items, products_mapped=mapped)
         )
 
-    def record_delivery(self, store_id: StoreId, at: datetime) -> None:
-        """Move last_delivery_at forward."""
-        self._session.execute(
-            _intake_statements()["store_delivered"], {"row_id": store_id, "at": at}
-        )
-
     def record_webhook_check(self, store_id: StoreId, health: WebhookHealth) -> None:
         """Save what a webhook check found; evidence of trouble is left alone."""
         self._session.execute(
@@ -409,7 +356,7 @@ def _webhook_values(webhook: Webhook) -> dict[str, Any]:
     }
 
 
-def _webhook_from(row: RowMapping) -> Webhook:
+def webhook_from_row(row: RowMapping) -> Webhook:
     return Webhook(
         id=row["id"],
         store_id=StoreId(row["store_id"]),
@@ -440,26 +387,12 @@ class SqlAlchemyWebhookRepository:
             .where(WEBHOOKS.c.store_id == store_id)
             .order_by(WEBHOOKS.c.topic, WEBHOOKS.c.id)
         ).mappings()
-        return [_webhook_from(row) for row in rows]
-
-    def for_delivery(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
-        """The active webhooks a delivery may come from, with their stores' companies."""
-        rows = self._session.execute(
-            _intake_statements()["webhooks_for_delivery"],
-            {"url": source_url, "woo_webhook_id": woo_webhook_id},
-        ).mappings()
-        return [(CompanyId(row["store_company_id"]), _webhook_from(row)) for row in rows]
+        return [webhook_from_row(row) for row in rows]
 
     def update(self, webhook: Webhook) -> None:
         """Save a changed webhook."""
         self._session.execute(
             update(WEBHOOKS).where(WEBHOOKS.c.id == webhook.id).values(_webhook_values(webhook))
-        )
-
-    def record_delivery(self, webhook_id: str, at: datetime) -> None:
-        """Move last_delivery_at forward, nothing else."""
-        self._session.execute(
-            _intake_statements()["webhook_delivered"], {"row_id": webhook_id, "at": at}
         )
 
     def remove(self, webhook_id: str) -> None:
@@ -559,6 +492,25 @@ class SqlAlchemyMappingRepository:
             .order_by(MAPPINGS.c.woo_product_id, MAPPINGS.c.woo_variation_id)
         ).mappings()
         return [_mapping_from(row) for row in rows]
+
+    def for_products(
+        self, company_id: CompanyId, store_id: StoreId, woo_ids: Collection[int]
+    ) -> Sequence[ProductMapping]:
+        """The store's mappings of these products or variations, 500 ids a query."""
+        chosen = sorted(set(woo_ids))
+        found: list[ProductMapping] = []
+        for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
+            ids = chosen[start : start + MAX_IDS_PER_QUERY]
+            rows = self._session.execute(
+                select(MAPPINGS).where(
+                    MAPPINGS.c.company_id == company_id,
+                    MAPPINGS.c.store_id == store_id,
+                    or_(MAPPINGS.c.woo_product_id.in_(ids), MAPPINGS.c.woo_variation_id.in_(ids)),
+                )
+            ).mappings()
+            found.extend(_mapping_from(row) for row in rows)
+        unique = {mapping.id: mapping for mapping in found}.values()
+        return sorted(unique, key=lambda m: (m.woo_product_id, m.woo_variation_id or 0))
 
     def page(
         self,
@@ -750,70 +702,6 @@ class SqlAlchemySyncLogRepository:
         return [_sync_log_from(row) for row in rows]
 
 
-def _delivery_values(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "company_id": delivery.company_id,
-        "store_id": delivery.store_id,
-        "topic": delivery.topic.value,
-        "woo_webhook_id": delivery.woo_webhook_id,
-        "body": delivery.body,
-        "body_sha256": delivery.body_sha256,
-        "received_at": delivery.received_at,
-        "state": delivery.state.value,
-        "processed_at": delivery.processed_at,
-        "error": delivery.error,
-    }
-
-
-def _delivery_from(row: RowMapping) -> Delivery:
-    return Delivery(
-        id=DeliveryId(row["id"]),
-        company_id=CompanyId(row["company_id"]),
-        store_id=StoreId(row["store_id"]),
-        topic=Topic(row["topic"]),
-        woo_webhook_id=row["woo_webhook_id"],
-        body=row["body"],
-        body_sha256=row["body_sha256"],
-        received_at=row["received_at"],
-        state=DeliveryState(row["state"]),
-        processed_at=row["processed_at"],
-        error=row["error"],
-    )
-
-
-class SqlAlchemyDeliveryInbox:
-    """The webhook inbox in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def add(self, delivery: Delivery) -> bool:
-        """Keep a delivery; False when the same store, topic and body is already kept."""
-        statement = _keep_delivery(self._session.get_bind().dialect.name)
-        inserted = self._session.execute(statement, _delivery_values(delivery)).first()
-        return inserted is not None
-
-    def get(self, delivery_id: DeliveryId) -> Delivery | None:
-        """A delivery by id."""
-        row = (
-            self._session.execute(select(DELIVERIES).where(DELIVERIES.c.id == delivery_id))
-            .mappings()
-            .first()
-        )
-        return None if row is None else _delivery_from(row)
-
-    def update(self, delivery: Delivery) -> None:
-        """Save a delivery's processing state."""
-        self._session.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.id == delivery.id)
-            .values(
-                state=delivery.state.value, processed_at=delivery.processed_at, error=delivery.error
-            )
-        )
-
-
 WAREHOUSE = table_of(WarehouseItemRow)
 CUSTOMERS = table_of(CustomerRow)
 
@@ -986,7 +874,7 @@ class SqlAlchemyJobRepository:
 
     def add(self, record: JobRecord) -> None:
         """Insert a job record."""
-        self._session.execute(_intake_statements()["job"], _job_values(record))
+        self._session.execute(insert(JOBS), _job_values(record))
 
     def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
         """The company's job, or JobNotFound."""

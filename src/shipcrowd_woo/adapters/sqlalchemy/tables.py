@@ -287,6 +287,8 @@ class DeliveryRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     error: Mapped[str | None] = mapped_column(Text())
+    # Claimed by a worker draining the inbox until then (see services/inbox.py).
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class WarehouseItemRow(Base):

@@ -5,10 +5,10 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyDeliveryInbox
 from shipcrowd_woo.adapters.sqlalchemy.orders import SqlAlchemyOrderRepository
 from shipcrowd_woo.adapters.sqlalchemy.repositories import (
     SqlAlchemyCustomerRepository,
-    SqlAlchemyDeliveryInbox,
     SqlAlchemyJobRepository,
     SqlAlchemyMappingRepository,
     SqlAlchemyStoreRepository,
@@ -18,11 +18,17 @@ from shipcrowd_woo.adapters.sqlalchemy.repositories import (
 )
 
 
-class SqlAlchemyUnitOfWork:
-    """Rolls back on exit unless `commit()` was called; the session closes on exit."""
+class ReadOnlyUnitOfWork(RuntimeError):
+    """A use case tried to write through a unit of work opened for reading: a bug."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+
+class SqlAlchemyUnitOfWork:
+    """Rolls back on exit unless `commit()` was called; the session closes on exit. A
+    read-only one (its sessions on a READ_ONLY engine, see engine.py) refuses to commit."""
+
+    def __init__(self, session_factory: sessionmaker[Session], read_only: bool = False) -> None:
         self._session_factory = session_factory
+        self._read_only = read_only
 
     def __enter__(self) -> Self:
         self._session = self._session_factory()
@@ -50,6 +56,8 @@ class SqlAlchemyUnitOfWork:
 
     def commit(self) -> None:
         """Make the changes so far permanent."""
+        if self._read_only:
+            raise ReadOnlyUnitOfWork("a unit of work opened for reading cannot commit")
         self._session.commit()
 
     def rollback(self) -> None:

@@ -244,7 +244,7 @@ def job_status(job_id: str) -> Response:
 def sync_logs(store_id: str) -> Response:
     """The store's sync logs, newest first, optionally of one type."""
     page = sync_log_page(
-        state().services.uow_factory,
+        state().services.context.reads,
         principal().company_id,
         StoreId(store_id),
         _sync_type(),
@@ -257,7 +257,7 @@ def sync_logs(store_id: str) -> Response:
 def sync_statistics(store_id: str) -> Response:
     """Runs by status, success rates and average duration."""
     stats = sync_stats(
-        state().services.uow_factory, principal().company_id, StoreId(store_id), _sync_type()
+        state().services.context.reads, principal().company_id, StoreId(store_id), _sync_type()
     )
     return jsonify(stats_view(stats))
 

@@ -1,0 +1,222 @@
+"""The webhook inbox in SQL: the intake's and the drain's short paths on the engine itself
+(SqlAlchemyInbox), and the deliveries of a unit of work (SqlAlchemyDeliveryInbox).
+
+The intake runs once per delivery, so its statements are built once and run on a plain
+connection, not an ORM session: building a statement, and the session around it, cost more
+than running it. Its read takes no write lock (see engine.py, READ_ONLY)."""
+
+import functools
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, RowMapping, bindparam, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.engine import READ_ONLY
+from shipcrowd_woo.adapters.sqlalchemy.orders import MAX_IDS_PER_QUERY
+from shipcrowd_woo.adapters.sqlalchemy.repositories import (
+    DELIVERIES,
+    STORES,
+    WEBHOOKS,
+    webhook_from_row,
+)
+from shipcrowd_woo.adapters.sqlalchemy.statements import insert_for_dialect
+from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
+from shipcrowd_woo.ports.repositories import CompanyWebhook
+
+RECEIVED = DeliveryState.RECEIVED.value
+
+
+def _delivery_values(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "company_id": delivery.company_id,
+        "store_id": delivery.store_id,
+        "topic": delivery.topic.value,
+        "woo_webhook_id": delivery.woo_webhook_id,
+        "body": delivery.body,
+        "body_sha256": delivery.body_sha256,
+        "received_at": delivery.received_at,
+        "state": delivery.state.value,
+        "processed_at": delivery.processed_at,
+        "error": delivery.error,
+    }
+
+
+def _delivery_from(row: RowMapping) -> Delivery:
+    return Delivery(
+        id=DeliveryId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
+        store_id=StoreId(row["store_id"]),
+        topic=Topic(row["topic"]),
+        woo_webhook_id=row["woo_webhook_id"],
+        body=row["body"],
+        body_sha256=row["body_sha256"],
+        received_at=row["received_at"],
+        state=DeliveryState(row["state"]),
+        processed_at=row["processed_at"],
+        error=row["error"],
+    )
+
+
+@functools.cache
+def _keep(dialect_name: str) -> Any:
+    """INSERT a delivery unless the store, topic and body are already kept."""
+    return (
+        insert_for_dialect(dialect_name, DELIVERIES)
+        .on_conflict_do_nothing()
+        .returning(DELIVERIES.c.id)
+    )
+
+
+@functools.cache
+def _senders() -> Any:
+    return (
+        select(STORES.c.company_id.label("store_company_id"), WEBHOOKS)
+        .join(STORES, STORES.c.id == WEBHOOKS.c.store_id)
+        .where(
+            STORES.c.url == bindparam("url"),
+            STORES.c.is_active.is_(True),
+            WEBHOOKS.c.woo_webhook_id == bindparam("woo_webhook_id"),
+            WEBHOOKS.c.is_active.is_(True),
+        )
+        .order_by(STORES.c.id)
+    )
+
+
+@functools.cache
+def _seen(table: Any) -> Any:
+    """UPDATE table SET last_delivery_at = :at where it is empty or earlier, for the row
+    :row_id: racing deliveries leave the latest time, whichever commits last."""
+    column, moment = table.c.last_delivery_at, bindparam("at", type_=UtcDateTime())
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            last_delivery_at=case((or_(column.is_(None), column < moment), moment), else_=column)
+        )
+    )
+
+
+@functools.cache
+def _claim() -> Any:
+    """Lease the oldest free received deliveries. On PostgreSQL concurrent drains skip each
+    other's rows (SKIP LOCKED); SQLite has one writer at a time and ignores the clause."""
+    now = bindparam("now", type_=UtcDateTime())
+    free = (
+        select(DELIVERIES.c.id)
+        .where(
+            DELIVERIES.c.state == RECEIVED,
+            or_(DELIVERIES.c.leased_until.is_(None), DELIVERIES.c.leased_until <= now),
+        )
+        .order_by(DELIVERIES.c.received_at, DELIVERIES.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(free.scalar_subquery()))
+        .values(leased_until=bindparam("until", type_=UtcDateTime()))
+        .returning(*[c for c in DELIVERIES.c if c.name != "leased_until"])
+    )
+
+
+class SqlAlchemyInbox:
+    """The Inbox port on an engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._reads = engine.execution_options(**READ_ONLY)
+
+    def senders(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
+        """The webhooks a delivery may come from, with their stores' companies."""
+        with self._reads.connect() as connection:
+            rows = connection.execute(
+                _senders(), {"url": source_url, "woo_webhook_id": woo_webhook_id}
+            ).mappings()
+            return [(CompanyId(row["store_company_id"]), webhook_from_row(row)) for row in rows]
+
+    def keep(self, delivery: Delivery, seen_by: str | None = None) -> bool:
+        """Insert the delivery (and move the last-delivery times) in one transaction."""
+        with self._engine.begin() as connection:
+            statement = _keep(connection.dialect.name)
+            kept = connection.execute(statement, _delivery_values(delivery)).first() is not None
+            if seen_by is not None:
+                moment = delivery.received_at
+                connection.execute(_seen(WEBHOOKS), {"row_id": seen_by, "at": moment})
+                connection.execute(_seen(STORES), {"row_id": delivery.store_id, "at": moment})
+        return kept
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]:
+        """Lease up to `limit` free received deliveries, oldest first."""
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                _claim(), {"now": now, "until": now + lease, "limit": limit}
+            ).mappings()
+            claimed = [_delivery_from(row) for row in rows]
+        return sorted(claimed, key=lambda d: (d.received_at, d.id))
+
+    def waiting(self, received_before: datetime) -> int:
+        """Received deliveries older than the moment."""
+        with self._reads.connect() as connection:
+            return connection.execute(
+                select(func.count())
+                .select_from(DELIVERIES)
+                .where(DELIVERIES.c.state == RECEIVED, DELIVERIES.c.received_at < received_before)
+            ).scalar_one()
+
+
+class SqlAlchemyDeliveryInbox:
+    """The deliveries of a unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, delivery: Delivery) -> bool:
+        """Keep a delivery; False when the same store, topic and body is already kept."""
+        statement = _keep(self._session.get_bind().dialect.name)
+        inserted = self._session.execute(statement, _delivery_values(delivery)).first()
+        return inserted is not None
+
+    def get(self, delivery_id: DeliveryId) -> Delivery | None:
+        """A delivery by id."""
+        row = (
+            self._session.execute(select(DELIVERIES).where(DELIVERIES.c.id == delivery_id))
+            .mappings()
+            .first()
+        )
+        return None if row is None else _delivery_from(row)
+
+    def settle(
+        self, ids: Collection[DeliveryId], at: datetime, failures: Mapping[DeliveryId, str]
+    ) -> set[DeliveryId]:
+        """Mark those still received processed (failed, with the reason, where listed)."""
+        settled: set[DeliveryId] = set()
+        chosen = list(ids)
+        for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
+            rows = self._session.execute(
+                update(DELIVERIES)
+                .where(
+                    DELIVERIES.c.id.in_(chosen[start : start + MAX_IDS_PER_QUERY]),
+                    DELIVERIES.c.state == RECEIVED,
+                )
+                .values(state=DeliveryState.PROCESSED.value, processed_at=at, leased_until=None)
+                .returning(DELIVERIES.c.id)
+            )
+            settled.update(DeliveryId(delivery_id) for (delivery_id,) in rows)
+        failed = [
+            {"row_id": delivery_id, "reason": reason}
+            for delivery_id, reason in failures.items()
+            if delivery_id in settled
+        ]
+        if failed:
+            self._session.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id == bindparam("row_id"))
+                .values(state=DeliveryState.FAILED.value, error=bindparam("reason")),
+                failed,
+            )
+        return settled

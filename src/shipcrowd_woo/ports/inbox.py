@@ -1,0 +1,36 @@
+"""The webhook inbox as the intake and the drain use it: each call is one short statement or
+transaction of its own, outside any unit of work, because these are the hottest paths of the
+integration (one call per delivery, one per batch)."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from shipcrowd_woo.domain.webhooks import Delivery
+from shipcrowd_woo.ports.repositories import CompanyWebhook
+
+
+class Inbox(Protocol):
+    """Where verified deliveries wait for the workers."""
+
+    def senders(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
+        """The active webhooks with this WooCommerce id of the active stores at
+        `source_url` (one per company that connected the store), each with its company.
+        Reads without taking any write lock."""
+        ...
+
+    def keep(self, delivery: Delivery, seen_by: str | None = None) -> bool:
+        """Keep a delivery, durably once this returns; False when the same store, topic and
+        body is already kept. With `seen_by` (a webhook id), the last-delivery time of that
+        webhook and of its store move forward to the delivery's, in the same transaction."""
+        ...
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]:
+        """Up to `limit` received deliveries that nobody holds (or whose holder's lease ran
+        out), oldest first, now held until `now + lease`: a worker that dies holding them
+        leaves them to the next once the lease ends."""
+        ...
+
+    def waiting(self, received_before: datetime) -> int:
+        """How many deliveries received before that moment are still waiting."""
+        ...

@@ -1,0 +1,90 @@
+"""Draining the webhook inbox: batches of deliveries claimed, processed and settled.
+
+The intake keeps each delivery with one insert and wakes the drain; no job or message is made
+per delivery. A drain claims the oldest free deliveries under a lease, processes them as a
+batch (services/webhooks.py: one transaction per store, deliveries of one order coalesced)
+and goes on until the inbox is empty or its time is up. A drain that dies leaves its batch to
+the next once the lease ends; the scheduler's recovery sweep wakes a drain for deliveries left
+waiting (a lost wake, a dead worker).
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+import attrs
+
+from shipcrowd_woo.domain.ids import DeliveryId
+from shipcrowd_woo.domain.webhooks import DeliveryState
+from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.webhooks import ProcessOutcome, WebhookProcessor
+
+log = logging.getLogger("shipcrowd_woo.inbox")
+# A batch is written in one short transaction per store: on SQLite, a hundred deliveries
+# hold the write lock for a few milliseconds, so the intake never waits long behind a drain.
+BATCH_SIZE = 100
+# Longer than any batch takes (a batch may fetch a few orders from a slow store).
+LEASE = timedelta(minutes=2)
+Outcomes = Mapping[DeliveryId, ProcessOutcome]
+
+
+@attrs.frozen
+class DrainReport:
+    """What one drain did; `more` when it stopped at its budget with deliveries waiting."""
+
+    batches: int = 0
+    processed: int = 0
+    superseded: int = 0
+    failed: int = 0
+    more: bool = False
+
+    def adding(self, outcomes: Outcomes) -> "DrainReport":
+        """This report with one more batch counted."""
+        states = [outcome.state for outcome in outcomes.values()]
+        return attrs.evolve(
+            self,
+            batches=self.batches + 1,
+            processed=self.processed + states.count(DeliveryState.PROCESSED),
+            superseded=self.superseded + sum(o.superseded for o in outcomes.values()),
+            failed=self.failed + states.count(DeliveryState.FAILED),
+        )
+
+
+class InboxDrain:
+    """Claims and processes batches until the inbox is empty."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        processor: WebhookProcessor,
+        batch_size: int = BATCH_SIZE,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self._ctx = context
+        self._processor = processor
+        self._batch_size = batch_size
+        self._lease = lease
+        self.observers: list[Callable[[Outcomes], None]] = []
+
+    def drain(self, budget: timedelta) -> DrainReport:
+        """Process batches until none is left, or until `budget` has passed after a batch."""
+        started = self._ctx.clock.now()
+        report = DrainReport()
+        while batch := self._ctx.inbox.claim(self._ctx.clock.now(), self._lease, self._batch_size):
+            outcomes = self._processor.process_batch(batch)
+            report = report.adding(outcomes)
+            for observer in self.observers:
+                observer(outcomes)
+            if self._ctx.clock.now() - started >= budget:
+                report = attrs.evolve(report, more=True)
+                break
+        if report.batches:
+            log.info(
+                "inbox drained: %s processed (%s superseded), %s failed, in %s batches%s",
+                report.processed,
+                report.superseded,
+                report.failed,
+                report.batches,
+                "; more waiting" if report.more else "",
+            )
+        return report

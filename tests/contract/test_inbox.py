@@ -1,0 +1,125 @@
+"""Inbox contract: the intake's one read and one insert, and the drain's leased claims."""
+
+from datetime import timedelta
+
+import attrs
+
+from shipcrowd_woo.domain.webhooks import DeliveryState, Topic
+from tests.builders import (
+    COMPANY_A,
+    COMPANY_B,
+    later,
+    make_delivery,
+    make_store,
+    make_webhook,
+    sealed,
+)
+
+LEASE = timedelta(minutes=2)
+
+
+def _save(uow_factory, stores=(), webhooks=(), deliveries=()):
+    with uow_factory() as uow:
+        for store in stores:
+            uow.stores.add(store)
+        for webhook in webhooks:
+            uow.webhooks.add(webhook)
+        for delivery in deliveries:
+            uow.deliveries.add(delivery)
+        uow.commit()
+
+
+def test_a_delivery_finds_its_webhook_by_source_and_woocommerce_id(uow_factory, inbox):
+    """A delivery's X-WC-Webhook-ID finds its webhook within its store only."""
+    store, other = make_store(url="https://1.example"), make_store(url="https://2.example")
+    created = make_webhook(store, Topic.ORDER_CREATED, woo_id=1)
+    updated = make_webhook(store, Topic.ORDER_UPDATED, woo_id=2)
+    foreign = make_webhook(other, Topic.ORDER_CREATED, woo_id=1)
+    _save(uow_factory, [store, other], [created, updated, foreign])
+    assert inbox.senders(store.url, 2) == [(store.company_id, updated)]
+    assert inbox.senders(store.url, 1) == [(store.company_id, created)]
+    assert inbox.senders(store.url, 3) == []
+
+
+def test_a_delivery_finds_the_active_webhooks_of_its_source_across_companies(uow_factory, inbox):
+    """A delivery names only its source URL and X-WC-Webhook-ID: both companies that
+    connected the store answer to it, each with its company; an inactive webhook, a
+    disconnected store, another id or another URL do not."""
+    shared = "https://shared.example"
+    a = make_store(COMPANY_A, shared, store_id="a")
+    b = make_store(COMPANY_B, shared, store_id="b")
+    gone = make_store(COMPANY_A, "https://gone.example", store_id="gone", is_active=False)
+    of_a = make_webhook(a, Topic.ORDER_UPDATED, woo_id=7)
+    of_b = make_webhook(b, Topic.ORDER_UPDATED, woo_id=7)
+    inactive = attrs.evolve(make_webhook(b, Topic.ORDER_CREATED, woo_id=8), is_active=False)
+    of_gone = make_webhook(gone, Topic.ORDER_UPDATED, woo_id=7)
+    _save(uow_factory, [a, b, gone], [of_a, of_b, inactive, of_gone])
+    assert inbox.senders(shared, 7) == [(COMPANY_A, of_a), (COMPANY_B, of_b)]
+    assert inbox.senders(shared, 8) == []
+    assert inbox.senders(shared, 9) == []
+    assert inbox.senders("https://gone.example", 7) == []
+    assert inbox.senders("https://other.example", 7) == []
+
+
+def test_kept_deliveries_are_durable_and_kept_once(uow_factory, inbox, store):
+    delivery = make_delivery(store, b'{"id":1}')
+    assert inbox.keep(delivery) is True
+    assert inbox.keep(attrs.evolve(make_delivery(store, b'{"id":1}'))) is False
+    with uow_factory() as uow:
+        assert uow.deliveries.get(delivery.id) == delivery
+
+
+def test_keeping_moves_the_last_delivery_times_forward_only(uow_factory, inbox):
+    """With the webhook named, its and its store's last-delivery times move to the
+    delivery's, never back (racing deliveries leave the latest); nothing else is written
+    (a secret re-sealed meanwhile stays re-sealed)."""
+    store = make_store()
+    webhook = make_webhook(store)
+    _save(uow_factory, [store], [webhook])
+    [(_, read_by_the_intake)] = inbox.senders(store.url, webhook.woo_webhook_id)
+    resealed = attrs.evolve(webhook, secret=sealed("re-sealed under the newest key"))
+    with uow_factory() as uow:
+        uow.webhooks.update(resealed)
+        uow.commit()
+    seen_by = read_by_the_intake.id
+    inbox.keep(attrs.evolve(make_delivery(store, b"1"), received_at=later(40)), seen_by)
+    inbox.keep(attrs.evolve(make_delivery(store, b"2"), received_at=later(35)), seen_by)
+    inbox.keep(attrs.evolve(make_delivery(store, b"3"), received_at=later(50)))
+    with uow_factory() as uow:
+        assert uow.stores.get(store.company_id, store.id).last_delivery_at == later(40)
+        [kept] = uow.webhooks.for_store(store.id)
+    assert kept == attrs.evolve(resealed, last_delivery_at=later(40))
+
+
+def test_claims_take_the_oldest_free_deliveries_and_hold_them_for_the_lease(inbox, store):
+    deliveries = [
+        attrs.evolve(make_delivery(store, f'{{"id":{n}}}'.encode()), received_at=later(n))
+        for n in range(5)
+    ]
+    for delivery in reversed(deliveries):
+        inbox.keep(delivery)
+    assert [d.id for d in inbox.claim(later(10), LEASE, 2)] == [d.id for d in deliveries[:2]]
+    assert [d.id for d in inbox.claim(later(11), LEASE, 10)] == [d.id for d in deliveries[2:]]
+    assert inbox.claim(later(12), LEASE, 10) == []
+    # The holders died: once their leases are over, the deliveries are free again.
+    assert [d.id for d in inbox.claim(later(10) + LEASE, LEASE, 10)] == [
+        deliveries[0].id,
+        deliveries[1].id,
+    ]
+    assert [d.id for d in inbox.claim(later(11) + LEASE, LEASE, 10)] == [
+        d.id for d in deliveries[2:]
+    ]
+
+
+def test_settled_deliveries_are_neither_claimed_nor_waiting(uow_factory, inbox, store):
+    done, left = make_delivery(store, b'{"id":1}'), make_delivery(store, b'{"id":2}')
+    for delivery in (done, left):
+        inbox.keep(delivery)
+    assert inbox.waiting(later(1)) == 2
+    with uow_factory() as uow:
+        uow.deliveries.settle([done.id], later(1), {})
+        uow.commit()
+    assert inbox.waiting(later(1)) == 1
+    assert inbox.waiting(done.received_at) == 0
+    [claimed] = inbox.claim(later(2), LEASE, 10)
+    assert (claimed.id, claimed.state) == (left.id, DeliveryState.RECEIVED)
