@@ -206,6 +206,9 @@ class FakeOrderRepository:
             self.orders[order.key] = attrs.evolve(order, deleted_at_store=None)
         return verdict
 
+    def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
+        return {order.key: self.upsert(order) for order in orders}
+
     def mark_deleted(self, key: OrderKey, at: datetime) -> bool:
         stored = self.orders.get(key)
         if stored is None or stored.deleted_at_store is not None:

@@ -134,3 +134,33 @@ def test_a_newer_version_from_the_store_revives_a_deleted_order(uow_factory, sto
     newer = make_order(1, store_id=store.id, modified=later(5), status="completed")
     assert upsert(uow_factory, newer) is Verdict.REPLACE
     assert stored(uow_factory, newer.key).deleted_at_store is None
+
+
+def test_many_orders_are_upserted_together_each_under_the_version_rule(uow_factory, store):
+    """Issue 17: the drain writes a batch's orders in a few statements; each still gets its
+    own verdict, and the lines of the replaced ones are replaced."""
+    kept = make_order(1, store_id=store.id, quantities=(1, 1))
+    older_than_stored = make_order(2, store_id=store.id, modified=later(5))
+    for order in (kept, make_order(3, store_id=store.id, quantities=(1, 1, 1)), older_than_stored):
+        upsert(uow_factory, order)
+    replacing = make_order(3, store_id=store.id, modified=later(5), quantities=(9,))
+    incoming = [
+        make_order(1, store_id=store.id, observed=later(60), quantities=(1, 1)),
+        make_order(2, store_id=store.id, status="completed"),
+        replacing,
+        make_order(4, store_id=store.id, quantities=(2, 2)),
+    ]
+    with uow_factory() as uow:
+        verdicts = uow.orders.upsert_all(incoming)
+        uow.commit()
+    assert [verdicts[o.key] for o in incoming] == [
+        Verdict.UNCHANGED,
+        Verdict.STALE,
+        Verdict.REPLACE,
+        Verdict.CREATE,
+    ]
+    with uow_factory() as uow:
+        assert uow.orders.get(kept.key) == kept
+        assert uow.orders.get(older_than_stored.key) == older_than_stored
+        assert uow.orders.get(replacing.key) == replacing
+        assert uow.orders.get(incoming[3].key) == incoming[3]

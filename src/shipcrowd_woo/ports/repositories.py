@@ -115,6 +115,10 @@ class OrderRepository(Protocol):
         """
         ...
 
+    def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
+        """`upsert` of each (one order each), in few statements; the verdict of each."""
+        ...
+
     def get(self, key: OrderKey) -> Order | None:
         """The stored order, if any."""
         ...

@@ -176,20 +176,26 @@ class WebhookProcessor:
                 if any(delivery.id in settled for delivery, _ in plan.orders[order.key])
             ]
             stored = uow.orders.versions([order.key for order in chosen], lock=True)
-            retry = not last
+            verdicts = {
+                order.key: judge(stored.get(order.key), version_of(order)) for order in chosen
+            }
+            if not last and any(
+                conflicts_since(confirmed.stored.get(o.key), stored.get(o.key), version_of(o))
+                for o in chosen
+            ):
+                raise _Raced
+            verdicts |= uow.orders.upsert_all([o for o in chosen if verdicts[o.key].writes])
+            # A row that did not exist when locked was inserted meanwhile.
+            if not last and any(
+                order.key not in stored and verdicts[order.key] is not Verdict.CREATE
+                for order in chosen
+            ):
+                raise _Raced
             for order in chosen:
-                compared, current = confirmed.stored.get(order.key), stored.get(order.key)
-                if retry and conflicts_since(compared, current, version_of(order)):
-                    raise _Raced
-                verdict = judge(current, version_of(order))
-                if verdict.writes:
-                    verdict = uow.orders.upsert(order)
-                    # A row that did not exist when locked was inserted meanwhile.
-                    if retry and current is None and verdict is not Verdict.CREATE:
-                        raise _Raced
+                verdict = verdicts[order.key].value
                 for delivery, snapshot in plan.orders[order.key]:
                     outcomes[delivery.id] = (
-                        _done(f"order {order.key.source_id}: {verdict.value}")
+                        _done(f"order {order.key.source_id}: {verdict}")
                         if snapshot is newest[order.key]
                         else _superseded()
                     )

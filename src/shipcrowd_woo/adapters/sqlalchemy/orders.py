@@ -186,7 +186,7 @@ def _upsert_statement(dialect_name: str) -> Any:
             < tuple_(incoming.modified_at, incoming.observed_at),
             ORDERS.c.fingerprint != incoming.fingerprint,
         ),
-    ).returning(ORDERS.c.id, ORDERS.c.revision)
+    ).returning(ORDERS.c.id, ORDERS.c.revision, *[ORDERS.c[name] for name in KEY_COLUMNS])
 
 
 def _key_filter(key: OrderKey) -> Any:
@@ -206,21 +206,48 @@ class SqlAlchemyOrderRepository:
 
     def upsert(self, order: Order) -> Verdict:
         """Store the snapshot if it is new or later and different; its lines go with it."""
+        return self.upsert_all([order])[order.key]
+
+    def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
+        """Each snapshot stored if it is new or later and different, with its lines: one
+        multi-row upsert (SQLAlchemy's insertmanyvalues), one delete of the replaced
+        orders' lines and one insert of the new lines, however many orders."""
+        if not orders:
+            return {}
         statement = _upsert_statement(self._session.get_bind().dialect.name)
-        written = self._session.execute(statement, {**_order_values(order), "revision": 1}).first()
-        if written is None:
-            stored = self._stored_version(order.key)
-            same = stored is not None and stored.fingerprint == order.fingerprint
-            return Verdict.UNCHANGED if same else Verdict.STALE
-        order_id, revision = written
-        if revision > 1:
-            self._session.execute(delete(LINES).where(LINES.c.order_id == order_id))
-        if order.lines:
-            self._session.execute(
-                insert(LINES),
-                [_line_values(order_id, index, line) for index, line in enumerate(order.lines)],
+        rows = self._session.execute(
+            statement, [{**_order_values(order), "revision": 1} for order in orders]
+        ).all()
+        written = {
+            OrderKey(CompanyId(company_id), StoreId(store_id), source_id, source): (
+                order_id,
+                revision,
             )
-        return Verdict.CREATE if revision == 1 else Verdict.REPLACE
+            for order_id, revision, company_id, store_id, source, source_id in rows
+        }
+        replaced = [order_id for order_id, revision in written.values() if revision > 1]
+        for start in range(0, len(replaced), MAX_IDS_PER_QUERY):
+            chunk = replaced[start : start + MAX_IDS_PER_QUERY]
+            self._session.execute(delete(LINES).where(LINES.c.order_id.in_(chunk)))
+        lines = [
+            _line_values(written[order.key][0], index, line)
+            for order in orders
+            if order.key in written
+            for index, line in enumerate(order.lines)
+        ]
+        if lines:
+            self._session.execute(insert(LINES), lines)
+        refused = self.versions([order.key for order in orders if order.key not in written])
+        verdicts = {}
+        for order in orders:
+            if order.key in written:
+                first = written[order.key][1] == 1
+                verdicts[order.key] = Verdict.CREATE if first else Verdict.REPLACE
+            else:
+                stored = refused.get(order.key)
+                same = stored is not None and stored.fingerprint == order.fingerprint
+                verdicts[order.key] = Verdict.UNCHANGED if same else Verdict.STALE
+        return verdicts
 
     def get(self, key: OrderKey) -> Order | None:
         """The stored order with its lines."""
@@ -231,14 +258,6 @@ class SqlAlchemyOrderRepository:
             select(LINES).where(LINES.c.order_id == row["id"]).order_by(LINES.c.position)
         ).mappings()
         return _order_from(row, [_line_from(line) for line in lines])
-
-    def _stored_version(self, key: OrderKey) -> OrderVersion | None:
-        row = self._session.execute(
-            select(ORDERS.c.modified_at, ORDERS.c.observed_at, ORDERS.c.fingerprint).where(
-                _key_filter(key)
-            )
-        ).first()
-        return None if row is None else OrderVersion(*row)
 
     def versions(
         self, keys: Collection[OrderKey], lock: bool = False
