@@ -7,10 +7,11 @@ than running it. Its read takes no write lock (see engine.py, READ_ONLY)."""
 
 import functools
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import READ_ONLY
@@ -130,10 +131,23 @@ class SqlAlchemyInbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reads = engine.execution_options(**READ_ONLY)
+        # On PostgreSQL a lone statement runs in autocommit: a transaction around it cost two
+        # more round trips (BEGIN is implicit, then COMMIT or ROLLBACK) for nothing.
+        self._alone = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else None
+        )
+
+    def _reading(self) -> Connection:
+        return (self._alone or self._reads).connect()
+
+    def _writing_alone(self) -> AbstractContextManager[Connection]:
+        return self._alone.connect() if self._alone else self._engine.begin()
 
     def senders(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
         """The webhooks a delivery may come from, with their stores' companies."""
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             rows = connection.execute(
                 _senders(), {"url": source_url, "woo_webhook_id": woo_webhook_id}
             ).mappings()
@@ -141,7 +155,7 @@ class SqlAlchemyInbox:
 
     def keep(self, delivery: Delivery, seen_by: str | None = None) -> bool:
         """Insert the delivery (and move the last-delivery times) in one transaction."""
-        with self._engine.begin() as connection:
+        with self._engine.begin() if seen_by else self._writing_alone() as connection:
             statement = _keep(connection.dialect.name)
             kept = connection.execute(statement, _delivery_values(delivery)).first() is not None
             if seen_by is not None:
@@ -151,8 +165,8 @@ class SqlAlchemyInbox:
         return kept
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]:
-        """Lease up to `limit` free received deliveries, oldest first."""
-        with self._engine.begin() as connection:
+        """Lease up to `limit` free received deliveries, oldest first (one statement)."""
+        with self._writing_alone() as connection:
             rows = connection.execute(
                 _claim(), {"now": now, "until": now + lease, "limit": limit}
             ).mappings()
@@ -161,7 +175,7 @@ class SqlAlchemyInbox:
 
     def waiting(self, received_before: datetime) -> int:
         """Received deliveries older than the moment."""
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return connection.execute(
                 select(func.count())
                 .select_from(DELIVERIES)
