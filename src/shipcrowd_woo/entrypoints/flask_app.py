@@ -21,6 +21,7 @@ from shipcrowd_woo.entrypoints.api.problems import (
 from shipcrowd_woo.entrypoints.api.state import EXTENSION, AppState, state
 from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
 from shipcrowd_woo.entrypoints.http_server import REQUEST_TIMEOUT
+from shipcrowd_woo.entrypoints.logs import configure_logging
 from shipcrowd_woo.entrypoints.metrics import Metrics
 from shipcrowd_woo.entrypoints.settings import Settings
 from shipcrowd_woo.log_context import bound
@@ -42,6 +43,10 @@ def create_app(
     configured (then nothing else would)."""
     services = services or bootstrap(settings)
     settings = services.settings
+    if not logging.getLogger().handlers:
+        # Served on its own (gunicorn 'create_app()'): log as the settings say. An app that
+        # mounts this one has configured logging already and is left alone.
+        configure_logging(settings.log_format, settings.log_level)
     app = Flask("shipcrowd_woo")
     app.config["MAX_CONTENT_LENGTH"] = max(
         settings.max_body_bytes, settings.max_webhook_bytes, management.MAX_CSV_BYTES
