@@ -59,18 +59,28 @@ def delivery_headers(
 
 
 class Deliverer:
-    """Sends queued webhook deliveries from a background thread."""
+    """Sends queued webhook deliveries from background threads: one by default, as
+    WooCommerce's Action Scheduler runs one queue at a time; `runners` of them like a store
+    that allows concurrent batches (action_scheduler_queue_runner_concurrent_batches)."""
 
-    def __init__(self, store: SandboxStore, timeout: float = 10.0) -> None:
+    def __init__(self, store: SandboxStore, timeout: float = 10.0, runners: int = 1) -> None:
         self._store = store
         self._queue: queue.Queue[tuple[int, int] | None] = queue.Queue()
         self._pending: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
-        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+        self._http = httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=runners, max_keepalive_connections=runners),
+        )
+        self._threads = [
+            threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+            for _ in range(runners)
+        ]
         self.sent: list[dict[str, Any]] = []
         store.listeners.append(self.enqueue)
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def enqueue(self, topic: str, resource_id: int) -> None:
         """Queue a delivery for every active webhook of `topic`."""
@@ -91,9 +101,11 @@ class Deliverer:
         self._queue.join()
 
     def close(self) -> None:
-        """Stop the worker after what is queued."""
-        self._queue.put(None)
-        self._thread.join()
+        """Stop the runners after what is queued."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
         self._http.close()
 
     def ping(self, webhook: WebhookRecord) -> int | None:

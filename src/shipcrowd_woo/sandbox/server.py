@@ -85,15 +85,17 @@ class SandboxServer:
         port: int = 0,
         home_host: str | None = None,
         http_redirect: bool = False,
+        webhook_runners: int = 1,
     ) -> None:
         """`home_host` makes the store call itself by another name for the same address
         (`localhost` for 127.0.0.1): reached as `address`, it answers under `url`.
         `http_redirect` (with `tls`) also listens for plain HTTP at `http_address` and
         sends every request there to the same path at the https home, as a web server
-        moving a site to https does."""
+        moving a site to https does. `webhook_runners` sends deliveries from that many
+        queues at once (see Deliverer)."""
         self.store = store
         self.faults = faults or FaultPlan()
-        self.deliverer = Deliverer(store)
+        self.deliverer = Deliverer(store, runners=webhook_runners)
         self.app = SandboxApp(store, self.deliverer, self.faults)
         self._directory = tempfile.TemporaryDirectory(prefix="shipcrowd-sandbox-")
         self.certificate: Path | None = None
