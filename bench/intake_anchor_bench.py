@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -135,6 +136,8 @@ def _gunicorn(
         if not line:
             raise SystemExit(f"{app} did not start")
         booted += "Booting worker" in line
+    # Read on, or the server blocks once its log fills the pipe.
+    threading.Thread(target=server.stderr.read, daemon=True).start()
     return server
 
 
@@ -146,7 +149,7 @@ def _measure(
         return _wrk(f"http://127.0.0.1:{port}", script)
     finally:
         server.terminate()
-        server.communicate(timeout=60)
+        server.wait(timeout=60)
 
 
 def _wrk_get(url: str, path: str, token: str) -> dict[str, float]:
@@ -175,7 +178,7 @@ def _served(port: int, env: dict[str, str], cwd: Path, *processes: list[str]) ->
     finally:
         for process in [server, *others]:
             process.terminate()
-        server.communicate(timeout=60)
+        server.wait(timeout=60)
         for process in others:
             process.wait(timeout=60)
 

@@ -2,6 +2,7 @@
 drains the webhook inbox when woken."""
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -163,13 +164,19 @@ class DramatiqTaskQueue:
         self._drain = drain
         self._mark = mark
         self._gather_ms = int(gather.total_seconds() * 1000)
+        self._sent_at = -float("inf")
 
     def wake_inbox(self) -> None:
         """Send a drain message unless one waits, due after a short gather: the deliveries
         of a burst then share one drain and its batches, where a drain started by each
-        delivery would process them one by one."""
+        delivery would process them one by one. Within the gather after this process sent
+        one, the mark is not even asked: that drain cannot have claimed anything yet, so it
+        finds what is kept now (a Redis round trip saved per delivery)."""
+        if time.monotonic() < self._sent_at + self._gather_ms / 1000:
+            return
         try:
             if self._mark.set():
+                self._sent_at = time.monotonic()
                 self._drain.send_with_options(delay=self._gather_ms)
         except (redis.RedisError, dramatiq.errors.BrokerError) as error:
             log.warning("could not wake the inbox drain (the recovery sweep will): %s", error)

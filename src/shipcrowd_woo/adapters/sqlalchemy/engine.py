@@ -63,13 +63,19 @@ def _sqlite_engine(url: URL, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        if connection.get_execution_options().get("shipcrowd_woo_read_only", False):
-            connection.exec_driver_sql("BEGIN")
+        options = connection.get_execution_options()
+        # On the driver's connection itself: through SQLAlchemy, a BEGIN cost as much as
+        # the statement after it.
+        driver = connection.connection.driver_connection
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # one statement that only reads: SQLite makes it a transaction of its own
+        if options.get("shipcrowd_woo_read_only", False):
+            driver.execute("BEGIN")
             return
         if writers is not None:
             connection.info[WRITING] = writers.enter()
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
         except BaseException:
             _leave(connection)
             raise
