@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from common import BIN, table
-from intake_bench import free_port
+from deliveries import free_port
 
 GOAL_SECONDS = 15.0
 

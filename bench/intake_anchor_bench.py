@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from common import BIN, table
-from intake_bench import _scratch_postgres, free_port, prepare_deliveries
+from deliveries import free_port, prepare_deliveries, scratch_postgres
 
 ANCHOR_SECRET = b"s3cr3t"
 WORKER = "shipcrowd_woo.entrypoints.http_server.BufferingWorker"
@@ -308,7 +308,7 @@ def main() -> None:
             _flush(redis_url)
             port = free_port()
             database = (
-                databases.enter_context(_scratch_postgres(args.postgres_url))
+                databases.enter_context(scratch_postgres(args.postgres_url))
                 if backend == "postgresql"
                 else f"sqlite:///{folder}/{len(measured)}.sqlite3"
             )
@@ -325,7 +325,7 @@ def main() -> None:
             drain_databases = [("SQLite", f"sqlite:///{folder}/drain.sqlite3")]
             if args.postgres_url:
                 drain_databases.append(
-                    ("PostgreSQL", databases.enter_context(_scratch_postgres(args.postgres_url)))
+                    ("PostgreSQL", databases.enter_context(scratch_postgres(args.postgres_url)))
                 )
             for name, database in drain_databases:
                 _flush(args.redis_url)

@@ -15,6 +15,7 @@ from shipcrowd_woo.adapters.dramatiq.broker import QUEUE
 from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import OrderKey
+from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.entrypoints.bootstrap import bootstrap
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
@@ -244,6 +245,33 @@ def test_a_disconnected_or_another_companys_copy_does_not_verify(api, recorded):
     response = _replay(api, delivery)
     assert response.status_code == 401
     assert api.call("GET", "/stores", OTHER_COMPANY).get_json()["total"] == 0
+
+
+def test_a_replaced_secret_and_a_disconnected_store_count_from_the_next_delivery(api, recorded):
+    """Issue 17: the intake keeps opened secrets. A webhook given a new secret (as
+    re-registering does) verifies with it, and no longer with the old one, from the very next
+    delivery; a disconnected store's deliveries are refused from the very next one. The
+    deliveries before each change warmed what the intake keeps."""
+    delivery = _order_created()
+    path, body = endpoint_of(delivery["path"]), body_of(delivery)
+    _, old_secret = RECORDED_SECRETS[Topic.ORDER_CREATED]
+
+    def post(content, secret):
+        headers = headers_of(delivery) | {"X-WC-Webhook-Signature": sign(content, secret)}
+        return _post(api, path, content, headers).status_code
+
+    assert post(body, old_secret) == 200
+    context = api.services.context
+    with context.uow_factory() as uow:
+        [hook] = [
+            h for h in uow.webhooks.for_store(recorded.store_id) if h.topic is Topic.ORDER_CREATED
+        ]
+        uow.webhooks.update(attrs.evolve(hook, secret=context.secrets.seal(Secret("n3w-s3cret"))))
+        uow.commit()
+    assert post(body + b" ", old_secret) == 401
+    assert post(body + b"  ", "n3w-s3cret") == 200
+    api.call("DELETE", f"/stores/{recorded.store_id}")
+    assert post(body + b"   ", "n3w-s3cret") == 401
 
 
 def test_a_verified_body_that_is_not_a_json_object_is_400(api, recorded):
