@@ -14,6 +14,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # DEFERRED, so readers never queue for the write lock (WAL lets them read beside a writer).
 READ_ONLY = {"shipcrowd_woo_read_only": True}
 WRITING = "shipcrowd_woo_writing"
+# Execution options of a connection that runs one statement, reading, with no transaction
+# around it. Not SQLAlchemy's AUTOCOMMIT isolation level: on SQLite, setting and resetting
+# it at every checkout cost statements and left the driver's connection in its implicit
+# transaction mode afterwards.
+ALONE_KEY = "shipcrowd_woo_alone"
+ALONE = {ALONE_KEY: True}
 
 
 def database_url(raw: str) -> URL:
@@ -67,7 +73,7 @@ def _sqlite_engine(url: URL, **options: Any) -> Engine:
         # On the driver's connection itself: through SQLAlchemy, a BEGIN cost as much as
         # the statement after it.
         driver = connection.connection.driver_connection
-        if options.get("isolation_level") == "AUTOCOMMIT":
+        if options.get(ALONE_KEY, False):
             return  # one statement that only reads: SQLite makes it a transaction of its own
         if options.get("shipcrowd_woo_read_only", False):
             driver.execute("BEGIN")
