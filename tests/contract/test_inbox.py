@@ -1,9 +1,14 @@
 """Inbox contract: the intake's one read and one insert, and the drain's leased claims."""
 
+import threading
 from datetime import timedelta
 
 import attrs
+from sqlalchemy import text
 
+from shipcrowd_woo.adapters.sqlalchemy.engine import make_session_factory
+from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyInbox
+from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shipcrowd_woo.domain.webhooks import DeliveryState, Topic
 from tests.builders import (
     COMPANY_A,
@@ -123,3 +128,27 @@ def test_settled_deliveries_are_neither_claimed_nor_waiting(uow_factory, inbox, 
     assert inbox.waiting(done.received_at) == 0
     [claimed] = inbox.claim(later(2), LEASE, 10)
     assert (claimed.id, claimed.state) == (left.id, DeliveryState.RECEIVED)
+
+
+def test_an_insert_that_finds_sqlite_busy_waits_for_its_turn_and_is_kept(sqlite_engine):
+    """Issue 17: the intake's insert runs alone and does not wait inside SQLite; when another
+    writer holds the file it queues for its turn like every writer, and is kept once the
+    holder commits — never refused, never lost."""
+    sessions = make_session_factory(sqlite_engine)
+    store = make_store()
+    with SqlAlchemyUnitOfWork(sessions) as uow:
+        uow.stores.add(store)
+        uow.commit()
+    inbox = SqlAlchemyInbox(sqlite_engine)
+    delivery = make_delivery(store)
+    kept = []
+    with sqlite_engine.begin() as holder:
+        holder.execute(text("UPDATE stores SET name = name"))
+        waiting = threading.Thread(target=lambda: kept.append(inbox.keep(delivery)))
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()
+    waiting.join()
+    assert kept == [True]
+    with SqlAlchemyUnitOfWork(sessions) as uow:
+        assert uow.deliveries.get(delivery.id) == delivery
