@@ -441,6 +441,18 @@ class FakeInbox:
                 self.database.leases[delivery.id] = now + lease
             return free
 
+    def release(self, leased_until_before: datetime) -> int:
+        with self.database.lock:
+            freed = [
+                delivery_id
+                for delivery_id, until in self.database.leases.items()
+                if until < leased_until_before
+                and self.database.deliveries[delivery_id].state is DeliveryState.RECEIVED
+            ]
+            for delivery_id in freed:
+                del self.database.leases[delivery_id]
+            return len(freed)
+
     def waiting(self, received_before: datetime) -> int:
         with self.database.lock:
             return sum(

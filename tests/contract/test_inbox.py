@@ -152,3 +152,20 @@ def test_an_insert_that_finds_sqlite_busy_waits_for_its_turn_and_is_kept(sqlite_
     assert kept == [True]
     with SqlAlchemyUnitOfWork(sessions) as uow:
         assert uow.deliveries.get(delivery.id) == delivery
+
+
+def test_leases_taken_before_a_moment_are_released(uow_factory, inbox, store):
+    """A process with an in-process queue frees, as it starts, what the dead one held."""
+    old, new, done = (
+        attrs.evolve(make_delivery(store, f'{{"id":{n}}}'.encode()), received_at=later(-n))
+        for n in (3, 2, 1)
+    )
+    for delivery in (old, new, done):
+        inbox.keep(delivery)
+    inbox.claim(later(1), LEASE, 1)
+    inbox.claim(later(5), LEASE, 2)
+    with uow_factory() as uow:
+        uow.deliveries.settle([done.id], later(6), {})
+        uow.commit()
+    assert inbox.release(later(3) + LEASE) == 1
+    assert [d.id for d in inbox.claim(later(7), LEASE, 10)] == [old.id]

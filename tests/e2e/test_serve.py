@@ -3,7 +3,10 @@
 the test waits on; reading a pipe blocks until a line is there, so nothing polls."""
 
 import contextlib
+import fcntl
+import hashlib
 import json
+import os
 import queue
 import shutil
 import signal
@@ -15,8 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from shipcrowd_woo.adapters.crypto import generate_key_text
+from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine
+from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow, OrderRow
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.apps import JWT_SECRET, bearer
@@ -39,6 +46,7 @@ class Served:
     """The serve process, its base URL and its stderr lines."""
 
     def __init__(self, env: dict[str, str], port: int, threads: int) -> None:
+        self.env, self.port, self.threads = env, port, threads
         self.url = f"http://127.0.0.1:{port}"
         self.address = ("127.0.0.1", port)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -48,6 +56,9 @@ class Served:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # Its own process group: kill_all() kills gunicorn's worker with its master, as a
+            # crash of the machine would (a worker outlives a master killed alone).
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -57,6 +68,11 @@ class Served:
         for line in self.popen.stderr:
             WATCH.search(line, "shipcrowd-woo serve")
             self.lines.put(line)
+
+    def kill_all(self) -> None:
+        """SIGKILL to every process of the server at once."""
+        os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
 
     def close(self) -> None:
         """Kill the process if it still runs; release its pipe."""
@@ -245,3 +261,102 @@ def test_a_body_the_app_refuses_as_too_large_leaves_the_connection_usable(served
         assert refused.headers.get("Connection", "keep-alive") == "keep-alive"
         assert client.get("/healthz").status_code == 200
         assert client.get("/healthz").status_code == 200
+
+
+KILLED = "serve killed with kill -9 mid-burst (issue 17)"
+
+
+def test_what_serve_acknowledged_before_kill_9_is_processed_after_it_restarts(
+    migrated_sqlite_template, tmp_path, figures
+):
+    """Issue 17: a 200 means the delivery is kept. The store sends a burst of order.updated
+    deliveries one by one; serve drains its first batch, then (the test holding the
+    writers' turn, so no drain can claim) accepts ten more and is killed with SIGKILL, the
+    rest of the burst failing against the dead port. Started again on the same database,
+    serve drains what the dead one acknowledged and left: every delivery answered 200 is in
+    the inbox, processed, and its order is stored at the version it carried."""
+    server = _serve(migrated_sqlite_template, tmp_path, threads=4)
+    database = server.env["SHIPCROWD_WOO_DATABASE_URL"]
+    server.wait_for("Booting worker")
+    with SandboxServer(SandboxStore(seed=8, products=6, orders=300)) as sandbox:
+        with httpx.Client(base_url=server.url, timeout=WAIT) as client:
+            key, secret = sandbox.store.create_api_key()
+            installed = client.post(
+                "/integrations/woocommerce/install",
+                headers=bearer(),
+                json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
+            )
+            assert installed.status_code == 201, installed.text
+        sandbox.deliverer.flush()
+        sandbox.deliverer.sent.clear()
+        armed, enough, answered = threading.Event(), threading.Event(), []
+        deliver = sandbox.deliverer.deliver_now
+
+        def counted(webhook, resource_id):
+            status = deliver(webhook, resource_id)
+            if armed.is_set() and status == 200:
+                answered.append(resource_id)
+                if len(answered) == 10:
+                    enough.set()
+            return status
+
+        sandbox.deliverer.deliver_now = counted
+        for order_id in sorted(sandbox.store.orders):
+            sandbox.store.update_order(order_id, customer_note=f"burst {order_id}")
+        server.wait_for("inbox drained")
+        # Its next drain cannot claim while the test holds the writers' turn: what serve
+        # accepts from now on (each insert alone, the file not busy) is left waiting.
+        with _writers_turn(database):
+            armed.set()
+            assert enough.wait(WAIT)
+            server.kill_all()
+        sandbox.deliverer.flush()
+        sent = list(sandbox.deliverer.sent)
+    server.close()
+    acknowledged = [d for d in sent if d["status"] == 200]
+    assert 0 < len(acknowledged) < len(sent)
+
+    engine = make_engine(database)
+    left = _waiting(engine)
+    assert left >= 10
+    again = Served(server.env, server.port, server.threads)
+    try:
+        while _waiting(engine):
+            again.wait_for("inbox drained")
+        with engine.connect() as connection:
+            kept = dict(
+                connection.execute(select(DeliveryRow.body_sha256, DeliveryRow.state)).all()
+            )
+            notes = dict(
+                connection.execute(select(OrderRow.source_id, OrderRow.customer_note)).all()
+            )
+        engine.dispose()
+    finally:
+        again.close()
+    digests = [hashlib.sha256(d["body"]).hexdigest() for d in acknowledged]
+    assert [kept.get(digest) for digest in digests] == ["processed"] * len(acknowledged)
+    assert all(notes[d["resource_id"]] == f"burst {d['resource_id']}" for d in acknowledged)
+    figures[KILLED]["deliveries answered 200 before the kill"] += len(acknowledged)
+    figures[KILLED]["deliveries refused by the dead server"] += len(sent) - len(acknowledged)
+    figures[KILLED]["acknowledged, left waiting by the killed server"] += left
+    figures[KILLED]["acknowledged and processed after the restart"] += list(kept.values()).count(
+        "processed"
+    )
+
+
+@contextlib.contextmanager
+def _writers_turn(database_url: str):
+    """Hold the turn SQLite's writers take (engine.py, WriterQueue) for the database."""
+    descriptor = os.open(make_url(database_url).database + "-writers", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _waiting(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(func.count()).where(DeliveryRow.state == "received")
+        ).scalar_one()

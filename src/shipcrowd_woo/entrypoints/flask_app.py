@@ -118,6 +118,7 @@ def create_app(
             # An in-process queue starts empty: what a dead process held is resumed now,
             # and what it acknowledged and left in the inbox is drained.
             services.jobs.resume_unfinished(started_at)
+            services.drain.resume(started_at)
             services.queue.wake_inbox()
         ticking = services.start_scheduler()
         atexit.register(worker.stop)

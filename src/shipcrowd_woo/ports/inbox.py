@@ -31,6 +31,11 @@ class Inbox(Protocol):
         leaves them to the next once the lease ends."""
         ...
 
+    def release(self, leased_until_before: datetime) -> int:
+        """Free the received deliveries whose lease ends before that moment (their holder
+        died); how many."""
+        ...
+
     def waiting(self, received_before: datetime) -> int:
         """How many deliveries received before that moment are still waiting."""
         ...

@@ -10,7 +10,7 @@ waiting (a lost wake, a dead worker).
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -65,6 +65,16 @@ class InboxDrain:
         self._batch_size = batch_size
         self._lease = lease
         self.observers: list[Callable[[Outcomes], None]] = []
+
+    def resume(self, started_at: datetime) -> int:
+        """At the start of a process with an in-process queue: the batches drains held
+        before `started_at` belonged to a process that died with them (a sibling's live
+        batch, if any, is processed twice, which settling tolerates), so they are freed now
+        rather than when their leases end."""
+        freed = self._ctx.inbox.release(started_at + self._lease)
+        if freed:
+            log.warning("%s deliveries held by a stopped process freed", freed)
+        return freed
 
     def drain(self, budget: timedelta) -> DrainReport:
         """Process batches until none is left, or until `budget` has passed after a batch."""

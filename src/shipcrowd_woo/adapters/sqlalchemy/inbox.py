@@ -210,6 +210,18 @@ class SqlAlchemyInbox:
             claimed = [_delivery_from(row) for row in rows]
         return sorted(claimed, key=lambda d: (d.received_at, d.id))
 
+    def release(self, leased_until_before: datetime) -> int:
+        """Clear those leases (one statement)."""
+        with self._writing_alone() as connection:
+            return connection.execute(
+                update(DELIVERIES)
+                .where(
+                    DELIVERIES.c.state == RECEIVED,
+                    DELIVERIES.c.leased_until < leased_until_before,
+                )
+                .values(leased_until=None)
+            ).rowcount
+
     def waiting(self, received_before: datetime) -> int:
         """Received deliveries older than the moment."""
         with self._reading() as connection:
