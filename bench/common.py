@@ -6,7 +6,8 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,49 @@ def table(title: str, rows: Sequence[Sequence[Any]]) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join([title, "-" * len(title), *lines, f"machine: {machine()}", ""])
+
+
+def gunicorn(
+    app: str,
+    port: int,
+    env: dict[str, str],
+    cwd: Path,
+    *extra: str,
+    on_line: Callable[[str], None] | None = None,
+) -> "subprocess.Popen[str]":
+    """`app` under gunicorn, 2 workers x 4 threads, once both workers booted; its later
+    log lines go to `on_line` (read on in any case, or the server blocks once its log fills
+    the pipe)."""
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            "2",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            *extra,
+            app,
+        ],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stderr is not None
+    booted = 0
+    while booted < 2:  # gunicorn says so once per worker
+        line = server.stderr.readline()
+        if not line:
+            raise SystemExit(f"{app} did not start")
+        booted += "Booting worker" in line
+
+    def read_on() -> None:
+        assert server.stderr is not None
+        for line in server.stderr:
+            if on_line is not None:
+                on_line(line)
+
+    threading.Thread(target=read_on, daemon=True).start()
+    return server

@@ -31,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -39,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import BIN, table
+from common import BIN, gunicorn, table
 from deliveries import free_port, prepare_deliveries, scratch_postgres
 
 ANCHOR_SECRET = b"s3cr3t"
@@ -109,42 +108,10 @@ def _millis(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _gunicorn(
-    app: str, port: int, env: dict[str, str], cwd: Path, *extra: str
-) -> subprocess.Popen[str]:
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            *extra,
-            app,
-        ],
-        cwd=cwd,
-        env={**os.environ, **env},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stderr is not None
-    booted = 0
-    while booted < 2:  # gunicorn says so once per worker
-        line = server.stderr.readline()
-        if not line:
-            raise SystemExit(f"{app} did not start")
-        booted += "Booting worker" in line
-    # Read on, or the server blocks once its log fills the pipe.
-    threading.Thread(target=server.stderr.read, daemon=True).start()
-    return server
-
-
 def _measure(
     app: str, port: int, env: dict[str, str], cwd: Path, script: Path, *extra: str
 ) -> dict[str, float]:
-    server = _gunicorn(app, port, env, cwd, *extra)
+    server = gunicorn(app, port, env, cwd, *extra)
     try:
         return _wrk(f"http://127.0.0.1:{port}", script)
     finally:
@@ -166,7 +133,7 @@ def _wrk_get(url: str, path: str, token: str) -> dict[str, float]:
 @contextmanager
 def _served(port: int, env: dict[str, str], cwd: Path, *processes: list[str]) -> Iterator[None]:
     """Our app under gunicorn (our buffering worker), and other processes beside it."""
-    server = _gunicorn(
+    server = gunicorn(
         "shipcrowd_woo.entrypoints.flask_app:create_app()", port, env, cwd, "-k", WORKER
     )
     others = [
