@@ -82,12 +82,13 @@ def _anchor_requests(ours: list[dict[str, object]]) -> list[dict[str, object]]:
     return signed
 
 
-def _wrk(url: str, script: Path) -> dict[str, float]:
-    """Warm up 3 s, then measure 10 s: requests/s, p50 and p99 in ms, non-2xx answers."""
+def _wrk(url: str, *options: str) -> dict[str, float]:
+    """Warm up 3 s, then measure 10 s (wrk's own `options` before the URL): requests/s, p50
+    and p99 in ms, non-2xx answers."""
     wrk = shutil.which("wrk") or "wrk"
-    subprocess.run([wrk, *WRK, "-d3s", "-s", str(script), url], capture_output=True, check=True)
+    subprocess.run([wrk, *WRK, "-d3s", *options, url], capture_output=True, check=True)
     out = subprocess.run(
-        [wrk, *WRK, "-d10s", "-s", str(script), url], capture_output=True, text=True, check=True
+        [wrk, *WRK, "-d10s", *options, url], capture_output=True, text=True, check=True
     ).stdout
     return _figures(out)
 
@@ -113,21 +114,10 @@ def _measure(
 ) -> dict[str, float]:
     server = gunicorn(app, port, env, cwd, *extra)
     try:
-        return _wrk(f"http://127.0.0.1:{port}", script)
+        return _wrk(f"http://127.0.0.1:{port}", "-s", str(script))
     finally:
         server.terminate()
         server.wait(timeout=60)
-
-
-def _wrk_get(url: str, path: str, token: str) -> dict[str, float]:
-    """A GET with a bearer token, under the same load."""
-    wrk = shutil.which("wrk") or "wrk"
-    header = ("-H", f"Authorization: Bearer {token}")
-    subprocess.run([wrk, *WRK, "-d3s", *header, url + path], capture_output=True, check=True)
-    out = subprocess.run(
-        [wrk, *WRK, "-d10s", *header, url + path], capture_output=True, text=True, check=True
-    ).stdout
-    return _figures(out)
 
 
 @contextmanager
@@ -224,7 +214,7 @@ def _management_reads(folder: Path, redis_url: str | None) -> list[tuple[str, di
             measured.append(
                 (
                     f"ours, GET {path.replace(store.store.id, '{id}')}",
-                    _wrk_get(base, prefix + path, token),
+                    _wrk(base + prefix + path, "-H", f"Authorization: Bearer {token}"),
                 )
             )
     return measured
@@ -287,7 +277,7 @@ def main() -> None:
                 anchor_script.write_text(_lua(_anchor_requests(requests)))
             worker = [[str(BIN / "shipcrowd-woo"), "worker"]] if backend == "postgresql" else []
             with _served(port, env, folder, *worker):
-                measured.append((label, _wrk(f"http://127.0.0.1:{port}", ours)))
+                measured.append((label, _wrk(f"http://127.0.0.1:{port}", "-s", str(ours))))
         if args.redis_url:
             drain_databases = [("SQLite", f"sqlite:///{folder}/drain.sqlite3")]
             if args.postgres_url:

@@ -91,6 +91,18 @@ class Served:
                 return line
 
 
+def _install(client: httpx.Client, sandbox: SandboxServer) -> str:
+    """Install the sandbox store through serve's API with a key of its own; the store id."""
+    key, secret = sandbox.store.create_api_key()
+    installed = client.post(
+        "/integrations/woocommerce/install",
+        headers=bearer(),
+        json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
+    )
+    assert installed.status_code == 201, installed.text
+    return str(installed.json()["store"]["id"])
+
+
 def _serve(template: Path, directory: Path, threads: int, **settings: str) -> Served:
     database = directory / "serve.sqlite3"
     shutil.copy(template, database)
@@ -140,14 +152,7 @@ def test_serve_answers_probes_and_runs_jobs_in_process_until_sigterm(served):
         assert client.get("/healthz").status_code == 200
         ready = client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        key, secret = sandbox.store.create_api_key()
-        installed = client.post(
-            "/integrations/woocommerce/install",
-            headers=bearer(),
-            json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
-        )
-        assert installed.status_code == 201, installed.text
-        store_id = installed.json()["store"]["id"]
+        store_id = _install(client, sandbox)
         queued = client.post(
             f"/integrations/woocommerce/stores/{store_id}/sync/orders",
             headers=bearer(),
@@ -280,13 +285,7 @@ def test_what_serve_acknowledged_before_kill_9_is_processed_after_it_restarts(
     server.wait_for("Booting worker")
     with SandboxServer(SandboxStore(seed=8, products=6, orders=300)) as sandbox:
         with httpx.Client(base_url=server.url, timeout=WAIT) as client:
-            key, secret = sandbox.store.create_api_key()
-            installed = client.post(
-                "/integrations/woocommerce/install",
-                headers=bearer(),
-                json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
-            )
-            assert installed.status_code == 201, installed.text
+            _install(client, sandbox)
         sandbox.deliverer.flush()
         sandbox.deliverer.sent.clear()
         armed, enough, answered = threading.Event(), threading.Event(), []

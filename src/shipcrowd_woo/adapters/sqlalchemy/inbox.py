@@ -171,7 +171,7 @@ class SqlAlchemyInbox:
             kept = self._keep_unless_busy(delivery)
             if kept is not None:
                 return kept
-        with self._engine.begin() if seen_by else self._writing_alone() as connection:
+        with self._writing_alone() if seen_by is None else self._engine.begin() as connection:
             statement = _keep(connection.dialect.name)
             kept = connection.execute(statement, _delivery_values(delivery)).first() is not None
             if seen_by is not None:
