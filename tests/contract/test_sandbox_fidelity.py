@@ -217,3 +217,46 @@ def test_a_request_without_credentials_cannot_list(sandbox):
     response = httpx.get(f"{sandbox.url}{API}/orders")
     assert response.status_code == 401
     assert response.json()["code"] == "woocommerce_rest_cannot_view"
+
+
+def test_a_delivery_is_an_http_1_0_request_on_a_connection_of_its_own(sandbox):
+    """`deliver()` asks WordPress for `'httpversion' => '1.0'` (class-wc-webhook.php), and
+    the recorded deliveries carry `Connection: close`: every delivery opens a connection and
+    the answer ends it — so a store's deliveries spread over a server's processes as they
+    do in production, rather than riding one kept-alive connection."""
+    import socket
+    import threading
+
+    requests: list[bytes] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def answer_twice() -> None:
+            for _ in range(2):
+                connection, _ = listener.accept()
+                with connection:
+                    received = b""
+                    while b"\r\n\r\n" not in received:
+                        received += connection.recv(65536)
+                    requests.append(received)
+                    connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+        server = threading.Thread(target=answer_twice)
+        server.start()
+        port = listener.getsockname()[1]
+        webhook = sandbox.store.add_webhook(
+            "fidelity", "order.updated", f"http://127.0.0.1:{port}/hook", "s3cr3t"
+        )
+        try:
+            order_id = next(iter(sandbox.store.orders))
+            statuses = [sandbox.deliverer.deliver_now(webhook, order_id) for _ in range(2)]
+        finally:
+            sandbox.store.webhooks.pop(webhook.id)
+        server.join(timeout=10)
+    assert statuses == [200, 200]
+    assert len(requests) == 2  # two connections accepted, one request each
+    for request in requests:
+        request_line, *header_lines = request.split(b"\r\n\r\n")[0].decode().split("\r\n")
+        assert request_line == "POST /hook HTTP/1.0"
+        headers = dict(line.split(": ", 1) for line in header_lines)
+        assert headers["Connection"] == "close"
+        assert headers["User-Agent"].startswith("WooCommerce/")
