@@ -411,18 +411,26 @@ class FakeInbox:
                 and webhook.is_active
             ]
 
-    def keep(self, delivery: Delivery, seen_by: str | None = None) -> bool:
+    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> bool:
         with FakeUnitOfWork(self.database) as uow:
-            kept = uow.deliveries.add(delivery)
-            if seen_by is not None:
+            webhook = uow.webhooks.webhooks.get(sender.id)
+            store = uow.stores.stores.get(delivery.store_id)
+            holds = (
+                webhook is not None
+                and webhook.is_active
+                and webhook.secret == sender.secret
+                and webhook.store_id == delivery.store_id
+                and store is not None
+                and store.is_active
+                and store.url == source_url
+            )
+            kept = holds and uow.deliveries.add(delivery)
+            if kept and seen and webhook is not None and store is not None:
                 at = delivery.received_at
-                webhooks, stores = uow.webhooks.webhooks, uow.stores.stores
-                if (webhook := webhooks.get(seen_by)) is not None:
-                    latest = max(at, webhook.last_delivery_at or at)
-                    webhooks[seen_by] = attrs.evolve(webhook, last_delivery_at=latest)
-                if (store := stores.get(delivery.store_id)) is not None:
-                    latest = max(at, store.last_delivery_at or at)
-                    stores[store.id] = attrs.evolve(store, last_delivery_at=latest)
+                latest = max(at, webhook.last_delivery_at or at)
+                uow.webhooks.webhooks[webhook.id] = attrs.evolve(webhook, last_delivery_at=latest)
+                latest = max(at, store.last_delivery_at or at)
+                uow.stores.stores[store.id] = attrs.evolve(store, last_delivery_at=latest)
             uow.commit()
         return kept
 

@@ -19,7 +19,7 @@ from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.entrypoints.bootstrap import bootstrap
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
-from shipcrowd_woo.services.intake import Verdict, WebhookIntake
+from shipcrowd_woo.services.intake import IntakeRefused, Verdict, WebhookIntake
 from tests.api.recorded_webhooks import (
     RECORDED_SECRETS,
     body_of,
@@ -379,30 +379,49 @@ def test_deliveries_update_the_stores_last_delivery(api, recorded):
 
 def test_a_secret_resealed_while_a_delivery_is_taken_in_stays_resealed(api, recorded):
     """`keys rotate` re-seals the webhook secrets between the intake reading the webhook and
-    recording the delivery: the delivery moves last_delivery_at and leaves the new seals."""
+    recording the delivery: the insert, which checks the seal it was verified with, keeps
+    nothing; the intake reads the webhook again, keeps the delivery, moves last_delivery_at
+    and leaves the new seals. Once more on every keep, and the delivery is refused rather
+    than judged by a seal that no longer holds."""
     delivery = next(d for d in recorded_deliveries() if is_signed(d))
     context = api.services.context
 
     class RotationInBetween:
-        """The inbox, with the webhook secrets re-sealed just before the delivery is kept."""
+        """The inbox, with the webhook secrets re-sealed just before the first `rotations`
+        deliveries are kept."""
+
+        def __init__(self, rotations):
+            self.rotations = rotations
 
         def senders(self, *args):
             return context.inbox.senders(*args)
 
         def keep(self, *args):
-            with context.uow_factory() as uow:
-                for hook in uow.webhooks.for_store(recorded.store_id):
-                    resealed = context.secrets.seal(context.secrets.open(hook.secret))
-                    uow.webhooks.update(attrs.evolve(hook, secret=resealed))
-                uow.commit()
+            if self.rotations:
+                self.rotations -= 1
+                with context.uow_factory() as uow:
+                    for hook in uow.webhooks.for_store(recorded.store_id):
+                        resealed = context.secrets.seal(context.secrets.open(hook.secret))
+                        uow.webhooks.update(attrs.evolve(hook, secret=resealed))
+                    uow.commit()
             return context.inbox.keep(*args)
 
-    with context.uow_factory() as uow:
-        before = {h.id: h.secret for h in uow.webhooks.for_store(recorded.store_id)}
-    intake = WebhookIntake(attrs.evolve(context, inbox=RotationInBetween()), api.services.queue)
     resource, event = endpoint_of(delivery["path"]).split("/")[-2:]
     headers = Headers(headers_of(delivery))
-    result = intake.accept(resource, event, headers, body_of(delivery), datetime.now(UTC))
+
+    def accept(rotations):
+        intake = WebhookIntake(
+            attrs.evolve(context, inbox=RotationInBetween(rotations)), api.services.queue
+        )
+        return intake.accept(resource, event, headers, body_of(delivery), datetime.now(UTC))
+
+    with pytest.raises(IntakeRefused) as refused:
+        accept(rotations=100)
+    assert refused.value.status == 401
+    assert _inbox(api) == []
+    with context.uow_factory() as uow:
+        before = {h.id: h.secret for h in uow.webhooks.for_store(recorded.store_id)}
+    result = accept(rotations=1)
     with context.uow_factory() as uow:
         after = {h.id: h for h in uow.webhooks.for_store(recorded.store_id)}
     assert result.verdict is Verdict.ACCEPTED

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import attrs
+import pytest
 from sqlalchemy import text
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_session_factory
@@ -21,6 +22,20 @@ from tests.builders import (
 )
 
 LEASE = timedelta(minutes=2)
+
+
+@pytest.fixture
+def sender(uow_factory):
+    """A connected store and the webhook its deliveries are verified against."""
+    store = make_store()
+    webhook = make_webhook(store)
+    _save(uow_factory, [store], [webhook])
+    return store, webhook
+
+
+def _keep(inbox, delivery, sender, seen=False):
+    store, webhook = sender
+    return inbox.keep(delivery, webhook, store.url, seen)
 
 
 def _save(uow_factory, stores=(), webhooks=(), deliveries=()):
@@ -66,43 +81,66 @@ def test_a_delivery_finds_the_active_webhooks_of_its_source_across_companies(uow
     assert inbox.senders("https://other.example", 7) == []
 
 
-def test_kept_deliveries_are_durable_and_kept_once(uow_factory, inbox, store):
+def test_kept_deliveries_are_durable_and_kept_once(uow_factory, inbox, sender):
+    store, _ = sender
     delivery = make_delivery(store, b'{"id":1}')
-    assert inbox.keep(delivery) is True
-    assert inbox.keep(attrs.evolve(make_delivery(store, b'{"id":1}'))) is False
+    assert _keep(inbox, delivery, sender) is True
+    assert _keep(inbox, make_delivery(store, b'{"id":1}'), sender) is False
     with uow_factory() as uow:
         assert uow.deliveries.get(delivery.id) == delivery
 
 
-def test_keeping_moves_the_last_delivery_times_forward_only(uow_factory, inbox):
-    """With the webhook named, its and its store's last-delivery times move to the
-    delivery's, never back (racing deliveries leave the latest); nothing else is written
-    (a secret re-sealed meanwhile stays re-sealed)."""
+@pytest.mark.parametrize(
+    "change",
+    ["webhook deactivated", "secret replaced", "store disconnected", "store moved"],
+)
+def test_a_delivery_is_kept_only_while_what_verified_it_holds(uow_factory, inbox, change):
+    """Issue 17: the intake remembers the webhooks it read, so the insert itself checks that
+    the webhook is still active with the very sealed secret the delivery was verified with, on
+    its active store at the URL the delivery named. Anything changed: nothing is kept."""
     store = make_store()
     webhook = make_webhook(store)
     _save(uow_factory, [store], [webhook])
-    [(_, read_by_the_intake)] = inbox.senders(store.url, webhook.woo_webhook_id)
-    resealed = attrs.evolve(webhook, secret=sealed("re-sealed under the newest key"))
     with uow_factory() as uow:
-        uow.webhooks.update(resealed)
+        if change == "webhook deactivated":
+            uow.webhooks.update(attrs.evolve(webhook, is_active=False))
+        elif change == "secret replaced":
+            uow.webhooks.update(attrs.evolve(webhook, secret=sealed("a new secret")))
+        elif change == "store disconnected":
+            uow.stores.update(attrs.evolve(store, is_active=False))
+        else:
+            uow.stores.update(attrs.evolve(store, url="https://moved.example"))
         uow.commit()
-    seen_by = read_by_the_intake.id
-    inbox.keep(attrs.evolve(make_delivery(store, b"1"), received_at=later(40)), seen_by)
-    inbox.keep(attrs.evolve(make_delivery(store, b"2"), received_at=later(35)), seen_by)
-    inbox.keep(attrs.evolve(make_delivery(store, b"3"), received_at=later(50)))
+    delivery = make_delivery(store)
+    assert inbox.keep(delivery, webhook, store.url, True) is False
+    with uow_factory() as uow:
+        assert uow.deliveries.get(delivery.id) is None
+        [stored] = uow.webhooks.for_store(store.id)
+    assert stored.last_delivery_at is None
+    assert inbox.waiting(later(1)) == 0
+
+
+def test_keeping_moves_the_last_delivery_times_forward_only(uow_factory, inbox, sender):
+    """With `seen`, the webhook's and its store's last-delivery times move to the
+    delivery's, never back (racing deliveries leave the latest); nothing else is written."""
+    store, webhook = sender
+    _keep(inbox, attrs.evolve(make_delivery(store, b"1"), received_at=later(40)), sender, True)
+    _keep(inbox, attrs.evolve(make_delivery(store, b"2"), received_at=later(35)), sender, True)
+    _keep(inbox, attrs.evolve(make_delivery(store, b"3"), received_at=later(50)), sender)
     with uow_factory() as uow:
         assert uow.stores.get(store.company_id, store.id).last_delivery_at == later(40)
         [kept] = uow.webhooks.for_store(store.id)
-    assert kept == attrs.evolve(resealed, last_delivery_at=later(40))
+    assert kept == attrs.evolve(webhook, last_delivery_at=later(40))
 
 
-def test_claims_take_the_oldest_free_deliveries_and_hold_them_for_the_lease(inbox, store):
+def test_claims_take_the_oldest_free_deliveries_and_hold_them_for_the_lease(inbox, sender):
+    store, _ = sender
     deliveries = [
         attrs.evolve(make_delivery(store, f'{{"id":{n}}}'.encode()), received_at=later(n))
         for n in range(5)
     ]
     for delivery in reversed(deliveries):
-        inbox.keep(delivery)
+        _keep(inbox, delivery, sender)
     assert [d.id for d in inbox.claim(later(10), LEASE, 2)] == [d.id for d in deliveries[:2]]
     assert [d.id for d in inbox.claim(later(11), LEASE, 10)] == [d.id for d in deliveries[2:]]
     assert inbox.claim(later(12), LEASE, 10) == []
@@ -116,10 +154,11 @@ def test_claims_take_the_oldest_free_deliveries_and_hold_them_for_the_lease(inbo
     ]
 
 
-def test_settled_deliveries_are_neither_claimed_nor_waiting(uow_factory, inbox, store):
+def test_settled_deliveries_are_neither_claimed_nor_waiting(uow_factory, inbox, sender):
+    store, _ = sender
     done, left = make_delivery(store, b'{"id":1}'), make_delivery(store, b'{"id":2}')
     for delivery in (done, left):
-        inbox.keep(delivery)
+        _keep(inbox, delivery, sender)
     assert inbox.waiting(later(1)) == 2
     with uow_factory() as uow:
         uow.deliveries.settle([done.id], later(1), {})
@@ -136,15 +175,19 @@ def test_an_insert_that_finds_sqlite_busy_waits_for_its_turn_and_is_kept(sqlite_
     holder commits — never refused, never lost."""
     sessions = make_session_factory(sqlite_engine)
     store = make_store()
+    webhook = make_webhook(store)
     with SqlAlchemyUnitOfWork(sessions) as uow:
         uow.stores.add(store)
+        uow.webhooks.add(webhook)
         uow.commit()
     inbox = SqlAlchemyInbox(sqlite_engine)
     delivery = make_delivery(store)
     kept = []
     with sqlite_engine.begin() as holder:
         holder.execute(text("UPDATE stores SET name = name"))
-        waiting = threading.Thread(target=lambda: kept.append(inbox.keep(delivery)))
+        waiting = threading.Thread(
+            target=lambda: kept.append(_keep(inbox, delivery, (store, webhook)))
+        )
         waiting.start()
         waiting.join(timeout=0.5)
         assert waiting.is_alive()
@@ -154,14 +197,15 @@ def test_an_insert_that_finds_sqlite_busy_waits_for_its_turn_and_is_kept(sqlite_
         assert uow.deliveries.get(delivery.id) == delivery
 
 
-def test_leases_taken_before_a_moment_are_released(uow_factory, inbox, store):
+def test_leases_taken_before_a_moment_are_released(uow_factory, inbox, sender):
     """A process with an in-process queue frees, as it starts, what the dead one held."""
+    store, _ = sender
     old, new, done = (
         attrs.evolve(make_delivery(store, f'{{"id":{n}}}'.encode()), received_at=later(-n))
         for n in (3, 2, 1)
     )
     for delivery in (old, new, done):
-        inbox.keep(delivery)
+        _keep(inbox, delivery, sender)
     inbox.claim(later(1), LEASE, 1)
     inbox.claim(later(5), LEASE, 2)
     with uow_factory() as uow:

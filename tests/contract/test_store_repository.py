@@ -9,7 +9,7 @@ from shipcrowd_woo.domain.errors import AlreadyExists, StoreNotFound
 from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.store import OrderSyncConfig, StoreStats
 from shipcrowd_woo.domain.webhook_health import WebhookHealth, WebhookState
-from tests.builders import COMPANY_A, COMPANY_B, later, make_delivery, make_store
+from tests.builders import COMPANY_A, COMPANY_B, later, make_delivery, make_store, make_webhook
 
 
 def test_a_store_reads_back_exactly_as_written(uow_factory):
@@ -96,8 +96,10 @@ def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_fact
     """Order counts add up, the cursor only moves forward, and a pause saved from a stale copy
     does not undo them."""
     store = make_store()
+    webhook = make_webhook(store)
     with uow_factory() as uow:
         uow.stores.add(store)
+        uow.webhooks.add(webhook)
         uow.commit()
     with uow_factory() as uow:
         uow.stores.record_order_sync(store.id, 5, later(10), cursor=later(100))
@@ -107,7 +109,7 @@ def test_counters_move_atomically_and_survive_a_concurrent_admin_update(uow_fact
         uow.commit()
     for n, seconds in enumerate((40, 35)):
         delivery = make_delivery(store, f'{{"id":{n}}}'.encode())
-        inbox.keep(attrs.evolve(delivery, received_at=later(seconds)), seen_by="no such webhook")
+        inbox.keep(attrs.evolve(delivery, received_at=later(seconds)), webhook, store.url, True)
     with uow_factory() as uow:
         uow.stores.update(attrs.evolve(store, is_paused=True))
         uow.commit()

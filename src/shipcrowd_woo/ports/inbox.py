@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shipcrowd_woo.domain.store import Webhook
 from shipcrowd_woo.domain.webhooks import Delivery
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
@@ -19,10 +20,13 @@ class Inbox(Protocol):
         Reads without taking any write lock."""
         ...
 
-    def keep(self, delivery: Delivery, seen_by: str | None = None) -> bool:
-        """Keep a delivery, durably once this returns; False when the same store, topic and
-        body is already kept. With `seen_by` (a webhook id), the last-delivery time of that
-        webhook and of its store move forward to the delivery's, in the same transaction."""
+    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> bool:
+        """Keep a delivery, durably once this returns — in the same statement as the check
+        that it was verified against what is still true: `sender` active with that very
+        sealed secret, on the delivery's store, active at `source_url`. False when nothing was
+        kept: the same store, topic and body is already kept, or the sender changed. With
+        `seen`, the last-delivery times of the webhook and of its store move forward to the
+        delivery's, in the same transaction."""
         ...
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]:

@@ -1,18 +1,21 @@
 """Taking in webhook deliveries: verify, keep — and answer at once.
 
 WooCommerce never retries a delivery and disables a webhook after repeated failures, so the
-intake does as little as it safely can: one read to find the webhook the delivery names, its
-signature checked with that webhook's secret, and one insert of the exact bytes into the inbox
-(deduplicated by store, topic and body hash — never by X-WC-Webhook-Delivery-ID, which repeats
-within a second). Workers drain the inbox in batches (services/inbox.py); the intake only
-wakes them, at most one wake waiting at a time. Nothing of an unverified request is stored or
-logged.
+intake does as little as it safely can: the webhook the delivery names found (read once, then
+remembered), its signature checked with that webhook's secret, and one insert of the exact bytes
+into the inbox (deduplicated by store, topic and body hash — never by X-WC-Webhook-Delivery-ID,
+which repeats within a second). The insert itself checks that the webhook still holds (active,
+with the secret the delivery was verified with, on its active store at that URL), so a
+remembered webhook answers for nothing that changed: when the insert refuses, the webhook is
+read again and the delivery judged afresh. Workers drain the inbox in batches
+(services/inbox.py); the intake only wakes them, at most one wake waiting at a time. Nothing of
+an unverified request is stored or logged.
 """
 
 import enum
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -21,9 +24,11 @@ from shipcrowd_woo.domain.errors import DomainError
 from shipcrowd_woo.domain.ids import DeliveryId
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
 from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
+from shipcrowd_woo.domain.store import Webhook
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Delivery, Topic, body_digest, signature_matches, topic_of
 from shipcrowd_woo.ports.queue import TaskQueue
+from shipcrowd_woo.ports.repositories import CompanyWebhook
 from shipcrowd_woo.services.context import ServiceContext
 
 _PING = re.compile(rb"webhook_id=\d{1,20}")
@@ -39,6 +44,11 @@ MAX_HEADER_LENGTH = 2048
 LAST_DELIVERY_RESOLUTION = timedelta(minutes=1)
 # Eight webhooks a store: room for a few thousand stores per process.
 MAX_OPENED_SECRETS = 32_768
+MAX_REMEMBERED_SENDERS = 32_768
+# Reads of the senders for one delivery whose insert kept nothing: the senders changed in
+# between, or it is a duplicate (the next read finds them unchanged). Past this the webhook
+# is being replaced as it delivers, and the delivery is refused.
+MAX_READS = 3
 
 
 class Verdict(enum.Enum):
@@ -84,6 +94,10 @@ class WebhookIntake:
         self._queue = queue
         self._decoy = context.secrets.seal(Secret(secrets.token_urlsafe(32)))
         self._opened_secrets: dict[EncryptedSecret, str] = {}
+        # Senders of recent deliveries by (source URL, WooCommerce webhook id). Only senders
+        # that exist are remembered (a refused request costs a read whatever it names), and
+        # the insert re-checks each (see the module's doc).
+        self._senders: dict[tuple[str, int], Sequence[CompanyWebhook]] = {}
 
     def _opened(self, sealed: EncryptedSecret) -> str:
         """The webhook secret, opened once per sealed value: a secret re-registered or
@@ -123,17 +137,66 @@ class WebhookIntake:
             source_url = normalise_store_url(source)
         except InvalidStoreUrl:
             raise IntakeRefused(401, "unknown source") from None
-        woo_webhook_id = int(raw_id)
-        # A refused source costs what a connected one does — one read, an opened secret and
-        # an HMAC — or answering sooner would tell which stores are connected.
-        candidates = self._ctx.inbox.senders(source_url, woo_webhook_id)
+        key = (source_url, int(raw_id))
+        judged = self._senders.get(key)
+        refusal: IntakeRefused | None = None
+        if judged is not None:
+            try:
+                result = self._keep(judged, source_url, topic, headers, body, received_at)
+            except IntakeRefused as refused:
+                result, refusal = None, refused
+            if result is not None:
+                return result
+            self._senders.pop(key, None)
+        for _ in range(MAX_READS):
+            candidates = self._read_senders(key, body, signature)
+            if judged is not None and _same_senders(candidates, judged):
+                # Nothing changed since the last judgement, so its answer stands — given
+                # without a second HMAC: a forgery costs no more for a store that delivers
+                # than for one never connected (one read, one HMAC).
+                if refusal is not None:
+                    raise refusal
+                store_id = candidates[0][1].store_id
+                return IntakeResult(Verdict.DUPLICATE, topic, store_id=store_id)
+            result = self._keep(candidates, source_url, topic, headers, body, received_at)
+            if result is not None:
+                return result
+            self._senders.pop(key, None)
+            judged, refusal = candidates, None
+        raise IntakeRefused(401, "the webhook kept changing while the delivery was judged")
+
+    def _read_senders(
+        self, key: tuple[str, int], body: bytes, signature: str
+    ) -> Sequence[CompanyWebhook]:
+        """The senders named by `key`, read and remembered; 401 when there are none. A
+        refused source costs what a connected one does — one read, an opened secret and an
+        HMAC — or answering sooner would tell which stores are connected."""
+        candidates = self._ctx.inbox.senders(*key)
+        if not candidates:
+            signature_matches(body, self._opened(self._decoy), signature)
+            raise IntakeRefused(401, "signature does not match")
+        if len(self._senders) >= MAX_REMEMBERED_SENDERS:
+            self._senders.clear()
+        self._senders[key] = candidates
+        return candidates
+
+    def _keep(
+        self,
+        candidates: Sequence[CompanyWebhook],
+        source_url: str,
+        topic: Topic,
+        headers: Mapping[str, str],
+        body: bytes,
+        received_at: datetime,
+    ) -> IntakeResult | None:
+        """Verify the delivery against `candidates` and keep it; None when the insert kept
+        nothing (a duplicate, or the sender changed since `candidates` were read)."""
+        signature = _header(headers, "X-WC-Webhook-Signature")
         verified = [
             (company_id, webhook)
             for company_id, webhook in candidates
             if signature_matches(body, self._opened(webhook.secret), signature)
         ]
-        if not candidates:
-            signature_matches(body, self._opened(self._decoy), signature)
         if not verified:
             raise IntakeRefused(401, "signature does not match")
         company_id, webhook = verified[0]
@@ -147,16 +210,34 @@ class WebhookIntake:
             company_id=company_id,
             store_id=webhook.store_id,
             topic=topic,
-            woo_webhook_id=woo_webhook_id,
+            woo_webhook_id=int(_header(headers, "X-WC-Webhook-ID")),
             body=body,
             body_sha256=body_digest(body),
             received_at=received_at,
         )
-        seen_by = webhook.id if _worth_recording(webhook.last_delivery_at, received_at) else None
-        if not self._ctx.inbox.keep(delivery, seen_by):
-            return IntakeResult(Verdict.DUPLICATE, topic, store_id=webhook.store_id)
+        seen = _worth_recording(webhook.last_delivery_at, received_at)
+        if not self._ctx.inbox.keep(delivery, webhook, source_url, seen):
+            return None
+        if seen:
+            self._remember_seen(source_url, webhook, received_at)
         self._queue.wake_inbox()
         return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, webhook.store_id)
+
+    def _remember_seen(self, source_url: str, webhook: Webhook, at: datetime) -> None:
+        """The remembered webhook's last-delivery time moves with the row's, so the next
+        delivery within the minute does not write it again."""
+        key = (source_url, webhook.woo_webhook_id or 0)
+        remembered = self._senders.get(key)
+        if remembered is not None:
+            self._senders[key] = [
+                (company_id, attrs.evolve(w, last_delivery_at=at) if w.id == webhook.id else w)
+                for company_id, w in remembered
+            ]
+
+
+def _same_senders(one: Sequence[CompanyWebhook], other: Sequence[CompanyWebhook]) -> bool:
+    """The same webhooks with the same sealed secrets (last-delivery times aside)."""
+    return [(c, w.id, w.secret) for c, w in one] == [(c, w.id, w.secret) for c, w in other]
 
 
 def _worth_recording(last: datetime | None, now: datetime) -> bool:

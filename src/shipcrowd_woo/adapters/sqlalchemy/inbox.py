@@ -6,23 +6,26 @@ connection, not an ORM session: building a statement, and the session around it,
 than running it. Its read runs alone, in autocommit, and takes no write lock."""
 
 import functools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
     Engine,
+    LargeBinary,
     RowMapping,
     bindparam,
     case,
+    exists,
     func,
     or_,
     select,
+    type_coerce,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import ALONE, SQLITE_BUSY_TIMEOUT_MS
@@ -36,10 +39,24 @@ from shipcrowd_woo.adapters.sqlalchemy.repositories import (
 from shipcrowd_woo.adapters.sqlalchemy.statements import insert_for_dialect
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
+from shipcrowd_woo.domain.store import Webhook
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
 RECEIVED = DeliveryState.RECEIVED.value
+T = TypeVar("T")
+
+
+def _again_if_disconnected(run: Callable[[], T]) -> T:
+    """Run the intake's statement; once more on a fresh connection when the server had
+    closed the pooled one (engine.py pings only connections idle for a while). Both are
+    safe to repeat: a read, and an insert that does nothing for a delivery already kept."""
+    try:
+        return run()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return run()
 
 
 def _delivery_values(delivery: Delivery) -> dict[str, Any]:
@@ -79,6 +96,34 @@ def _keep(dialect_name: str) -> Any:
     """INSERT a delivery unless the store, topic and body are already kept."""
     return (
         insert_for_dialect(dialect_name, DELIVERIES)
+        .on_conflict_do_nothing()
+        .returning(DELIVERIES.c.id)
+    )
+
+
+@functools.cache
+def _keep_if_sender_holds(dialect_name: str) -> Any:
+    """INSERT a delivery unless the store, topic and body are already kept — and only while
+    the webhook it was verified against is active with the same sealed secret, on its active
+    store at the URL the delivery came from. One statement: the intake's check and its write
+    cannot be told apart by a store disconnected or a secret replaced in between."""
+    names = [column.name for column in DELIVERIES.c if column.name != "leased_until"]
+    sender_holds = exists().where(
+        WEBHOOKS.c.id == bindparam("sender_id"),
+        WEBHOOKS.c.secret_key_id == bindparam("sender_key_id"),
+        WEBHOOKS.c.secret_sealed == bindparam("sender_sealed", type_=LargeBinary()),
+        WEBHOOKS.c.is_active.is_(True),
+        WEBHOOKS.c.store_id == STORES.c.id,
+        STORES.c.id == bindparam("store_id"),
+        STORES.c.is_active.is_(True),
+        STORES.c.url == bindparam("source_url"),
+    )
+    values = select(
+        *[type_coerce(bindparam(name), DELIVERIES.c[name].type) for name in names]
+    ).where(sender_holds)
+    return (
+        insert_for_dialect(dialect_name, DELIVERIES)
+        .from_select(names, values)
         .on_conflict_do_nothing()
         .returning(DELIVERIES.c.id)
     )
@@ -159,28 +204,43 @@ class SqlAlchemyInbox:
 
     def senders(self, source_url: str, woo_webhook_id: int) -> Sequence[CompanyWebhook]:
         """The webhooks a delivery may come from, with their stores' companies."""
-        with self._reading() as connection:
-            rows = connection.execute(
-                _senders(), {"url": source_url, "woo_webhook_id": woo_webhook_id}
-            ).mappings()
-            return [(CompanyId(row["store_company_id"]), webhook_from_row(row)) for row in rows]
 
-    def keep(self, delivery: Delivery, seen_by: str | None = None) -> bool:
-        """Insert the delivery (and move the last-delivery times) in one transaction."""
+        def read() -> list[CompanyWebhook]:
+            with self._reading() as connection:
+                rows = connection.execute(
+                    _senders(), {"url": source_url, "woo_webhook_id": woo_webhook_id}
+                ).mappings()
+                return [(CompanyId(row["store_company_id"]), webhook_from_row(row)) for row in rows]
+
+        return _again_if_disconnected(read)
+
+    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> bool:
+        """Insert the delivery while its sender holds (and move the last-delivery times) in
+        one transaction."""
+        values = {
+            **_delivery_values(delivery),
+            "sender_id": sender.id,
+            "sender_key_id": sender.secret.key_id,
+            "sender_sealed": sender.secret.ciphertext,
+            "source_url": source_url,
+        }
+        return _again_if_disconnected(lambda: self._keep(values, sender.id if seen else None))
+
+    def _keep(self, values: dict[str, Any], seen_by: str | None) -> bool:
         if seen_by is None and not self._writes_alone:
-            kept = self._keep_unless_busy(delivery)
+            kept = self._keep_unless_busy(values)
             if kept is not None:
                 return kept
         with self._writing_alone() if seen_by is None else self._engine.begin() as connection:
-            statement = _keep(connection.dialect.name)
-            kept = connection.execute(statement, _delivery_values(delivery)).first() is not None
-            if seen_by is not None:
-                moment = delivery.received_at
+            statement = _keep_if_sender_holds(connection.dialect.name)
+            kept = connection.execute(statement, values).first() is not None
+            if kept and seen_by is not None:
+                moment = values["received_at"]
                 connection.execute(_seen(WEBHOOKS), {"row_id": seen_by, "at": moment})
-                connection.execute(_seen(STORES), {"row_id": delivery.store_id, "at": moment})
+                connection.execute(_seen(STORES), {"row_id": values["store_id"], "at": moment})
         return kept
 
-    def _keep_unless_busy(self, delivery: Delivery) -> bool | None:
+    def _keep_unless_busy(self, values: dict[str, Any]) -> bool | None:
         """SQLite: the insert on its own, SQLite holding its write lock for the statement
         alone, as the anchor does — or None at once when another writer holds the file, for
         the caller to queue for its turn (engine.py, WriterQueue). Queueing every insert held
@@ -192,8 +252,8 @@ class SqlAlchemyInbox:
             assert driver is not None
             driver.execute("PRAGMA busy_timeout = 0")
             try:
-                statement = _keep(connection.dialect.name)
-                return connection.execute(statement, _delivery_values(delivery)).first() is not None
+                statement = _keep_if_sender_holds(connection.dialect.name)
+                return connection.execute(statement, values).first() is not None
             except OperationalError as error:
                 if "locked" not in str(error.orig):
                     raise
