@@ -19,7 +19,7 @@ from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.rejections import Problem, Rejection
 from shipcrowd_woo.domain.text import storable
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
-from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooProduct
+from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooCustomer, WooDeleted, WooProduct
 from shipcrowd_woo.domain.woo_order import WooOrder
 
 T = TypeVar("T")
@@ -178,6 +178,16 @@ def parse_product(payload: object) -> WooProduct | tuple[Problem, ...]:
     if isinstance(payload, dict) and payload.get("manage_stock") == "parent":
         payload = {**payload, "manage_stock": False, "stock_managed_by_parent": True}
     return structure(payload, WooProduct)
+
+
+def parse_customer(payload: object) -> WooCustomer | tuple[Problem, ...]:
+    """Structure a customer of a `customer.*` delivery."""
+    return structure(payload, WooCustomer)
+
+
+def parse_deleted(payload: object) -> WooDeleted | tuple[Problem, ...]:
+    """Structure the `{"id": N}` of a `*.deleted` delivery."""
+    return structure(payload, WooDeleted)
 
 
 def parse_system_status(payload: object, timezone: str) -> SystemStatus | tuple[Problem, ...]:

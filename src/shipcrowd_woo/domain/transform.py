@@ -296,6 +296,15 @@ def _optional_gmt(raw: str | None) -> datetime | None:
     return _gmt(raw)
 
 
+def gmt_or_none(raw: str | None) -> datetime | None:
+    """A WooCommerce `*_gmt` time in UTC; None when it is missing or no real date (total:
+    an offset that moves year 1 out of range is no date either)."""
+    try:
+        return _optional_gmt(raw)
+    except ValueError:
+        return None
+
+
 def _address(woo: WooAddress) -> Address:
     return Address(
         first_name=woo.first_name.strip(),

@@ -23,6 +23,26 @@ class WooProduct:
 
 
 @attrs.frozen
+class WooCustomer:
+    """A customer as `customer.created` / `customer.updated` deliver it (the REST shape of
+    `GET customers/{id}`); the fields we keep of it."""
+
+    id: int = attrs.field(validator=attrs.validators.gt(0))
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    date_modified_gmt: str | None = None
+
+
+@attrs.frozen
+class WooDeleted:
+    """What a `*.deleted` delivery names: WooCommerce sends `{"id": N}` once a resource is
+    gone (class-wc-webhook.php, build_payload)."""
+
+    id: int = attrs.field(validator=attrs.validators.gt(0))
+
+
+@attrs.frozen
 class WooWebhook:
     """A webhook as the store lists it; `status` is active, paused or disabled."""
 

@@ -14,13 +14,17 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
-from shipcrowd_woo.converters.woocommerce import order_from_json, parse_product
-from shipcrowd_woo.domain.customers import CustomerSnapshot
+from shipcrowd_woo.converters.woocommerce import (
+    order_from_json,
+    parse_customer,
+    parse_deleted,
+    parse_product,
+)
+from shipcrowd_woo.domain.customers import CustomerSnapshot, customer_snapshot
 from shipcrowd_woo.domain.errors import NotFound
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json_with_decimals
@@ -36,7 +40,7 @@ from shipcrowd_woo.domain.versions import (
     version_of,
 )
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
-from shipcrowd_woo.domain.woo_catalog import WooProduct
+from shipcrowd_woo.domain.woo_catalog import WooCustomer, WooDeleted, WooProduct
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import ServiceContext
@@ -346,15 +350,23 @@ def _read(store: Store, delivery: Delivery, payload: dict[str, Any], plan: _Plan
             return "; ".join(str(problem) for problem in product)
         plan.others.append((delivery, product))
         return None
-    resource_id = _resource_id(payload)
-    if resource_id is None:
-        return f"the body has no {topic.resource} id"
-    if topic is Topic.ORDER_DELETED:
-        plan.deleted_orders.append((delivery, resource_id))
-    elif topic is Topic.PRODUCT_DELETED:
-        plan.others.append((delivery, resource_id))
-    else:
-        plan.others.append((delivery, _customer(store, delivery, resource_id, payload)))
+    if topic in (Topic.ORDER_DELETED, Topic.PRODUCT_DELETED):
+        deleted = parse_deleted(payload)
+        if not isinstance(deleted, WooDeleted):
+            return "; ".join(str(problem) for problem in deleted)
+        if topic is Topic.ORDER_DELETED:
+            plan.deleted_orders.append((delivery, deleted.id))
+        else:
+            plan.others.append((delivery, deleted.id))
+        return None
+    customer = parse_customer(payload)
+    if not isinstance(customer, WooCustomer):
+        return "; ".join(str(problem) for problem in customer)
+    document = json.loads(json.dumps(payload, default=str))
+    snapshot = customer_snapshot(
+        customer, store.company_id, store.id, delivery.received_at, document
+    )
+    plan.others.append((delivery, snapshot))
     return None
 
 
@@ -362,22 +374,6 @@ def _order_deleted(uow: UnitOfWork, store: Store, delivery: Delivery, order_id: 
     key = OrderKey(store.company_id, store.id, order_id)
     marked = uow.orders.mark_deleted(key, delivery.received_at)
     return f"order {order_id} {'marked deleted at the store' if marked else 'was not open'}"
-
-
-def _customer(
-    store: Store, delivery: Delivery, customer_id: int, payload: Mapping[str, Any]
-) -> CustomerSnapshot:
-    return CustomerSnapshot(
-        company_id=store.company_id,
-        store_id=store.id,
-        woo_customer_id=customer_id,
-        email=_text(payload.get("email")),
-        first_name=_text(payload.get("first_name")),
-        last_name=_text(payload.get("last_name")),
-        modified_at=_gmt(payload.get("date_modified_gmt")),
-        observed_at=delivery.received_at,
-        document=json.loads(json.dumps(payload, default=str)),
-    )
 
 
 def _done(effect: str) -> ProcessOutcome:
@@ -405,25 +401,3 @@ def _refreshed(mapping: ProductMapping, product: WooProduct) -> ProductMapping:
     if product.parent_id:
         return attrs.evolve(mapping, woo_sku=product.sku)
     return attrs.evolve(mapping, woo_sku=product.sku, woo_title=product.name)
-
-
-def _resource_id(payload: Mapping[str, Any]) -> int | None:
-    value = payload.get("id")
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    text = str(value).strip()
-    return int(text) if text.isdecimal() and 0 < int(text) < 2**63 else None
-
-
-def _text(value: object) -> str:
-    return value.strip()[:320] if isinstance(value, str) else ""
-
-
-def _gmt(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

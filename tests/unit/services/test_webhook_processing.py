@@ -151,6 +151,32 @@ def test_customer_deliveries_keep_the_newest_snapshot(world):
         assert uow.customers.get(COMPANY, store.id, 7).first_name == "Augusta Ada"
 
 
+def test_a_customer_is_parsed_like_orders_and_products_and_one_bad_date_fails_nothing(world):
+    """Issue 20 point 5: customers had their own parsing in the processor, whose date parse
+    raised OverflowError on "0001-01-01T00:00:00+05:00" (an offset that moves year 1 out of
+    range) — an error out of the whole batch. A customer is now a WooCustomer parsed by the
+    converter, its time read by the domain's parse: the date is no date, the snapshot kept;
+    a customer without a usable id fails alone, with the converter's reason."""
+    store = world.install()
+    processor = WebhookProcessor(world.context)
+    customer = {
+        "id": 9,
+        "email": " ada@example.com ",
+        "first_name": "Ada",
+        "date_modified_gmt": "0001-01-01T00:00:00+05:00",
+    }
+    kept = processor.process(deliver(world, store, Topic.CUSTOMER_UPDATED, customer))
+    refused = processor.process(deliver(world, store, Topic.CUSTOMER_CREATED, {"id": "nine"}))
+    gone = processor.process(deliver(world, store, Topic.ORDER_DELETED, {"id": 0}))
+    assert kept.state is DeliveryState.PROCESSED
+    assert (refused.state, gone.state) == (DeliveryState.FAILED, DeliveryState.FAILED)
+    assert "id" in refused.effect
+    assert "id" in gone.effect
+    with world.uow() as uow:
+        snapshot = uow.customers.get(COMPANY, store.id, 9)
+    assert (snapshot.email, snapshot.modified_at) == ("ada@example.com", None)
+
+
 def test_an_unusable_body_fails_the_delivery_with_its_reason(world):
     """Not JSON, not an object, an order that cannot be read: FAILED, never retried."""
     store = world.install()
