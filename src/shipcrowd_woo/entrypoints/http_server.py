@@ -15,6 +15,7 @@ problem+json like the app's.
 """
 
 import json
+import logging
 import os
 import socket
 import time
@@ -128,6 +129,10 @@ class BufferingWorker(Worker):  # type: ignore[misc]
             max_request_body_size=config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY,
             ident="shipcrowd-woo",
         )
+        # waitress warns "Task queue depth is N" whenever a request waits for a thread: under
+        # load that is every request, and a JSON log line each cost as much as keeping a
+        # delivery (py-spy under wrk). Waiting requests show in the latency metrics.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         connections: dict[int, Any] = {}
         threads = ThreadedTaskDispatcher()
         threads.set_thread_count(adjustments.threads)
