@@ -5,7 +5,7 @@ import pytest
 
 from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound
 from shipcrowd_woo.domain.mapping_rules import record_sync_error
-from tests.builders import COMPANY_B, later, make_mapping
+from tests.builders import COMPANY_B, later, make_mapping, make_store
 
 
 def test_a_mapping_reads_back_exactly_as_written(uow_factory, store):
@@ -151,3 +151,27 @@ def test_the_pushed_quantity_is_kept(uow_factory, store):
         uow.commit()
     with uow_factory() as uow:
         assert uow.mappings.get(store.company_id, mapping.id).last_pushed_quantity == 17
+
+
+def test_the_mappings_a_batch_names_are_found_by_product_or_variation_id_once_each(
+    uow_factory, store
+):
+    """What the webhook drain reads for a batch of product deliveries (issue 17: one index
+    search by product id and one by variation id). A variation named by its own id and by
+    its parent's is found once; another store's mappings of the same ids are not found."""
+    other = make_store(url="https://other.example")
+    simple = make_mapping(store, 10, None, "W-1")
+    small = make_mapping(store, 20, 21, "TS-S")
+    large = make_mapping(store, 20, 22, "TS-L")
+    unnamed = make_mapping(store, 30, None, "W-3")
+    elsewhere = make_mapping(other, 10, None, "W-1")
+    with uow_factory() as uow:
+        uow.stores.add(other)
+        for mapping in (simple, small, large, unnamed, elsewhere):
+            uow.mappings.add(mapping)
+        uow.commit()
+    with uow_factory() as uow:
+        found = uow.mappings.for_products(store.company_id, store.id, [10, 21, 20, 99])
+        assert found == [simple, small, large]
+        assert uow.mappings.for_products(store.company_id, store.id, [22]) == [large]
+        assert uow.mappings.for_products(store.company_id, store.id, []) == []

@@ -212,6 +212,15 @@ class ProductMappingRow(Base):
     __table_args__ = (
         UniqueConstraint("company_id", "store_id", "woo_product_id", "woo_variation_id"),
         Index("ix_product_mappings_company_store_sku", "company_id", "store_id", "shipcrowd_sku"),
+        # The mappings a batch of product deliveries names are found by product or by
+        # variation id (repositories.py, for_products): without this, every mapping of the
+        # store was read for each batch.
+        Index(
+            "ix_product_mappings_company_store_variation",
+            "company_id",
+            "store_id",
+            "woo_variation_id",
+        ),
         Index(
             "ix_product_mappings_store_active_inventory", "store_id", "is_active", "sync_inventory"
         ),
