@@ -29,7 +29,7 @@ from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
-from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept
 from shipcrowd_woo.ports import inbox, repositories
 from shipcrowd_woo.ports.clock import Clock
 
@@ -411,11 +411,11 @@ class FakeInbox:
                 and webhook.is_active
             ]
 
-    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> bool:
+    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> Kept:
         with FakeUnitOfWork(self.database) as uow:
             webhook = uow.webhooks.webhooks.get(sender.id)
             store = uow.stores.stores.get(delivery.store_id)
-            holds = (
+            if not (
                 webhook is not None
                 and webhook.is_active
                 and webhook.secret == sender.secret
@@ -423,16 +423,18 @@ class FakeInbox:
                 and store is not None
                 and store.is_active
                 and store.url == source_url
-            )
-            kept = holds and uow.deliveries.add(delivery)
-            if kept and seen and webhook is not None and store is not None:
+            ):
+                return Kept.SENDER_CHANGED
+            if not uow.deliveries.add(delivery):
+                return Kept.DUPLICATE
+            if seen:
                 at = delivery.received_at
                 latest = max(at, webhook.last_delivery_at or at)
                 uow.webhooks.webhooks[webhook.id] = attrs.evolve(webhook, last_delivery_at=latest)
                 latest = max(at, store.last_delivery_at or at)
                 uow.stores.stores[store.id] = attrs.evolve(store, last_delivery_at=latest)
             uow.commit()
-        return kept
+        return Kept.NEW
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]:
         with self.database.lock:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_session_factory
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from shipcrowd_woo.domain.webhooks import DeliveryState, Topic
+from shipcrowd_woo.domain.webhooks import DeliveryState, Kept, Topic
 from tests.builders import (
     COMPANY_A,
     COMPANY_B,
@@ -82,10 +82,12 @@ def test_a_delivery_finds_the_active_webhooks_of_its_source_across_companies(uow
 
 
 def test_kept_deliveries_are_durable_and_kept_once(uow_factory, inbox, sender):
+    """Kept once; the same store, topic and body again is told apart as a duplicate in the
+    same call (one statement on PostgreSQL)."""
     store, _ = sender
     delivery = make_delivery(store, b'{"id":1}')
-    assert _keep(inbox, delivery, sender) is True
-    assert _keep(inbox, make_delivery(store, b'{"id":1}'), sender) is False
+    assert _keep(inbox, delivery, sender) is Kept.NEW
+    assert _keep(inbox, make_delivery(store, b'{"id":1}'), sender) is Kept.DUPLICATE
     with uow_factory() as uow:
         assert uow.deliveries.get(delivery.id) == delivery
 
@@ -112,7 +114,7 @@ def test_a_delivery_is_kept_only_while_what_verified_it_holds(uow_factory, inbox
             uow.stores.update(attrs.evolve(store, url="https://moved.example"))
         uow.commit()
     delivery = make_delivery(store)
-    assert inbox.keep(delivery, webhook, store.url, True) is False
+    assert inbox.keep(delivery, webhook, store.url, True) is Kept.SENDER_CHANGED
     with uow_factory() as uow:
         assert uow.deliveries.get(delivery.id) is None
         [stored] = uow.webhooks.for_store(store.id)
@@ -192,7 +194,7 @@ def test_an_insert_that_finds_sqlite_busy_waits_for_its_turn_and_is_kept(sqlite_
         waiting.join(timeout=0.5)
         assert waiting.is_alive()
     waiting.join()
-    assert kept == [True]
+    assert kept == [Kept.NEW]
     with SqlAlchemyUnitOfWork(sessions) as uow:
         assert uow.deliveries.get(delivery.id) == delivery
 

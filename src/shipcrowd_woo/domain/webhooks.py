@@ -34,6 +34,16 @@ class Topic(enum.Enum):
         return self.value.partition(".")[2]
 
 
+class Kept(enum.Enum):
+    """What keeping a verified delivery came to."""
+
+    NEW = "new"
+    # The same store, topic and body is kept already (WooCommerce sent it again).
+    DUPLICATE = "duplicate"
+    # Nothing kept: the webhook it was verified against changed or went since it was read.
+    SENDER_CHANGED = "sender_changed"
+
+
 class DeliveryState(enum.Enum):
     """Where a verified delivery stands in the inbox."""
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shipcrowd_woo.domain.store import Webhook
-from shipcrowd_woo.domain.webhooks import Delivery
+from shipcrowd_woo.domain.webhooks import Delivery, Kept
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
 
@@ -20,13 +20,13 @@ class Inbox(Protocol):
         Reads without taking any write lock."""
         ...
 
-    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> bool:
-        """Keep a delivery, durably once this returns — in the same statement as the check
-        that it was verified against what is still true: `sender` active with that very
-        sealed secret, on the delivery's store, active at `source_url`. False when nothing was
-        kept: the same store, topic and body is already kept, or the sender changed. With
-        `seen`, the last-delivery times of the webhook and of its store move forward to the
-        delivery's, in the same transaction."""
+    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> Kept:
+        """Keep a delivery, durably once this returns NEW — in the same statement as the
+        check that it was verified against what is still true: `sender` active with that very
+        sealed secret, on the delivery's store, active at `source_url` (SENDER_CHANGED when
+        not). DUPLICATE when the same store, topic and body is kept already. With `seen`, the
+        last-delivery times of the webhook and of its store move forward to the delivery's,
+        in the same transaction."""
         ...
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[Delivery]:

@@ -26,7 +26,14 @@ from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
 from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
 from shipcrowd_woo.domain.store import Webhook
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
-from shipcrowd_woo.domain.webhooks import Delivery, Topic, body_digest, signature_matches, topic_of
+from shipcrowd_woo.domain.webhooks import (
+    Delivery,
+    Kept,
+    Topic,
+    body_digest,
+    signature_matches,
+    topic_of,
+)
 from shipcrowd_woo.ports.queue import TaskQueue
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 from shipcrowd_woo.services.context import ServiceContext
@@ -45,9 +52,8 @@ LAST_DELIVERY_RESOLUTION = timedelta(minutes=1)
 # Eight webhooks a store: room for a few thousand stores per process.
 MAX_OPENED_SECRETS = 32_768
 MAX_REMEMBERED_SENDERS = 32_768
-# Reads of the senders for one delivery whose insert kept nothing: the senders changed in
-# between, or it is a duplicate (the next read finds them unchanged). Past this the webhook
-# is being replaced as it delivers, and the delivery is refused.
+# Reads of the senders for one delivery whose webhook changed while it was judged; past this
+# the webhook is being replaced as it delivers, and the delivery is refused.
 MAX_READS = 3
 
 
@@ -138,31 +144,28 @@ class WebhookIntake:
         except InvalidStoreUrl:
             raise IntakeRefused(401, "unknown source") from None
         key = (source_url, int(raw_id))
-        judged = self._senders.get(key)
-        refusal: IntakeRefused | None = None
-        if judged is not None:
+        candidates = self._senders.get(key)
+        fresh = candidates is None
+        refused: tuple[IntakeRefused, Sequence[CompanyWebhook]] | None = None
+        for _ in range(MAX_READS + 1):
+            if candidates is None:
+                candidates, fresh = self._read_senders(key, body, signature), True
+                if refused is not None and _same_senders(candidates, refused[1]):
+                    # Refused by what was remembered, and nothing changed: the refusal
+                    # stands without a second HMAC, so a forgery costs no more for a store
+                    # that delivers than for one never connected (one read, one HMAC).
+                    raise refused[0]
             try:
-                result = self._keep(judged, source_url, topic, headers, body, received_at)
-            except IntakeRefused as refused:
-                result, refusal = None, refused
+                result = self._keep(candidates, source_url, topic, headers, body, received_at)
+            except IntakeRefused as refusal:
+                if fresh:
+                    raise
+                result, refused = None, (refusal, candidates)
             if result is not None:
                 return result
+            # Judged by webhooks that changed since: read them again and judge afresh.
             self._senders.pop(key, None)
-        for _ in range(MAX_READS):
-            candidates = self._read_senders(key, body, signature)
-            if judged is not None and _same_senders(candidates, judged):
-                # Nothing changed since the last judgement, so its answer stands — given
-                # without a second HMAC: a forgery costs no more for a store that delivers
-                # than for one never connected (one read, one HMAC).
-                if refusal is not None:
-                    raise refusal
-                store_id = candidates[0][1].store_id
-                return IntakeResult(Verdict.DUPLICATE, topic, store_id=store_id)
-            result = self._keep(candidates, source_url, topic, headers, body, received_at)
-            if result is not None:
-                return result
-            self._senders.pop(key, None)
-            judged, refusal = candidates, None
+            candidates = None
         raise IntakeRefused(401, "the webhook kept changing while the delivery was judged")
 
     def _read_senders(
@@ -189,8 +192,8 @@ class WebhookIntake:
         body: bytes,
         received_at: datetime,
     ) -> IntakeResult | None:
-        """Verify the delivery against `candidates` and keep it; None when the insert kept
-        nothing (a duplicate, or the sender changed since `candidates` were read)."""
+        """Verify the delivery against `candidates` and keep it; None when the webhook it was
+        verified against changed since `candidates` were read (nothing kept)."""
         signature = _header(headers, "X-WC-Webhook-Signature")
         verified = [
             (company_id, webhook)
@@ -216,8 +219,11 @@ class WebhookIntake:
             received_at=received_at,
         )
         seen = _worth_recording(webhook.last_delivery_at, received_at)
-        if not self._ctx.inbox.keep(delivery, webhook, source_url, seen):
+        kept = self._ctx.inbox.keep(delivery, webhook, source_url, seen)
+        if kept is Kept.SENDER_CHANGED:
             return None
+        if kept is Kept.DUPLICATE:
+            return IntakeResult(Verdict.DUPLICATE, topic, store_id=webhook.store_id)
         if seen:
             self._remember_seen(source_url, webhook, received_at)
         self._queue.wake_inbox()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     or_,
     select,
     type_coerce,
@@ -40,7 +41,7 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import insert_for_dialect
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
 from shipcrowd_woo.domain.store import Webhook
-from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept, Topic
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
 RECEIVED = DeliveryState.RECEIVED.value
@@ -102,13 +103,10 @@ def _keep(dialect_name: str) -> Any:
 
 
 @functools.cache
-def _keep_if_sender_holds(dialect_name: str) -> Any:
-    """INSERT a delivery unless the store, topic and body are already kept — and only while
-    the webhook it was verified against is active with the same sealed secret, on its active
-    store at the URL the delivery came from. One statement: the intake's check and its write
-    cannot be told apart by a store disconnected or a secret replaced in between."""
-    names = [column.name for column in DELIVERIES.c if column.name != "leased_until"]
-    sender_holds = exists().where(
+def _sender_holds() -> Any:
+    """The webhook a delivery was verified against is still active with the same sealed
+    secret, on its active store at the URL the delivery came from."""
+    return exists().where(
         WEBHOOKS.c.id == bindparam("sender_id"),
         WEBHOOKS.c.secret_key_id == bindparam("sender_key_id"),
         WEBHOOKS.c.secret_sealed == bindparam("sender_sealed", type_=LargeBinary()),
@@ -118,14 +116,44 @@ def _keep_if_sender_holds(dialect_name: str) -> Any:
         STORES.c.is_active.is_(True),
         STORES.c.url == bindparam("source_url"),
     )
+
+
+@functools.cache
+def _keep_if_sender_holds(dialect_name: str) -> Any:
+    """INSERT a delivery unless the store, topic and body are already kept — and only while
+    its sender holds. One statement: the intake's check and its write cannot be told apart
+    by a store disconnected or a secret replaced in between."""
+    names = [column.name for column in DELIVERIES.c if column.name != "leased_until"]
     values = select(
         *[type_coerce(bindparam(name), DELIVERIES.c[name].type) for name in names]
-    ).where(sender_holds)
+    ).where(_sender_holds())
     return (
         insert_for_dialect(dialect_name, DELIVERIES)
         .from_select(names, values)
         .on_conflict_do_nothing()
         .returning(DELIVERIES.c.id)
+    )
+
+
+@functools.cache
+def _kept_before() -> Any:
+    """The delivery's store, topic and body kept already, while its sender holds."""
+    return select(DELIVERIES.c.id).where(
+        DELIVERIES.c.store_id == bindparam("store_id"),
+        DELIVERIES.c.topic == bindparam("topic"),
+        DELIVERIES.c.body_sha256 == bindparam("body_sha256"),
+        _sender_holds(),
+    )
+
+
+@functools.cache
+def _keep_and_tell() -> Any:
+    """PostgreSQL: the insert and, when it kept nothing, whether the delivery was kept
+    before — one statement, one round trip. The insert is a data-modifying CTE whose row
+    the rest of the statement does not see in the table, only in its RETURNING."""
+    kept = _keep_if_sender_holds("postgresql").cte("kept")
+    return select(kept.c.id, literal(True).label("new")).union_all(
+        _kept_before().add_columns(literal(False).label("new")).where(~exists(select(kept.c.id)))
     )
 
 
@@ -181,6 +209,22 @@ def _claim() -> Any:
     )
 
 
+def _keep_on(connection: Connection, values: dict[str, Any]) -> Kept:
+    """Keep the delivery on `connection` and say what that came to."""
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_keep_and_tell(), values).first()
+        if row is None:
+            return Kept.SENDER_CHANGED
+        return Kept.NEW if row.new else Kept.DUPLICATE
+    statement = _keep_if_sender_holds(connection.dialect.name)
+    if connection.execute(statement, values).first() is not None:
+        return Kept.NEW
+    # Nothing kept: told apart by a read (SQLite has no insert inside a WITH).
+    if connection.execute(_kept_before(), values).first() is not None:
+        return Kept.DUPLICATE
+    return Kept.SENDER_CHANGED
+
+
 class SqlAlchemyInbox:
     """The Inbox port on an engine."""
 
@@ -214,7 +258,7 @@ class SqlAlchemyInbox:
 
         return _again_if_disconnected(read)
 
-    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> bool:
+    def keep(self, delivery: Delivery, sender: Webhook, source_url: str, seen: bool) -> Kept:
         """Insert the delivery while its sender holds (and move the last-delivery times) in
         one transaction."""
         values = {
@@ -226,21 +270,20 @@ class SqlAlchemyInbox:
         }
         return _again_if_disconnected(lambda: self._keep(values, sender.id if seen else None))
 
-    def _keep(self, values: dict[str, Any], seen_by: str | None) -> bool:
+    def _keep(self, values: dict[str, Any], seen_by: str | None) -> Kept:
         if seen_by is None and not self._writes_alone:
             kept = self._keep_unless_busy(values)
             if kept is not None:
                 return kept
         with self._writing_alone() if seen_by is None else self._engine.begin() as connection:
-            statement = _keep_if_sender_holds(connection.dialect.name)
-            kept = connection.execute(statement, values).first() is not None
-            if kept and seen_by is not None:
+            kept = _keep_on(connection, values)
+            if kept is Kept.NEW and seen_by is not None:
                 moment = values["received_at"]
                 connection.execute(_seen(WEBHOOKS), {"row_id": seen_by, "at": moment})
                 connection.execute(_seen(STORES), {"row_id": values["store_id"], "at": moment})
         return kept
 
-    def _keep_unless_busy(self, values: dict[str, Any]) -> bool | None:
+    def _keep_unless_busy(self, values: dict[str, Any]) -> Kept | None:
         """SQLite: the insert on its own, SQLite holding its write lock for the statement
         alone, as the anchor does — or None at once when another writer holds the file, for
         the caller to queue for its turn (engine.py, WriterQueue). Queueing every insert held
@@ -252,8 +295,7 @@ class SqlAlchemyInbox:
             assert driver is not None
             driver.execute("PRAGMA busy_timeout = 0")
             try:
-                statement = _keep_if_sender_holds(connection.dialect.name)
-                return connection.execute(statement, values).first() is not None
+                return _keep_on(connection, values)
             except OperationalError as error:
                 if "locked" not in str(error.orig):
                     raise
