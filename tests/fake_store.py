@@ -292,16 +292,17 @@ class FakeScheduleGuard:
 
     def __init__(self, now: Callable[[], datetime]) -> None:
         self.now = now
-        self.until: dict[str, datetime] = {}
+        self.claimed_at: dict[str, datetime] = {}
 
     def claim(self, name: str, period: timedelta) -> bool:
-        if self.until.get(name, datetime.min.replace(tzinfo=UTC)) > self.now():
+        claimed_at = self.claimed_at.get(name)
+        if claimed_at is not None and self.now() - claimed_at < period:
             return False
-        self.until[name] = self.now() + period
+        self.claimed_at[name] = self.now()
         return True
 
     def release(self, name: str) -> None:
-        self.until.pop(name, None)
+        self.claimed_at.pop(name, None)
 
 
 def _typecheck() -> None:

@@ -168,3 +168,16 @@ def test_at_most_three_slots_are_taken(slots):
             assert not four
     with second.hold() as again:
         assert again
+
+
+def test_a_changed_period_counts_from_the_next_claim(guards):
+    """Issue 18, section 3: a claim is measured against the period asked now, so a store's
+    sync interval shortened or lengthened counts from the scheduler's next tick."""
+    first, second = guards
+    assert first.claim("order-sync:a", timedelta(minutes=15))
+    threading.Event().wait(0.15)
+    assert not second.claim("order-sync:a", timedelta(minutes=15))
+    assert second.claim("order-sync:a", timedelta(milliseconds=100))  # shortened: lapsed
+    assert not first.claim("order-sync:a", timedelta(milliseconds=100))
+    threading.Event().wait(0.15)
+    assert not first.claim("order-sync:a", timedelta(minutes=15))  # lengthened: still held

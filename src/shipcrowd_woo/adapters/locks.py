@@ -36,19 +36,20 @@ class InProcessScheduleGuard:
     """Once-per-period claims inside this process (monotonic time)."""
 
     def __init__(self) -> None:
-        self._until: dict[str, float] = {}
+        self._claimed_at: dict[str, float] = {}
         self._guard = threading.Lock()
 
     def claim(self, name: str, period: timedelta) -> bool:
         """True when `name` was not claimed within the last `period`."""
         now = time.monotonic()
         with self._guard:
-            if self._until.get(name, 0.0) > now:
+            claimed_at = self._claimed_at.get(name)
+            if claimed_at is not None and now - claimed_at < period.total_seconds():
                 return False
-            self._until[name] = now + period.total_seconds()
+            self._claimed_at[name] = now
             return True
 
     def release(self, name: str) -> None:
         """Forget the claim."""
         with self._guard:
-            self._until.pop(name, None)
+            self._claimed_at.pop(name, None)

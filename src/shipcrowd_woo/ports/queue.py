@@ -44,8 +44,8 @@ class ScheduleGuard(Protocol):
     for `name` within one period, exactly one gets it."""
 
     def claim(self, name: str, period: timedelta) -> bool:
-        """True when nobody claimed `name` in the last `period`; the claim then holds for
-        `period`."""
+        """True when nobody claimed `name` in the last `period`, measured now: a period that
+        changed since the last claim (a store's sync interval) counts from this call."""
         ...
 
     def release(self, name: str) -> None:

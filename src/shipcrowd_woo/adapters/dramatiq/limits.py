@@ -82,18 +82,38 @@ def _milliseconds(span: timedelta) -> int:
 
 
 class RedisScheduleGuard:
-    """The ScheduleGuard port on Redis: a claim is a key set with NX and an expiry of one
-    period, so of any number of schedulers exactly one wins each period, and a scheduler
-    back from downtime finds the claim expired once — not once per missed tick."""
+    """The ScheduleGuard port on Redis: a claim is a key holding the time it was taken (Redis'
+    own clock, the same for every scheduler), compared with the period asked now, so of any
+    number of schedulers exactly one wins each period, a scheduler back from downtime finds
+    the claim lapsed once — not once per missed tick — and a changed period counts at once."""
+
+    # Claims are kept at least this long, so a period lengthened since a claim is measured
+    # from it rather than from a key that expired with the shorter one.
+    KEEP_CLAIMS = timedelta(days=2)
+    _CLAIM = """
+    local clock = redis.call('time')
+    local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+    local claimed_at = redis.call('get', KEYS[1])
+    if claimed_at and now - tonumber(claimed_at) < tonumber(ARGV[1]) then
+        return 0
+    end
+    redis.call('set', KEYS[1], now, 'px', ARGV[2])
+    return 1
+    """
 
     def __init__(self, client: redis.Redis, prefix: str = "shipcrowd-woo:schedule:") -> None:
         self._client = client
         self._prefix = prefix
+        self._claim = client.register_script(self._CLAIM)
 
     def claim(self, name: str, period: timedelta) -> bool:
-        """True for the one caller that set the claim."""
-        milliseconds = max(1, int(period.total_seconds() * 1000))
-        return bool(self._client.set(self._prefix + name, "1", nx=True, px=milliseconds))
+        """True for the one caller that took the claim."""
+        keep = max(period, self.KEEP_CLAIMS)
+        return bool(
+            self._claim(
+                keys=[self._prefix + name], args=[_milliseconds(period), _milliseconds(keep)]
+            )
+        )
 
     def release(self, name: str) -> None:
         """Delete the claim."""
