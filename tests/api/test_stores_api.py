@@ -6,7 +6,7 @@ import io
 import pytest
 
 from shipcrowd_woo.domain.errors import StoreUnavailable
-from tests.apps import STORE_URL
+from tests.apps import OTHER_COMPANY, STORE_URL
 
 
 def test_install_answers_the_store_without_its_secrets(api):
@@ -240,3 +240,71 @@ def test_unknown_routes_and_methods_are_problems(api, installed):
     assert wrong.status_code == 405
     assert wrong.mimetype == "application/problem+json"
     assert "GET" in wrong.headers["Allow"]
+
+
+def test_settings_change_what_the_body_names_and_show_on_the_store(api, installed):
+    """Issue 18, section 3: PATCH /stores/{id}/settings changes only what it names; the
+    store's view shows every setting."""
+    path = f"/stores/{installed['id']}/settings"
+    response = api.call(
+        "PATCH",
+        path,
+        json={
+            "order_sync": {"interval_minutes": 60, "overlap_minutes": 10, "auto_sync": False},
+            "inventory_sync": {"auto_sync": False},
+            "fulfilment": {"notify_customer": False},
+        },
+    )
+    assert response.status_code == 200
+    shown = api.call("GET", f"/stores/{installed['id']}").get_json()
+    assert shown == response.get_json()
+    assert shown["order_sync"] == {
+        "enabled": True,
+        "auto_sync": False,
+        "interval_minutes": 60,
+        "overlap_minutes": 10,
+    }
+    assert shown["inventory_sync"] == {"enabled": True, "auto_sync": False}
+    assert shown["fulfilment"] == {"complete_on_ship": True, "notify_customer": False}
+    unchanged = api.call("PATCH", path, json={}).get_json()
+    assert unchanged == shown
+
+
+def test_bad_settings_are_422_listing_every_bad_field_and_change_nothing(api, installed):
+    path = f"/stores/{installed['id']}/settings"
+    before = api.call("GET", f"/stores/{installed['id']}").get_json()
+    out_of_range = api.call(
+        "PATCH",
+        path,
+        json={
+            "order_sync": {"interval_minutes": 4, "overlap_minutes": -1, "enabled": False},
+        },
+    )
+    assert out_of_range.status_code == 422
+    assert out_of_range.mimetype == "application/problem+json"
+    assert {e["field"] for e in out_of_range.get_json()["errors"]} == {
+        "order_sync.interval_minutes",
+        "order_sync.overlap_minutes",
+    }
+    too_long = api.call("PATCH", path, json={"order_sync": {"interval_minutes": 24 * 60 + 1}})
+    assert too_long.status_code == 422
+    wrong_types = api.call(
+        "PATCH",
+        path,
+        json={"order_sync": {"interval_minutes": "hourly"}, "fulfilment": {"notify": True}},
+    )
+    assert wrong_types.status_code == 422
+    assert {(e["field"], e["message"]) for e in wrong_types.get_json()["errors"]} == {
+        ("order_sync.interval_minutes", "must be a whole number"),
+        ("fulfilment", "unknown field(s): notify"),
+    }
+    assert api.call("GET", f"/stores/{installed['id']}").get_json() == before
+
+
+def test_settings_are_for_admins_of_the_company_that_owns_the_store(api, installed):
+    path = f"/stores/{installed['id']}/settings"
+    change = {"order_sync": {"interval_minutes": 30}}
+    assert api.call("PATCH", path, role="member", json=change).status_code == 403
+    assert api.call("PATCH", path, company=OTHER_COMPANY, json=change).status_code == 404
+    shown = api.call("GET", f"/stores/{installed['id']}").get_json()
+    assert shown["order_sync"]["interval_minutes"] == 15

@@ -7,7 +7,7 @@ import pytest
 
 from shipcrowd_woo.domain.errors import AlreadyExists, StoreNotFound
 from shipcrowd_woo.domain.pagination import PageRequest
-from shipcrowd_woo.domain.store import OrderSyncConfig, StoreStats
+from shipcrowd_woo.domain.store import FulfilmentConfig, OrderSyncConfig, StoreStats
 from shipcrowd_woo.domain.webhook_health import WebhookHealth, WebhookState
 from tests.builders import COMPANY_A, COMPANY_B, later, make_delivery, make_store, make_webhook
 
@@ -19,6 +19,7 @@ def test_a_store_reads_back_exactly_as_written(uow_factory):
         stats=StoreStats(orders_synced=12, last_order_sync_at=later(30)),
         order_cursor=later(10),
         is_paused=True,
+        fulfilment=FulfilmentConfig(complete_on_ship=False, notify_customer=False),
     )
     with uow_factory() as uow:
         uow.stores.add(store)

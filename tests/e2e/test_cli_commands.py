@@ -155,3 +155,43 @@ def test_installing_by_an_alias_says_which_home_it_connected_as(cli):
         installed = cli("stores", "install", s.address, "--key", key, "--secret", secret)
         assert installed.stdout.startswith(f"connected as {s.url}\n")
         assert s.url in cli("stores", "list").stdout
+
+
+def test_an_operator_reads_and_changes_a_stores_settings(cli, sandbox):
+    """Issue 18, section 3: `stores settings` shows the settings, changes those given, and
+    refuses out-of-range values in one line naming each."""
+    key, secret = sandbox.store.create_api_key()
+    installed = cli("stores", "install", sandbox.url, "--key", key, "--secret", secret, "--json")
+    store_id = json.loads(installed.stdout)["store"]["id"]
+    shown = cli("stores", "settings", store_id).stdout
+    assert "orders automatic, every 15 min (overlap 5 min)" in shown
+    assert "fulfilments complete the order, tell the customer" in shown
+    changed = cli(
+        "stores",
+        "settings",
+        store_id,
+        "--interval-minutes",
+        "60",
+        "--no-inventory-auto-sync",
+        "--no-notify-customer",
+        "--json",
+    )
+    view = json.loads(changed.stdout)
+    assert view["order_sync"]["interval_minutes"] == 60
+    assert view["inventory_sync"] == {"enabled": True, "auto_sync": False}
+    assert view["fulfilment"] == {"complete_on_ship": True, "notify_customer": False}
+    refused = cli(
+        "stores",
+        "settings",
+        store_id,
+        "--interval-minutes",
+        "1",
+        "--overlap-minutes",
+        "-5",
+        ok=False,
+    )
+    assert refused.exit_code == 1
+    assert "order_sync.interval_minutes" in refused.output
+    assert "order_sync.overlap_minutes" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert "every 60 min" in cli("stores", "settings", store_id).stdout

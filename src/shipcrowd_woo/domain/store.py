@@ -32,6 +32,16 @@ class InventorySyncConfig:
 
 
 @attrs.frozen
+class FulfilmentConfig:
+    """What sending a fulfilment to this store does besides the tracking: complete the order
+    once every line has shipped, and tell the customer (a customer note, which WooCommerce
+    e-mails)."""
+
+    complete_on_ship: bool = True
+    notify_customer: bool = True
+
+
+@attrs.frozen
 class StoreStats:
     """Running totals shown to the merchant."""
 
@@ -65,6 +75,7 @@ class Store:
     uninstalled_at: datetime | None = None
     order_sync: OrderSyncConfig = OrderSyncConfig()
     inventory_sync: InventorySyncConfig = InventorySyncConfig()
+    fulfilment: FulfilmentConfig = FulfilmentConfig()
     webhooks_enabled: bool = True
     stats: StoreStats = StoreStats()
     # The newest `date_modified_gmt` seen by the last successful order import.

@@ -18,6 +18,7 @@ from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import OrderSyncConfig, Store, Webhook
+from shipcrowd_woo.domain.store_settings import SettingsChange, with_settings
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooWebhook
@@ -215,6 +216,18 @@ class StoreService:
     def resume(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """Start syncing again; the next incremental sync covers the pause."""
         return self._change(company_id, store_id, is_paused=False)
+
+    def change_settings(
+        self, company_id: CompanyId, store_id: StoreId, change: SettingsChange
+    ) -> Store:
+        """Change how the store is synced and fulfilled (domain/store_settings.py has the
+        rules); the scheduler reads the store at every tick, so a new interval counts from
+        the next one."""
+        with self._ctx.uow_factory() as uow:
+            store = with_settings(uow.stores.get(company_id, store_id), change)
+            uow.stores.update(store)
+            uow.commit()
+            return store
 
     def refresh_credentials(
         self,

@@ -18,6 +18,7 @@ from shipcrowd_woo.domain.jobs import (
 )
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.store import OrderSyncConfig
+from shipcrowd_woo.domain.store_settings import SettingsChange
 from shipcrowd_woo.domain.sync_log import SyncStatus
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.jobs import JobService
@@ -97,6 +98,26 @@ def test_each_store_keeps_its_own_interval(world, scheduling):
         world.clock.advance(minutes=5)
     assert synced.count(fast.id) == 4
     assert synced.count(slow.id) == 2
+
+
+def test_a_changed_interval_counts_from_the_next_tick(world, scheduling):
+    """Issue 18, section 3: the settings' interval is read at every tick. A store synced at
+    0 waits its 15 minutes; changed to 5 minutes at 6, it is synced at the tick at 6 (its
+    last sync is 6 minutes old) and then every 5 minutes; changed to an hour, it waits."""
+    store = world.install()
+    stores = StoreService(world.context)
+    synced_at = []
+    for minute in range(31):
+        if minute == 6:
+            stores.change_settings(COMPANY, store.id, SettingsChange(order_sync_interval_minutes=5))
+        if minute == 21:
+            stores.change_settings(
+                COMPANY, store.id, SettingsChange(order_sync_interval_minutes=60)
+            )
+        if store.id in scheduling.scheduler.tick().syncs_queued:
+            synced_at.append(minute)
+        world.clock.advance(minutes=1)
+    assert synced_at == [0, 6, 11, 16]
 
 
 @pytest.mark.parametrize(
@@ -230,7 +251,7 @@ def test_sweeps_run_once_per_period_whoever_ticks(world, scheduling):
     first = scheduling.scheduler.tick()
     second = scheduling.scheduler.tick()
     assert first == second
-    assert {"sweep:recovery", "sweep:retention"} <= set(scheduling.guard.until)
+    assert {"sweep:recovery", "sweep:retention"} <= set(scheduling.guard.claimed_at)
 
 
 def _queued(world, kind):

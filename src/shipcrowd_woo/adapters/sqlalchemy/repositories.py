@@ -64,6 +64,7 @@ from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import EncryptedSecret
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import (
+    FulfilmentConfig,
     InventorySyncConfig,
     OrderSyncConfig,
     Store,
@@ -106,6 +107,8 @@ def _store_values(store: Store) -> dict[str, Any]:
         "order_sync_overlap_seconds": int(store.order_sync.overlap.total_seconds()),
         "inventory_sync_enabled": store.inventory_sync.enabled,
         "inventory_auto_sync": store.inventory_sync.auto_sync,
+        "fulfilment_complete_on_ship": store.fulfilment.complete_on_ship,
+        "fulfilment_notify_customer": store.fulfilment.notify_customer,
         "webhooks_enabled": store.webhooks_enabled,
         "orders_synced": store.stats.orders_synced,
         "products_mapped": store.stats.products_mapped,
@@ -182,6 +185,10 @@ def _store_from(row: RowMapping) -> Store:
         ),
         inventory_sync=InventorySyncConfig(
             enabled=row["inventory_sync_enabled"], auto_sync=row["inventory_auto_sync"]
+        ),
+        fulfilment=FulfilmentConfig(
+            complete_on_ship=row["fulfilment_complete_on_ship"],
+            notify_customer=row["fulfilment_notify_customer"],
         ),
         webhooks_enabled=row["webhooks_enabled"],
         stats=StoreStats(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -86,6 +87,8 @@ class StoreRow(Base):
     order_sync_overlap_seconds: Mapped[int] = mapped_column(Integer())
     inventory_sync_enabled: Mapped[bool] = mapped_column(Boolean())
     inventory_auto_sync: Mapped[bool] = mapped_column(Boolean())
+    fulfilment_complete_on_ship: Mapped[bool] = mapped_column(Boolean(), server_default=true())
+    fulfilment_notify_customer: Mapped[bool] = mapped_column(Boolean(), server_default=true())
     webhooks_enabled: Mapped[bool] = mapped_column(Boolean())
     orders_synced: Mapped[int] = mapped_column(BigInteger())
     products_mapped: Mapped[int] = mapped_column(Integer())

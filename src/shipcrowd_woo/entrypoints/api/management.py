@@ -32,6 +32,7 @@ from shipcrowd_woo.entrypoints.api.requests import (
     InstallRequest,
     InventoryRequest,
     MappingRequest,
+    SettingsRequest,
     StockRequest,
     SyncOrdersRequest,
     ToggleRequest,
@@ -168,6 +169,16 @@ def credentials(store_id: str) -> Response:
         Secret(body.consumer_key),
         Secret(body.consumer_secret),
     )
+    return jsonify(store_view(store, services.context.secrets))
+
+
+@blueprint.patch("/stores/<store_id>/settings")
+def settings(store_id: str) -> Response:
+    """Change how the store is synced and fulfilled; what the body does not name stays."""
+    caller = admin()
+    body: SettingsRequest = _body(SettingsRequest)
+    services = state().services
+    store = services.stores.change_settings(caller.company_id, StoreId(store_id), body.change())
     return jsonify(store_view(store, services.context.secrets))
 
 

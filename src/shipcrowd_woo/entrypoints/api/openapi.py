@@ -5,6 +5,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from shipcrowd_woo.domain.site_index import RestStyle
+from shipcrowd_woo.domain.store_settings import (
+    MAX_INTERVAL_MINUTES,
+    MAX_OVERLAP_MINUTES,
+    MIN_INTERVAL_MINUTES,
+)
 from shipcrowd_woo.domain.webhook_health import WebhookState
 
 PREFIX = "/integrations/woocommerce"
@@ -70,8 +75,15 @@ SCHEMAS: dict[str, Any] = {
         is_paused=BOOLEAN,
         installed_at=WHEN,
         uninstalled_at=WHEN,
-        order_sync=_object([], enabled=BOOLEAN, auto_sync=BOOLEAN, interval_minutes=INTEGER),
+        order_sync=_object(
+            [],
+            enabled=BOOLEAN,
+            auto_sync=BOOLEAN,
+            interval_minutes=INTEGER,
+            overlap_minutes=INTEGER,
+        ),
         inventory_sync=_object([], enabled=BOOLEAN, auto_sync=BOOLEAN),
+        fulfilment=_object([], complete_on_ship=BOOLEAN, notify_customer=BOOLEAN),
         stats=_object(
             [],
             orders_synced=INTEGER,
@@ -223,6 +235,42 @@ SCHEMAS: dict[str, Any] = {
         **_object(["consumer_key", "consumer_secret"], consumer_key=STRING, consumer_secret=STRING),
         "additionalProperties": False,
     },
+    "SettingsRequest": {
+        **_object(
+            [],
+            order_sync={
+                **_object(
+                    [],
+                    enabled=_nullable("boolean"),
+                    auto_sync=_nullable("boolean"),
+                    interval_minutes={
+                        **_nullable("integer"),
+                        "minimum": MIN_INTERVAL_MINUTES,
+                        "maximum": MAX_INTERVAL_MINUTES,
+                    },
+                    overlap_minutes={
+                        **_nullable("integer"),
+                        "minimum": 0,
+                        "maximum": MAX_OVERLAP_MINUTES,
+                    },
+                ),
+                "additionalProperties": False,
+            },
+            inventory_sync={
+                **_object([], enabled=_nullable("boolean"), auto_sync=_nullable("boolean")),
+                "additionalProperties": False,
+            },
+            fulfilment={
+                **_object(
+                    [],
+                    complete_on_ship=_nullable("boolean"),
+                    notify_customer=_nullable("boolean"),
+                ),
+                "additionalProperties": False,
+            },
+        ),
+        "additionalProperties": False,
+    },
     "SyncOrdersRequest": {
         **_object(
             [],
@@ -353,6 +401,15 @@ def openapi_document() -> dict[str, Any]:
         f"{p}/stores/{{store_id}}/credentials": {
             "put": _operation(
                 "Replace credentials (admin)", 200, "Store", params=S, body="CredentialsRequest"
+            )
+        },
+        f"{p}/stores/{{store_id}}/settings": {
+            "patch": _operation(
+                "Change sync and fulfilment settings (admin)",
+                200,
+                "Store",
+                params=S,
+                body="SettingsRequest",
             )
         },
         f"{p}/stores/{{store_id}}/webhooks/register": {

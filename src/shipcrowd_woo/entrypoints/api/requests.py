@@ -14,6 +14,7 @@ from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
+from shipcrowd_woo.domain.store_settings import SettingsChange
 from shipcrowd_woo.domain.text import storable
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
 
@@ -46,6 +47,54 @@ class CredentialsRequest:
 
     consumer_key: str
     consumer_secret: str
+
+
+@attrs.frozen
+class OrderSyncSettings:
+    """The order import settings a PATCH may change."""
+
+    enabled: bool | None = None
+    auto_sync: bool | None = None
+    interval_minutes: int | None = None
+    overlap_minutes: int | None = None
+
+
+@attrs.frozen
+class InventorySyncSettings:
+    """The stock push settings a PATCH may change."""
+
+    enabled: bool | None = None
+    auto_sync: bool | None = None
+
+
+@attrs.frozen
+class FulfilmentSettings:
+    """The fulfilment settings a PATCH may change."""
+
+    complete_on_ship: bool | None = None
+    notify_customer: bool | None = None
+
+
+@attrs.frozen
+class SettingsRequest:
+    """PATCH /stores/<id>/settings: what is named changes, the rest stays."""
+
+    order_sync: OrderSyncSettings = OrderSyncSettings()
+    inventory_sync: InventorySyncSettings = InventorySyncSettings()
+    fulfilment: FulfilmentSettings = FulfilmentSettings()
+
+    def change(self) -> SettingsChange:
+        """The change the request asks for."""
+        return SettingsChange(
+            order_sync_enabled=self.order_sync.enabled,
+            order_sync_auto_sync=self.order_sync.auto_sync,
+            order_sync_interval_minutes=self.order_sync.interval_minutes,
+            order_sync_overlap_minutes=self.order_sync.overlap_minutes,
+            inventory_sync_enabled=self.inventory_sync.enabled,
+            inventory_sync_auto_sync=self.inventory_sync.auto_sync,
+            fulfilment_complete_on_ship=self.fulfilment.complete_on_ship,
+            fulfilment_notify_customer=self.fulfilment.notify_customer,
+        )
 
 
 @attrs.frozen

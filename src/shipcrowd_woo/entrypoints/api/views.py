@@ -54,10 +54,15 @@ def store_view(store: Store, box: SecretBox) -> dict[str, Any]:
             "enabled": store.order_sync.enabled,
             "auto_sync": store.order_sync.auto_sync,
             "interval_minutes": int(store.order_sync.interval.total_seconds() // 60),
+            "overlap_minutes": int(store.order_sync.overlap.total_seconds() // 60),
         },
         "inventory_sync": {
             "enabled": store.inventory_sync.enabled,
             "auto_sync": store.inventory_sync.auto_sync,
+        },
+        "fulfilment": {
+            "complete_on_ship": store.fulfilment.complete_on_ship,
+            "notify_customer": store.fulfilment.notify_customer,
         },
         "stats": {
             "orders_synced": store.stats.orders_synced,

@@ -9,6 +9,7 @@ from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
 from shipcrowd_woo.domain.jobs import CheckWebhooks
 from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.store_settings import SettingsChange
 from shipcrowd_woo.entrypoints.api.views import (
     job_view,
     status_view,
@@ -156,3 +157,77 @@ def disconnect(store_id: str, company: CompanyId, as_json: bool) -> None:
         store = built.stores.disconnect(company, StoreId(store_id))
         view = store_view(store, built.context.secrets)
     show(view, as_json, _line)
+
+
+def _settings_line(view: dict[str, Any]) -> str:
+    orders, stock, fulfilment = view["order_sync"], view["inventory_sync"], view["fulfilment"]
+
+    def state(settings: dict[str, Any]) -> str:
+        if not settings["enabled"]:
+            return "off"
+        return "automatic" if settings["auto_sync"] else "on request"
+
+    return (
+        f"{view['id']}  orders {state(orders)}, every {orders['interval_minutes']} min "
+        f"(overlap {orders['overlap_minutes']} min)  stock {state(stock)}  fulfilments "
+        f"{'complete the order' if fulfilment['complete_on_ship'] else 'leave the status'}, "
+        f"{'tell' if fulfilment['notify_customer'] else 'do not tell'} the customer"
+    )
+
+
+@stores.command("settings")
+@click.argument("store_id")
+@click.option("--order-sync/--no-order-sync", default=None, help="Import orders at all.")
+@click.option(
+    "--order-auto-sync/--no-order-auto-sync",
+    default=None,
+    help="Import on the scheduler's own, not only on request.",
+)
+@click.option("--interval-minutes", type=int, help="Minutes between imports (5 to 1440).")
+@click.option("--overlap-minutes", type=int, help="Minutes re-read before the cursor (0 to 1440).")
+@click.option("--inventory-sync/--no-inventory-sync", default=None, help="Push stock at all.")
+@click.option(
+    "--inventory-auto-sync/--no-inventory-auto-sync",
+    default=None,
+    help="Push stock when it changes, not only on request.",
+)
+@click.option(
+    "--complete-on-ship/--no-complete-on-ship",
+    default=None,
+    help="Complete an order once every line has shipped.",
+)
+@click.option(
+    "--notify-customer/--no-notify-customer",
+    default=None,
+    help="Tell the customer of a fulfilment (a customer note, which WooCommerce e-mails).",
+)
+@company_option
+@json_option
+def settings(
+    store_id: str,
+    order_sync: bool | None,
+    order_auto_sync: bool | None,
+    interval_minutes: int | None,
+    overlap_minutes: int | None,
+    inventory_sync: bool | None,
+    inventory_auto_sync: bool | None,
+    complete_on_ship: bool | None,
+    notify_customer: bool | None,
+    company: CompanyId,
+    as_json: bool,
+) -> None:
+    """Show the store's sync and fulfilment settings, changing those given first."""
+    change = SettingsChange(
+        order_sync_enabled=order_sync,
+        order_sync_auto_sync=order_auto_sync,
+        order_sync_interval_minutes=interval_minutes,
+        order_sync_overlap_minutes=overlap_minutes,
+        inventory_sync_enabled=inventory_sync,
+        inventory_sync_auto_sync=inventory_auto_sync,
+        fulfilment_complete_on_ship=complete_on_ship,
+        fulfilment_notify_customer=notify_customer,
+    )
+    with services() as built:
+        store = built.stores.change_settings(company, StoreId(store_id), change)
+        view = store_view(store, built.context.secrets)
+    show(view, as_json, _settings_line)
