@@ -7,12 +7,15 @@ import httpx
 import pytest
 
 from shipcrowd_woo.adapters.woocommerce.auth import OAuth1QueryAuth
+from shipcrowd_woo.adapters.woocommerce.redaction import install_redaction
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.fixtures import recorded
 
 API = "/wp-json/wc/v3"
+# httpx logs each URL, and OAuth 1.0a puts the consumer key in it: redacted as the app does.
+install_redaction()
 
 
 @pytest.fixture(scope="module")
