@@ -37,6 +37,7 @@ from shipcrowd_woo.entrypoints.processes import (
 )
 from shipcrowd_woo.entrypoints.settings import Settings, SettingsError
 from shipcrowd_woo.sandbox.faults import FaultPlan
+from shipcrowd_woo.sandbox.latency import LatencyModel
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.keys import rotate_keys, verify_keys
@@ -97,14 +98,49 @@ def transform(
     type=click.FloatRange(0, 1),
     help="Share of API responses spoiled (500, 429, slow, truncated).",
 )
+@click.option(
+    "--page-latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60_000),
+    help="Time each API request takes, as PHP does.",
+)
+@click.option(
+    "--order-latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60_000),
+    help="Time each order an answer renders adds.",
+)
+@click.option(
+    "--php-workers",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="API requests served at once; the rest wait (default: no limit).",
+)
 def sandbox(
-    host: str, port: int, orders: int, products: int, seed: int, tls: bool, fault_rate: float
+    host: str,
+    port: int,
+    orders: int,
+    products: int,
+    seed: int,
+    tls: bool,
+    fault_rate: float,
+    page_latency_ms: float,
+    order_latency_ms: float,
+    php_workers: int | None,
 ) -> None:
     """Run a WooCommerce-compatible sandbox store in the foreground (Ctrl-C stops it)."""
     store = SandboxStore(seed=seed, products=products, orders=orders)
+    latency = LatencyModel(page_latency_ms, order_latency_ms, php_workers)
     try:
         server = SandboxServer(
-            store, tls=tls, faults=FaultPlan(rate=fault_rate), host=host, port=port
+            store,
+            tls=tls,
+            faults=FaultPlan(rate=fault_rate),
+            host=host,
+            port=port,
+            latency=latency,
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None

@@ -31,6 +31,7 @@ from werkzeug.routing import Map, Rule
 from shipcrowd_woo.sandbox.auth import AuthFailure, authenticate, check_permission
 from shipcrowd_woo.sandbox.delivery import Deliverer
 from shipcrowd_woo.sandbox.faults import Fault, FaultPlan
+from shipcrowd_woo.sandbox.latency import LatencyModel
 from shipcrowd_woo.sandbox.store import TOPICS, ApiKey, SandboxStore
 
 API = "/wp-json/wc/v3"
@@ -47,6 +48,8 @@ ORDER_STATUSES = [
     "trash",
 ]
 ORDERBY = ("date", "id", "include", "title", "slug", "modified")
+# How many orders a request rendered, for the latency model (latency.py).
+ORDERS_RENDERED = "sandbox.orders_rendered"
 
 
 class WooError(Exception):
@@ -86,10 +89,17 @@ def redirect_home(store: SandboxStore, request: Request) -> Response:
 class SandboxApp:
     """WSGI callable over a SandboxStore, with a Deliverer for webhooks and a FaultPlan."""
 
-    def __init__(self, store: SandboxStore, deliverer: Deliverer, faults: FaultPlan) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        deliverer: Deliverer,
+        faults: FaultPlan,
+        latency: LatencyModel | None = None,
+    ) -> None:
         self.store = store
         self.deliverer = deliverer
         self.faults = faults
+        self.latency = latency or LatencyModel()
         self.requests = 0
         self._routes = Map(
             [
@@ -129,7 +139,10 @@ class SandboxApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
-        return self._respond(request)(environ, start_response)
+        with self.latency.worker():
+            response = self._respond(request)
+            self.latency.spend(request.environ.get(ORDERS_RENDERED, 0))
+        return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
         home = urlsplit(self.store.base_url)
@@ -302,7 +315,9 @@ class SandboxApp:
             descending=order == "desc",
             key=orderby if orderby in ("id", "modified") else "date",
         )
-        return self._page_of(request, ids, page, per_page, self.store.order_json, "GET, POST")
+        return self._page_of(
+            request, ids, page, per_page, self.store.order_json, "GET, POST", rendering_orders=True
+        )
 
     def _order(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
         if request.method == "GET":
@@ -313,6 +328,7 @@ class SandboxApp:
                 "Sorry, you cannot view this resource.",
             )
             self._existing_order(item_id)
+            request.environ[ORDERS_RENDERED] = 1
             return _json(
                 self.store.order_json(item_id, _field_list(request)),
                 allow="GET, POST, PUT, PATCH, DELETE",
@@ -675,12 +691,16 @@ class SandboxApp:
         per_page: int,
         render: Callable[[int, list[str] | None], dict[str, Any]],
         allow: str,
+        *,
+        rendering_orders: bool = False,
     ) -> Response:
         total = len(ids)
         pages = (total + per_page - 1) // per_page
         window = ids[(page - 1) * per_page : page * per_page]
         fields = _field_list(request)
         response = _json([render(item, fields) for item in window], allow=allow)
+        if rendering_orders:
+            request.environ[ORDERS_RENDERED] = len(window)
         response.headers["X-WP-Total"] = str(total)
         response.headers["X-WP-TotalPages"] = str(pages)
         links = []

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request
 from shipcrowd_woo.sandbox.app import SandboxApp, redirect_home
 from shipcrowd_woo.sandbox.delivery import Deliverer
 from shipcrowd_woo.sandbox.faults import FaultPlan
+from shipcrowd_woo.sandbox.latency import LatencyModel
 from shipcrowd_woo.sandbox.store import SandboxStore
 
 if TYPE_CHECKING:
@@ -86,17 +87,19 @@ class SandboxServer:
         home_host: str | None = None,
         http_redirect: bool = False,
         webhook_runners: int = 1,
+        latency: LatencyModel | None = None,
     ) -> None:
         """`home_host` makes the store call itself by another name for the same address
         (`localhost` for 127.0.0.1): reached as `address`, it answers under `url`.
         `http_redirect` (with `tls`) also listens for plain HTTP at `http_address` and
         sends every request there to the same path at the https home, as a web server
         moving a site to https does. `webhook_runners` sends deliveries from that many
-        queues at once (see Deliverer)."""
+        queues at once (see Deliverer). `latency` makes it as slow as a real store (see
+        latency.py)."""
         self.store = store
         self.faults = faults or FaultPlan()
         self.deliverer = Deliverer(store, runners=webhook_runners)
-        self.app = SandboxApp(store, self.deliverer, self.faults)
+        self.app = SandboxApp(store, self.deliverer, self.faults, latency)
         self._directory = tempfile.TemporaryDirectory(prefix="shipcrowd-sandbox-")
         self.certificate: Path | None = None
         ssl_context = None
