@@ -3,10 +3,10 @@
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from alembic.util.exc import CommandError
@@ -84,6 +84,16 @@ def transform(
     sys.exit(1 if rejected else 0)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _milliseconds_option(name: str, summary: str) -> Callable[[F], F]:
+    """A sandbox latency, in milliseconds."""
+    return click.option(
+        name, default=0.0, show_default=True, type=click.FloatRange(0, 60_000), help=summary
+    )
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8089, show_default=True, help="Port (0 picks a free one).")
@@ -98,20 +108,8 @@ def transform(
     type=click.FloatRange(0, 1),
     help="Share of API responses spoiled (500, 429, slow, truncated).",
 )
-@click.option(
-    "--page-latency-ms",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0, 60_000),
-    help="Time each API request takes, as PHP does.",
-)
-@click.option(
-    "--order-latency-ms",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0, 60_000),
-    help="Time each order an answer renders adds.",
-)
+@_milliseconds_option("--page-latency-ms", "Time each API request takes, as PHP does.")
+@_milliseconds_option("--order-latency-ms", "Time each order an answer renders adds.")
 @click.option(
     "--php-workers",
     type=click.IntRange(1, 1024),
