@@ -87,6 +87,23 @@ class IntakeResult:
     store_id: str | None = None
 
 
+@attrs.frozen
+class _Signed:
+    """A signed request, read once from its headers, judged against webhooks."""
+
+    topic: Topic
+    source_url: str
+    woo_webhook_id: int
+    signature: str
+    claimed_topic: str
+    body: bytes
+    received_at: datetime
+
+    @property
+    def senders_key(self) -> tuple[str, int]:
+        return (self.source_url, self.woo_webhook_id)
+
+
 def _header(headers: Mapping[str, str], name: str) -> str:
     value = headers.get(name) or ""
     return value.strip() if len(value) <= MAX_HEADER_LENGTH else ""
@@ -143,20 +160,29 @@ class WebhookIntake:
             source_url = normalise_store_url(source)
         except InvalidStoreUrl:
             raise IntakeRefused(401, "unknown source") from None
-        key = (source_url, int(raw_id))
+        request = _Signed(
+            topic,
+            source_url,
+            int(raw_id),
+            signature,
+            _header(headers, "X-WC-Webhook-Topic"),
+            body,
+            received_at,
+        )
+        key = request.senders_key
         candidates = self._senders.get(key)
         fresh = candidates is None
         refused: tuple[IntakeRefused, Sequence[CompanyWebhook]] | None = None
         for _ in range(MAX_READS + 1):
             if candidates is None:
-                candidates, fresh = self._read_senders(key, body, signature), True
+                candidates, fresh = self._read_senders(request), True
                 if refused is not None and _same_senders(candidates, refused[1]):
                     # Refused by what was remembered, and nothing changed: the refusal
                     # stands without a second HMAC, so a forgery costs no more for a store
                     # that delivers than for one never connected (one read, one HMAC).
                     raise refused[0]
             try:
-                result = self._keep(candidates, source_url, topic, headers, body, received_at)
+                result = self._keep(candidates, request)
             except IntakeRefused as refusal:
                 if fresh:
                     raise
@@ -168,43 +194,33 @@ class WebhookIntake:
             candidates = None
         raise IntakeRefused(401, "the webhook kept changing while the delivery was judged")
 
-    def _read_senders(
-        self, key: tuple[str, int], body: bytes, signature: str
-    ) -> Sequence[CompanyWebhook]:
-        """The senders named by `key`, read and remembered; 401 when there are none. A
+    def _read_senders(self, request: _Signed) -> Sequence[CompanyWebhook]:
+        """The senders the request names, read and remembered; 401 when there are none. A
         refused source costs what a connected one does — one read, an opened secret and an
         HMAC — or answering sooner would tell which stores are connected."""
-        candidates = self._ctx.inbox.senders(*key)
+        candidates = self._ctx.inbox.senders(*request.senders_key)
         if not candidates:
-            signature_matches(body, self._opened(self._decoy), signature)
+            signature_matches(request.body, self._opened(self._decoy), request.signature)
             raise IntakeRefused(401, "signature does not match")
         if len(self._senders) >= MAX_REMEMBERED_SENDERS:
             self._senders.clear()
-        self._senders[key] = candidates
+        self._senders[request.senders_key] = candidates
         return candidates
 
-    def _keep(
-        self,
-        candidates: Sequence[CompanyWebhook],
-        source_url: str,
-        topic: Topic,
-        headers: Mapping[str, str],
-        body: bytes,
-        received_at: datetime,
-    ) -> IntakeResult | None:
+    def _keep(self, candidates: Sequence[CompanyWebhook], request: _Signed) -> IntakeResult | None:
         """Verify the delivery against `candidates` and keep it; None when the webhook it was
         verified against changed since `candidates` were read (nothing kept)."""
-        signature = _header(headers, "X-WC-Webhook-Signature")
+        body, topic = request.body, request.topic
         verified = [
             (company_id, webhook)
             for company_id, webhook in candidates
-            if signature_matches(body, self._opened(webhook.secret), signature)
+            if signature_matches(body, self._opened(webhook.secret), request.signature)
         ]
         if not verified:
             raise IntakeRefused(401, "signature does not match")
         company_id, webhook = verified[0]
-        claimed_topic = _header(headers, "X-WC-Webhook-Topic")
-        if webhook.topic is not topic or (claimed_topic and claimed_topic != topic.value):
+        claimed = request.claimed_topic
+        if webhook.topic is not topic or (claimed and claimed != topic.value):
             raise IntakeRefused(400, "the topic does not match the endpoint")
         if not _is_json_object(body):
             raise IntakeRefused(400, "the body is not a JSON object")
@@ -213,29 +229,29 @@ class WebhookIntake:
             company_id=company_id,
             store_id=webhook.store_id,
             topic=topic,
-            woo_webhook_id=int(_header(headers, "X-WC-Webhook-ID")),
+            woo_webhook_id=request.woo_webhook_id,
             body=body,
             body_sha256=body_digest(body),
-            received_at=received_at,
+            received_at=request.received_at,
         )
-        seen = _worth_recording(webhook.last_delivery_at, received_at)
-        kept = self._ctx.inbox.keep(delivery, webhook, source_url, seen)
+        seen = _worth_recording(webhook.last_delivery_at, request.received_at)
+        kept = self._ctx.inbox.keep(delivery, webhook, request.source_url, seen)
         if kept is Kept.SENDER_CHANGED:
             return None
         if kept is Kept.DUPLICATE:
             return IntakeResult(Verdict.DUPLICATE, topic, store_id=webhook.store_id)
         if seen:
-            self._remember_seen(source_url, webhook, received_at)
+            self._remember_seen(request, webhook)
         self._queue.wake_inbox()
         return IntakeResult(Verdict.ACCEPTED, topic, delivery.id, webhook.store_id)
 
-    def _remember_seen(self, source_url: str, webhook: Webhook, at: datetime) -> None:
+    def _remember_seen(self, request: _Signed, webhook: Webhook) -> None:
         """The remembered webhook's last-delivery time moves with the row's, so the next
         delivery within the minute does not write it again."""
-        key = (source_url, webhook.woo_webhook_id or 0)
-        remembered = self._senders.get(key)
+        remembered = self._senders.get(request.senders_key)
         if remembered is not None:
-            self._senders[key] = [
+            at = request.received_at
+            self._senders[request.senders_key] = [
                 (company_id, attrs.evolve(w, last_delivery_at=at) if w.id == webhook.id else w)
                 for company_id, w in remembered
             ]

@@ -2,7 +2,7 @@
 webhooks we keep registered at each store."""
 
 import logging
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from typing import Any
 
 import attrs
@@ -223,11 +223,7 @@ class StoreService:
         """Change how the store is synced and fulfilled (domain/store_settings.py has the
         rules); the scheduler reads the store at every tick, so a new interval counts from
         the next one."""
-        with self._ctx.uow_factory() as uow:
-            store = with_settings(uow.stores.get(company_id, store_id), change)
-            uow.stores.update(store)
-            uow.commit()
-            return store
+        return self._apply(company_id, store_id, lambda store: with_settings(store, change))
 
     def refresh_credentials(
         self,
@@ -363,8 +359,14 @@ class StoreService:
             uow.commit()
 
     def _change(self, company_id: CompanyId, store_id: StoreId, **changes: Any) -> Store:
+        return self._apply(company_id, store_id, lambda store: attrs.evolve(store, **changes))
+
+    def _apply(
+        self, company_id: CompanyId, store_id: StoreId, change: Callable[[Store], Store]
+    ) -> Store:
+        """Save `change` of the store as it is now, in one transaction."""
         with self._ctx.uow_factory() as uow:
-            store = attrs.evolve(uow.stores.get(company_id, store_id), **changes)
+            store = change(uow.stores.get(company_id, store_id))
             uow.stores.update(store)
             uow.commit()
             return store

@@ -56,13 +56,14 @@ def _ping_when_idle(engine: Engine) -> None:
     discards it with every connection older than it, and callers that may repeat their
     statement do (the intake: inbox.py)."""
 
+    @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")
-    def _checked_in(_: Any, record: Any) -> None:
+    def _used_now(_: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, _: Any) -> None:
-        idle_since = record.info.get("idle_since", 0.0)
+        idle_since = record.info.get("idle_since", 0.0)  # unknown: ping
         if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return
         try:

@@ -84,16 +84,14 @@ class SettingsRequest:
     fulfilment: FulfilmentSettings = FulfilmentSettings()
 
     def change(self) -> SettingsChange:
-        """The change the request asks for."""
+        """The change the request asks for: each section's field is the change's
+        `<section>_<field>`."""
         return SettingsChange(
-            order_sync_enabled=self.order_sync.enabled,
-            order_sync_auto_sync=self.order_sync.auto_sync,
-            order_sync_interval_minutes=self.order_sync.interval_minutes,
-            order_sync_overlap_minutes=self.order_sync.overlap_minutes,
-            inventory_sync_enabled=self.inventory_sync.enabled,
-            inventory_sync_auto_sync=self.inventory_sync.auto_sync,
-            fulfilment_complete_on_ship=self.fulfilment.complete_on_ship,
-            fulfilment_notify_customer=self.fulfilment.notify_customer,
+            **{
+                f"{section}_{name}": value
+                for section, part in attrs.asdict(self, recurse=False).items()
+                for name, value in attrs.asdict(part).items()
+            }
         )
 
 

@@ -177,57 +177,57 @@ def _settings_line(view: dict[str, Any]) -> str:
 
 @stores.command("settings")
 @click.argument("store_id")
-@click.option("--order-sync/--no-order-sync", default=None, help="Import orders at all.")
+@click.option(
+    "--order-sync/--no-order-sync", "order_sync_enabled", default=None, help="Import orders."
+)
 @click.option(
     "--order-auto-sync/--no-order-auto-sync",
+    "order_sync_auto_sync",
     default=None,
     help="Import on the scheduler's own, not only on request.",
 )
-@click.option("--interval-minutes", type=int, help="Minutes between imports (5 to 1440).")
-@click.option("--overlap-minutes", type=int, help="Minutes re-read before the cursor (0 to 1440).")
-@click.option("--inventory-sync/--no-inventory-sync", default=None, help="Push stock at all.")
+@click.option(
+    "--interval-minutes",
+    "order_sync_interval_minutes",
+    type=int,
+    help="Minutes between imports (5 to 1440).",
+)
+@click.option(
+    "--overlap-minutes",
+    "order_sync_overlap_minutes",
+    type=int,
+    help="Minutes re-read before the cursor (0 to 1440).",
+)
+@click.option(
+    "--inventory-sync/--no-inventory-sync",
+    "inventory_sync_enabled",
+    default=None,
+    help="Push stock at all.",
+)
 @click.option(
     "--inventory-auto-sync/--no-inventory-auto-sync",
+    "inventory_sync_auto_sync",
     default=None,
     help="Push stock when it changes, not only on request.",
 )
 @click.option(
     "--complete-on-ship/--no-complete-on-ship",
+    "fulfilment_complete_on_ship",
     default=None,
     help="Complete an order once every line has shipped.",
 )
 @click.option(
     "--notify-customer/--no-notify-customer",
+    "fulfilment_notify_customer",
     default=None,
     help="Tell the customer of a fulfilment (a customer note, which WooCommerce e-mails).",
 )
 @company_option
 @json_option
-def settings(
-    store_id: str,
-    order_sync: bool | None,
-    order_auto_sync: bool | None,
-    interval_minutes: int | None,
-    overlap_minutes: int | None,
-    inventory_sync: bool | None,
-    inventory_auto_sync: bool | None,
-    complete_on_ship: bool | None,
-    notify_customer: bool | None,
-    company: CompanyId,
-    as_json: bool,
-) -> None:
-    """Show the store's sync and fulfilment settings, changing those given first."""
-    change = SettingsChange(
-        order_sync_enabled=order_sync,
-        order_sync_auto_sync=order_auto_sync,
-        order_sync_interval_minutes=interval_minutes,
-        order_sync_overlap_minutes=overlap_minutes,
-        inventory_sync_enabled=inventory_sync,
-        inventory_sync_auto_sync=inventory_auto_sync,
-        fulfilment_complete_on_ship=complete_on_ship,
-        fulfilment_notify_customer=notify_customer,
-    )
+def settings(store_id: str, company: CompanyId, as_json: bool, **changes: Any) -> None:
+    """Show the store's sync and fulfilment settings, changing those given first (each
+    option is the SettingsChange field of its name)."""
     with services() as built:
-        store = built.stores.change_settings(company, StoreId(store_id), change)
+        store = built.stores.change_settings(company, StoreId(store_id), SettingsChange(**changes))
         view = store_view(store, built.context.secrets)
     show(view, as_json, _settings_line)
