@@ -7,13 +7,24 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from shipcrowd_woo.converters.woocommerce import parse_order, parse_product, structure
+from shipcrowd_woo.converters.woocommerce import (
+    parse_order,
+    parse_product,
+    parse_tracked_order,
+    structure,
+)
 from shipcrowd_woo.domain.errors import (
     AuthenticationFailed,
     SecretsUnavailable,
     StoreClientError,
     StoreResourceNotFound,
     StoreUnavailable,
+)
+from shipcrowd_woo.domain.fulfilment import (
+    TRACKING_META_KEY,
+    OrderNote,
+    TrackedOrder,
+    TrackingItem,
 )
 from shipcrowd_woo.domain.ids import JobId, StoreId
 from shipcrowd_woo.domain.jobs import Job
@@ -117,6 +128,55 @@ class FakeStoreClient:
         self.store.update_order(order_id, status=status)
         return parse_order(self.store.order_json(order_id))
 
+    def order_tracking(self, order_id: int) -> TrackedOrder:
+        self._call("order_tracking", order_id)
+        return self._tracked(order_id)
+
+    def save_order_tracking(
+        self, order_id: int, tracking: Sequence[TrackingItem], status: str | None
+    ) -> TrackedOrder:
+        self._call("save_order_tracking", (order_id, len(tracking), status))
+        self._existing(order_id)
+        items = [attrs.asdict(item) for item in tracking]
+        changes: dict[str, object] = {"meta_data": [{"key": TRACKING_META_KEY, "value": items}]}
+        if status is not None:
+            changes["status"] = status
+        self.store.update_order(order_id, **changes)
+        return self._tracked(order_id)
+
+    def add_shipment_tracking(self, order_id: int, item: TrackingItem) -> TrackingItem:
+        self._call("add_shipment_tracking", order_id)
+        self._existing(order_id)
+        day = datetime.fromtimestamp(int(item.date_shipped), UTC).date().isoformat()
+        saved = self.store.add_shipment_tracking(
+            order_id, {**attrs.asdict(item), "date_shipped": day}
+        )
+        return TrackingItem(**saved)
+
+    def order_notes(self, order_id: int) -> Sequence[OrderNote]:
+        self._call("order_notes", order_id)
+        self._existing(order_id)
+        return [
+            OrderNote(n["id"], n["note"], n["customer_note"])
+            for n in self.store.order_notes(order_id)
+        ]
+
+    def add_order_note(self, order_id: int, note: str, customer_note: bool) -> OrderNote:
+        self._call("add_order_note", order_id)
+        self._existing(order_id)
+        record = self.store.add_order_note(order_id, note, customer_note=customer_note)
+        return OrderNote(record["id"], record["note"], record["customer_note"])
+
+    def _existing(self, order_id: int) -> None:
+        if order_id not in self.store.orders:
+            raise StoreResourceNotFound(self.store.base_url, f"order {order_id}")
+
+    def _tracked(self, order_id: int) -> TrackedOrder:
+        self._existing(order_id)
+        tracked = parse_tracked_order(self.store.order_json(order_id))
+        assert isinstance(tracked, TrackedOrder)
+        return tracked
+
     def products(self) -> Iterator[WooProduct]:
         self._call("products")
         for product_id, product in sorted(self.store.products.items()):
@@ -211,8 +271,12 @@ class FakeStoreClientFactory:
         self.calls.append(("discover", typed))
         if home not in self.stores:
             raise StoreUnavailable(typed, f"GET {typed}/wp-json/: could not connect")
+        store = self.stores[home][0]
         return SiteIndex(
-            home, "Sandbox Store", ("wp/v2", "wc/v3"), self.rest_styles.get(home, RestStyle.PRETTY)
+            home,
+            "Sandbox Store",
+            tuple(store.rest_namespaces),
+            self.rest_styles.get(home, RestStyle.PRETTY),
         )
 
     def __call__(

@@ -15,12 +15,14 @@ import attrs
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import (
     AlreadyExists,
+    FulfilmentNotFound,
     JobNotFound,
     MappingNotFound,
     StoreNotFound,
 )
+from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
-from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.inventory import StockChange, WarehouseItem
 from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
@@ -49,6 +51,8 @@ class FakeDatabase:
     warehouse: dict[tuple[CompanyId, str], WarehouseItem] = attrs.Factory(dict)
     customers: dict[tuple[str, str, int], CustomerSnapshot] = attrs.Factory(dict)
     jobs: dict[JobId, JobRecord] = attrs.Factory(dict)
+    fulfilments: dict[FulfilmentId, Fulfilment] = attrs.Factory(dict)
+    stock_changes: dict[tuple[StoreId, str], StockChange] = attrs.Factory(dict)
     # Who holds which delivery until when (the inbox's leases; not a table of the domain).
     leases: dict[DeliveryId, datetime] = attrs.Factory(dict)
     commits: int = 0
@@ -67,6 +71,8 @@ class FakeDatabase:
                 "warehouse",
                 "customers",
                 "jobs",
+                "fulfilments",
+                "stock_changes",
             )
         }
 
@@ -104,6 +110,9 @@ class FakeStoreRepository:
 
     def syncable(self) -> Sequence[Store]:
         return sorted((s for s in self.stores.values() if s.can_sync), key=lambda s: s.id)
+
+    def syncable_of(self, company_id: CompanyId) -> Sequence[Store]:
+        return [s for s in self.syncable() if s.company_id == company_id]
 
     def count_webhooks_unhealthy(self) -> int:
         return sum(s.webhook_health.is_unhealthy for s in self.syncable())
@@ -278,6 +287,12 @@ class FakeMappingRepository:
             for m in self.for_store(company_id, store_id)
             if m.woo_product_id in wanted or m.woo_variation_id in wanted
         ]
+
+    def for_skus(
+        self, company_id: CompanyId, store_id: StoreId, skus: Collection[str]
+    ) -> Sequence[ProductMapping]:
+        wanted = set(skus)
+        return [m for m in self.for_store(company_id, store_id) if m.shipcrowd_sku in wanted]
 
     def page(
         self,
@@ -492,6 +507,86 @@ class FakeWarehouseRepository:
             if (company_id, sku) in self.stock
         }
 
+    def decrement(
+        self, company_id: CompanyId, shipped: Mapping[str, int], at: datetime
+    ) -> dict[str, int]:
+        levels = {}
+        for sku, units in shipped.items():
+            item = self.stock.get((company_id, sku))
+            if item is not None:
+                item = attrs.evolve(item, quantity=max(0, item.quantity - units), updated_at=at)
+                self.stock[(company_id, sku)] = item
+                levels[sku] = item.quantity
+        return levels
+
+
+class FakeStockChangeRepository:
+    def __init__(self, changes: dict[tuple[StoreId, str], StockChange]) -> None:
+        self.changes = changes
+
+    def note(self, changes: Sequence[StockChange]) -> None:
+        for change in changes:
+            self.changes[(change.store_id, change.sku)] = change
+
+    def for_store(self, store_id: StoreId, limit: int) -> Sequence[StockChange]:
+        mine = [c for (store, _), c in self.changes.items() if store == store_id]
+        return sorted(mine, key=lambda c: (c.changed_at, c.sku))[:limit]
+
+    def remove(self, taken: Sequence[StockChange]) -> int:
+        removed = 0
+        for change in taken:
+            if self.changes.get((change.store_id, change.sku)) == change:
+                del self.changes[(change.store_id, change.sku)]
+                removed += 1
+        return removed
+
+    def waiting_since(self, changed_before: datetime, limit: int) -> Sequence[StockChange]:
+        oldest: dict[StoreId, StockChange] = {}
+        for change in sorted(self.changes.values(), key=lambda c: (c.changed_at, c.sku)):
+            oldest.setdefault(change.store_id, change)
+        waiting = [c for c in oldest.values() if c.changed_at < changed_before]
+        return waiting[:limit]
+
+
+class FakeFulfilmentRepository:
+    def __init__(self, fulfilments: dict[FulfilmentId, Fulfilment]) -> None:
+        self.fulfilments = fulfilments
+
+    def add(self, fulfilment: Fulfilment) -> None:
+        key = (fulfilment.company_id, fulfilment.store_id, fulfilment.order_id, fulfilment.key)
+        if any(
+            (f.company_id, f.store_id, f.order_id, f.key) == key for f in self.fulfilments.values()
+        ):
+            raise AlreadyExists(f"order {fulfilment.order_id} already has this fulfilment")
+        self.fulfilments[fulfilment.id] = fulfilment
+
+    def get(self, company_id: CompanyId, fulfilment_id: FulfilmentId) -> Fulfilment:
+        found = self.fulfilments.get(fulfilment_id)
+        if found is None or found.company_id != company_id:
+            raise FulfilmentNotFound(fulfilment_id)
+        return found
+
+    def find_by_key(
+        self, company_id: CompanyId, store_id: StoreId, order_id: int, key: str
+    ) -> Fulfilment | None:
+        return next(
+            (f for f in self.for_order(company_id, store_id, order_id) if f.key == key), None
+        )
+
+    def for_order(
+        self, company_id: CompanyId, store_id: StoreId, order_id: int
+    ) -> Sequence[Fulfilment]:
+        mine = [
+            f
+            for f in self.fulfilments.values()
+            if (f.company_id, f.store_id, f.order_id) == (company_id, store_id, order_id)
+        ]
+        return sorted(mine, key=lambda f: (f.created_at, f.id))
+
+    def update(self, fulfilment: Fulfilment) -> None:
+        if fulfilment.id in self.fulfilments:
+            self.fulfilments[fulfilment.id] = fulfilment
+
 
 class FakeCustomerRepository:
     def __init__(self, customers: dict[tuple[str, str, int], CustomerSnapshot]) -> None:
@@ -580,6 +675,8 @@ class FakeUnitOfWork:
         self.warehouse = FakeWarehouseRepository(self._working["warehouse"])
         self.customers = FakeCustomerRepository(self._working["customers"])
         self.jobs = FakeJobRepository(self._working["jobs"])
+        self.fulfilments = FakeFulfilmentRepository(self._working["fulfilments"])
+        self.stock_changes = FakeStockChangeRepository(self._working["stock_changes"])
 
     def commit(self) -> None:
         """Apply what this unit of work changed, key by key, as SQL would."""
@@ -612,6 +709,8 @@ def _typecheck() -> None:
     _warehouse: repositories.WarehouseRepository = FakeWarehouseRepository({})
     _customers: repositories.CustomerRepository = FakeCustomerRepository({})
     _jobs: repositories.JobRepository = FakeJobRepository({})
+    _fulfilments: repositories.FulfilmentRepository = FakeFulfilmentRepository({})
+    _changes: repositories.StockChangeRepository = FakeStockChangeRepository({})
     _clock: Clock = FakeClock(datetime.now(UTC))
 
 

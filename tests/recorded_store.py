@@ -53,6 +53,16 @@ def recorded_store_handler(request: httpx.Request) -> httpx.Response:
         ("POST", "/products/29/variations/batch"): lambda: _response("variations_batch"),
         ("GET", "/webhooks"): lambda: _response("webhooks_list"),
         ("POST", "/webhooks"): lambda: _response("webhook_created"),
+        # The fulfilment recordings: order 39 as it stood after the tracking save.
+        ("GET", "/orders/39"): lambda: _response(
+            "fulfilment_order_put_tracking_meta_and_completed"
+        ),
+        ("PUT", "/orders/39"): lambda: _response(
+            "fulfilment_order_put_tracking_meta_and_completed"
+        ),
+        ("GET", "/orders/39/notes"): lambda: _response("fulfilment_order_notes_list"),
+        ("POST", "/orders/39/notes"): lambda: _response("fulfilment_order_note_to_customer"),
+        ("PUT", "/orders/323"): lambda: _response("fulfilment_cancelled_order_put_completed"),
     }
     if (method, path) == ("GET", "/orders") and request.url.params.get("per_page") == "101":
         return _response("error_per_page_101")

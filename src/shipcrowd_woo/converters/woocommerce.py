@@ -15,6 +15,7 @@ import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn
 
+from shipcrowd_woo.domain.fulfilment import TRACKING_META_KEY, OrderNote, TrackedOrder, TrackingItem
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.rejections import Problem, Rejection
 from shipcrowd_woo.domain.text import storable
@@ -188,6 +189,42 @@ def parse_customer(payload: object) -> WooCustomer | tuple[Problem, ...]:
 def parse_deleted(payload: object) -> WooDeleted | tuple[Problem, ...]:
     """Structure the `{"id": N}` of a `*.deleted` delivery."""
     return structure(payload, WooDeleted)
+
+
+def parse_tracked_order(payload: object) -> TrackedOrder | tuple[Problem, ...]:
+    """An order's id, status and the entries of its `_wc_shipment_tracking_items` meta.
+    Entries that are not objects are left out: they are no shipment anyone could show."""
+    if not isinstance(payload, dict):
+        return (Problem("", f"an order is a JSON object, not {_kind(payload)}"),)
+    meta = payload.get("meta_data")
+    entries = next(
+        (
+            entry.get("value")
+            for entry in (meta if isinstance(meta, list) else [])
+            if isinstance(entry, dict) and entry.get("key") == TRACKING_META_KEY
+        ),
+        None,
+    )
+    return structure(
+        {
+            "order_id": payload.get("id"),
+            "status": payload.get("status"),
+            "tracking": [e for e in entries if isinstance(e, dict)]
+            if isinstance(entries, list)
+            else [],
+        },
+        TrackedOrder,
+    )
+
+
+def parse_tracking_item(payload: object) -> TrackingItem | tuple[Problem, ...]:
+    """One shipment as the Shipment Tracking extension's route answers it."""
+    return structure(payload, TrackingItem)
+
+
+def parse_order_note(payload: object) -> OrderNote | tuple[Problem, ...]:
+    """An order note of `orders/{id}/notes`."""
+    return structure(payload, OrderNote)
 
 
 def parse_system_status(payload: object, timezone: str) -> SystemStatus | tuple[Problem, ...]:

@@ -35,6 +35,10 @@ class JobNotFound(NotFound):
     """No job with this id belongs to the company."""
 
 
+class FulfilmentNotFound(NotFound):
+    """No fulfilment with this id belongs to the company."""
+
+
 class StoreBusy(DomainError):
     """Another run of the same kind holds the store (its lock is shared by every worker);
     the work is to be tried again once that run ends, not dropped."""

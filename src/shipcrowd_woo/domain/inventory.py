@@ -5,7 +5,7 @@ from datetime import datetime
 
 import attrs
 
-from shipcrowd_woo.domain.ids import CompanyId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.mapping_rules import ProductMapping
 from shipcrowd_woo.domain.woo_catalog import StockUpdate
 
@@ -19,6 +19,23 @@ class WarehouseItem:
     name: str
     quantity: int
     updated_at: datetime
+
+
+@attrs.frozen
+class StockChange:
+    """A SKU whose warehouse level changed and is to be pushed to one store. `token` names
+    the change: a newer one replaces it, so removing what a push read leaves the newer."""
+
+    company_id: CompanyId
+    store_id: StoreId
+    sku: str
+    token: str
+    changed_at: datetime
+
+
+def follows_warehouse(mapping: ProductMapping) -> bool:
+    """A mapping whose product takes the warehouse's stock changes by itself."""
+    return mapping.is_active and mapping.sync_inventory and mapping.sync_on_fulfillment
 
 
 @attrs.frozen

@@ -60,7 +60,33 @@ class CheckWebhooks:
     store_id: StoreId
 
 
-Job = SyncOrders | PushInventory | AutoMapProducts | ReconcileOrders | CheckWebhooks
+@attrs.frozen
+class FulfilOrder:
+    """Send a fulfilment (tracking, customer note, completion) to the store."""
+
+    company_id: CompanyId
+    store_id: StoreId
+    fulfilment_id: str
+
+
+@attrs.frozen
+class PushStockChanges:
+    """Push the stock of the SKUs whose warehouse level changed since the store's last such
+    push (the inventory that follows the warehouse by itself)."""
+
+    company_id: CompanyId
+    store_id: StoreId
+
+
+Job = (
+    SyncOrders
+    | PushInventory
+    | AutoMapProducts
+    | ReconcileOrders
+    | CheckWebhooks
+    | FulfilOrder
+    | PushStockChanges
+)
 
 
 class JobState(enum.Enum):
@@ -113,6 +139,8 @@ JOB_TYPES: dict[str, type[Job]] = {
     "auto_map_products": AutoMapProducts,
     "reconcile_orders": ReconcileOrders,
     "check_webhooks": CheckWebhooks,
+    "fulfil_order": FulfilOrder,
+    "push_stock_changes": PushStockChanges,
 }
 _KIND_OF = {job_type: kind for kind, job_type in JOB_TYPES.items()}
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from shipcrowd_woo.domain.fulfilment import TRACKING_NAMESPACE
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.secrets import EncryptedSecret
 from shipcrowd_woo.domain.site_index import RestStyle
@@ -90,6 +91,16 @@ class Store:
     def can_sync(self) -> bool:
         """True when imports and pushes may run."""
         return self.is_active and not self.is_paused
+
+    @property
+    def follows_warehouse(self) -> bool:
+        """True when the warehouse's stock changes are pushed here by themselves."""
+        return self.can_sync and self.inventory_sync.enabled and self.inventory_sync.auto_sync
+
+    @property
+    def has_shipment_tracking(self) -> bool:
+        """True when the store's REST index listed the Shipment Tracking extension."""
+        return TRACKING_NAMESPACE in self.namespaces
 
 
 @attrs.frozen

@@ -24,6 +24,7 @@ class SyncType(enum.Enum):
     INVENTORY = "inventory"
     WEBHOOK = "webhook"
     PRODUCT = "product"
+    FULFILMENT = "fulfilment"
 
 
 class SyncStatus(enum.Enum):

@@ -41,10 +41,13 @@ from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.inbox import Inbox
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
+from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inbox import InboxDrain
 from shipcrowd_woo.services.inventory import InventorySync
-from shipcrowd_woo.services.jobs import JobRunner, JobService
+from shipcrowd_woo.services.job_runner import JobRunner
+from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.keys import verify_keys
 from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.order_sync import OrderSync
@@ -70,6 +73,7 @@ class Services:
     stores: StoreService
     orders: OrderSync
     inventory: InventorySync
+    fulfilments: Fulfilments
     mappings: MappingService
     webhooks: WebhookProcessor
     drain: InboxDrain
@@ -248,9 +252,11 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
     drain = InboxDrain(context, webhooks)
     mark = RedisWakeMark(client) if client else InProcessWakeMark()
     queue = DramatiqTaskQueue(actor, declare_drain_actor(broker, lambda: drain, mark, policy), mark)
-    runner = JobRunner(context, queue, settings.job_max_retries)
     jobs = JobService(context, queue)
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
+    auto_push = AutoPush(context, jobs, guard, settings.stock_push_window)
+    runner = JobRunner(context, queue, settings.job_max_retries, auto_push=auto_push)
+    inventory = InventorySync(context, auto_push)
     scheduler = Scheduler(
         context,
         jobs,
@@ -266,13 +272,15 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
             recheck_after=min(RECHECK_AFTER, settings.webhook_check_interval),
             reconcile_every=settings.reconcile_interval,
         ),
+        auto_push,
     )
     return Services(
         settings=settings,
         context=context,
         stores=StoreService(context),
         orders=OrderSync(context),
-        inventory=InventorySync(context),
+        inventory=inventory,
+        fulfilments=Fulfilments(context, jobs, inventory),
         mappings=MappingService(context),
         webhooks=webhooks,
         drain=drain,

@@ -96,8 +96,9 @@ class Metrics:
         self.jobs.labels(record.kind, record.state.value).inc()
         summary = record.summary
         status = summary.get("status")
-        if record.kind in ("sync_orders", "reconcile_orders", "push_inventory") and status:
-            kind = "inventory" if record.kind == "push_inventory" else "order"
+        pushes = ("push_inventory", "push_stock_changes")
+        if record.kind in ("sync_orders", "reconcile_orders", *pushes) and status:
+            kind = "inventory" if record.kind in pushes else "order"
             self.sync_runs.labels(kind, str(status)).inc()
         if record.kind == "sync_orders":
             for outcome, key in (
@@ -109,7 +110,7 @@ class Metrics:
         if record.kind == "check_webhooks":
             for action in ("reactivated", "created"):
                 self.webhook_repairs.labels(action).inc(float(summary.get(action) or 0))
-        if record.kind == "push_inventory":
+        if record.kind in pushes:
             self.inventory_items.labels("pushed").inc(float(summary.get("synced") or 0))
             self.inventory_items.labels("failed").inc(float(summary.get("failed") or 0))
 

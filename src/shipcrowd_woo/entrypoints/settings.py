@@ -56,6 +56,8 @@ class Settings:
     # behind when it died are sent again as soon as one starts, without this wait.
     stalled_after: timedelta = timedelta(minutes=15)
     scheduler_tick: timedelta = timedelta(seconds=15)
+    # Stock changes within this long of the first make one push per store.
+    stock_push_window: timedelta = timedelta(seconds=5)
     # Management API authentication: an HS256 secret, or a public key for RS256/ES256.
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     jwt_public_key: str | None = attrs.field(default=None, repr=False)
@@ -110,6 +112,9 @@ class Settings:
             ),
             stalled_after=timedelta(
                 seconds=_number(env, "STALLED_AFTER_SECONDS", 900, int, 10, 86400)
+            ),
+            stock_push_window=timedelta(
+                seconds=_number(env, "STOCK_PUSH_WINDOW_SECONDS", 5.0, float, 0.05, 3600)
             ),
             scheduler_tick=timedelta(
                 seconds=_number(env, "SCHEDULER_TICK_SECONDS", 15.0, float, 0.05, 3600)

@@ -6,8 +6,9 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from shipcrowd_woo.domain.customers import CustomerSnapshot
+from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
-from shipcrowd_woo.domain.inventory import WarehouseItem
+from shipcrowd_woo.domain.inventory import StockChange, WarehouseItem
 from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
@@ -42,6 +43,10 @@ class StoreRepository(Protocol):
 
     def syncable(self) -> Sequence[Store]:
         """Every active, unpaused store of every company (for the scheduler)."""
+        ...
+
+    def syncable_of(self, company_id: CompanyId) -> Sequence[Store]:
+        """The company's active, unpaused stores."""
         ...
 
     def count_webhooks_unhealthy(self) -> int:
@@ -165,6 +170,12 @@ class MappingRepository(Protocol):
         """The store's mappings whose product or variation id is among `woo_ids`."""
         ...
 
+    def for_skus(
+        self, company_id: CompanyId, store_id: StoreId, skus: Collection[str]
+    ) -> Sequence[ProductMapping]:
+        """The store's mappings to any of these Shipcrowd SKUs."""
+        ...
+
     def page(
         self,
         company_id: CompanyId,
@@ -261,6 +272,64 @@ class WarehouseRepository(Protocol):
         """Stock on hand of the given SKUs that the warehouse knows."""
         ...
 
+    def decrement(
+        self, company_id: CompanyId, shipped: Mapping[str, int], at: datetime
+    ) -> dict[str, int]:
+        """Take shipped units off the known SKUs among `shipped`, never below zero, each in
+        one statement (a level recorded meanwhile is not overwritten with a stale one);
+        returns their new levels."""
+        ...
+
+
+class StockChangeRepository(Protocol):
+    """Stock changes waiting to be pushed to a store by themselves."""
+
+    def note(self, changes: Sequence[StockChange]) -> None:
+        """Record changes; a (store, SKU) already waiting takes the newer token and time."""
+        ...
+
+    def for_store(self, store_id: StoreId, limit: int) -> Sequence[StockChange]:
+        """The store's waiting changes, oldest first."""
+        ...
+
+    def remove(self, taken: Sequence[StockChange]) -> int:
+        """Remove the changes a push read, unless a newer change replaced one since (its
+        token differs); returns how many went."""
+        ...
+
+    def waiting_since(self, changed_before: datetime, limit: int) -> Sequence[StockChange]:
+        """One waiting change (the oldest) of each store that has waited since before
+        `changed_before`: pushes that never came."""
+        ...
+
+
+class FulfilmentRepository(Protocol):
+    """Fulfilments of orders, scoped by company."""
+
+    def add(self, fulfilment: Fulfilment) -> None:
+        """Insert one; raises AlreadyExists when the order already has one with its key."""
+        ...
+
+    def get(self, company_id: CompanyId, fulfilment_id: FulfilmentId) -> Fulfilment:
+        """The company's fulfilment; FulfilmentNotFound for an unknown or foreign id."""
+        ...
+
+    def find_by_key(
+        self, company_id: CompanyId, store_id: StoreId, order_id: int, key: str
+    ) -> Fulfilment | None:
+        """The order's fulfilment with this key, if any."""
+        ...
+
+    def for_order(
+        self, company_id: CompanyId, store_id: StoreId, order_id: int
+    ) -> Sequence[Fulfilment]:
+        """The order's fulfilments, oldest first."""
+        ...
+
+    def update(self, fulfilment: Fulfilment) -> None:
+        """Save a fulfilment's progress."""
+        ...
+
 
 class CustomerRepository(Protocol):
     """Customer snapshots from webhooks."""
@@ -352,6 +421,16 @@ class UnitOfWork(Protocol):
     @property
     def jobs(self) -> JobRepository:
         """Background jobs, in this transaction."""
+        ...
+
+    @property
+    def fulfilments(self) -> FulfilmentRepository:
+        """Fulfilments, in this transaction."""
+        ...
+
+    @property
+    def stock_changes(self) -> StockChangeRepository:
+        """Stock changes waiting to be pushed, in this transaction."""
         ...
 
     def __enter__(self) -> Self:

@@ -6,6 +6,7 @@ from typing import Protocol
 
 import attrs
 
+from shipcrowd_woo.domain.fulfilment import OrderNote, TrackedOrder, TrackingItem
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.site_index import RestStyle
@@ -56,6 +57,29 @@ class StoreClient(Protocol):
 
     def update_order_status(self, order_id: int, status: str) -> WooOrder | Rejection:
         """Set an order's status at the store and return the order as saved."""
+        ...
+
+    def order_tracking(self, order_id: int) -> TrackedOrder:
+        """The order's status and shipment tracking (`_wc_shipment_tracking_items`)."""
+        ...
+
+    def save_order_tracking(
+        self, order_id: int, tracking: Sequence[TrackingItem], status: str | None
+    ) -> TrackedOrder:
+        """Replace the order's tracking list and, when given, set its status, in one save."""
+        ...
+
+    def add_shipment_tracking(self, order_id: int, item: TrackingItem) -> TrackingItem:
+        """Add a shipment through the Shipment Tracking extension's route (stores that list
+        its namespace); returns the item as the extension saved it."""
+        ...
+
+    def order_notes(self, order_id: int) -> Sequence[OrderNote]:
+        """The order's notes."""
+        ...
+
+    def add_order_note(self, order_id: int, note: str, customer_note: bool) -> OrderNote:
+        """Add a note; a customer note is e-mailed to the buyer by WooCommerce."""
         ...
 
     def products(self) -> Iterator[WooProduct]:

@@ -32,7 +32,7 @@ from shipcrowd_woo.sandbox.auth import AuthFailure, authenticate, check_permissi
 from shipcrowd_woo.sandbox.delivery import Deliverer
 from shipcrowd_woo.sandbox.faults import Fault, FaultPlan
 from shipcrowd_woo.sandbox.latency import LatencyModel
-from shipcrowd_woo.sandbox.store import TOPICS, ApiKey, SandboxStore
+from shipcrowd_woo.sandbox.store import TOPICS, TRACKING_NAMESPACE, ApiKey, SandboxStore
 
 API = "/wp-json/wc/v3"
 BATCH_LIMIT = 100
@@ -110,6 +110,16 @@ class SandboxApp:
                     f"{API}/orders/<int:item_id>",
                     endpoint="order",
                     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                ),
+                Rule(
+                    f"{API}/orders/<int:item_id>/notes",
+                    endpoint="order_notes",
+                    methods=["GET", "POST"],
+                ),
+                Rule(
+                    f"/wp-json/{TRACKING_NAMESPACE}/orders/<int:item_id>/shipment-trackings",
+                    endpoint="shipment_trackings",
+                    methods=["GET", "POST"],
                 ),
                 Rule(f"{API}/products", endpoint="products", methods=["GET"]),
                 Rule(
@@ -359,7 +369,9 @@ class SandboxApp:
             "Sorry, you are not allowed to edit this resource.",
         )
         self._existing_order(item_id)
-        allowed = {k: v for k, v in changes.items() if k in ("status", "customer_note")}
+        allowed = {
+            k: v for k, v in changes.items() if k in ("status", "customer_note", "meta_data")
+        }
         if "status" in allowed and str(allowed["status"]).removeprefix("wc-") not in ORDER_STATUSES:
             raise _invalid_param(
                 "status",
@@ -369,6 +381,75 @@ class SandboxApp:
         if allowed:
             self.store.update_order(item_id, **allowed)
         return _json(self.store.order_json(item_id))
+
+    def _order_notes(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
+        if request.method == "GET":
+            self._permit(
+                key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
+            )
+            self._existing_order(item_id)
+            notes = self.store.order_notes(item_id)
+            return _json([self._note_json(item_id, n) for n in notes], allow="GET, POST")
+        body = self._json_body(request)
+        self._permit(
+            key,
+            request,
+            "woocommerce_rest_cannot_create",
+            "Sorry, you are not allowed to create resources.",
+        )
+        self._existing_order(item_id)
+        note = body.get("note")
+        if not isinstance(note, str) or not note:
+            raise WooError(
+                400, "rest_missing_callback_param", "Missing parameter(s): note", params=["note"]
+            )
+        record = self.store.add_order_note(
+            item_id, note, customer_note=bool(body.get("customer_note", False))
+        )
+        return _json(self._note_json(item_id, record), 201, allow="GET, POST")
+
+    def _note_json(self, order_id: int, note: dict[str, Any]) -> dict[str, Any]:
+        base = f"{self.store.api_url}/orders/{order_id}"
+        return {
+            "id": note["id"],
+            "author": note["author"],
+            "date_created": note["date_created_gmt"],
+            "date_created_gmt": note["date_created_gmt"],
+            "note": note["note"],
+            "customer_note": note["customer_note"],
+            "_links": {
+                "self": [
+                    {
+                        "href": f"{base}/notes/{note['id']}",
+                        "targetHints": {"allow": ["GET", "DELETE"]},
+                    }
+                ],
+                "collection": [{"href": f"{base}/notes"}],
+                "up": [{"href": base}],
+            },
+        }
+
+    def _shipment_trackings(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
+        if not self.store.has_shipment_tracking:
+            raise WooError(
+                404, "rest_no_route", "No route was found matching the URL and request method."
+            )
+        self._permit(key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot view.")
+        self._existing_order(item_id)
+        if request.method == "GET":
+            items = self.store.order_meta(item_id, "_wc_shipment_tracking_items") or []
+            return _json([_tracking_json(item) for item in items], allow="GET, POST")
+        body = self._json_body(request)
+        if not body.get("tracking_number"):
+            raise WooError(
+                400,
+                "rest_missing_callback_param",
+                "Missing parameter(s): tracking_number",
+                params=["tracking_number"],
+            )
+        fields = {k: str(v) for k, v in body.items() if isinstance(v, str | int)}
+        item = self.store.add_shipment_tracking(item_id, fields)
+        return _json(_tracking_json(item), 201, allow="GET, POST")
 
     def _products(self, request: Request, key: ApiKey | None) -> Response:
         page, per_page, order, _ = self._paging(request, ORDERBY)
@@ -717,6 +798,12 @@ class SandboxApp:
         if links:
             response.headers["Link"] = ", ".join(links)
         return response
+
+
+def _tracking_json(item: dict[str, str]) -> dict[str, str]:
+    """An item as the extension's route renders it: the date as a calendar day."""
+    day = datetime.fromtimestamp(int(item.get("date_shipped") or 0), UTC).date().isoformat()
+    return {**item, "tracking_link": item.get("custom_tracking_link", ""), "date_shipped": day}
 
 
 def _field_list(request: Request) -> list[str] | None:

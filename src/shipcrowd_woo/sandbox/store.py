@@ -46,6 +46,20 @@ TOPIC_HOOKS = {
     "customer.updated": ["profile_update", "woocommerce_update_customer"],
 }
 PERMISSIONS = ("read", "write", "read_write")
+# wc_get_order_statuses(): the names status-change notes use.
+STATUS_NAMES = {
+    "pending": "Pending payment",
+    "processing": "Processing",
+    "on-hold": "On hold",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+    "failed": "Failed",
+    "checkout-draft": "Draft",
+}
+# The WooCommerce Shipment Tracking extension: its order meta and its REST namespace.
+TRACKING_META = "_wc_shipment_tracking_items"
+TRACKING_NAMESPACE = "wc-shipment-tracking/v3"
 
 
 def utc_now() -> datetime:
@@ -117,10 +131,23 @@ class SandboxStore:
         self.webhooks: dict[int, WebhookRecord] = {}
         self.api_keys: dict[str, ApiKey] = {}
         self.customers: dict[int, dict[str, Any]] = {}
+        self.notes: dict[int, list[dict[str, Any]]] = {}
+        self._note_ids = itertools.count(1)
+        self._meta_ids = itertools.count(1)
         self.listeners: list[Callable[[str, int], None]] = []
         now = clock()
         self.products = generate_catalogue(self.rng, products, self.next_id, now, variable_every)
         self.add_random_orders(orders, spread=timedelta(days=60))
+
+    @property
+    def has_shipment_tracking(self) -> bool:
+        """Whether the Shipment Tracking extension is active (its route is served)."""
+        return TRACKING_NAMESPACE in self.rest_namespaces
+
+    def install_shipment_tracking(self) -> None:
+        """Activate the extension: its namespace joins the REST index, its route answers."""
+        if not self.has_shipment_tracking:
+            self.rest_namespaces.append(TRACKING_NAMESPACE)
 
     def next_id(self) -> int:
         """WordPress numbers posts (products, variations, orders) in one sequence."""
@@ -164,12 +191,24 @@ class SandboxStore:
         return created_ids
 
     def update_order(self, order_id: int, **changes: Any) -> dict[str, Any]:
-        """Change fields of an order (status, customer_note…) as a save in the admin would:
-        the modification time moves to now, at one-second resolution."""
+        """Change fields of an order (status, customer_note, meta_data…) as a save in the
+        admin would: the modification time moves to now, at one-second resolution; meta is
+        saved before the status moves, which adds its own system note."""
         with self.lock:
             order = self.orders[order_id]
+            if "meta_data" in changes:
+                self._save_meta(order, changes.pop("meta_data"))
             if "status" in changes:
                 changes["status"] = str(changes["status"]).removeprefix("wc-")
+                if changes["status"] != order["status"]:
+                    was, becomes = order["status"], changes["status"]
+                    self.add_order_note(
+                        order_id,
+                        f"Order status changed from {STATUS_NAMES.get(was, was)}"
+                        f" to {STATUS_NAMES.get(becomes, becomes)}.",
+                        customer_note=False,
+                        author="system",
+                    )
                 becomes_paid = changes["status"] == "completed" or (
                     changes["status"] == "processing" and order["payment_method"] != "cod"
                 )
@@ -181,6 +220,70 @@ class SandboxStore:
             order["date_modified_gmt"] = gmt(self.clock())
         self._emit("order.updated", order_id)
         return order
+
+    def _save_meta(self, order: dict[str, Any], entries: Any) -> None:
+        """WooCommerce's REST meta update: an entry with an `id` replaces that meta, one
+        without replaces the first meta of its key (or is added)."""
+        meta = order.setdefault("meta_data", [])
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+                continue
+            by_id = [m for m in meta if entry.get("id") and m["id"] == entry["id"]]
+            by_key = [m for m in meta if m["key"] == entry["key"]]
+            target = (by_id or by_key or [None])[0]
+            if target is None:
+                meta.append(
+                    {"id": next(self._meta_ids), "key": entry["key"], "value": entry.get("value")}
+                )
+            else:
+                target.update(key=entry["key"], value=entry.get("value"))
+
+    def order_meta(self, order_id: int, key: str) -> Any:
+        """The value of an order's meta, or None."""
+        with self.lock:
+            meta = self.orders[order_id].get("meta_data", [])
+            return next((m["value"] for m in meta if m["key"] == key), None)
+
+    def add_order_note(
+        self, order_id: int, note: str, *, customer_note: bool, author: str = "WooCommerce"
+    ) -> dict[str, Any]:
+        """A note on the order (WooCommerce e-mails customer notes to the buyer)."""
+        with self.lock:
+            record = {
+                "id": next(self._note_ids),
+                "author": author,
+                "date_created_gmt": gmt(self.clock()),
+                "note": note,
+                "customer_note": customer_note,
+            }
+            self.notes.setdefault(order_id, []).append(record)
+            return record
+
+    def order_notes(self, order_id: int) -> list[dict[str, Any]]:
+        """The order's notes as WooCommerce lists them: newest first, by id within a second
+        (as recorded in fulfilment_order_notes_list.json)."""
+        with self.lock:
+            notes = list(self.notes.get(order_id, []))
+        notes.sort(key=lambda n: n["id"])
+        return sorted(notes, key=lambda n: n["date_created_gmt"], reverse=True)
+
+    def add_shipment_tracking(self, order_id: int, fields: dict[str, str]) -> dict[str, str]:
+        """What the Shipment Tracking extension's route does: an item with its own id in the
+        order's `_wc_shipment_tracking_items`, `date_shipped` kept as unix seconds."""
+        with self.lock:
+            shipped = fields.get("date_shipped") or self.clock().date().isoformat()
+            moment = datetime.fromisoformat(shipped[:10]).replace(tzinfo=UTC)
+            item = {
+                "tracking_provider": fields.get("tracking_provider", ""),
+                "custom_tracking_provider": fields.get("custom_tracking_provider", ""),
+                "custom_tracking_link": fields.get("custom_tracking_link", ""),
+                "tracking_number": fields.get("tracking_number", ""),
+                "date_shipped": str(int(moment.timestamp())),
+                "tracking_id": secrets.token_hex(16),
+            }
+            items = list(self.order_meta(order_id, TRACKING_META) or [])
+            self.update_order(order_id, meta_data=[{"key": TRACKING_META, "value": [*items, item]}])
+            return item
 
     def advance_orders(self, count: int) -> list[int]:
         """Move `count` open orders one step along (pending→processing→completed), as a
@@ -412,7 +515,7 @@ class SandboxStore:
             "date_paid": order["date_paid_gmt"],
             "cart_hash": "",
             "number": order["number"],
-            "meta_data": [],
+            "meta_data": [dict(meta) for meta in order.get("meta_data", [])],
             "line_items": [dict(line) for line in order["line_items"]],
             "tax_lines": list(order["tax_lines"]),
             "shipping_lines": [dict(line) for line in order["shipping_lines"]],

@@ -1,6 +1,7 @@
 """Shipcrowd's warehouse stock pushed to the stores that sell it."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from itertools import groupby
 
 import attrs
@@ -25,6 +26,8 @@ from shipcrowd_woo.domain.sync_log import (
     start_sync,
 )
 from shipcrowd_woo.domain.woo_catalog import BatchItemResult, StockUpdate
+from shipcrowd_woo.ports.repositories import UnitOfWork
+from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.order_sync import SyncOutcome
 
@@ -33,6 +36,8 @@ BATCH_SIZE = 100
 # Passes over the batches a flaky store failed, within one run.
 PASSES = 3
 MAX_QUANTITY = 10**9
+# A push carries at most this many waiting changes; the rest go in the next one.
+MAX_CHANGES_A_PUSH = 10_000
 
 
 @attrs.frozen
@@ -47,11 +52,14 @@ class StockLevel:
 class InventorySync:
     """The warehouse feed and the push of stock levels to stores."""
 
-    def __init__(self, context: ServiceContext) -> None:
+    def __init__(self, context: ServiceContext, auto_push: AutoPush | None = None) -> None:
+        """Without `auto_push`, recording stock pushes nothing by itself."""
         self._ctx = context
+        self._auto_push = auto_push
 
     def set_stock(self, company_id: CompanyId, levels: Sequence[StockLevel]) -> int:
-        """Record the warehouse's stock of SKUs; returns how many were recorded."""
+        """Record the warehouse's stock of SKUs; returns how many were recorded. Levels that
+        changed are pushed by themselves to the stores that follow the warehouse."""
         problems: dict[str, str] = {}
         items = []
         now = self._ctx.clock.now()
@@ -70,12 +78,48 @@ class InventorySync:
         if problems:
             raise ValidationFailed(problems)
         with self._ctx.uow_factory() as uow:
+            before = uow.warehouse.quantities(company_id, [item.sku for item in items])
             uow.warehouse.upsert(items)
+            changed = {item.sku for item in items if before.get(item.sku) != item.quantity}
+            stores = self.note_changes(uow, company_id, changed, now)
             uow.commit()
+        self.schedule_pushes(company_id, stores)
         return len(items)
 
+    def note_changes(
+        self, uow: UnitOfWork, company_id: CompanyId, skus: Collection[str], at: datetime
+    ) -> set[StoreId]:
+        """Write down changed SKUs in the caller's transaction (see AutoPush.note)."""
+        if self._auto_push is None:
+            return set()
+        return self._auto_push.note(uow, company_id, skus, at)
+
+    def schedule_pushes(self, company_id: CompanyId, stores: set[StoreId]) -> None:
+        """After the commit: schedule the pushes of what `note_changes` wrote down."""
+        if self._auto_push is not None and stores:
+            self._auto_push.schedule(company_id, stores)
+
+    def push_changes(self, company_id: CompanyId, store_id: StoreId) -> SyncOutcome:
+        """Push the store's waiting stock changes (a PushStockChanges job): the levels stored
+        now, through the mappings that follow the warehouse."""
+        if self._auto_push is None:
+            return SyncOutcome(None, "stock does not follow the warehouse in this process")
+        taken = self._auto_push.taken(store_id, MAX_CHANGES_A_PUSH)
+        if not taken:
+            return SyncOutcome(None, "no stock changes waiting")
+        outcome = self.push(
+            company_id, store_id, [change.sku for change in taken], following_warehouse=True
+        )
+        self._auto_push.carried(company_id, store_id, taken)
+        return outcome
+
     def push(
-        self, company_id: CompanyId, store_id: StoreId, skus: Sequence[str] = ()
+        self,
+        company_id: CompanyId,
+        store_id: StoreId,
+        skus: Sequence[str] = (),
+        *,
+        following_warehouse: bool = False,
     ) -> SyncOutcome:
         """Push the stock of the store's mapped SKUs (all, or those given): one batch request
         per 100 items of one endpoint, per-item errors counted on their mapping (disabled at
@@ -83,14 +127,16 @@ class InventorySync:
         again in later passes; items still not through are marked on their mappings (not
         counted towards disabling) and the run ends PARTIAL. When nothing gets through the
         run fails and the error propagates (the job is retried). No fixed pauses: the
-        transport backs off only when the store asks."""
+        transport backs off only when the store asks. `following_warehouse` pushes only
+        through mappings that take stock changes by themselves (sync on fulfilment)."""
         with self._ctx.uow_factory() as uow:
             store = uow.stores.get(company_id, store_id)
             wanted = set(skus)
             mappings = [
                 m
                 for m in uow.mappings.for_store(company_id, store_id)
-                if not wanted or m.shipcrowd_sku in wanted
+                if (not wanted or m.shipcrowd_sku in wanted)
+                and (not following_warehouse or m.sync_on_fulfillment)
             ]
             quantities = uow.warehouse.quantities(company_id, [m.shipcrowd_sku for m in mappings])
         if not store.can_sync:

@@ -24,6 +24,7 @@ from shipcrowd_woo.domain.webhook_health import (
     trouble_since_check,
 )
 from shipcrowd_woo.ports.queue import ScheduleGuard
+from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.jobs import STALLED_AFTER, JobService
 from shipcrowd_woo.services.sync_logs import DEFAULT_RETENTION, purge_old_sync_logs
@@ -69,6 +70,7 @@ class TickReport:
     jobs_resent: int = 0
     runs_abandoned: int = 0
     deliveries_waiting: int = 0
+    stock_pushes_resent: int = 0
     logs_purged: int = 0
 
 
@@ -82,12 +84,14 @@ class Scheduler:
         guard: ScheduleGuard,
         sweeps: Sweeps = Sweeps(),
         checks: StoreChecks = StoreChecks(),
+        auto_push: AutoPush | None = None,
     ) -> None:
         self._ctx = context
         self._jobs = jobs
         self._guard = guard
         self._sweeps = sweeps
         self._checks = checks
+        self._auto_push = auto_push
 
     def tick(self) -> TickReport:
         """Queue the syncs, checks and reconciliations that are due, and sweep when a sweep
@@ -105,6 +109,7 @@ class Scheduler:
                 jobs_resent=self._jobs.resend_stalled(self._sweeps.stalled_after),
                 runs_abandoned=self._fail_abandoned_runs(),
                 deliveries_waiting=self._wake_for_waiting_deliveries(),
+                stock_pushes_resent=self._auto_push.sweep() if self._auto_push else 0,
             )
         if self._guard.claim("sweep:retention", self._sweeps.retention_every):
             purged = purge_old_sync_logs(

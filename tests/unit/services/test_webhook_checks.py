@@ -6,7 +6,8 @@ from shipcrowd_woo.domain.errors import StoreUnavailable
 from shipcrowd_woo.domain.jobs import CheckWebhooks, JobState, SyncMode, SyncOrders
 from shipcrowd_woo.domain.sync_log import SyncStatus, SyncType
 from shipcrowd_woo.domain.webhook_health import WebhookState
-from shipcrowd_woo.services.jobs import JobRunner, JobService
+from shipcrowd_woo.services.job_runner import JobRunner
+from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.webhook_checks import WebhookChecks
 from tests.fake_store import FakeTaskQueue
 from tests.unit.services.conftest import COMPANY, NOW, STORE_URL

@@ -21,7 +21,8 @@ from shipcrowd_woo.converters.jobs import UnknownJob, job_from_data, job_to_data
 from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import AutoMapProducts, Job, PushInventory, SyncOrders
 from shipcrowd_woo.services.inbox import InboxDrain
-from shipcrowd_woo.services.jobs import Deferred, JobRunner, Transient
+from shipcrowd_woo.services.job_runner import JobRunner
+from shipcrowd_woo.services.jobs import Deferred, Transient
 
 log = logging.getLogger("shipcrowd_woo.worker")
 # Jobs that talk to a store at length share the global sync slots.

@@ -3,7 +3,7 @@
 Each converts explicitly between rows and domain objects; no row leaves this module.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,6 +76,7 @@ from shipcrowd_woo.domain.webhook_health import UNHEALTHY, WebhookHealth, Webhoo
 from shipcrowd_woo.domain.webhooks import Topic
 
 STORES = table_of(StoreRow)
+SYNCABLE = select(STORES).where(STORES.c.is_active.is_(True), STORES.c.is_paused.is_(False))
 WEBHOOKS = table_of(WebhookRow)
 MAPPINGS = table_of(ProductMappingRow)
 SYNC_LOGS = table_of(SyncLogRow)
@@ -270,10 +271,13 @@ class SqlAlchemyStoreRepository:
 
     def syncable(self) -> Sequence[Store]:
         """Every active, unpaused store."""
+        rows = self._session.execute(SYNCABLE.order_by(STORES.c.id)).mappings()
+        return [_store_from(row) for row in rows]
+
+    def syncable_of(self, company_id: CompanyId) -> Sequence[Store]:
+        """The company's active, unpaused stores."""
         rows = self._session.execute(
-            select(STORES)
-            .where(STORES.c.is_active.is_(True), STORES.c.is_paused.is_(False))
-            .order_by(STORES.c.id)
+            SYNCABLE.where(STORES.c.company_id == company_id).order_by(STORES.c.id)
         ).mappings()
         return [_store_from(row) for row in rows]
 
@@ -524,6 +528,23 @@ class SqlAlchemyMappingRepository:
         unique = {mapping.id: mapping for mapping in found}.values()
         return sorted(unique, key=lambda m: (m.woo_product_id, m.woo_variation_id or 0))
 
+    def for_skus(
+        self, company_id: CompanyId, store_id: StoreId, skus: Collection[str]
+    ) -> Sequence[ProductMapping]:
+        """The store's mappings to these SKUs, 500 a query (an index search each)."""
+        chosen = sorted(set(skus))
+        found: list[ProductMapping] = []
+        for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
+            rows = self._session.execute(
+                select(MAPPINGS).where(
+                    MAPPINGS.c.company_id == company_id,
+                    MAPPINGS.c.store_id == store_id,
+                    MAPPINGS.c.shipcrowd_sku.in_(chosen[start : start + MAX_IDS_PER_QUERY]),
+                )
+            ).mappings()
+            found.extend(_mapping_from(row) for row in rows)
+        return found
+
     def page(
         self,
         company_id: CompanyId,
@@ -763,15 +784,36 @@ class SqlAlchemyWarehouseRepository:
         """Stock on hand of the known SKUs among `skus`."""
         found: dict[str, int] = {}
         unique = sorted(set(skus))
-        for start in range(0, len(unique), 500):
+        for start in range(0, len(unique), MAX_IDS_PER_QUERY):
             rows = self._session.execute(
                 select(WAREHOUSE.c.sku, WAREHOUSE.c.quantity).where(
                     WAREHOUSE.c.company_id == company_id,
-                    WAREHOUSE.c.sku.in_(unique[start : start + 500]),
+                    WAREHOUSE.c.sku.in_(unique[start : start + MAX_IDS_PER_QUERY]),
                 )
             )
             found.update({sku: int(quantity) for sku, quantity in rows})
         return found
+
+    def decrement(
+        self, company_id: CompanyId, shipped: Mapping[str, int], at: datetime
+    ) -> dict[str, int]:
+        """One UPDATE … RETURNING per SKU: the subtraction happens under the row lock."""
+        levels: dict[str, int] = {}
+        for sku, units in sorted(shipped.items()):
+            row = self._session.execute(
+                update(WAREHOUSE)
+                .where(WAREHOUSE.c.company_id == company_id, WAREHOUSE.c.sku == sku)
+                .values(
+                    quantity=case(
+                        (WAREHOUSE.c.quantity > units, WAREHOUSE.c.quantity - units), else_=0
+                    ),
+                    updated_at=at,
+                )
+                .returning(WAREHOUSE.c.quantity)
+            ).first()
+            if row is not None:
+                levels[sku] = int(row[0])
+        return levels
 
 
 class SqlAlchemyCustomerRepository:

@@ -333,6 +333,55 @@ class CustomerRow(Base):
     document: Mapped[dict[str, Any]] = mapped_column(Document)
 
 
+class FulfilmentRow(Base):
+    """A fulfilment of an order and how far its delivery to the store got. Columns are named
+    as the fields of `domain.fulfilment.Fulfilment`, which fulfilments.py relies on."""
+
+    __tablename__ = "fulfilments"
+    __table_args__ = (
+        UniqueConstraint("company_id", "store_id", "order_id", "key"),
+        Index("ix_fulfilments_store_order", "store_id", "order_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigInteger())
+    key: Mapped[str] = mapped_column(String(255))
+    carrier: Mapped[str] = mapped_column(String(100))
+    tracking_number: Mapped[str] = mapped_column(String(100))
+    tracking_url: Mapped[str] = mapped_column(String(2048))
+    shipped_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    lines: Mapped[list[Any]] = mapped_column(Document)
+    completes_order: Mapped[bool] = mapped_column(Boolean())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    job_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    tracking_written: Mapped[bool] = mapped_column(Boolean())
+    note_started: Mapped[bool] = mapped_column(Boolean())
+    note_id: Mapped[int | None] = mapped_column(BigInteger())
+    status_completed: Mapped[bool] = mapped_column(Boolean())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    error: Mapped[str | None] = mapped_column(Text())
+
+
+class StockChangeRow(Base):
+    """A SKU whose warehouse level changed since the store's last push of changes. One row
+    per (store, SKU): a newer change replaces the token, so a push removes only the changes
+    it read and a change made while it ran stays for the next."""
+
+    __tablename__ = "stock_changes"
+    __table_args__ = (Index("ix_stock_changes_changed", "changed_at"),)
+
+    store_id: Mapped[str] = mapped_column(
+        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(String(255), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(String(36))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class JobRow(Base):
     """A background job and its state, for the job-status endpoint and the re-send sweep."""
 

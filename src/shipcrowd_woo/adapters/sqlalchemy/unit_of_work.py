@@ -5,6 +5,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipcrowd_woo.adapters.sqlalchemy.fulfilments import SqlAlchemyFulfilmentRepository
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyDeliveryInbox
 from shipcrowd_woo.adapters.sqlalchemy.orders import SqlAlchemyOrderRepository
 from shipcrowd_woo.adapters.sqlalchemy.repositories import (
@@ -16,6 +17,7 @@ from shipcrowd_woo.adapters.sqlalchemy.repositories import (
     SqlAlchemyWarehouseRepository,
     SqlAlchemyWebhookRepository,
 )
+from shipcrowd_woo.adapters.sqlalchemy.stock_changes import SqlAlchemyStockChangeRepository
 
 
 class ReadOnlyUnitOfWork(RuntimeError):
@@ -41,6 +43,8 @@ class SqlAlchemyUnitOfWork:
         self.warehouse = SqlAlchemyWarehouseRepository(self._session)
         self.customers = SqlAlchemyCustomerRepository(self._session)
         self.jobs = SqlAlchemyJobRepository(self._session)
+        self.fulfilments = SqlAlchemyFulfilmentRepository(self._session)
+        self.stock_changes = SqlAlchemyStockChangeRepository(self._session)
         return self
 
     def __exit__(

@@ -20,8 +20,11 @@ from shipcrowd_woo.adapters.woocommerce.ssrf import GuardedNetworkBackend, HostP
 from shipcrowd_woo.adapters.woocommerce.transport import Retry, StoreTransport, TransportOptions
 from shipcrowd_woo.converters.woocommerce import (
     parse_order,
+    parse_order_note,
     parse_product,
     parse_system_status,
+    parse_tracked_order,
+    parse_tracking_item,
     structure,
 )
 from shipcrowd_woo.domain.errors import (
@@ -30,6 +33,13 @@ from shipcrowd_woo.domain.errors import (
     StoreClientError,
     StoreResourceNotFound,
     StoreUnavailable,
+)
+from shipcrowd_woo.domain.fulfilment import (
+    TRACKING_META_KEY,
+    TRACKING_NAMESPACE,
+    OrderNote,
+    TrackedOrder,
+    TrackingItem,
 )
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.secrets import Secret
@@ -186,6 +196,82 @@ class HttpxStoreClient:
             "PUT", f"{API}/orders/{int(order_id)}", json={"status": status}, expect=dict
         )
         return parse_order(response.body)
+
+    def order_tracking(self, order_id: int) -> TrackedOrder:
+        """The order's status and its `_wc_shipment_tracking_items`."""
+        response = self._io.call(
+            "GET",
+            f"{API}/orders/{int(order_id)}",
+            params={"_fields": "id,status,meta_data"},
+            expect=dict,
+        )
+        return self._tracked(response.body)
+
+    def save_order_tracking(
+        self, order_id: int, tracking: Sequence[TrackingItem], status: str | None
+    ) -> TrackedOrder:
+        """One `PUT orders/{id}`: the whole tracking list as the extension's meta, and the
+        status when given. The meta is saved before the status change sends its e-mail
+        (WC_Order::save stores meta, then runs the status transition), so a "completed"
+        e-mail that shows tracking finds it. Setting both twice is harmless: retried."""
+        body: dict[str, Any] = {
+            "meta_data": [
+                {"key": TRACKING_META_KEY, "value": [attrs.asdict(item) for item in tracking]}
+            ]
+        }
+        if status is not None:
+            body["status"] = status
+        response = self._io.call("PUT", f"{API}/orders/{int(order_id)}", json=body, expect=dict)
+        return self._tracked(response.body)
+
+    def add_shipment_tracking(self, order_id: int, item: TrackingItem) -> TrackingItem:
+        """POST to the Shipment Tracking extension's own route, which keeps the same meta and
+        picks its own tracking id. Not retried once it may have arrived (a second item)."""
+        shipped = datetime.fromtimestamp(int(item.date_shipped or 0), UTC)
+        response = self._io.call(
+            "POST",
+            f"{TRACKING_NAMESPACE}/orders/{int(order_id)}/shipment-trackings",
+            json={
+                "tracking_number": item.tracking_number,
+                "tracking_provider": item.tracking_provider,
+                "custom_tracking_provider": item.custom_tracking_provider,
+                "custom_tracking_link": item.custom_tracking_link,
+                "date_shipped": shipped.date().isoformat(),
+            },
+            retry=Retry.IF_NOT_SENT,
+            expect=dict,
+        )
+        added = parse_tracking_item(response.body)
+        if isinstance(added, TrackingItem):
+            return added
+        raise InvalidResponse(self.store_url, f"shipment tracking: {_summary(added)}")
+
+    def order_notes(self, order_id: int) -> Sequence[OrderNote]:
+        """Every note of the order (WooCommerce lists them unpaged)."""
+        response = self._io.call("GET", f"{API}/orders/{int(order_id)}/notes", expect=list)
+        notes = [parse_order_note(item) for item in response.body]
+        return [note for note in notes if isinstance(note, OrderNote)]
+
+    def add_order_note(self, order_id: int, note: str, customer_note: bool) -> OrderNote:
+        """Add a note (a customer note is e-mailed to the buyer). Not retried once it may
+        have arrived: the caller looks for it instead of writing it twice."""
+        response = self._io.call(
+            "POST",
+            f"{API}/orders/{int(order_id)}/notes",
+            json={"note": note, "customer_note": customer_note},
+            retry=Retry.IF_NOT_SENT,
+            expect=dict,
+        )
+        added = parse_order_note(response.body)
+        if isinstance(added, OrderNote):
+            return added
+        raise InvalidResponse(self.store_url, f"order note: {_summary(added)}")
+
+    def _tracked(self, body: object) -> TrackedOrder:
+        tracked = parse_tracked_order(body)
+        if isinstance(tracked, TrackedOrder):
+            return tracked
+        raise InvalidResponse(self.store_url, f"order tracking: {_summary(tracked)}")
 
     def products(self) -> Iterator[WooProduct]:
         """Every product of the catalogue, by id."""

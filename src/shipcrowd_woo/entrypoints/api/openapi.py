@@ -10,6 +10,7 @@ from shipcrowd_woo.domain.store_settings import (
     MAX_OVERLAP_MINUTES,
     MIN_INTERVAL_MINUTES,
 )
+from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.domain.webhook_health import WebhookState
 
 PREFIX = "/integrations/woocommerce"
@@ -361,7 +362,7 @@ LOG_TYPE: list[dict[str, Any]] = [
     {
         "name": "type",
         "in": "query",
-        "schema": {"type": "string", "enum": ["order", "inventory", "webhook", "product"]},
+        "schema": {"type": "string", "enum": [kind.value for kind in SyncType]},
     }
 ]
 MAPPING_FILTERS: list[dict[str, Any]] = [

@@ -1,0 +1,109 @@
+"""Fulfilments in SQL. The row's columns carry the domain fields' names, so the conversion
+is declared once: every field as it is, but the lines (a JSON document) and the state."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import RowMapping, select, update
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.statements import upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
+from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
+from shipcrowd_woo.domain.errors import AlreadyExists, FulfilmentNotFound
+from shipcrowd_woo.domain.fulfilment import (
+    Fulfilment,
+    FulfilmentId,
+    FulfilmentState,
+    ShippedLine,
+)
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+
+FULFILMENTS = table_of(FulfilmentRow)
+
+
+def _values(fulfilment: Fulfilment) -> dict[str, Any]:
+    values = attrs.asdict(fulfilment, recurse=False)
+    values["lines"] = to_json_data(fulfilment.lines)
+    values["state"] = fulfilment.state.value
+    return values
+
+
+def _from(row: RowMapping) -> Fulfilment:
+    values = dict(row)
+    values["lines"] = from_json_data(row["lines"], tuple[ShippedLine, ...])
+    values["state"] = FulfilmentState(row["state"])
+    return Fulfilment(**values)
+
+
+class SqlAlchemyFulfilmentRepository:
+    """Fulfilments in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, fulfilment: Fulfilment) -> None:
+        """Insert, or AlreadyExists when the order has a fulfilment with the same key."""
+        inserted = self._session.execute(
+            upsert_into(self._session, FULFILMENTS)
+            .values(_values(fulfilment))
+            .on_conflict_do_nothing()
+            .returning(FULFILMENTS.c.id)
+        ).first()
+        if inserted is None:
+            raise AlreadyExists(f"order {fulfilment.order_id} already has this fulfilment")
+
+    def get(self, company_id: CompanyId, fulfilment_id: FulfilmentId) -> Fulfilment:
+        """The company's fulfilment, or FulfilmentNotFound."""
+        row = (
+            self._session.execute(
+                select(FULFILMENTS).where(
+                    FULFILMENTS.c.id == fulfilment_id, FULFILMENTS.c.company_id == company_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise FulfilmentNotFound(fulfilment_id)
+        return _from(row)
+
+    def find_by_key(
+        self, company_id: CompanyId, store_id: StoreId, order_id: int, key: str
+    ) -> Fulfilment | None:
+        """The order's fulfilment with this key."""
+        row = (
+            self._session.execute(
+                select(FULFILMENTS).where(
+                    FULFILMENTS.c.company_id == company_id,
+                    FULFILMENTS.c.store_id == store_id,
+                    FULFILMENTS.c.order_id == order_id,
+                    FULFILMENTS.c.key == key,
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _from(row)
+
+    def for_order(
+        self, company_id: CompanyId, store_id: StoreId, order_id: int
+    ) -> Sequence[Fulfilment]:
+        """The order's fulfilments, oldest first."""
+        rows = self._session.execute(
+            select(FULFILMENTS)
+            .where(
+                FULFILMENTS.c.company_id == company_id,
+                FULFILMENTS.c.store_id == store_id,
+                FULFILMENTS.c.order_id == order_id,
+            )
+            .order_by(FULFILMENTS.c.created_at, FULFILMENTS.c.id)
+        ).mappings()
+        return [_from(row) for row in rows]
+
+    def update(self, fulfilment: Fulfilment) -> None:
+        """Save every field of the fulfilment."""
+        self._session.execute(
+            update(FULFILMENTS).where(FULFILMENTS.c.id == fulfilment.id).values(_values(fulfilment))
+        )

@@ -1,0 +1,106 @@
+"""Stock changes waiting for their push, in SQL: one row per (store, SKU), the newest change's
+token in it."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+from sqlalchemy import RowMapping, and_, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.orders import MAX_IDS_PER_QUERY
+from shipcrowd_woo.adapters.sqlalchemy.statements import upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.tables import StockChangeRow, table_of
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.inventory import StockChange
+
+STOCK_CHANGES = table_of(StockChangeRow)
+# Each removed change binds three parameters.
+PAIRS_PER_QUERY = MAX_IDS_PER_QUERY // 3
+
+
+def _from(row: RowMapping) -> StockChange:
+    return StockChange(
+        company_id=CompanyId(row["company_id"]),
+        store_id=StoreId(row["store_id"]),
+        sku=row["sku"],
+        token=row["token"],
+        changed_at=row["changed_at"],
+    )
+
+
+class SqlAlchemyStockChangeRepository:
+    """Waiting stock changes in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def note(self, changes: Sequence[StockChange]) -> None:
+        """Insert, or give a waiting (store, SKU) the newer token and time."""
+        if not changes:
+            return
+        statement = upsert_into(self._session, STOCK_CHANGES)
+        statement = statement.on_conflict_do_update(
+            index_elements=["store_id", "sku"],
+            set_={name: statement.excluded[name] for name in ("token", "changed_at")},
+        )
+        self._session.execute(statement, [attrs.asdict(change) for change in changes])
+
+    def for_store(self, store_id: StoreId, limit: int) -> Sequence[StockChange]:
+        """The store's waiting changes, oldest first."""
+        rows = self._session.execute(
+            select(STOCK_CHANGES)
+            .where(STOCK_CHANGES.c.store_id == store_id)
+            .order_by(STOCK_CHANGES.c.changed_at, STOCK_CHANGES.c.sku)
+            .limit(limit)
+        ).mappings()
+        return [_from(row) for row in rows]
+
+    def remove(self, taken: Sequence[StockChange]) -> int:
+        """Delete the taken changes whose token is still theirs."""
+        removed = 0
+        for start in range(0, len(taken), PAIRS_PER_QUERY):
+            chunk = taken[start : start + PAIRS_PER_QUERY]
+            gone = self._session.execute(
+                delete(STOCK_CHANGES)
+                .where(
+                    or_(
+                        *(
+                            and_(
+                                STOCK_CHANGES.c.store_id == change.store_id,
+                                STOCK_CHANGES.c.sku == change.sku,
+                                STOCK_CHANGES.c.token == change.token,
+                            )
+                            for change in chunk
+                        )
+                    )
+                )
+                .returning(STOCK_CHANGES.c.sku)
+            )
+            removed += len(gone.all())
+        return removed
+
+    def waiting_since(self, changed_before: datetime, limit: int) -> Sequence[StockChange]:
+        """The oldest waiting change of each store waiting since before `changed_before`."""
+        oldest = (
+            select(STOCK_CHANGES.c.store_id, func.min(STOCK_CHANGES.c.changed_at).label("at"))
+            .group_by(STOCK_CHANGES.c.store_id)
+            .having(func.min(STOCK_CHANGES.c.changed_at) < changed_before)
+            .limit(limit)
+            .subquery()
+        )
+        rows = self._session.execute(
+            select(STOCK_CHANGES)
+            .join(
+                oldest,
+                and_(
+                    STOCK_CHANGES.c.store_id == oldest.c.store_id,
+                    STOCK_CHANGES.c.changed_at == oldest.c.at,
+                ),
+            )
+            .order_by(STOCK_CHANGES.c.changed_at)
+        ).mappings()
+        first: dict[StoreId, StockChange] = {}
+        for row in rows:
+            first.setdefault(StoreId(row["store_id"]), _from(row))
+        return list(first.values())
