@@ -137,6 +137,7 @@ def api_settings(database: Path, **changes: Any) -> Settings:
         "max_body_bytes": 64 * 1024,
         "max_webhook_bytes": 256 * 1024,
         "job_min_backoff": timedelta(milliseconds=10),
+        "stock_push_window": timedelta(milliseconds=50),
     }
     return Settings(**(defaults | changes))
 

@@ -195,3 +195,49 @@ def test_an_operator_reads_and_changes_a_stores_settings(cli, sandbox):
     assert "order_sync.overlap_minutes" in refused.output
     assert len(refused.output.strip().splitlines()) == 1
     assert "every 60 min" in cli("stores", "settings", store_id).stdout
+
+
+def test_an_operator_fulfils_an_order_and_a_cancelled_one_is_refused(cli, sandbox):
+    """Issue 18, section 1: `orders fulfil` runs the fulfilment here over HTTP (tracking meta,
+    customer note, completion), sent twice it changes nothing, a cancelled order is a
+    one-line refusal; `orders fulfilments` lists them."""
+    key, secret = sandbox.store.create_api_key()
+    installed = cli("stores", "install", sandbox.url, "--key", key, "--secret", secret, "--json")
+    store_id = json.loads(installed.stdout)["store"]["id"]
+    cli("sync", "orders", store_id, "--mode", "full")
+    orders = sorted(sandbox.store.orders.items())
+    order_id = next(i for i, o in orders if o["status"] == "processing")
+    line = sandbox.store.orders[order_id]["line_items"][0]
+    args = ("orders", "fulfil", store_id, str(order_id), "--carrier", "PPL")
+    shipped = cli(*args, "--tracking-number", "123", "--line", f"{line['id']}=1", "--json")
+    view = json.loads(shipped.stdout)
+    assert (view["state"], view["job"]["state"], view["lines"]) == (
+        "delivered",
+        "completed",
+        [{"line_id": line["id"], "quantity": 1}],
+    )
+    again = cli(*args, "--tracking-number", "123", "--line", f"{line['id']}=1").stdout
+    assert again.startswith(f"fulfilment {view['id']} of order {order_id} delivered")
+    notes = [n for n in sandbox.store.order_notes(order_id) if n["customer_note"]]
+    assert len(notes) == 1
+    assert (
+        sandbox.store.order_meta(order_id, "_wc_shipment_tracking_items")[0]["tracking_number"]
+        == "123"
+    )
+    cancelled = next(i for i, o in orders if o["status"] == "cancelled")
+    refused = cli(
+        "orders",
+        "fulfil",
+        store_id,
+        str(cancelled),
+        "--carrier",
+        "PPL",
+        "--tracking-number",
+        "9",
+        ok=False,
+    )
+    assert refused.exit_code == 1
+    assert f"order {cancelled} is cancelled" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    listed = cli("orders", "fulfilments", store_id, str(order_id)).stdout
+    assert listed.count("fulfilment ") == 1

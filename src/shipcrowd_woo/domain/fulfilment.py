@@ -37,6 +37,8 @@ TRACKING_META_KEY: Final = "_wc_shipment_tracking_items"
 # The namespace the extension's REST index entry adds (woocommerce.com's Shipment Tracking
 # REST API docs); its route is {namespace}/orders/{id}/shipment-trackings.
 TRACKING_NAMESPACE: Final = "wc-shipment-tracking/v3"
+# How a fulfilment key named by the client's own id begins.
+CLIENT_KEY: Final = "id:"
 
 
 class FulfilmentState(enum.Enum):
@@ -157,7 +159,7 @@ def fulfilment_key(request: FulfilmentRequest) -> str:
     """What makes two requests the same fulfilment: the client's id, or else the carrier and
     tracking number compared as people write them (case and spacing aside)."""
     if request.client_id:
-        return f"id:{request.client_id}"
+        return f"{CLIENT_KEY}{request.client_id}"
     carrier = " ".join(unicodedata.normalize("NFKC", request.carrier).casefold().split())
     number = "".join(unicodedata.normalize("NFKC", request.tracking_number).upper().split())
     return f"tracking:{carrier}:{number}"

@@ -29,6 +29,7 @@ from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
 from shipcrowd_woo.entrypoints.api.requests import (
     MAX_SKUS,
     CredentialsRequest,
+    FulfilmentBody,
     InstallRequest,
     InventoryRequest,
     MappingRequest,
@@ -43,6 +44,7 @@ from shipcrowd_woo.entrypoints.api.requests import (
 )
 from shipcrowd_woo.entrypoints.api.state import admin, principal, state
 from shipcrowd_woo.entrypoints.api.views import (
+    fulfilment_view,
     import_view,
     job_view,
     log_view,
@@ -242,6 +244,33 @@ def sync_inventory(store_id: str) -> tuple[Response, int]:
     return _queue_for_store(
         store_id, lambda company, store: PushInventory(company, store, tuple(body.skus))
     )
+
+
+# WooCommerce order ids are BIGINT UNSIGNED; ours are kept signed.
+ORDER_ID = "<int(min=1, max=9223372036854775807):order_id>"
+
+
+@blueprint.post(f"/stores/<store_id>/orders/{ORDER_ID}/fulfillments")
+def fulfil(store_id: str, order_id: int) -> tuple[Response, int]:
+    """Tell the store an order (or part of it) shipped: 202 with the fulfilment and its job;
+    the same fulfilment sent again answers with the first (200 once it is done)."""
+    body: FulfilmentBody = _body(FulfilmentBody)
+    company = principal().company_id
+    with bound(company_id=company, store_id=store_id):
+        submitted = state().services.fulfilments.submit(
+            company, StoreId(store_id), order_id, body.request()
+        )
+    answer = {"fulfillment": fulfilment_view(submitted.fulfilment), "job": job_view(submitted.job)}
+    return jsonify(answer), 200 if submitted.job.is_final else 202
+
+
+@blueprint.get(f"/stores/<store_id>/orders/{ORDER_ID}/fulfillments")
+def fulfilments(store_id: str, order_id: int) -> Response:
+    """The order's fulfilments, oldest first."""
+    found = state().services.fulfilments.for_order(
+        principal().company_id, StoreId(store_id), order_id
+    )
+    return jsonify({"items": [fulfilment_view(fulfilment) for fulfilment in found]})
 
 
 @blueprint.get("/sync/jobs/<job_id>")

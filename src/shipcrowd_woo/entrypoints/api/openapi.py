@@ -1,9 +1,16 @@
 """The OpenAPI 3.1 document of the service (served at /openapi.json; schemathesis checks the
 app against it)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from shipcrowd_woo.domain.fulfilment import (
+    MAX_CARRIER_LENGTH,
+    MAX_CLIENT_ID_LENGTH,
+    MAX_TRACKING_NUMBER_LENGTH,
+    MAX_TRACKING_URL_LENGTH,
+    FulfilmentState,
+)
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store_settings import (
     MAX_INTERVAL_MINUTES,
@@ -297,6 +304,61 @@ SCHEMAS: dict[str, Any] = {
         ),
         "additionalProperties": False,
     },
+    "FulfilmentRequest": {
+        **_object(
+            ["carrier", "tracking_number"],
+            carrier={"type": "string", "minLength": 1, "maxLength": MAX_CARRIER_LENGTH},
+            tracking_number={
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_TRACKING_NUMBER_LENGTH,
+            },
+            tracking_url={"type": "string", "maxLength": MAX_TRACKING_URL_LENGTH},
+            shipped_at=_nullable("string", format="date-time"),
+            lines=_nullable(
+                "array",
+                minItems=1,
+                items={
+                    **_object(
+                        ["line_id", "quantity"],
+                        line_id=INTEGER,
+                        quantity={"type": "integer", "minimum": 1},
+                    ),
+                    "additionalProperties": False,
+                },
+            ),
+            fulfillment_id=_nullable("string", minLength=1, maxLength=MAX_CLIENT_ID_LENGTH),
+        ),
+        "additionalProperties": False,
+    },
+    "Fulfilment": _object(
+        ["id", "order_id", "carrier", "tracking_number", "lines", "state", "job_id"],
+        id=STRING,
+        fulfillment_id=_nullable("string"),
+        store_id=STRING,
+        order_id=INTEGER,
+        carrier=STRING,
+        tracking_number=STRING,
+        tracking_url=STRING,
+        shipped_at=WHEN,
+        lines={
+            "type": "array",
+            "items": _object(["line_id", "quantity"], line_id=INTEGER, quantity=INTEGER),
+        },
+        completes_order=BOOLEAN,
+        state={"type": "string", "enum": [state.value for state in FulfilmentState]},
+        job_id=STRING,
+        tracking_written=BOOLEAN,
+        note_id=_nullable("integer"),
+        status_completed=BOOLEAN,
+        created_at=WHEN,
+        finished_at=WHEN,
+        error=_nullable("string"),
+    ),
+    "FulfilmentAccepted": _object(
+        ["fulfillment", "job"], fulfillment=_ref("Fulfilment"), job=_ref("Job")
+    ),
+    "FulfilmentList": _object(["items"], items={"type": "array", "items": _ref("Fulfilment")}),
     "ToggleRequest": {**_object(["active"], active=BOOLEAN), "additionalProperties": False},
     "StockRequest": {
         **_object(
@@ -334,18 +396,25 @@ def _operation(
     query: Sequence[dict[str, Any]] = (),
     public: bool = False,
     tag: str = "management",
+    also: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
+    """An operation answering `status` with `schema` (and the statuses in `also`, with the
+    same schema), any error as a problem."""
     ok: dict[str, Any] = {"description": summary}
     if schema:
         ok.update(_json(schema))
+    answers = {str(status): ok} | {
+        str(other): {**ok, "description": why} for other, why in (also or {}).items()
+    }
     operation: dict[str, Any] = {
         "summary": summary,
         "tags": [tag],
         "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": STRING} for name in params
+            {"name": name, "in": "path", "required": True, "schema": PATH.get(name, STRING)}
+            for name in params
         ]
         + list(query),
-        "responses": {str(status): ok, "default": PROBLEM},
+        "responses": {**answers, "default": PROBLEM},
     }
     if body:
         operation["requestBody"] = {"required": False, **_json(body)}
@@ -354,6 +423,8 @@ def _operation(
     return operation
 
 
+# Path parameters that are not text.
+PATH = {"order_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
 PAGING: list[dict[str, Any]] = [
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
@@ -431,6 +502,22 @@ def openapi_document() -> dict[str, Any]:
             "post": _operation(
                 "Queue an inventory push", 202, "Job", params=S, body="InventoryRequest"
             )
+        },
+        f"{p}/stores/{{store_id}}/orders/{{order_id}}/fulfillments": {
+            "post": {
+                **_operation(
+                    "Send a fulfilment (tracking, customer note, completion) to the store",
+                    202,
+                    "FulfilmentAccepted",
+                    params=[*S, "order_id"],
+                    body="FulfilmentRequest",
+                    also={200: "The same fulfilment, sent before and done"},
+                ),
+                "requestBody": {"required": True, **_json("FulfilmentRequest")},
+            },
+            "get": _operation(
+                "The order's fulfilments", 200, "FulfilmentList", params=[*S, "order_id"]
+            ),
         },
         f"{p}/sync/jobs/{{job_id}}": {
             "get": _operation("A job's state", 200, "Job", params=["job_id"])

@@ -7,6 +7,7 @@ from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
 from shipcrowd_woo.domain import errors as domain
+from shipcrowd_woo.domain.fulfilment import OrderNotShippable
 
 log = logging.getLogger("shipcrowd_woo.api")
 TYPE_BASE = "https://docs.shipcrowd.com/woocommerce/problems/"
@@ -70,6 +71,14 @@ def _from_domain(error: domain.DomainError) -> tuple[ApiProblem, dict[str, str]]
         return invalid(fields), headers
     if isinstance(error, domain.UnsafeStoreUrl):
         return invalid([{"field": "store_url", "message": str(error)}]), headers
+    if isinstance(error, OrderNotShippable):
+        return ApiProblem(
+            409,
+            "order-not-shippable",
+            "The order cannot be fulfilled",
+            str(error),
+            order_status=error.status,
+        ), headers
     if isinstance(error, domain.NotFound):
         return ApiProblem(404, "not-found", "Not found", "no such resource"), headers
     if isinstance(error, domain.AlreadyExists):

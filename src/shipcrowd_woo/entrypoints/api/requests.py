@@ -4,6 +4,7 @@ their path, all at once."""
 
 import enum
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar, get_origin
 
 import attrs
@@ -13,6 +14,8 @@ from cattrs.errors import ForbiddenExtraKeysError
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from shipcrowd_woo.domain.errors import ValidationFailed
+from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
 from shipcrowd_woo.domain.store_settings import SettingsChange
 from shipcrowd_woo.domain.text import storable
@@ -108,6 +111,47 @@ class InventoryRequest:
     """POST /stores/<id>/sync/inventory: all mapped SKUs, or these."""
 
     skus: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class LineRequest:
+    """One line of a fulfilment: WooCommerce's line item id and the units shipped."""
+
+    line_id: int
+    quantity: int
+
+
+@attrs.frozen
+class FulfilmentBody:
+    """POST /stores/<id>/orders/<order_id>/fulfillments."""
+
+    carrier: str
+    tracking_number: str
+    tracking_url: str = ""
+    shipped_at: str | None = None
+    lines: list[LineRequest] | None = None
+    fulfillment_id: str | None = None
+
+    def request(self) -> FulfilmentRequest:
+        """The use case's input; a `shipped_at` that is no ISO 8601 time is a bad field."""
+        shipped_at = None
+        if self.shipped_at is not None:
+            try:
+                shipped_at = datetime.fromisoformat(self.shipped_at)
+            except ValueError:
+                raise ValidationFailed(
+                    {"shipped_at": "must be an ISO 8601 time with its offset"}
+                ) from None
+        return FulfilmentRequest(
+            carrier=self.carrier,
+            tracking_number=self.tracking_number,
+            tracking_url=self.tracking_url,
+            shipped_at=shipped_at,
+            lines=None
+            if self.lines is None
+            else tuple(ShippedLine(line.line_id, line.quantity) for line in self.lines),
+            client_id=self.fulfillment_id,
+        )
 
 
 @attrs.frozen

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from shipcrowd_woo.domain.errors import SecretsUnavailable
+from shipcrowd_woo.domain.fulfilment import CLIENT_KEY, Fulfilment
 from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import ProductMapping
 from shipcrowd_woo.domain.pagination import Page
@@ -114,6 +115,32 @@ def status_view(status: SystemStatus) -> dict[str, Any]:
         "currency": status.currency,
         "decimals": status.decimals,
         "timezone": status.timezone,
+    }
+
+
+def fulfilment_view(fulfilment: Fulfilment) -> dict[str, Any]:
+    """A fulfilment and how far its delivery to the store got."""
+    return {
+        "id": fulfilment.id,
+        "fulfillment_id": fulfilment.key.removeprefix(CLIENT_KEY)
+        if fulfilment.key.startswith(CLIENT_KEY)
+        else None,
+        "store_id": fulfilment.store_id,
+        "order_id": fulfilment.order_id,
+        "carrier": fulfilment.carrier,
+        "tracking_number": fulfilment.tracking_number,
+        "tracking_url": fulfilment.tracking_url,
+        "shipped_at": when(fulfilment.shipped_at),
+        "lines": [{"line_id": s.line_id, "quantity": s.quantity} for s in fulfilment.lines],
+        "completes_order": fulfilment.completes_order,
+        "state": fulfilment.state.value,
+        "job_id": fulfilment.job_id,
+        "tracking_written": fulfilment.tracking_written,
+        "note_id": fulfilment.note_id,
+        "status_completed": fulfilment.status_completed,
+        "created_at": when(fulfilment.created_at),
+        "finished_at": when(fulfilment.finished_at),
+        "error": fulfilment.error,
     }
 
 
