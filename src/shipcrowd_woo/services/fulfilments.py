@@ -242,7 +242,8 @@ class Fulfilments:
                     "requests": 0,
                 },
             )
-            self._save(sync_log=sync_log, new_log=True)
+            # The log is written once, with the outcome: a delivery takes a few requests, and
+            # every write waits for SQLite's one writer (bench/fulfilment_bench.py).
             counted = _Requests()
             try:
                 with self._ctx.client_for(store) as client:
@@ -261,14 +262,14 @@ class Fulfilments:
                     fulfilment = refused(fulfilment, self._ctx.clock.now(), reason)
                 else:
                     fulfilment = attrs.evolve(fulfilment, error=reason[:500])
-                self._save(fulfilment, ended)
+                self._save(fulfilment, ended, new_log=True)
                 raise
             ended = _with_requests(
                 finish_sync(record_items(sync_log, synced=1), self._ctx.clock.now()),
                 counted.made,
             )
             fulfilment = delivered(fulfilment, self._ctx.clock.now())
-            self._save(fulfilment, ended)
+            self._save(fulfilment, ended, new_log=True)
             return Delivery(fulfilment, ended, counted.made)
 
     def gave_up(self, job: FulfilOrder, reason: str) -> None:
@@ -311,7 +312,6 @@ class Fulfilments:
             tracking_written=True,
             status_completed=fulfilment.status_completed or status is not None,
         )
-        self._save(fulfilment)
         if fulfilment.note_id is not None:
             return fulfilment
         note = None
