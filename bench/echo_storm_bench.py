@@ -68,11 +68,13 @@ def main() -> None:
             key, secret = store.create_api_key()
             installed = services.stores.install(company, sandbox.url, Secret(key), Secret(secret))
             store_id = installed.store.id
-            # No scheduled import in the way: the store's requests counted are the echoes'.
+            # No scheduled import and no push by itself in the way: the store's requests
+            # counted are the echoes'.
             with services.uow_factory() as uow:
                 manual = attrs.evolve(
                     installed.store,
                     order_sync=attrs.evolve(installed.store.order_sync, auto_sync=False),
+                    inventory_sync=attrs.evolve(installed.store.inventory_sync, auto_sync=False),
                 )
                 uow.stores.update(manual)
                 uow.commit()
