@@ -26,4 +26,14 @@ def test_the_demo_passes_every_check(tmp_path):
     assert report["figures"]["orders imported"] == 400
     assert report["figures"]["duplicates prevented (second full import)"] == 400
     assert all(check["holds"] for check in report["checks"])
+    # Issue 18, section 4: the fulfilment loop is among them.
+    assert {check["name"] for check in report["checks"]} >= {
+        "tracking on every fulfilled order",
+        "one customer note on every fulfilled order",
+        "fulfilled orders completed at the store",
+        "our own completions came back by webhook",
+        "the new levels reached the store by themselves",
+        "a cancelled order is refused, and stays cancelled",
+        "a repeated fulfilment changes nothing",
+    }
     assert list(tmp_path.iterdir()) == []  # the temporary database went with the demo
