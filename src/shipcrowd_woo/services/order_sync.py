@@ -156,7 +156,7 @@ class OrderSync:
         )
         changed = confirmed.changed()
         with self._ctx.uow_factory() as uow:
-            verdicts = Counter(uow.orders.upsert(order) for order in changed)
+            verdicts = Counter(uow.orders.upsert_all(changed).values())
             created, replaced = verdicts[Verdict.CREATE], verdicts[Verdict.REPLACE]
             unchanged = len(confirmed.orders) - len(changed)
             log = record_items(
