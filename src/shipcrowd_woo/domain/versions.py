@@ -12,9 +12,11 @@ import enum
 import functools
 import hashlib
 import json
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -106,9 +108,11 @@ def fingerprint(order: Order) -> str:
     """SHA-256 over a canonical rendering of every mapped field except `observed_at`.
 
     `modified_at` is included, so any save at the store is a new version, while a replay of
-    the same snapshot (the same modification second and content) is recognised as such.
+    the same snapshot (the same modification second and content) is recognised as such. The
+    rendering is JSON with every object's keys in sorted order (the fields are rendered in
+    that order, so the encoder need not sort), Decimals as canonical text, times as ISO 8601.
     """
-    canonical = json.dumps(_plain(order), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(_plain(order), separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -117,28 +121,43 @@ def with_fingerprint(order: Order) -> Order:
     return attrs.evolve(order, fingerprint=fingerprint(order))
 
 
+# Rendered as they are; the exact types, as an order holds them (an order has hundreds of
+# these and a few objects: a type lookup is the cheapest test).
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 @functools.cache
-def _fingerprinted_fields(cls: type) -> tuple[str, ...] | None:
-    """The field names an attrs class contributes, or None for any other type."""
+def _fingerprinted_fields(
+    cls: type,
+) -> tuple[tuple[str, ...], Callable[[object], tuple[Any, ...]]] | None:
+    """The field names an attrs class contributes, sorted, with a getter of their values; or
+    None for any other type."""
     if not attrs.has(cls):
         return None
-    return tuple(f.name for f in attrs.fields(cls) if f.name not in _NOT_FINGERPRINTED)
+    names = tuple(sorted(f.name for f in attrs.fields(cls) if f.name not in _NOT_FINGERPRINTED))
+    getter = operator.attrgetter(*names)
+    return names, (getter if len(names) > 1 else lambda value: (getter(value),))
 
 
 def _plain(value: object) -> object:
-    # The common leaves first: an order has hundreds of strings and numbers, a few classes.
-    if isinstance(value, str | int | bool) or value is None:
+    kind: type = type(value)
+    if kind in _AS_IS:
         return value
     if isinstance(value, Decimal):
         return canonical_text(value)
-    cls: type = type(value)
-    names = _fingerprinted_fields(cls)
-    if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
+    fields = _fingerprinted_fields(kind)
+    if fields is not None:
+        names, values = fields
+        return {
+            name: item if type(item) in _AS_IS else _plain(item)
+            for name, item in zip(names, values(value), strict=True)
+        }
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str | int | bool):
+        return value
     if isinstance(value, Iterable):
         return [_plain(item) for item in value]
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
