@@ -73,9 +73,10 @@ def sandbox_process(orders: int, products: int = 200, **extra: str) -> Iterator[
             server.wait()
 
 
-def fresh_services(folder: str) -> Any:
+def fresh_services(folder: str, **settings: Any) -> Any:
     """The services over a new migrated SQLite file in `folder`, allowed to reach the
-    sandbox on 127.0.0.1 (imported here, so the benchmark's parent process stays lean)."""
+    sandbox on 127.0.0.1, with any other `settings` given (imported here, so the benchmark's
+    parent process stays lean)."""
     from shipcrowd_woo.adapters.crypto import generate_key_text, parse_encryption_keys
     from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
     from shipcrowd_woo.entrypoints.bootstrap import bootstrap
@@ -89,6 +90,7 @@ def fresh_services(folder: str) -> Any:
             encryption_keys=tuple(parse_encryption_keys(generate_key_text("b"))),
             allow_private_hosts=True,
             read_timeout=120,
+            **settings,
         )
     )
 

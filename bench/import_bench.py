@@ -1,7 +1,7 @@
 """Order import, end to end, against the official client merely fetching the same pages.
 
     .venv/bin/python bench/import_bench.py [--orders 10000] [--memory-orders 100000]
-        [--slow-orders 2000] [--in-flight 2]
+        [--slow-orders 2000] [--budget N]
 
 Ours: fetch every page from the sandbox over loopback HTTP (OAuth 1.0a), transform, dedupe
 and persist to a fresh SQLite file. Theirs: WooCommerce's official `woocommerce` client
@@ -10,8 +10,8 @@ sandbox in a third. Peak memory is the importing process's maximum resident set 
 
 Then against a sandbox as slow as a real store (issue 19: 60 ms a request plus 8 ms an order
 rendered, 8 PHP workers; the official client fetched a real WooCommerce 10.0.2 at 113-125
-orders/s): ours beside the official client fetching sequentially and with `--in-flight`
-pages in flight (our per-store budget, the default 2).
+orders/s): ours beside the official client fetching sequentially and with as many pages in
+flight as our per-store budget (`--budget`, by default the setting's default).
 """
 
 import argparse
@@ -26,18 +26,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import fresh_services, run_child, sandbox_process, table
 
+from shipcrowd_woo.entrypoints.settings import Settings
+
 # The speed of the real WooCommerce 10.0.2 measured in issue 19 (PHP's built-in server with 8
 # workers, about 8 ms an order).
 SLOW_STORE = {"page_latency_ms": 60, "order_latency_ms": 8, "php_workers": 8}
 
 
-def child_import(url: str, key: str, secret: str) -> dict[str, float]:
+def child_import(url: str, key: str, secret: str, budget: str) -> dict[str, float]:
     from shipcrowd_woo.domain.ids import CompanyId
     from shipcrowd_woo.domain.jobs import SyncMode
     from shipcrowd_woo.domain.secrets import Secret
 
     with tempfile.TemporaryDirectory() as folder:
-        services = fresh_services(folder)
+        services = fresh_services(folder, store_concurrency=int(budget))
         company = CompanyId("bench")
         store = services.stores.install(company, url, Secret(key), Secret(secret)).store
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -99,7 +101,7 @@ def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         mode, url, key, secret, *rest = sys.argv[2:]
         if mode == "import":
-            print(json.dumps(child_import(url, key, secret)))
+            print(json.dumps(child_import(url, key, secret, *rest)))
         else:
             print(json.dumps(child_fetch(url, key, secret, *rest)))
         return
@@ -107,20 +109,27 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--memory-orders", type=int, default=100_000)
     parser.add_argument("--slow-orders", type=int, default=2_000)
-    parser.add_argument("--in-flight", type=int, default=2)
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=Settings().store_concurrency,
+        help="Our requests in flight per store (default: the setting's default); the "
+        "official client is measured with as many pages in flight.",
+    )
     args = parser.parse_args()
     me = __file__
+    budget = str(args.budget)
     with sandbox_process(args.orders) as store:
         theirs = run_child(me, "fetch", store["url"], store["key"], store["secret"])
-        ours = run_child(me, "import", store["url"], store["key"], store["secret"])
+        ours = run_child(me, "import", store["url"], store["key"], store["secret"], budget)
     with sandbox_process(args.memory_orders) as store:
-        big = run_child(me, "import", store["url"], store["key"], store["secret"])
+        big = run_child(me, "import", store["url"], store["key"], store["secret"], budget)
     slow = SLOW_STORE
     with sandbox_process(args.slow_orders, **slow) as store:
         credentials = (store["url"], store["key"], store["secret"])
         sequential = run_child(me, "fetch", *credentials)
-        alongside = run_child(me, "fetch", *credentials, str(args.in_flight))
-        ours_slow = run_child(me, "import", *credentials)
+        alongside = run_child(me, "fetch", *credentials, budget)
+        ours_slow = run_child(me, "import", *credentials, budget)
     assert ours["orders"] == args.orders, ours
     assert big["orders"] == args.memory_orders, big
     assert sequential["orders"] == alongside["orders"] == ours_slow["orders"] == args.slow_orders
@@ -187,7 +196,7 @@ def main() -> None:
                     ">= 2",
                 ),
                 (
-                    f"official client, {args.in_flight} pages in flight",
+                    f"official client, {args.budget} pages in flight",
                     f"{alongside['seconds']:.2f}",
                     f"{rate(alongside):,.0f}",
                     f"{rate(ours_slow) / rate(alongside):.2f}",

@@ -14,7 +14,7 @@ def test_nothing_configured_gives_the_embedded_defaults():
     assert settings.sync_log_retention == timedelta(days=90)
     assert settings.encryption_keys == ()
     assert not settings.allow_private_hosts
-    assert settings.store_concurrency == 2
+    assert settings.store_concurrency == 3
 
 
 def test_keys_are_read_and_never_shown():

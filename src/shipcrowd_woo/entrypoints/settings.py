@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from shipcrowd_woo.adapters.crypto import InvalidEncryptionKeys, parse_encryption_keys
 from shipcrowd_woo.adapters.sqlalchemy.engine import database_url
+from shipcrowd_woo.adapters.woocommerce.transport import DEFAULT_STORE_BUDGET
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 
 PREFIX = "SHIPCROWD_WOO_"
@@ -35,7 +36,8 @@ class Settings:
     allow_private_hosts: bool = False
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    store_concurrency: int = 2
+    # Requests in flight per store: chosen from issue 19's measurements (README, Benchmarks).
+    store_concurrency: int = DEFAULT_STORE_BUDGET
     redis_url: str | None = attrs.field(default=None, repr=False)
     worker_threads: int = 4
     job_max_retries: int = 3
@@ -87,7 +89,7 @@ class Settings:
             allow_private_hosts=_flag(env, "ALLOW_PRIVATE_HOSTS"),
             connect_timeout=_number(env, "HTTP_CONNECT_TIMEOUT", 5.0, float, 0.1, 120),
             read_timeout=_number(env, "HTTP_READ_TIMEOUT", 30.0, float, 0.1, 600),
-            store_concurrency=_number(env, "STORE_CONCURRENCY", 2, int, 1, 16),
+            store_concurrency=_number(env, "STORE_CONCURRENCY", DEFAULT_STORE_BUDGET, int, 1, 16),
             redis_url=env.get(f"{PREFIX}REDIS_URL") or None,
             worker_threads=_number(env, "WORKER_THREADS", 4, int, 1, 64),
             job_max_retries=_number(env, "JOB_MAX_RETRIES", 3, int, 0, 10),

@@ -32,6 +32,11 @@ from shipcrowd_woo.domain.errors import (
 from shipcrowd_woo.domain.site_index import RestStyle
 
 log = logging.getLogger("shipcrowd_woo.woocommerce")
+# Requests in flight to one store. A real WooCommerce 10.0.2 (8 PHP workers) gave 1.8-2.1x
+# the sequential rate with 3; the sandbox as slow as it gives 2.4x with 3 (bench/
+# import_bench.py). More would take a larger share of a small host's PHP workers from its
+# shoppers; the budget halves whenever the store pushes back.
+DEFAULT_STORE_BUDGET = 3
 
 
 class Retry(enum.Enum):
@@ -58,7 +63,7 @@ class TransportOptions:
     # A store asking for a longer pause than this fails the call at once with RateLimited,
     # carrying the delay, so the job can be rescheduled instead of holding a worker.
     max_retry_after: float = 60.0
-    max_in_flight: int = 2
+    max_in_flight: int = DEFAULT_STORE_BUDGET
 
 
 class InFlightBudget:
