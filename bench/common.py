@@ -73,16 +73,16 @@ def sandbox_process(orders: int, products: int = 200, **extra: str) -> Iterator[
             server.wait()
 
 
-def fresh_services(folder: str, **settings: Any) -> Any:
-    """The services over a new migrated SQLite file in `folder`, allowed to reach the
-    sandbox on 127.0.0.1, with any other `settings` given (imported here, so the benchmark's
-    parent process stays lean)."""
+def fresh_services(folder: str, database: str | None = None, **settings: Any) -> Any:
+    """The services over a new migrated SQLite file in `folder` (or the empty `database`),
+    allowed to reach the sandbox on 127.0.0.1, with any other `settings` given (imported
+    here, so the benchmark's parent process stays lean)."""
     from shipcrowd_woo.adapters.crypto import generate_key_text, parse_encryption_keys
     from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
     from shipcrowd_woo.entrypoints.bootstrap import bootstrap
     from shipcrowd_woo.entrypoints.settings import Settings
 
-    database = f"sqlite:///{folder}/bench.sqlite3"
+    database = database or f"sqlite:///{folder}/bench.sqlite3"
     upgrade(database)
     return bootstrap(
         Settings(
