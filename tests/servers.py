@@ -6,6 +6,7 @@ by skipping them.
 """
 
 import os
+import socket
 
 import pytest
 
@@ -25,3 +26,10 @@ def server_url(variable: str, what: str) -> str:
         pytest.fail(f"{reason}; {REQUIRE_VARIABLE}=1 forbids skipping")
     skipped_for_missing_servers.append(what)
     pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -29,17 +29,12 @@ from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.apps import JWT_SECRET, bearer
 from tests.databases import sqlite_url
 from tests.leaks import WATCH
+from tests.servers import free_port
 
 COMMAND = str(Path(sys.executable).parent / "shipcrowd-woo")
 WAIT = 60.0
 REQUEST_SECONDS = 3
 SLOW = "slow clients (shipcrowd-woo serve, 2 app threads)"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Served:
@@ -106,7 +101,7 @@ def _install(client: httpx.Client, sandbox: SandboxServer) -> str:
 def _serve(template: Path, directory: Path, threads: int, **settings: str) -> Served:
     database = directory / "serve.sqlite3"
     shutil.copy(template, database)
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": str(Path(sys.executable).parent),
         "SHIPCROWD_WOO_DATABASE_URL": sqlite_url(database),

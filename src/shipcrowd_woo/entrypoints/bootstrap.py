@@ -32,6 +32,7 @@ from shipcrowd_woo.adapters.dramatiq.wakes import InProcessWakeMark, RedisWakeMa
 from shipcrowd_woo.adapters.locks import InProcessScheduleGuard, InProcessStoreLock
 from shipcrowd_woo.adapters.sqlalchemy.engine import READ_ONLY, make_engine, make_session_factory
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyInbox
+from shipcrowd_woo.adapters.sqlalchemy.migrations import schema_revisions, upgrade
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
 from shipcrowd_woo.adapters.woocommerce.factory import HttpxStoreClientFactory
@@ -171,9 +172,21 @@ class Database:
         self.engine.dispose()
 
 
+class DatabaseNotMigrated(SettingsError):
+    """The configured database is not at this release's schema, and is not ours to migrate
+    unasked (a server database): the message says what to run."""
+
+
 def open_database(settings: Settings) -> Database:
-    """Units of work on SHIPCROWD_WOO_DATABASE_URL (commands that need nothing else)."""
+    """Units of work on SHIPCROWD_WOO_DATABASE_URL (commands that need nothing else). The
+    embedded SQLite database is migrated here to this release's schema; any other must have
+    been (`shipcrowd-woo db upgrade`), or DatabaseNotMigrated says so in one line."""
     engine = make_engine(settings.database_url)
+    try:
+        _ensure_schema(engine, settings.database_url)
+    except Exception:
+        engine.dispose()
+        raise
     sessions = make_session_factory(engine)
     reading = make_session_factory(engine.execution_options(**READ_ONLY))
     return Database(
@@ -181,6 +194,29 @@ def open_database(settings: Settings) -> Database:
         reads=lambda: SqlAlchemyUnitOfWork(reading, read_only=True),
         inbox=SqlAlchemyInbox(engine),
         engine=engine,
+    )
+
+
+def _ensure_schema(engine: Engine, url: str) -> None:
+    current, head, known = schema_revisions(engine)
+    if current == head:
+        return
+    shown = engine.url.render_as_string(hide_password=True)
+    if not known:
+        raise DatabaseNotMigrated(
+            f"the database at {shown} is at revision {current}, which this release does not "
+            f"know (a newer one migrated it): run that release, or this one on another database"
+        )
+    if engine.dialect.name == "sqlite":
+        logging.getLogger("shipcrowd_woo.database").info(
+            "migrating the SQLite database at %s from %s to %s", shown, current, head
+        )
+        upgrade(url)
+        return
+    state = "has no schema" if current is None else f"is at revision {current}"
+    raise DatabaseNotMigrated(
+        f"the database at {shown} {state}; this release needs {head}: run "
+        f"`shipcrowd-woo db upgrade` (with the same SHIPCROWD_WOO_DATABASE_URL) first"
     )
 
 

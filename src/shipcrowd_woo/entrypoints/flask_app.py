@@ -5,6 +5,7 @@ create_app()'`). Without Redis, jobs and the scheduler run on threads inside thi
 
 import atexit
 import logging
+import sys
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -24,13 +25,15 @@ from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
 from shipcrowd_woo.entrypoints.http_server import REQUEST_TIMEOUT
 from shipcrowd_woo.entrypoints.logs import configure_logging
 from shipcrowd_woo.entrypoints.metrics import Metrics
-from shipcrowd_woo.entrypoints.settings import Settings
+from shipcrowd_woo.entrypoints.settings import Settings, SettingsError
 from shipcrowd_woo.log_context import bound
 from shipcrowd_woo.services.intake import WebhookIntake
 from shipcrowd_woo.services.webhook_checks import WebhookChecks
 
 log = logging.getLogger("shipcrowd_woo.api")
 BACKGROUND = "shipcrowd_woo.background"
+# gunicorn's exit code for an application that cannot be loaded (arbiter.py APP_LOAD_ERROR).
+APP_FAILED_TO_LOAD = 4
 
 
 def create_app(
@@ -42,7 +45,8 @@ def create_app(
     """Build the app. `services` replaces the wiring (tests). `background` runs worker
     threads and the scheduler inside this process; it defaults to doing so when no Redis is
     configured (then nothing else would)."""
-    services = services or bootstrap(settings)
+    if services is None:
+        services = _served(settings) if settings is None else bootstrap(settings)
     settings = services.settings
     if not logging.getLogger().handlers:
         # Served on its own (gunicorn 'create_app()'): log as the settings say. An app that
@@ -128,6 +132,18 @@ def create_app(
         atexit.register(ticking.stop)
         app.extensions[BACKGROUND] = (worker, ticking)
     return app
+
+
+def _served(settings: None) -> Services:
+    """The services of an app served on its own from the environment (gunicorn
+    'create_app()'): a setting or a database not ready is one line on stderr, and exit code 4,
+    gunicorn's "app failed to load", which stops its arbiter at once rather than booting
+    workers in a loop. An app built with explicit settings raises instead."""
+    try:
+        return bootstrap(settings)
+    except SettingsError as error:
+        print(f"shipcrowd-woo: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(APP_FAILED_TO_LOAD) from None
 
 
 def _shared_redis(services: Services) -> Any:

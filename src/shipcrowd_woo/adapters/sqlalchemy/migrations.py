@@ -5,6 +5,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 # src/shipcrowd_woo/adapters/sqlalchemy/ -> the checkout's root.
 _CHECKOUT_MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
@@ -37,3 +40,17 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def downgrade(database_url: str, revision: str) -> None:
     """Migrate the database down to `revision` (`base` empties it)."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str, bool]:
+    """The database's revision (None: never migrated), this release's head, and whether the
+    database's revision is one this release knows (False: a newer release migrated it)."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    config = Config()
+    config.set_main_option("script_location", str(migrations_directory()))
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
+    assert head is not None, "the migrations have one head"
+    known = current is None or any(r.revision == current for r in scripts.walk_revisions())
+    return current, head, known
