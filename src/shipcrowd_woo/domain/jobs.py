@@ -6,6 +6,7 @@ from datetime import datetime
 
 import attrs
 
+from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
 
 
@@ -19,12 +20,19 @@ class SyncMode(enum.Enum):
 
 @attrs.frozen
 class SyncOrders:
-    """Import orders of a store (all, changed since the cursor, or one)."""
+    """Import orders of a store (all, changed since the cursor, or one: `order_id`, required
+    then; ValidationFailed otherwise)."""
 
     company_id: CompanyId
     store_id: StoreId
     mode: SyncMode
     order_id: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.order_id is not None and self.order_id < 1:
+            raise ValidationFailed({"order_id": "must be a positive id"})
+        if self.mode is SyncMode.SINGLE and self.order_id is None:
+            raise ValidationFailed({"order_id": "is required when mode is single"})
 
 
 @attrs.frozen

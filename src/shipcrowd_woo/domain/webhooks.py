@@ -8,7 +8,30 @@ from datetime import datetime
 
 import attrs
 
+from shipcrowd_woo.domain.errors import DomainError
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
+
+
+class DeliveryRefused(DomainError):
+    """A request to the webhook endpoints that is not a delivery we accept; `reason` is for
+    our log only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotAWebhookEndpoint(DeliveryRefused):
+    """The endpoint names no topic we take."""
+
+
+class DeliveryNotAuthentic(DeliveryRefused):
+    """Unsigned, unknown store or webhook, or a bad signature: one kind for all, so nothing
+    can be learned from which it was."""
+
+
+class DeliveryMalformed(DeliveryRefused):
+    """Authentic, but not a delivery of its endpoint's topic as a JSON object."""
 
 
 class Topic(enum.Enum):

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from shipcrowd_woo.domain.errors import DomainError
 from shipcrowd_woo.domain.ids import DeliveryId
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
 from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
@@ -28,7 +27,11 @@ from shipcrowd_woo.domain.store import Webhook
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import (
     Delivery,
+    DeliveryMalformed,
+    DeliveryNotAuthentic,
+    DeliveryRefused,
     Kept,
+    NotAWebhookEndpoint,
     Topic,
     body_digest,
     signature_matches,
@@ -63,18 +66,6 @@ class Verdict(enum.Enum):
     PING = "ping"
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
-
-
-class IntakeRefused(DomainError):
-    """The request is not a delivery we accept. `status` is the HTTP answer: 401 for anything
-    that fails authentication (unknown store, unknown webhook, bad signature — one answer, so
-    nothing can be learned from it), 400 for a verified but malformed delivery, 404 for a
-    topic we do not take."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @attrs.frozen
@@ -144,22 +135,22 @@ class WebhookIntake:
         """Judge one request (`headers` keyed case-insensitively)."""
         topic = topic_of(resource, event)
         if topic is None:
-            raise IntakeRefused(404, "no such webhook endpoint")
+            raise NotAWebhookEndpoint("no such webhook endpoint")
         signature = _header(headers, "X-WC-Webhook-Signature")
         if not signature and not _header(headers, "X-WC-Webhook-Topic"):
             if _PING.fullmatch(body.strip()):
                 # deliver_ping(): a bare form body on webhook creation; only a 200 counts.
                 return IntakeResult(Verdict.PING, topic)
-            raise IntakeRefused(401, "unsigned request")
+            raise DeliveryNotAuthentic("unsigned request")
         raw_id = _header(headers, "X-WC-Webhook-ID")
         source = _header(headers, "X-WC-Webhook-Source")
         well_formed_id = raw_id.isascii() and raw_id.isdecimal() and len(raw_id) <= 18
         if not signature or not well_formed_id or not source:
-            raise IntakeRefused(401, "missing or malformed webhook headers")
+            raise DeliveryNotAuthentic("missing or malformed webhook headers")
         try:
             source_url = normalise_store_url(source)
         except InvalidStoreUrl:
-            raise IntakeRefused(401, "unknown source") from None
+            raise DeliveryNotAuthentic("unknown source") from None
         request = _Signed(
             topic,
             source_url,
@@ -172,7 +163,7 @@ class WebhookIntake:
         key = request.senders_key
         candidates = self._senders.get(key)
         fresh = candidates is None
-        refused: tuple[IntakeRefused, Sequence[CompanyWebhook]] | None = None
+        refused: tuple[DeliveryRefused, Sequence[CompanyWebhook]] | None = None
         for _ in range(MAX_READS + 1):
             if candidates is None:
                 candidates, fresh = self._read_senders(request), True
@@ -183,7 +174,7 @@ class WebhookIntake:
                     raise refused[0]
             try:
                 result = self._keep(candidates, request)
-            except IntakeRefused as refusal:
+            except DeliveryRefused as refusal:
                 if fresh:
                     raise
                 result, refused = None, (refusal, candidates)
@@ -192,7 +183,7 @@ class WebhookIntake:
             # Judged by webhooks that changed since: read them again and judge afresh.
             self._senders.pop(key, None)
             candidates = None
-        raise IntakeRefused(401, "the webhook kept changing while the delivery was judged")
+        raise DeliveryNotAuthentic("the webhook kept changing while the delivery was judged")
 
     def _read_senders(self, request: _Signed) -> Sequence[CompanyWebhook]:
         """The senders the request names, read and remembered; 401 when there are none. A
@@ -201,7 +192,7 @@ class WebhookIntake:
         candidates = self._ctx.inbox.senders(*request.senders_key)
         if not candidates:
             signature_matches(request.body, self._opened(self._decoy), request.signature)
-            raise IntakeRefused(401, "signature does not match")
+            raise DeliveryNotAuthentic("signature does not match")
         if len(self._senders) >= MAX_REMEMBERED_SENDERS:
             self._senders.clear()
         self._senders[request.senders_key] = candidates
@@ -217,13 +208,13 @@ class WebhookIntake:
             if signature_matches(body, self._opened(webhook.secret), request.signature)
         ]
         if not verified:
-            raise IntakeRefused(401, "signature does not match")
+            raise DeliveryNotAuthentic("signature does not match")
         company_id, webhook = verified[0]
         claimed = request.claimed_topic
         if webhook.topic is not topic or (claimed and claimed != topic.value):
-            raise IntakeRefused(400, "the topic does not match the endpoint")
+            raise DeliveryMalformed("the topic does not match the endpoint")
         if not _is_json_object(body):
-            raise IntakeRefused(400, "the body is not a JSON object")
+            raise DeliveryMalformed("the body is not a JSON object")
         delivery = Delivery(
             id=DeliveryId(self._ctx.new_id()),
             company_id=company_id,

@@ -19,11 +19,7 @@ from shipcrowd_woo.domain.errors import (
     StoreUnavailable,
 )
 from shipcrowd_woo.domain.ids import CompanyId, JobId
-from shipcrowd_woo.domain.jobs import (
-    Job,
-    JobRecord,
-    JobState,
-)
+from shipcrowd_woo.domain.jobs import Job, JobRecord, JobState, job_store
 from shipcrowd_woo.ports.queue import TaskQueue
 from shipcrowd_woo.services.context import ServiceContext
 
@@ -69,9 +65,11 @@ class JobService:
 
     def record(self, company_id: CompanyId, job: Job) -> JobRecord:
         """Save the job as QUEUED without sending it (for a caller that runs it itself; were
-        it to die first, the stalled-job sweep sends it)."""
+        it to die first, the stalled-job sweep sends it). StoreNotFound when its store is not
+        the company's."""
         record = self.new_record(company_id, job)
         with self._ctx.uow_factory() as uow:
+            uow.stores.get(company_id, job_store(job))
             uow.jobs.add(record)
             uow.commit()
         return record

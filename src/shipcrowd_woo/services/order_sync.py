@@ -9,7 +9,7 @@ import attrs
 
 from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
-from shipcrowd_woo.domain.jobs import SyncMode
+from shipcrowd_woo.domain.jobs import SyncMode, SyncOrders
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.statuses import WOO_STATUS_TABLE, normalise_woo_status
@@ -70,9 +70,9 @@ class OrderSync:
         """Import orders. Paused or disconnected stores, and stores already syncing (a lock
         shared by every worker), are skipped with the reason. A store already syncing raises
         StoreBusy (the queue runs the job again later). Store errors end the run FAILED and
-        propagate (the job queue retries); rejected orders end it PARTIAL."""
-        if mode is SyncMode.SINGLE and order_id is None:
-            raise ValidationFailed({"order_id": "is required for a single-order sync"})
+        propagate (the job queue retries); rejected orders end it PARTIAL. The arguments are
+        those of a SyncOrders command, and checked as one."""
+        SyncOrders(company_id, store_id, mode, order_id)
         with self._ctx.uow_factory() as uow:
             store = uow.stores.get(company_id, store_id)
         reason = _why_not(store)

@@ -17,29 +17,24 @@ from typing import Any
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
-from shipcrowd_woo.domain.webhooks import topic_of
+from shipcrowd_woo.domain.webhooks import DeliveryRefused, topic_of
 from shipcrowd_woo.entrypoints.api.problems import (
     HTTP_KINDS,
     MEDIA_TYPE,
     ApiProblem,
     problem_body,
+    refusal_problem,
 )
 from shipcrowd_woo.entrypoints.api.state import AppState
 from shipcrowd_woo.log_context import bound
-from shipcrowd_woo.services.intake import HEADERS, IntakeRefused, Verdict
+from shipcrowd_woo.services.intake import HEADERS, Verdict
 
 log = logging.getLogger("shipcrowd_woo.intake")
 PREFIX = "/webhooks/woocommerce/"
 # The endpoints as the OpenAPI document names them.
 ROUTE = PREFIX + "{resource}/{event}"
-UNAUTHENTIC = "the delivery could not be authenticated"
 UNKNOWN_TOPIC = "unknown"
 ENVIRON_KEYS = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in HEADERS)
-REFUSALS = {
-    400: ("bad-delivery", "The delivery is malformed"),
-    401: ("unauthorized", "The delivery is not authentic"),
-    404: ("not-found", "No such webhook endpoint"),
-}
 ANSWERS = {verdict: json.dumps({"status": verdict.value}).encode() for verdict in Verdict}
 
 StartResponse = Callable[..., Any]
@@ -92,14 +87,12 @@ class WebhookEndpoints:
             try:
                 received_at = app.services.clock.now()
                 result = app.intake.accept(resource, event, headers, body, received_at)
-            except IntakeRefused as refusal:
-                app.metrics.deliveries.labels(topic_label, f"refused_{refusal.status}").inc()
+            except DeliveryRefused as refusal:
+                problem = refusal_problem(refusal)
+                app.metrics.deliveries.labels(topic_label, f"refused_{problem.status}").inc()
                 # Only the reason is logged: nothing of an unverified request is kept.
-                log.info("webhook refused (%s): %s", refusal.status, refusal.reason)
-                kind, title = REFUSALS[refusal.status]
-                # Every authentication failure reads the same: no oracle for stores or webhooks.
-                detail = UNAUTHENTIC if refusal.status == 401 else refusal.reason
-                return _problem(start_response, ApiProblem(refusal.status, kind, title, detail))
+                log.info("webhook refused (%s): %s", problem.status, refusal.reason)
+                return _problem(start_response, problem)
             app.metrics.deliveries.labels(topic_label, result.verdict.value).inc()
             # At debug level: a line per delivery cost as much as keeping it; the metrics count
             # them, and the drain logs each batch.

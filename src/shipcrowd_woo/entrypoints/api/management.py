@@ -18,7 +18,6 @@ from shipcrowd_woo.domain.jobs import (
     Job,
     PushInventory,
     ReconcileOrders,
-    SyncMode,
     SyncOrders,
 )
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType
@@ -208,10 +207,8 @@ def _queue_for_store(
 ) -> tuple[Response, int]:
     """Queue a job on one of the caller's stores (404 for another's); 202 with the job."""
     company = principal().company_id
-    services = state().services
-    services.stores.get(company, StoreId(store_id))
     with bound(company_id=company, store_id=store_id):
-        record = services.jobs.submit(company, job(company, StoreId(store_id)))
+        record = state().services.jobs.submit(company, job(company, StoreId(store_id)))
     return jsonify(job_view(record)), 202
 
 
@@ -219,20 +216,9 @@ def _queue_for_store(
 def sync_orders(store_id: str) -> tuple[Response, int]:
     """Queue an order import; 202 with the job to follow."""
     body: SyncOrdersRequest = _body(SyncOrdersRequest)
-    company = principal().company_id
-    services = state().services
-    services.stores.get(company, StoreId(store_id))
-    mode = SyncMode(body.mode.value)
-    if mode is SyncMode.SINGLE and body.order_id is None:
-        raise ValidationFailed({"order_id": "is required when mode is single"})
-    if body.order_id is not None and body.order_id < 1:
-        raise ValidationFailed({"order_id": "must be a positive id"})
-    job = SyncOrders(
-        company, StoreId(store_id), mode, body.order_id if mode is SyncMode.SINGLE else None
+    return _queue_for_store(
+        store_id, lambda company, store: SyncOrders(company, store, body.mode, body.order_id)
     )
-    with bound(company_id=company, store_id=store_id):
-        record = services.jobs.submit(company, job)
-    return jsonify(job_view(record)), 202
 
 
 @blueprint.post("/stores/<store_id>/sync/inventory")

@@ -11,6 +11,7 @@ from shipcrowd_woo.domain.fulfilment import (
     MAX_TRACKING_URL_LENGTH,
     FulfilmentState,
 )
+from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store_settings import (
     MAX_INTERVAL_MINUTES,
@@ -282,7 +283,7 @@ SCHEMAS: dict[str, Any] = {
     "SyncOrdersRequest": {
         **_object(
             [],
-            mode={"type": "string", "enum": ["full", "incremental", "single"]},
+            mode={"type": "string", "enum": [mode.value for mode in SyncMode]},
             order_id=_nullable("integer"),
         ),
         "additionalProperties": False,

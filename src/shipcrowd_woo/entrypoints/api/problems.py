@@ -8,6 +8,12 @@ from werkzeug.exceptions import HTTPException
 
 from shipcrowd_woo.domain import errors as domain
 from shipcrowd_woo.domain.fulfilment import OrderNotShippable
+from shipcrowd_woo.domain.webhooks import (
+    DeliveryMalformed,
+    DeliveryNotAuthentic,
+    DeliveryRefused,
+    NotAWebhookEndpoint,
+)
 
 log = logging.getLogger("shipcrowd_woo.api")
 TYPE_BASE = "https://docs.shipcrowd.com/woocommerce/problems/"
@@ -41,6 +47,20 @@ def invalid(errors: list[dict[str, str]]) -> ApiProblem:
         f"{len(errors)} problem(s) in the request",
         errors=errors,
     )
+
+
+# Every authentication failure reads the same: no oracle for stores or webhooks.
+UNAUTHENTIC = "the delivery could not be authenticated"
+
+
+def refusal_problem(refusal: DeliveryRefused) -> ApiProblem:
+    """The answer to a request the webhook intake refused."""
+    if isinstance(refusal, NotAWebhookEndpoint):
+        return ApiProblem(404, "not-found", "No such webhook endpoint", refusal.reason)
+    if isinstance(refusal, DeliveryMalformed):
+        return ApiProblem(400, "bad-delivery", "The delivery is malformed", refusal.reason)
+    assert isinstance(refusal, DeliveryNotAuthentic)
+    return ApiProblem(401, "unauthorized", "The delivery is not authentic", UNAUTHENTIC)
 
 
 def problem_body(problem: ApiProblem) -> dict[str, Any]:

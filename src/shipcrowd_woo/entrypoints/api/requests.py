@@ -2,7 +2,6 @@
 types with cattrs: wrong types, unknown fields and missing fields are each reported with
 their path, all at once."""
 
-import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, get_origin
@@ -16,6 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
+from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
 from shipcrowd_woo.domain.store_settings import SettingsChange
 from shipcrowd_woo.domain.text import storable
@@ -24,14 +24,6 @@ from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
 T = TypeVar("T")
 MAX_TEXT = 2048
 MAX_SKUS = 10_000
-
-
-class Mode(enum.Enum):
-    """How much of the order history a sync reads."""
-
-    FULL = "full"
-    INCREMENTAL = "incremental"
-    SINGLE = "single"
 
 
 @attrs.frozen
@@ -102,7 +94,7 @@ class SettingsRequest:
 class SyncOrdersRequest:
     """POST /stores/<id>/sync/orders."""
 
-    mode: Mode = Mode.INCREMENTAL
+    mode: SyncMode = SyncMode.INCREMENTAL
     order_id: int | None = None
 
 
