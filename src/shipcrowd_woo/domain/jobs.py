@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from shipcrowd_woo.domain.errors import ValidationFailed
+from shipcrowd_woo.domain.errors import InvalidTransition, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
 
 
@@ -97,6 +97,11 @@ Job = (
 )
 
 
+SummaryValue = str | int | float | bool | None
+# Errors are kept to this length on the job.
+MAX_ERROR_LENGTH = 500
+
+
 class JobState(enum.Enum):
     """Where a job stands, as the job-status endpoint reports it."""
 
@@ -122,7 +127,7 @@ class JobRecord:
     )
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    summary: Mapping[str, str | int | float | bool | None] = attrs.field(factory=dict, hash=False)
+    summary: Mapping[str, SummaryValue] = attrs.field(factory=dict, hash=False)
     error: str | None = None
 
     @property
@@ -161,3 +166,58 @@ def job_kind(job: Job) -> str:
 def job_store(job: Job) -> StoreId:
     """The store a job acts on."""
     return job.store_id
+
+
+def started(record: JobRecord, at: datetime) -> JobRecord:
+    """An attempt begins: from QUEUED, or from RUNNING when the attempt before it died with
+    its worker (the message came again). A final job does not start again."""
+    _require_unfinished(record, "started")
+    return attrs.evolve(
+        record,
+        state=JobState.RUNNING,
+        attempts=record.attempts + 1,
+        started_at=at,
+        touched_at=at,
+    )
+
+
+def completed(record: JobRecord, at: datetime, summary: Mapping[str, SummaryValue]) -> JobRecord:
+    """The running attempt succeeded."""
+    _require_running(record, "completed")
+    return attrs.evolve(
+        record,
+        state=JobState.COMPLETED,
+        finished_at=at,
+        touched_at=at,
+        summary=summary,
+        error=None,
+    )
+
+
+def attempt_failed(record: JobRecord, at: datetime, error: str, retry: bool) -> JobRecord:
+    """The running attempt failed: QUEUED again for the next attempt, or FAILED for good."""
+    _require_running(record, "failed")
+    return attrs.evolve(
+        record,
+        state=JobState.QUEUED if retry else JobState.FAILED,
+        finished_at=None if retry else at,
+        touched_at=at,
+        error=error[:MAX_ERROR_LENGTH],
+    )
+
+
+def touched(record: JobRecord, at: datetime) -> JobRecord:
+    """Seen alive at `at` (a job unchanged for long was lost, and is sent again)."""
+    return attrs.evolve(record, touched_at=at)
+
+
+def _require_unfinished(record: JobRecord, becoming: str) -> None:
+    if record.is_final:
+        raise InvalidTransition(f"job {record.id} is {record.state.value}: it cannot be {becoming}")
+
+
+def _require_running(record: JobRecord, becoming: str) -> None:
+    if record.state is not JobState.RUNNING:
+        raise InvalidTransition(
+            f"job {record.id} is {record.state.value}, not running: it cannot be {becoming}"
+        )

@@ -4,12 +4,14 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from shipcrowd_woo.domain.errors import InvalidTransition
 from shipcrowd_woo.domain.fulfilment import TRACKING_NAMESPACE
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.secrets import EncryptedSecret
-from shipcrowd_woo.domain.site_index import RestStyle
+from shipcrowd_woo.domain.site_index import RestStyle, SiteIndex
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Topic
+from shipcrowd_woo.domain.woo_catalog import SystemStatus
 
 
 @attrs.frozen
@@ -116,3 +118,87 @@ class Webhook:
     woo_webhook_id: int | None = None
     is_active: bool = True
     last_delivery_at: datetime | None = None
+
+
+def with_status(store: Store, status: SystemStatus) -> Store:
+    """The store as its connection test found it: versions, currency and time zone."""
+    return attrs.evolve(
+        store,
+        wc_version=status.wc_version,
+        wp_version=status.wp_version,
+        currency=status.currency.strip().upper(),
+        currency_decimals=status.decimals,
+        timezone=status.timezone,
+    )
+
+
+def paused(store: Store) -> Store:
+    """Imports and pushes stop; deliveries are still kept. Only a connected store pauses."""
+    _require_connected(store, "paused")
+    return attrs.evolve(store, is_paused=True)
+
+
+def resumed(store: Store) -> Store:
+    """Imports and pushes start again. Only a connected store resumes (one disconnected is
+    installed again)."""
+    _require_connected(store, "resumed")
+    return attrs.evolve(store, is_paused=False)
+
+
+def with_credentials(
+    store: Store, key: EncryptedSecret, secret: EncryptedSecret, status: SystemStatus
+) -> Store:
+    """New credentials, tested: they found these versions."""
+    return attrs.evolve(
+        store,
+        consumer_key=key,
+        consumer_secret=secret,
+        wc_version=status.wc_version,
+        wp_version=status.wp_version,
+    )
+
+
+def disconnected(store: Store, at: datetime) -> Store:
+    """No longer synced; every order, mapping and log is kept, and installing the same URL
+    again reconnects this store."""
+    return attrs.evolve(store, is_active=False, uninstalled_at=at)
+
+
+def reconnected(
+    store: Store,
+    status: SystemStatus,
+    key: EncryptedSecret,
+    secret: EncryptedSecret,
+    name: str,
+    site: SiteIndex,
+) -> Store:
+    """A disconnected store installed again: active and unpaused, with what was tested."""
+    return attrs.evolve(
+        with_status(store, status),
+        consumer_key=key,
+        consumer_secret=secret,
+        is_active=True,
+        is_paused=False,
+        uninstalled_at=None,
+        name=name.strip() or store.name,
+        rest_style=site.rest_style,
+        namespaces=site.namespaces,
+    )
+
+
+def moved(store: Store, home: str, site: SiteIndex) -> Store:
+    """The store answers at `home` now (WordPress's home URL changed, normalised), as its
+    REST index says."""
+    return attrs.evolve(store, url=home, rest_style=site.rest_style, namespaces=site.namespaces)
+
+
+def deactivated(webhook: Webhook) -> Webhook:
+    """A webhook of ours that no longer counts (replaced, or its store disconnected)."""
+    return attrs.evolve(webhook, is_active=False)
+
+
+def _require_connected(store: Store, becoming: str) -> None:
+    if not store.is_active:
+        raise InvalidTransition(
+            f"store {store.id} is disconnected and cannot be {becoming}: install it again"
+        )

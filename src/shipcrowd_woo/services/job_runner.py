@@ -5,8 +5,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
 from shipcrowd_woo.domain.errors import StoreBusy
 from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import (
@@ -21,7 +19,11 @@ from shipcrowd_woo.domain.jobs import (
     ReconcileOrders,
     SyncMode,
     SyncOrders,
+    attempt_failed,
+    completed,
     job_store,
+    started,
+    touched,
 )
 from shipcrowd_woo.domain.sync_log import SyncLog
 from shipcrowd_woo.log_context import bound
@@ -31,7 +33,6 @@ from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.jobs import (
-    MAX_ERROR_LENGTH,
     Deferred,
     JobService,
     Summary,
@@ -100,13 +101,7 @@ class JobRunner:
             queued = uow.jobs.find(job_id)
             if queued is None or queued.is_final:
                 return queued
-            record = attrs.evolve(
-                queued,
-                state=JobState.RUNNING,
-                attempts=queued.attempts + 1,
-                started_at=self._ctx.clock.now(),
-                touched_at=self._ctx.clock.now(),
-            )
+            record = started(queued, self._ctx.clock.now())
             uow.jobs.update(record)
             uow.commit()
         log.info("job %s (%s) started, attempt %s", job_id, record.kind, record.attempts)
@@ -125,24 +120,13 @@ class JobRunner:
                 record.attempts,
                 describe(error),
             )
-            ended = attrs.evolve(
-                record,
-                state=JobState.QUEUED if retry else JobState.FAILED,
-                finished_at=None if retry else self._ctx.clock.now(),
-                error=describe(error)[:MAX_ERROR_LENGTH],
-            )
+            ended = attempt_failed(record, self._ctx.clock.now(), describe(error), retry)
             self._save(ended)
             if retry:
                 raise Transient(describe(error)) from error
             self._gave_up(job, describe(error))
             return ended
-        ended = attrs.evolve(
-            record,
-            state=JobState.COMPLETED,
-            finished_at=self._ctx.clock.now(),
-            summary=summary,
-            error=None,
-        )
+        ended = completed(record, self._ctx.clock.now(), summary)
         self._save(ended)
         log.info("job %s (%s) completed: %s", job_id, record.kind, summary)
         return ended
@@ -156,14 +140,7 @@ class JobRunner:
             return False
         retry = record.attempts <= self._max_retries
         log.log(logging.WARNING if retry else logging.ERROR, "job %s: %s", job_id, reason)
-        self._save(
-            attrs.evolve(
-                record,
-                state=JobState.QUEUED if retry else JobState.FAILED,
-                finished_at=None if retry else self._ctx.clock.now(),
-                error=reason[:MAX_ERROR_LENGTH],
-            )
-        )
+        self._save(attempt_failed(record, self._ctx.clock.now(), reason, retry))
         if not retry:
             self._gave_up(record.job, reason)
         return retry
@@ -174,7 +151,7 @@ class JobRunner:
             self._fulfilments.gave_up(job, reason)
 
     def _save(self, record: JobRecord) -> None:
-        record = attrs.evolve(record, touched_at=self._ctx.clock.now())
+        record = touched(record, self._ctx.clock.now())
         with self._ctx.uow_factory() as uow:
             uow.jobs.update(record)
             uow.commit()

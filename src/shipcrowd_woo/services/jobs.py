@@ -19,15 +19,14 @@ from shipcrowd_woo.domain.errors import (
     StoreUnavailable,
 )
 from shipcrowd_woo.domain.ids import CompanyId, JobId
-from shipcrowd_woo.domain.jobs import Job, JobRecord, JobState, job_store
+from shipcrowd_woo.domain.jobs import Job, JobRecord, JobState, SummaryValue, job_store
 from shipcrowd_woo.ports.queue import TaskQueue
 from shipcrowd_woo.services.context import ServiceContext
 
 log = logging.getLogger("shipcrowd_woo.jobs")
-MAX_ERROR_LENGTH = 500
 STALLED_AFTER = timedelta(minutes=15)
 RESEND_BATCH = 500
-Summary = dict[str, str | int | float | bool | None]
+Summary = dict[str, SummaryValue]
 
 
 class Transient(Exception):

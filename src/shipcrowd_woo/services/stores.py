@@ -3,7 +3,6 @@ webhooks we keep registered at each store."""
 
 import logging
 from collections.abc import Callable, Sequence, Set
-from typing import Any
 
 import attrs
 
@@ -17,7 +16,19 @@ from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.site_index import RestStyle
-from shipcrowd_woo.domain.store import OrderSyncConfig, Store, Webhook
+from shipcrowd_woo.domain.store import (
+    OrderSyncConfig,
+    Store,
+    Webhook,
+    deactivated,
+    disconnected,
+    moved,
+    paused,
+    reconnected,
+    resumed,
+    with_credentials,
+    with_status,
+)
 from shipcrowd_woo.domain.store_settings import SettingsChange, with_settings
 from shipcrowd_woo.domain.store_url import InvalidStoreUrl, normalise_store_url
 from shipcrowd_woo.domain.webhooks import Topic
@@ -93,19 +104,9 @@ class StoreService:
         sealed_key = self._ctx.secrets.seal(consumer_key)
         sealed_secret = self._ctx.secrets.seal(consumer_secret)
         if existing is not None:
-            store = attrs.evolve(
-                _with_status(existing, status),
-                consumer_key=sealed_key,
-                consumer_secret=sealed_secret,
-                is_active=True,
-                is_paused=False,
-                uninstalled_at=None,
-                name=name.strip() or existing.name,
-                rest_style=site.rest_style,
-                namespaces=site.namespaces,
-            )
+            store = reconnected(existing, status, sealed_key, sealed_secret, name, site)
         else:
-            store = _with_status(
+            store = with_status(
                 Store(
                     id=StoreId(self._ctx.new_id()),
                     company_id=company_id,
@@ -174,13 +175,11 @@ class StoreService:
         with self._ctx.uow_factory() as uow:
             # What a person changed meanwhile (a pause, new credentials) stays.
             current = uow.stores.get(store.company_id, store.id)
-            moved = attrs.evolve(
-                current, url=home, rest_style=site.rest_style, namespaces=site.namespaces
-            )
-            uow.stores.update(moved)
+            answering = moved(current, home, site)
+            uow.stores.update(answering)
             uow.commit()
         log.warning("store %s now answers as %s (was %s)", store.id, home, store.url)
-        return moved
+        return answering
 
     def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """The company's store (StoreNotFound for any other)."""
@@ -205,17 +204,17 @@ class StoreService:
             status = client.system_status()
         with self._ctx.uow_factory() as uow:
             current = uow.stores.get(company_id, store_id)
-            uow.stores.update(_with_status(current, status))
+            uow.stores.update(with_status(current, status))
             uow.commit()
         return status
 
     def pause(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """Stop imports and pushes; webhooks keep arriving and are kept for later."""
-        return self._change(company_id, store_id, is_paused=True)
+        return self._apply(company_id, store_id, paused)
 
     def resume(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """Start syncing again; the next incremental sync covers the pause."""
-        return self._change(company_id, store_id, is_paused=False)
+        return self._apply(company_id, store_id, resumed)
 
     def change_settings(
         self, company_id: CompanyId, store_id: StoreId, change: SettingsChange
@@ -236,13 +235,9 @@ class StoreService:
         _check_credentials(consumer_key, consumer_secret)
         store = self.get(company_id, store_id)
         status = self._verified(store.url, consumer_key, consumer_secret, store.rest_style)
-        return self._change(
-            company_id,
-            store_id,
-            consumer_key=self._ctx.secrets.seal(consumer_key),
-            consumer_secret=self._ctx.secrets.seal(consumer_secret),
-            wc_version=status.wc_version,
-            wp_version=status.wp_version,
+        key, secret = self._ctx.secrets.seal(consumer_key), self._ctx.secrets.seal(consumer_secret)
+        return self._apply(
+            company_id, store_id, lambda current: with_credentials(current, key, secret, status)
         )
 
     def disconnect(self, company_id: CompanyId, store_id: StoreId) -> Store:
@@ -261,9 +256,8 @@ class StoreService:
         with self._ctx.uow_factory() as uow:
             _deactivate(uow, store_id, {webhook.id for webhook in ours})
             uow.commit()
-        return self._change(
-            company_id, store_id, is_active=False, uninstalled_at=self._ctx.clock.now()
-        )
+        now = self._ctx.clock.now()
+        return self._apply(company_id, store_id, lambda current: disconnected(current, now))
 
     def register_webhooks(self, company_id: CompanyId, store_id: StoreId) -> WebhookReport:
         """Make the store hold exactly one active webhook of ours per topic, pointing at our
@@ -358,9 +352,6 @@ class StoreService:
             uow.webhooks.add(webhook)
             uow.commit()
 
-    def _change(self, company_id: CompanyId, store_id: StoreId, **changes: Any) -> Store:
-        return self._apply(company_id, store_id, lambda store: attrs.evolve(store, **changes))
-
     def _apply(
         self, company_id: CompanyId, store_id: StoreId, change: Callable[[Store], Store]
     ) -> Store:
@@ -377,7 +368,7 @@ def _deactivate(uow: UnitOfWork, store_id: StoreId, webhook_ids: Set[str]) -> No
     the store: a key rotation may have re-sealed their secrets meanwhile."""
     for webhook in uow.webhooks.for_store(store_id):
         if webhook.id in webhook_ids:
-            uow.webhooks.update(attrs.evolve(webhook, is_active=False))
+            uow.webhooks.update(deactivated(webhook))
 
 
 def _normalised_url(url: str) -> str:
@@ -397,17 +388,6 @@ def _check_credentials(consumer_key: Secret, consumer_secret: Secret) -> None:
             problems[field] = "is not a WooCommerce API credential"
     if problems:
         raise ValidationFailed(problems)
-
-
-def _with_status(store: Store, status: SystemStatus) -> Store:
-    return attrs.evolve(
-        store,
-        wc_version=status.wc_version,
-        wp_version=status.wp_version,
-        currency=status.currency.strip().upper(),
-        currency_decimals=status.decimals,
-        timezone=status.timezone,
-    )
 
 
 def _site_name(url: str) -> str:

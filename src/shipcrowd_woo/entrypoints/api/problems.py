@@ -101,6 +101,10 @@ def _from_domain(error: domain.DomainError) -> tuple[ApiProblem, dict[str, str]]
         ), headers
     if isinstance(error, domain.NotFound):
         return ApiProblem(404, "not-found", "Not found", "no such resource"), headers
+    if isinstance(error, domain.InvalidTransition):
+        return ApiProblem(
+            409, "invalid-transition", "Not possible in its state", str(error)
+        ), headers
     if isinstance(error, domain.AlreadyExists):
         return ApiProblem(409, "conflict", "Already exists", str(error)), headers
     if isinstance(error, domain.AuthenticationFailed):
