@@ -48,6 +48,10 @@ ORDER_STATUSES = [
     "trash",
 ]
 ORDERBY = ("date", "id", "include", "title", "slug", "modified")
+CANNOT_CREATE = (
+    "woocommerce_rest_cannot_create",
+    "Sorry, you are not allowed to create resources.",
+)
 # How many orders a request rendered, for the latency model (latency.py).
 ORDERS_RENDERED = "sandbox.orders_rendered"
 
@@ -391,12 +395,7 @@ class SandboxApp:
             notes = self.store.order_notes(item_id)
             return _json([self._note_json(item_id, n) for n in notes], allow="GET, POST")
         body = self._json_body(request)
-        self._permit(
-            key,
-            request,
-            "woocommerce_rest_cannot_create",
-            "Sorry, you are not allowed to create resources.",
-        )
+        self._permit(key, request, *CANNOT_CREATE)
         self._existing_order(item_id)
         note = body.get("note")
         if not isinstance(note, str) or not note:
@@ -584,12 +583,7 @@ class SandboxApp:
                 "GET, POST",
             )
         body = self._json_body(request)
-        self._permit(
-            key,
-            request,
-            "woocommerce_rest_cannot_create",
-            "Sorry, you are not allowed to create resources.",
-        )
+        self._permit(key, request, *CANNOT_CREATE)
         topic = body.get("topic")
         if topic not in TOPICS:
             raise WooError(

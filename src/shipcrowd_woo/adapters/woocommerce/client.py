@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any, Self
+from typing import Any, Self, TypeVar, cast
 
 import attrs
 import httpcore
@@ -42,7 +42,7 @@ from shipcrowd_woo.domain.fulfilment import (
     TrackedOrder,
     TrackingItem,
 )
-from shipcrowd_woo.domain.rejections import Rejection
+from shipcrowd_woo.domain.rejections import Problem, Rejection
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store_url import normalise_store_url
@@ -57,6 +57,7 @@ from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.store_client import OrderPage
 
 log = logging.getLogger("shipcrowd_woo.woocommerce")
+T = TypeVar("T")
 
 API = "wc/v3"
 # WooCommerce's per_page maximum (class-wc-rest-crud-controller.php: rest_out_of_bounds above).
@@ -140,10 +141,9 @@ class HttpxStoreClient:
         response = self._io.call(
             "GET", f"{API}/system_status", params={"_fields": "environment,settings"}, expect=dict
         )
-        status = parse_system_status(response.body, self._timezone())
-        if isinstance(status, SystemStatus):
-            return status
-        raise InvalidResponse(self.store_url, f"system status: {_summary(status)}")
+        return self._expect(
+            parse_system_status(response.body, self._timezone()), SystemStatus, "system status"
+        )
 
     def _timezone(self) -> str:
         # WordPress keeps PHP's timezone at UTC, so system_status cannot tell; the REST index
@@ -242,10 +242,7 @@ class HttpxStoreClient:
             retry=Retry.IF_NOT_SENT,
             expect=dict,
         )
-        added = parse_tracking_item(response.body)
-        if isinstance(added, TrackingItem):
-            return added
-        raise InvalidResponse(self.store_url, f"shipment tracking: {_summary(added)}")
+        return self._expect(parse_tracking_item(response.body), TrackingItem, "shipment tracking")
 
     def order_notes(self, order_id: int) -> Sequence[OrderNote]:
         """Every note of the order (WooCommerce lists them unpaged)."""
@@ -263,16 +260,17 @@ class HttpxStoreClient:
             retry=Retry.IF_NOT_SENT,
             expect=dict,
         )
-        added = parse_order_note(response.body)
-        if isinstance(added, OrderNote):
-            return added
-        raise InvalidResponse(self.store_url, f"order note: {_summary(added)}")
+        return self._expect(parse_order_note(response.body), OrderNote, "order note")
+
+    def _expect(self, parsed: T | tuple[Problem, ...], kind: type[T], what: str) -> T:
+        """What the store answered, as `kind`; InvalidResponse naming every problem else."""
+        if isinstance(parsed, kind):
+            return parsed
+        problems = cast(tuple[Problem, ...], parsed)
+        raise InvalidResponse(self.store_url, f"{what}: {_summary(problems)}")
 
     def _tracked(self, body: object) -> TrackedOrder:
-        tracked = parse_tracked_order(body)
-        if isinstance(tracked, TrackedOrder):
-            return tracked
-        raise InvalidResponse(self.store_url, f"order tracking: {_summary(tracked)}")
+        return self._expect(parse_tracked_order(body), TrackedOrder, "order tracking")
 
     def products(self) -> Iterator[WooProduct]:
         """Every product of the catalogue, by id."""
@@ -369,20 +367,14 @@ class HttpxStoreClient:
             retry=Retry.IF_NOT_SENT,
             expect=dict,
         )
-        webhook = structure(response.body, WooWebhook)
-        if isinstance(webhook, WooWebhook):
-            return webhook
-        raise InvalidResponse(self.store_url, f"created webhook: {_summary(webhook)}")
+        return self._expect(structure(response.body, WooWebhook), WooWebhook, "created webhook")
 
     def activate_webhook(self, webhook_id: int) -> WooWebhook:
         """PUT webhooks/<id> {"status": "active"}: setting it twice is harmless."""
         response = self._io.call(
             "PUT", f"{API}/webhooks/{int(webhook_id)}", json={"status": "active"}, expect=dict
         )
-        webhook = structure(response.body, WooWebhook)
-        if isinstance(webhook, WooWebhook):
-            return webhook
-        raise InvalidResponse(self.store_url, f"activated webhook: {_summary(webhook)}")
+        return self._expect(structure(response.body, WooWebhook), WooWebhook, "activated webhook")
 
     def delete_webhook(self, webhook_id: int) -> None:
         """Remove a webhook (webhooks cannot be trashed: force=true); already gone is fine."""
