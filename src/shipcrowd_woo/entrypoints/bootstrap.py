@@ -4,7 +4,6 @@
 import logging
 import threading
 from datetime import timedelta
-from typing import Any
 
 import attrs
 import dramatiq
@@ -42,12 +41,14 @@ from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.inbox import Inbox
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
+from shipcrowd_woo.ports.secrets import SecretBox
+from shipcrowd_woo.ports.store_client import StoreClientFactory
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inbox import InboxDrain
 from shipcrowd_woo.services.inventory import InventorySync
-from shipcrowd_woo.services.job_runner import JobRunner
+from shipcrowd_woo.services.job_runner import JobRunner, use_cases
 from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.keys import verify_keys
 from shipcrowd_woo.services.mappings import MappingService
@@ -83,7 +84,7 @@ class Services:
     runner: JobRunner
     queue: DramatiqTaskQueue
     broker: dramatiq.Broker
-    engine: Engine | None = None
+    engine: Engine
     redis_client: redis.Redis | None = None
 
     @property
@@ -220,31 +221,35 @@ def _ensure_schema(engine: Engine, url: str) -> None:
     )
 
 
-def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
-    """Build the services from settings. Keyword overrides replace parts of the service
-    context (tests pass fakes). With real secrets, every stored secret is checked to open with
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    store_clients: StoreClientFactory | None = None,
+    secrets: SecretBox | None = None,
+    clock: Clock | None = None,
+) -> Services:
+    """Build the services from settings; the ports given replace those the settings would
+    make (tests give fakes). With real secrets, every stored secret is checked to open with
     the configured keys: a missing or wrong key stops the process here."""
     settings = settings or Settings.from_env()
-    engine = None
-    if "uow_factory" not in overrides:
-        database = open_database(settings)
-        engine = database.engine
-        overrides |= {
-            "uow_factory": database.uow_factory,
-            "reads": database.reads,
-            "inbox": database.inbox,
-        }
-    if "secrets" not in overrides:
+    if secrets is None:
         if not settings.encryption_keys:
             raise SettingsError(
                 f"{PREFIX}ENCRYPTION_KEYS is required to store credentials: generate one with "
                 "`shipcrowd-woo keys generate`"
             )
-        overrides["secrets"] = AesGcmSecretBox(settings.encryption_keys)
+        secrets = AesGcmSecretBox(settings.encryption_keys)
+    database = open_database(settings)
+    engine = database.engine
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
-    parts: dict[str, Any] = {
-        "clock": SystemClock(),
-        "store_clients": HttpxStoreClientFactory(
+    context = ServiceContext(
+        uow_factory=database.uow_factory,
+        reads=database.reads,
+        inbox=database.inbox,
+        clock=clock or SystemClock(),
+        secrets=secrets,
+        store_clients=store_clients
+        or HttpxStoreClientFactory(
             ClientOptions(
                 transport=TransportOptions(
                     connect_timeout=settings.connect_timeout,
@@ -254,17 +259,15 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
                 allow_private_hosts=settings.allow_private_hosts,
             )
         ),
-        "store_lock": RedisStoreLock(client) if client else InProcessStoreLock(),
-        "webhook_base_url": settings.public_base_url,
-        "sync_lock_ttl": settings.sync_lock_ttl,
-        "default_sync_interval": settings.sync_interval,
-    }
-    context = ServiceContext(**(parts | overrides))
+        store_lock=RedisStoreLock(client) if client else InProcessStoreLock(),
+        webhook_base_url=settings.public_base_url,
+        sync_lock_ttl=settings.sync_lock_ttl,
+        default_sync_interval=settings.sync_interval,
+    )
     try:
         verify_keys(context.uow_factory, context.secrets)
     except Exception:
-        if engine is not None:
-            engine.dispose()
+        engine.dispose()
         raise
     broker = make_broker(
         BrokerOptions(
@@ -288,14 +291,14 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
     drain = InboxDrain(context, webhooks)
     mark = RedisWakeMark(client) if client else InProcessWakeMark()
     queue = DramatiqTaskQueue(actor, declare_drain_actor(broker, lambda: drain, mark, policy), mark)
-    jobs = JobService(context, queue)
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
+    jobs = JobService(context, queue)
     auto_push = AutoPush(context, jobs, guard, settings.stock_push_window)
-    runner = JobRunner(context, queue, settings.job_max_retries, auto_push=auto_push)
-    inventory = InventorySync(context, auto_push)
+    run = use_cases(context, jobs, auto_push)
+    runner = JobRunner(context, run, settings.job_max_retries)
     scheduler = Scheduler(
         context,
-        jobs,
+        run.jobs,
         guard,
         Sweeps(
             stalled_after=settings.stalled_after,
@@ -314,13 +317,13 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Services:
         settings=settings,
         context=context,
         stores=StoreService(context),
-        orders=OrderSync(context),
-        inventory=inventory,
-        fulfilments=Fulfilments(context, jobs, inventory),
-        mappings=MappingService(context),
+        orders=run.orders,
+        inventory=run.inventory,
+        fulfilments=run.fulfilments,
+        mappings=run.mappings,
         webhooks=webhooks,
         drain=drain,
-        jobs=jobs,
+        jobs=run.jobs,
         scheduler=scheduler,
         runner=runner,
         queue=queue,

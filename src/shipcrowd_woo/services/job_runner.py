@@ -5,6 +5,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
+
 from shipcrowd_woo.domain.errors import StoreBusy
 from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import (
@@ -27,7 +29,6 @@ from shipcrowd_woo.domain.jobs import (
 )
 from shipcrowd_woo.domain.sync_log import SyncLog
 from shipcrowd_woo.log_context import bound
-from shipcrowd_woo.ports.queue import TaskQueue
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.fulfilments import Fulfilments
@@ -47,22 +48,42 @@ from shipcrowd_woo.services.webhook_checks import WebhookChecks
 log = logging.getLogger("shipcrowd_woo.jobs")
 
 
+@attrs.frozen
+class UseCases:
+    """The use cases jobs run, built once per process (bootstrap.py builds them, and the
+    entrypoints use the same)."""
+
+    jobs: JobService
+    orders: OrderSync
+    inventory: InventorySync
+    mappings: MappingService
+    checks: WebhookChecks
+    fulfilments: Fulfilments
+
+
+def use_cases(
+    context: ServiceContext, jobs: JobService, auto_push: AutoPush | None = None
+) -> UseCases:
+    """Each use case built once over the context; stock follows the warehouse by itself only
+    with `auto_push`."""
+    inventory = InventorySync(context, auto_push)
+    return UseCases(
+        jobs=jobs,
+        orders=OrderSync(context),
+        inventory=inventory,
+        mappings=MappingService(context),
+        checks=WebhookChecks(context),
+        fulfilments=Fulfilments(context, jobs, inventory),
+    )
+
+
 class JobRunner:
     """Runs one job by id; called by the queue's workers."""
 
-    def __init__(
-        self,
-        context: ServiceContext,
-        queue: TaskQueue,
-        max_retries: int = 3,
-        *,
-        auto_push: AutoPush | None = None,
-    ) -> None:
+    def __init__(self, context: ServiceContext, run: UseCases, max_retries: int = 3) -> None:
         self._ctx = context
-        self._follow_ups = JobService(context, queue)
+        self._run_by = run
         self._max_retries = max_retries
-        self._inventory = InventorySync(context, auto_push)
-        self._fulfilments = Fulfilments(context, self._follow_ups, self._inventory)
         self._handlers: Mapping[type, Callable[[Any], Summary]] = {
             SyncOrders: self._sync_orders,
             PushInventory: self._push_inventory,
@@ -148,7 +169,7 @@ class JobRunner:
     def _gave_up(self, job: Job, reason: str) -> None:
         """A job failed for good: what it was delivering is marked as failed."""
         if isinstance(job, FulfilOrder):
-            self._fulfilments.gave_up(job, reason)
+            self._run_by.fulfilments.gave_up(job, reason)
 
     def _save(self, record: JobRecord) -> None:
         record = touched(record, self._ctx.clock.now())
@@ -159,18 +180,18 @@ class JobRunner:
             observer(record)
 
     def _sync_orders(self, job: SyncOrders) -> Summary:
-        outcome = OrderSync(self._ctx).run(job.company_id, job.store_id, job.mode, job.order_id)
+        outcome = self._run_by.orders.run(job.company_id, job.store_id, job.mode, job.order_id)
         return _outcome_summary(outcome)
 
     def _push_inventory(self, job: PushInventory) -> Summary:
-        outcome = self._inventory.push(job.company_id, job.store_id, job.skus)
+        outcome = self._run_by.inventory.push(job.company_id, job.store_id, job.skus)
         return _outcome_summary(outcome)
 
     def _push_stock_changes(self, job: PushStockChanges) -> Summary:
-        return _outcome_summary(self._inventory.push_changes(job.company_id, job.store_id))
+        return _outcome_summary(self._run_by.inventory.push_changes(job.company_id, job.store_id))
 
     def _fulfil(self, job: FulfilOrder) -> Summary:
-        delivery = self._fulfilments.deliver(job)
+        delivery = self._run_by.fulfilments.deliver(job)
         summary: Summary = {
             "fulfillment_id": delivery.fulfilment.id,
             "order_id": delivery.fulfilment.order_id,
@@ -182,7 +203,7 @@ class JobRunner:
         return summary
 
     def _auto_map(self, job: AutoMapProducts) -> Summary:
-        report = MappingService(self._ctx).auto_map(job.company_id, job.store_id)
+        report = self._run_by.mappings.auto_map(job.company_id, job.store_id)
         return {
             "catalogue_items": report.catalogue_items,
             "created": report.created,
@@ -192,10 +213,10 @@ class JobRunner:
         }
 
     def _reconcile(self, job: ReconcileOrders) -> Summary:
-        return _log_summary(OrderSync(self._ctx).reconcile_deletions(job.company_id, job.store_id))
+        return _log_summary(self._run_by.orders.reconcile_deletions(job.company_id, job.store_id))
 
     def _check_webhooks(self, job: CheckWebhooks) -> Summary:
-        check = WebhookChecks(self._ctx).check(job.company_id, job.store_id)
+        check = self._run_by.checks.check(job.company_id, job.store_id)
         report = check.report
         summary: Summary = {
             "health": check.health.state.value,
@@ -208,7 +229,7 @@ class JobRunner:
         }
         if check.deliveries_may_be_lost:
             follow_up = SyncOrders(job.company_id, job.store_id, SyncMode.INCREMENTAL)
-            summary["sync_job_id"] = self._follow_ups.submit(job.company_id, follow_up).id
+            summary["sync_job_id"] = self._run_by.jobs.submit(job.company_id, follow_up).id
         return summary
 
 

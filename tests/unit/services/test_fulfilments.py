@@ -22,9 +22,8 @@ from shipcrowd_woo.domain.sync_log import SyncStatus, SyncType
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inventory import InventorySync, StockLevel
-from shipcrowd_woo.services.job_runner import JobRunner
+from shipcrowd_woo.services.job_runner import JobRunner, use_cases
 from shipcrowd_woo.services.jobs import JobService, Transient
-from shipcrowd_woo.services.mappings import MappingService
 from shipcrowd_woo.services.order_sync import OrderSync
 from shipcrowd_woo.services.stores import StoreService
 from tests.fake_store import FakeScheduleGuard, FakeTaskQueue
@@ -71,19 +70,18 @@ def _make_loop(world):
     queue = FakeTaskQueue()
     guard = FakeScheduleGuard(world.clock.now)
     jobs = JobService(world.context, queue)
-    auto_push = AutoPush(world.context, jobs, guard, WINDOW)
-    inventory = InventorySync(world.context, auto_push)
-    inventory.set_stock(COMPANY, [StockLevel(s, 50) for s in skus])
-    MappingService(world.context).auto_map(COMPANY, store.id)
+    run = use_cases(world.context, jobs, AutoPush(world.context, jobs, guard, WINDOW))
+    run.inventory.set_stock(COMPANY, [StockLevel(s, 50) for s in skus])
+    run.mappings.auto_map(COMPANY, store.id)
     queue.sent.clear()
     return Loop(
         world,
         queue,
         guard,
         jobs,
-        inventory,
-        Fulfilments(world.context, jobs, inventory),
-        JobRunner(world.context, queue, auto_push=auto_push),
+        run.inventory,
+        run.fulfilments,
+        JobRunner(world.context, run),
         store,
     )
 

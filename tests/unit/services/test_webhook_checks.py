@@ -6,7 +6,7 @@ from shipcrowd_woo.domain.errors import StoreUnavailable
 from shipcrowd_woo.domain.jobs import CheckWebhooks, JobState, SyncMode, SyncOrders
 from shipcrowd_woo.domain.sync_log import SyncStatus, SyncType
 from shipcrowd_woo.domain.webhook_health import WebhookState
-from shipcrowd_woo.services.job_runner import JobRunner
+from shipcrowd_woo.services.job_runner import JobRunner, use_cases
 from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.webhook_checks import WebhookChecks
 from tests.fake_store import FakeTaskQueue
@@ -88,7 +88,8 @@ def test_healthy_again_after_a_repair_keeps_the_repair_time(world):
 @pytest.fixture
 def runner(world):
     queue = FakeTaskQueue()
-    return JobRunner(world.context, queue), JobService(world.context, queue), queue
+    jobs = JobService(world.context, queue)
+    return JobRunner(world.context, use_cases(world.context, jobs)), jobs, queue
 
 
 def test_a_check_job_that_repaired_queues_an_incremental_import(world, runner):

@@ -41,7 +41,7 @@ from shipcrowd_woo.entrypoints.api.requests import (
     query_int,
     read_body,
 )
-from shipcrowd_woo.entrypoints.api.state import admin, principal, state
+from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX, admin, principal, state
 from shipcrowd_woo.entrypoints.api.views import (
     fulfilment_view,
     import_view,
@@ -59,7 +59,7 @@ from shipcrowd_woo.log_context import bound
 from shipcrowd_woo.services.inventory import StockLevel
 from shipcrowd_woo.services.sync_logs import sync_log_page, sync_stats
 
-blueprint = Blueprint("management", __name__, url_prefix="/integrations/woocommerce")
+blueprint = Blueprint("management", __name__, url_prefix=MANAGEMENT_PREFIX)
 MAX_CSV_BYTES = 10 * 1024 * 1024
 
 

@@ -2,6 +2,7 @@
 app against it)."""
 
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from typing import Any
 
 from shipcrowd_woo.domain.fulfilment import (
@@ -20,8 +21,9 @@ from shipcrowd_woo.domain.store_settings import (
 )
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.domain.webhook_health import WebhookState
+from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX
 
-PREFIX = "/integrations/woocommerce"
+PREFIX = MANAGEMENT_PREFIX
 REF = "#/components/schemas/"
 
 
@@ -654,7 +656,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Shipcrowd WooCommerce integration",
-            "version": "0.1.0",
+            "version": metadata.version("shipcrowd-woo"),
             "description": "Management API for connected WooCommerce stores, and the intake "
             "of their webhooks. Errors are application/problem+json.",
         },

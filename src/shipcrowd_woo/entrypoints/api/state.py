@@ -10,6 +10,8 @@ from shipcrowd_woo.entrypoints.metrics import Metrics
 from shipcrowd_woo.services.intake import WebhookIntake
 
 EXTENSION = "shipcrowd_woo"
+# Where the management API is mounted (the blueprint and the OpenAPI document read it here).
+MANAGEMENT_PREFIX = "/integrations/woocommerce"
 
 
 @attrs.frozen
