@@ -8,7 +8,7 @@ import attrs
 from sqlalchemy import RowMapping, select, update
 from sqlalchemy.orm import Session
 
-from shipcrowd_woo.adapters.sqlalchemy.statements import upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.statements import one_row, upsert_into
 from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
 from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
 from shipcrowd_woo.domain.errors import AlreadyExists, FulfilmentNotFound
@@ -56,14 +56,11 @@ class SqlAlchemyFulfilmentRepository:
 
     def get(self, company_id: CompanyId, fulfilment_id: FulfilmentId) -> Fulfilment:
         """The company's fulfilment, or FulfilmentNotFound."""
-        row = (
-            self._session.execute(
-                select(FULFILMENTS).where(
-                    FULFILMENTS.c.id == fulfilment_id, FULFILMENTS.c.company_id == company_id
-                )
-            )
-            .mappings()
-            .first()
+        row = one_row(
+            self._session,
+            select(FULFILMENTS).where(
+                FULFILMENTS.c.id == fulfilment_id, FULFILMENTS.c.company_id == company_id
+            ),
         )
         if row is None:
             raise FulfilmentNotFound(fulfilment_id)
@@ -73,17 +70,14 @@ class SqlAlchemyFulfilmentRepository:
         self, company_id: CompanyId, store_id: StoreId, order_id: int, key: str
     ) -> Fulfilment | None:
         """The order's fulfilment with this key."""
-        row = (
-            self._session.execute(
-                select(FULFILMENTS).where(
-                    FULFILMENTS.c.company_id == company_id,
-                    FULFILMENTS.c.store_id == store_id,
-                    FULFILMENTS.c.order_id == order_id,
-                    FULFILMENTS.c.key == key,
-                )
-            )
-            .mappings()
-            .first()
+        row = one_row(
+            self._session,
+            select(FULFILMENTS).where(
+                FULFILMENTS.c.company_id == company_id,
+                FULFILMENTS.c.store_id == store_id,
+                FULFILMENTS.c.order_id == order_id,
+                FULFILMENTS.c.key == key,
+            ),
         )
         return None if row is None else _from(row)
 

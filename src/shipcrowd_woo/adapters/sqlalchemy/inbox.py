@@ -30,20 +30,21 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import ALONE, SQLITE_BUSY_TIMEOUT_MS
-from shipcrowd_woo.adapters.sqlalchemy.orders import MAX_IDS_PER_QUERY
-from shipcrowd_woo.adapters.sqlalchemy.repositories import (
-    DELIVERIES,
-    STORES,
-    WEBHOOKS,
-    webhook_from_row,
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    MAX_IDS_PER_QUERY,
+    insert_for_dialect,
+    one_row,
 )
-from shipcrowd_woo.adapters.sqlalchemy.statements import insert_for_dialect
+from shipcrowd_woo.adapters.sqlalchemy.stores import STORES
+from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
+from shipcrowd_woo.adapters.sqlalchemy.webhooks import WEBHOOKS, webhook_from_row
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
 from shipcrowd_woo.domain.store import Webhook
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept, Topic
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
+DELIVERIES = table_of(DeliveryRow)
 RECEIVED = DeliveryState.RECEIVED.value
 T = TypeVar("T")
 
@@ -348,11 +349,7 @@ class SqlAlchemyDeliveryInbox:
 
     def get(self, delivery_id: DeliveryId) -> Delivery | None:
         """A delivery by id."""
-        row = (
-            self._session.execute(select(DELIVERIES).where(DELIVERIES.c.id == delivery_id))
-            .mappings()
-            .first()
-        )
+        row = one_row(self._session, select(DELIVERIES).where(DELIVERIES.c.id == delivery_id))
         return None if row is None else _delivery_from(row)
 
     def settle(

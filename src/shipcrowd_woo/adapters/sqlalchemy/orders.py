@@ -17,7 +17,11 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from shipcrowd_woo.adapters.sqlalchemy.statements import insert_for_dialect
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    MAX_IDS_PER_QUERY,
+    insert_for_dialect,
+    one_row,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow, table_of
 from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
@@ -39,8 +43,6 @@ from shipcrowd_woo.domain.versions import OrderVersion, Verdict
 ORDERS = table_of(OrderRow)
 LINES = table_of(OrderLineRow)
 KEY_COLUMNS = ("company_id", "store_id", "source", "source_id")
-# Well below SQLite's bound-parameter limit.
-MAX_IDS_PER_QUERY = 500
 
 
 def _order_values(order: Order) -> dict[str, Any]:
@@ -251,7 +253,7 @@ class SqlAlchemyOrderRepository:
 
     def get(self, key: OrderKey) -> Order | None:
         """The stored order with its lines."""
-        row = self._session.execute(select(ORDERS).where(_key_filter(key))).mappings().first()
+        row = one_row(self._session, select(ORDERS).where(_key_filter(key)))
         if row is None:
             return None
         lines = self._session.execute(

@@ -1,13 +1,19 @@
-"""Statement helpers shared by the repositories."""
+"""Statement helpers shared by the repositories: one row, a page with its total, ids in
+chunks, and INSERTs that understand ON CONFLICT on either backend."""
 
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import RowMapping, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from shipcrowd_woo.domain.pagination import PageRequest
+from shipcrowd_woo.domain.pagination import Page, PageRequest
+
+T = TypeVar("T")
+# Well below SQLite's bound-parameter limit.
+MAX_IDS_PER_QUERY = 500
 
 
 def upsert_into(session: Session, table: Table) -> Any:
@@ -28,3 +34,27 @@ def count_of(session: Session, query: Select[Any]) -> int:
 def page_of(query: Select[Any], page: PageRequest) -> Select[Any]:
     """`query` cut to the requested page."""
     return query.offset(page.offset).limit(page.limit)
+
+
+def one_row(session: Session, query: Any) -> RowMapping | None:
+    """The first row `query` returns, by column name; None when there is none."""
+    row: RowMapping | None = session.execute(query).mappings().first()
+    return row
+
+
+def page_with_total(
+    session: Session,
+    query: Select[Any],
+    order: Sequence[Any],
+    page: PageRequest,
+    convert: Callable[[RowMapping], T],
+) -> Page[T]:
+    """The page of `query`'s rows in `order`, converted, with the size of the whole list."""
+    rows = session.execute(page_of(query.order_by(*order), page)).mappings()
+    return Page([convert(row) for row in rows], count_of(session, query), page.offset, page.limit)
+
+
+def chunks(values: Sequence[T], size: int = MAX_IDS_PER_QUERY) -> Iterator[Sequence[T]]:
+    """`values` in slices small enough for one statement's parameters."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -8,8 +8,7 @@ import attrs
 from sqlalchemy import RowMapping, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from shipcrowd_woo.adapters.sqlalchemy.orders import MAX_IDS_PER_QUERY
-from shipcrowd_woo.adapters.sqlalchemy.statements import upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.statements import MAX_IDS_PER_QUERY, upsert_into
 from shipcrowd_woo.adapters.sqlalchemy.tables import StockChangeRow, table_of
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.inventory import StockChange

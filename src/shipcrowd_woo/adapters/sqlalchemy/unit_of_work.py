@@ -5,19 +5,17 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipcrowd_woo.adapters.sqlalchemy.customers import SqlAlchemyCustomerRepository
 from shipcrowd_woo.adapters.sqlalchemy.fulfilments import SqlAlchemyFulfilmentRepository
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyDeliveryInbox
+from shipcrowd_woo.adapters.sqlalchemy.jobs import SqlAlchemyJobRepository
+from shipcrowd_woo.adapters.sqlalchemy.mappings import SqlAlchemyMappingRepository
 from shipcrowd_woo.adapters.sqlalchemy.orders import SqlAlchemyOrderRepository
-from shipcrowd_woo.adapters.sqlalchemy.repositories import (
-    SqlAlchemyCustomerRepository,
-    SqlAlchemyJobRepository,
-    SqlAlchemyMappingRepository,
-    SqlAlchemyStoreRepository,
-    SqlAlchemySyncLogRepository,
-    SqlAlchemyWarehouseRepository,
-    SqlAlchemyWebhookRepository,
-)
 from shipcrowd_woo.adapters.sqlalchemy.stock_changes import SqlAlchemyStockChangeRepository
+from shipcrowd_woo.adapters.sqlalchemy.stores import SqlAlchemyStoreRepository
+from shipcrowd_woo.adapters.sqlalchemy.sync_logs import SqlAlchemySyncLogRepository
+from shipcrowd_woo.adapters.sqlalchemy.warehouse import SqlAlchemyWarehouseRepository
+from shipcrowd_woo.adapters.sqlalchemy.webhooks import SqlAlchemyWebhookRepository
 
 
 class ReadOnlyUnitOfWork(RuntimeError):

@@ -1,0 +1,91 @@
+"""Customer snapshots in SQL, the newest kept."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    func,
+    literal,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    one_row,
+    upsert_into,
+)
+from shipcrowd_woo.adapters.sqlalchemy.tables import (
+    CustomerRow,
+    table_of,
+)
+from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
+from shipcrowd_woo.domain.customers import CustomerSnapshot
+from shipcrowd_woo.domain.ids import (
+    CompanyId,
+    StoreId,
+)
+
+CUSTOMERS = table_of(CustomerRow)
+
+
+class SqlAlchemyCustomerRepository:
+    """Customer snapshots in SQL, newest kept."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def upsert(self, snapshot: CustomerSnapshot) -> bool:
+        """Keep the snapshot unless a later one is stored."""
+        values = {
+            "company_id": snapshot.company_id,
+            "store_id": snapshot.store_id,
+            "woo_customer_id": snapshot.woo_customer_id,
+            "email": snapshot.email,
+            "first_name": snapshot.first_name,
+            "last_name": snapshot.last_name,
+            "modified_at": snapshot.modified_at,
+            "observed_at": snapshot.observed_at,
+            "document": snapshot.document,
+        }
+        statement = upsert_into(self._session, CUSTOMERS).values(values)
+        incoming = statement.excluded
+        epoch = literal(datetime(1970, 1, 1, tzinfo=UTC), UtcDateTime())
+        written = self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["company_id", "store_id", "woo_customer_id"],
+                set_={
+                    name: incoming[name]
+                    for name in values
+                    if name not in ("company_id", "store_id", "woo_customer_id")
+                },
+                where=tuple_(func.coalesce(CUSTOMERS.c.modified_at, epoch), CUSTOMERS.c.observed_at)
+                < tuple_(func.coalesce(incoming.modified_at, epoch), incoming.observed_at),
+            ).returning(CUSTOMERS.c.woo_customer_id)
+        ).first()
+        return written is not None
+
+    def get(
+        self, company_id: CompanyId, store_id: StoreId, woo_customer_id: int
+    ) -> CustomerSnapshot | None:
+        """A stored snapshot."""
+        row = one_row(
+            self._session,
+            select(CUSTOMERS).where(
+                CUSTOMERS.c.company_id == company_id,
+                CUSTOMERS.c.store_id == store_id,
+                CUSTOMERS.c.woo_customer_id == woo_customer_id,
+            ),
+        )
+        if row is None:
+            return None
+        return CustomerSnapshot(
+            company_id=CompanyId(row["company_id"]),
+            store_id=StoreId(row["store_id"]),
+            woo_customer_id=row["woo_customer_id"],
+            email=row["email"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            modified_at=row["modified_at"],
+            observed_at=row["observed_at"],
+            document=row["document"],
+        )

@@ -1,0 +1,120 @@
+"""Background job records in SQL."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    RowMapping,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.statements import one_row
+from shipcrowd_woo.adapters.sqlalchemy.tables import (
+    JobRow,
+    table_of,
+)
+from shipcrowd_woo.converters.jobs import job_from_data, job_to_data
+from shipcrowd_woo.domain.errors import (
+    JobNotFound,
+)
+from shipcrowd_woo.domain.ids import (
+    CompanyId,
+    JobId,
+)
+from shipcrowd_woo.domain.jobs import JobRecord, JobState
+
+JOBS = table_of(JobRow)
+UNFINISHED = (JobState.QUEUED.value, JobState.RUNNING.value)
+
+
+def _job_values(record: JobRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "company_id": record.company_id,
+        "store_id": record.store_id,
+        "kind": record.kind,
+        "payload": job_to_data(record.job),
+        "state": record.state.value,
+        "attempts": record.attempts,
+        "created_at": record.created_at,
+        "touched_at": record.touched_at,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "summary": dict(record.summary),
+        "error": record.error,
+    }
+
+
+def _job_from(row: RowMapping) -> JobRecord:
+    return JobRecord(
+        id=JobId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
+        job=job_from_data(row["payload"]),
+        state=JobState(row["state"]),
+        created_at=row["created_at"],
+        attempts=row["attempts"],
+        touched_at=row["touched_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        summary=row["summary"],
+        error=row["error"],
+    )
+
+
+class SqlAlchemyJobRepository:
+    """Jobs in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, record: JobRecord) -> None:
+        """Insert a job record."""
+        self._session.execute(insert(JOBS), _job_values(record))
+
+    def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
+        """The company's job, or JobNotFound."""
+        row = one_row(
+            self._session, select(JOBS).where(JOBS.c.id == job_id, JOBS.c.company_id == company_id)
+        )
+        if row is None:
+            raise JobNotFound(job_id)
+        return _job_from(row)
+
+    def find(self, job_id: JobId) -> JobRecord | None:
+        """A job by id."""
+        row = one_row(self._session, select(JOBS).where(JOBS.c.id == job_id))
+        return None if row is None else _job_from(row)
+
+    def update(self, record: JobRecord) -> None:
+        """Save a job's progress."""
+        self._session.execute(
+            update(JOBS).where(JOBS.c.id == record.id).values(_job_values(record))
+        )
+
+    def stalled_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
+        """Unfinished jobs unchanged since before `moment`, oldest first."""
+        rows = self._session.execute(
+            select(JOBS)
+            .where(JOBS.c.state.in_(UNFINISHED), JOBS.c.touched_at < moment)
+            .order_by(JOBS.c.touched_at, JOBS.c.id)
+            .limit(limit)
+        ).mappings()
+        return [_job_from(row) for row in rows]
+
+    def claim_stalled(self, before: datetime, now: datetime, limit: int) -> Sequence[JobRecord]:
+        """stalled_before, touched at `now`, in one statement. The conditions are checked again
+        on each row as it is written, so of two claims racing for a job only the first gets
+        it."""
+        stalled = (JOBS.c.state.in_(UNFINISHED), JOBS.c.touched_at < before)
+        oldest = select(JOBS.c.id).where(*stalled).order_by(JOBS.c.touched_at, JOBS.c.id)
+        rows = self._session.execute(
+            update(JOBS)
+            .where(JOBS.c.id.in_(oldest.limit(limit)), *stalled)
+            .values(touched_at=now)
+            .returning(*JOBS.c)
+        ).mappings()
+        return sorted((_job_from(row) for row in rows), key=lambda job: job.id)

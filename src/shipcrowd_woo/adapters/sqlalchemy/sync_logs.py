@@ -1,0 +1,133 @@
+"""Sync logs in SQL."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    RowMapping,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    one_row,
+    page_with_total,
+)
+from shipcrowd_woo.adapters.sqlalchemy.tables import (
+    SyncLogRow,
+    table_of,
+)
+from shipcrowd_woo.domain.ids import (
+    CompanyId,
+    StoreId,
+    SyncLogId,
+)
+from shipcrowd_woo.domain.pagination import Page, PageRequest
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
+
+SYNC_LOGS = table_of(SyncLogRow)
+
+
+def _sync_log_values(log: SyncLog) -> dict[str, Any]:
+    return {
+        "id": log.id,
+        "company_id": log.company_id,
+        "store_id": log.store_id,
+        "sync_type": log.sync_type.value,
+        "status": log.status.value,
+        "started_at": log.started_at,
+        "ended_at": log.ended_at,
+        "synced": log.synced,
+        "skipped": log.skipped,
+        "failed": log.failed,
+        "errors": list(log.errors),
+        "errors_dropped": log.errors_dropped,
+        "details": dict(log.metadata),
+    }
+
+
+def _sync_log_from(row: RowMapping) -> SyncLog:
+    return SyncLog(
+        id=SyncLogId(row["id"]),
+        company_id=CompanyId(row["company_id"]),
+        store_id=StoreId(row["store_id"]),
+        sync_type=SyncType(row["sync_type"]),
+        started_at=row["started_at"],
+        status=SyncStatus(row["status"]),
+        ended_at=row["ended_at"],
+        synced=row["synced"],
+        skipped=row["skipped"],
+        failed=row["failed"],
+        errors=tuple(row["errors"]),
+        errors_dropped=row["errors_dropped"],
+        metadata=row["details"],
+    )
+
+
+class SqlAlchemySyncLogRepository:
+    """Sync logs in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, log: SyncLog) -> None:
+        """Insert a log."""
+        self._session.execute(SYNC_LOGS.insert().values(_sync_log_values(log)))
+
+    def update(self, log: SyncLog) -> None:
+        """Save a changed log."""
+        self._session.execute(
+            update(SYNC_LOGS).where(SYNC_LOGS.c.id == log.id).values(_sync_log_values(log))
+        )
+
+    def get(self, log_id: SyncLogId) -> SyncLog | None:
+        """A log by id."""
+        row = one_row(self._session, select(SYNC_LOGS).where(SYNC_LOGS.c.id == log_id))
+        return None if row is None else _sync_log_from(row)
+
+    def page(
+        self, store_id: StoreId, sync_type: SyncType | None, page: PageRequest
+    ) -> Page[SyncLog]:
+        """A store's logs, optionally of one type, newest first."""
+        query = select(SYNC_LOGS).where(SYNC_LOGS.c.store_id == store_id)
+        if sync_type is not None:
+            query = query.where(SYNC_LOGS.c.sync_type == sync_type.value)
+        return page_with_total(
+            self._session,
+            query,
+            (
+                SYNC_LOGS.c.started_at.desc(),
+                SYNC_LOGS.c.id,
+            ),
+            page,
+            _sync_log_from,
+        )
+
+    def delete_started_before(self, cutoff: datetime, batch_size: int) -> int:
+        """Delete up to `batch_size` of the oldest logs started before `cutoff`."""
+        oldest = (
+            select(SYNC_LOGS.c.id)
+            .where(SYNC_LOGS.c.started_at < cutoff)
+            .order_by(SYNC_LOGS.c.started_at)
+            .limit(batch_size)
+        )
+        deleted = self._session.execute(
+            delete(SYNC_LOGS).where(SYNC_LOGS.c.id.in_(oldest)).returning(SYNC_LOGS.c.id)
+        )
+        return len(deleted.all())
+
+    def in_progress_since_before(self, cutoff: datetime, limit: int) -> Sequence[SyncLog]:
+        """Runs left IN_PROGRESS since before `cutoff`, oldest first."""
+        rows = self._session.execute(
+            select(SYNC_LOGS)
+            .where(
+                SYNC_LOGS.c.status == SyncStatus.IN_PROGRESS.value,
+                SYNC_LOGS.c.started_at < cutoff,
+            )
+            .order_by(SYNC_LOGS.c.started_at, SYNC_LOGS.c.id)
+            .limit(limit)
+        ).mappings()
+        return [_sync_log_from(row) for row in rows]
