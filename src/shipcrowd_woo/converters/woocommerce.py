@@ -16,6 +16,7 @@ from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn
 
 from shipcrowd_woo.domain.fulfilment import TRACKING_META_KEY, OrderNote, TrackedOrder, TrackingItem
+from shipcrowd_woo.domain.ids import LARGEST_WOO_ID
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.rejections import Problem, Rejection
 from shipcrowd_woo.domain.text import storable
@@ -25,8 +26,6 @@ from shipcrowd_woo.domain.woo_order import WooOrder
 
 T = TypeVar("T")
 
-# Ids are BIGINT UNSIGNED in WooCommerce's tables; anything wider cannot be one.
-_LARGEST_ID = 2**63 - 1
 _TRUE_WORDS = frozenset({"true", "yes", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "0", ""})
 
@@ -55,7 +54,7 @@ def _integer(value: object, _: type) -> int:
         number = int(value)
     else:
         raise ValueError(f"expected a whole number, got {_kind(value)}")
-    if abs(number) > _LARGEST_ID:
+    if abs(number) > LARGEST_WOO_ID:
         raise ValueError(f"{number} is out of range")
     return number
 

@@ -10,8 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from shipcrowd_woo.domain.errors import InvalidResponse, StoreUnavailable, ValidationFailed
-from shipcrowd_woo.domain.ids import CompanyId, JobId, MappingId, StoreId
+from shipcrowd_woo.domain.errors import (
+    InvalidResponse,
+    OrderNotFound,
+    StoreUnavailable,
+    ValidationFailed,
+)
+from shipcrowd_woo.domain.ids import LARGEST_WOO_ID, CompanyId, JobId, MappingId, StoreId
 from shipcrowd_woo.domain.jobs import (
     AutoMapProducts,
     CheckWebhooks,
@@ -232,19 +237,27 @@ def sync_inventory(store_id: str) -> tuple[Response, int]:
     )
 
 
-# WooCommerce order ids are BIGINT UNSIGNED; ours are kept signed.
-ORDER_ID = "<int(min=1, max=9223372036854775807):order_id>"
+# Any number outside 1..LARGEST_WOO_ID names no order we hold: 404 (werkzeug would answer
+# 405 for a bounded converter's miss).
+ORDER_ID = "<int:order_id>"
+
+
+def _order_id(order_id: int) -> int:
+    if not 1 <= order_id <= LARGEST_WOO_ID:
+        raise OrderNotFound(f"order {order_id}")
+    return order_id
 
 
 @blueprint.post(f"/stores/<store_id>/orders/{ORDER_ID}/fulfillments")
 def fulfil(store_id: str, order_id: int) -> tuple[Response, int]:
     """Tell the store an order (or part of it) shipped: 202 with the fulfilment and its job;
     the same fulfilment sent again answers with the first (200 once it is done)."""
+    order = _order_id(order_id)
     body: FulfilmentBody = _body(FulfilmentBody)
     company = principal().company_id
     with bound(company_id=company, store_id=store_id):
         submitted = state().services.fulfilments.submit(
-            company, StoreId(store_id), order_id, body.request()
+            company, StoreId(store_id), order, body.request()
         )
     answer = {"fulfillment": fulfilment_view(submitted.fulfilment), "job": job_view(submitted.job)}
     return jsonify(answer), 200 if submitted.job.is_final else 202
@@ -254,7 +267,7 @@ def fulfil(store_id: str, order_id: int) -> tuple[Response, int]:
 def fulfilments(store_id: str, order_id: int) -> Response:
     """The order's fulfilments, oldest first."""
     found = state().services.fulfilments.for_order(
-        principal().company_id, StoreId(store_id), order_id
+        principal().company_id, StoreId(store_id), _order_id(order_id)
     )
     return jsonify({"items": [fulfilment_view(fulfilment) for fulfilment in found]})
 

@@ -12,6 +12,7 @@ from shipcrowd_woo.domain.fulfilment import (
     MAX_TRACKING_URL_LENGTH,
     FulfilmentState,
 )
+from shipcrowd_woo.domain.ids import LARGEST_WOO_ID
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store_settings import (
@@ -22,6 +23,7 @@ from shipcrowd_woo.domain.store_settings import (
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.domain.webhook_health import WebhookState
 from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX
+from shipcrowd_woo.services.intake import Verdict
 
 PREFIX = MANAGEMENT_PREFIX
 REF = "#/components/schemas/"
@@ -389,6 +391,42 @@ PROBLEM = {
 }
 
 
+# Errors of an operation that calls the store: its answers (problems.py: 422 for a refused
+# key or a missing resource, 502 unreachable, 503 throttling).
+AT_THE_STORE = (422, 502, 503)
+
+
+def problems(*statuses: int) -> dict[str, Any]:
+    """The error answers, each a problem document."""
+    return {str(status): PROBLEM for status in sorted(set(statuses))}
+
+
+def _errors(
+    summary: str,
+    public: bool,
+    params: Sequence[str],
+    body: str | None,
+    query: Sequence[dict[str, Any]],
+    extra: Sequence[int],
+) -> dict[str, Any]:
+    """The errors an operation can answer, from what it takes: every management call can be
+    unauthenticated (401) or rate limited (429), an admin one forbidden (403), one naming a
+    resource not found (404), one with input invalid (422), one with a body malformed (400),
+    too large (413) or of another type (415); `extra` names what its use case adds."""
+    if public:
+        return problems(*extra)
+    statuses = [401, 429, *extra]
+    if "(admin)" in summary:
+        statuses.append(403)
+    if params:
+        statuses.append(404)
+    if body or query:
+        statuses.append(422)
+    if body:
+        statuses += [400, 413, 415]
+    return problems(*statuses)
+
+
 def _operation(
     summary: str,
     status: int,
@@ -400,9 +438,10 @@ def _operation(
     public: bool = False,
     tag: str = "management",
     also: Mapping[int, str] | None = None,
+    errors: Sequence[int] = (),
 ) -> dict[str, Any]:
     """An operation answering `status` with `schema` (and the statuses in `also`, with the
-    same schema), any error as a problem."""
+    same schema), and the errors it can answer as problems (see `_errors`)."""
     ok: dict[str, Any] = {"description": summary}
     if schema:
         ok.update(_json(schema))
@@ -417,7 +456,7 @@ def _operation(
             for name in params
         ]
         + list(query),
-        "responses": {**answers, "default": PROBLEM},
+        "responses": answers | _errors(summary, public, params, body, query, errors),
     }
     if body:
         operation["requestBody"] = {"required": False, **_json(body)}
@@ -427,7 +466,7 @@ def _operation(
 
 
 # Path parameters that are not text.
-PATH = {"order_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
+PATH = {"order_id": {"type": "integer", "minimum": 1, "maximum": LARGEST_WOO_ID}}
 PAGING: list[dict[str, Any]] = [
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
@@ -456,7 +495,11 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         f"{p}/install": {
             "post": _operation(
-                "Install a store (admin)", 201, "Installation", body="InstallRequest"
+                "Install a store (admin)",
+                201,
+                "Installation",
+                body="InstallRequest",
+                errors=(409, *AT_THE_STORE),
             )
         },
         f"{p}/stores": {"get": _operation("List stores", 200, "StorePage", query=PAGING)},
@@ -465,17 +508,24 @@ def openapi_document() -> dict[str, Any]:
             "delete": _operation("Disconnect a store (admin)", 200, "Store", params=S),
         },
         f"{p}/stores/{{store_id}}/test": {
-            "post": _operation("Test the connection", 200, "SystemStatus", params=S)
+            "post": _operation(
+                "Test the connection", 200, "SystemStatus", params=S, errors=AT_THE_STORE
+            )
         },
         f"{p}/stores/{{store_id}}/pause": {
-            "post": _operation("Pause syncing", 200, "Store", params=S)
+            "post": _operation("Pause syncing", 200, "Store", params=S, errors=(409,))
         },
         f"{p}/stores/{{store_id}}/resume": {
-            "post": _operation("Resume syncing", 200, "Store", params=S)
+            "post": _operation("Resume syncing", 200, "Store", params=S, errors=(409,))
         },
         f"{p}/stores/{{store_id}}/credentials": {
             "put": _operation(
-                "Replace credentials (admin)", 200, "Store", params=S, body="CredentialsRequest"
+                "Replace credentials (admin)",
+                200,
+                "Store",
+                params=S,
+                body="CredentialsRequest",
+                errors=AT_THE_STORE,
             )
         },
         f"{p}/stores/{{store_id}}/settings": {
@@ -488,7 +538,9 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         f"{p}/stores/{{store_id}}/webhooks/register": {
-            "post": _operation("Register webhooks (admin)", 200, "WebhookReport", params=S)
+            "post": _operation(
+                "Register webhooks (admin)", 200, "WebhookReport", params=S, errors=AT_THE_STORE
+            )
         },
         f"{p}/stores/{{store_id}}/webhooks/check": {
             "post": _operation("Queue a webhook health check", 202, "Job", params=S)
@@ -515,6 +567,7 @@ def openapi_document() -> dict[str, Any]:
                     params=[*S, "order_id"],
                     body="FulfilmentRequest",
                     also={200: "The same fulfilment, sent before and done"},
+                    errors=(409,),
                 ),
                 "requestBody": {"required": True, **_json("FulfilmentRequest")},
             },
@@ -535,7 +588,9 @@ def openapi_document() -> dict[str, Any]:
             "get": _operation(
                 "List mappings", 200, "MappingPage", params=S, query=[*PAGING, *MAPPING_FILTERS]
             ),
-            "post": _operation("Create a mapping", 201, "Mapping", params=S, body="MappingRequest"),
+            "post": _operation(
+                "Create a mapping", 201, "Mapping", params=S, body="MappingRequest", errors=(409,)
+            ),
         },
         f"{p}/stores/{{store_id}}/mappings/auto": {
             "post": _operation("Queue automatic mapping", 202, "Job", params=S)
@@ -545,7 +600,13 @@ def openapi_document() -> dict[str, Any]:
         },
         f"{p}/stores/{{store_id}}/mappings/import": {
             "post": {
-                **_operation("Import mappings from CSV", 200, "ImportReport", params=S),
+                **_operation(
+                    "Import mappings from CSV",
+                    200,
+                    "ImportReport",
+                    params=S,
+                    errors=(400, 413, 415, 422),
+                ),
                 "requestBody": {"required": True, "content": {"text/csv": {"schema": STRING}}},
             }
         },
@@ -554,14 +615,17 @@ def openapi_document() -> dict[str, Any]:
                 **_operation("Export mappings as CSV", 200, None, params=S),
                 "responses": {
                     "200": {"description": "CSV", "content": {"text/csv": {"schema": STRING}}},
-                    "default": PROBLEM,
+                    **_errors("Export", False, S, None, (), ()),
                 },
             }
         },
         f"{p}/mappings/{{mapping_id}}": {
             "delete": {
                 **_operation("Delete a mapping", 204, None, params=["mapping_id"]),
-                "responses": {"204": {"description": "Deleted"}, "default": PROBLEM},
+                "responses": {
+                    "204": {"description": "Deleted"},
+                    **_errors("Delete", False, ["mapping_id"], None, (), ()),
+                },
             }
         },
         f"{p}/mappings/{{mapping_id}}/toggle": {
@@ -583,7 +647,7 @@ def openapi_document() -> dict[str, Any]:
                             "application/json": {"schema": _object(["recorded"], recorded=INTEGER)}
                         },
                     },
-                    "default": PROBLEM,
+                    **_errors("Report", False, (), "StockRequest", (), ()),
                 },
             }
         },
@@ -625,18 +689,21 @@ def openapi_document() -> dict[str, Any]:
                                     ["status"],
                                     status={
                                         "type": "string",
-                                        "enum": ["accepted", "duplicate", "ping"],
+                                        "enum": [verdict.value for verdict in Verdict],
                                     },
                                 )
                             }
                         },
                     },
-                    "default": PROBLEM,
+                    # Refused (problems.refusal_problem), too large.
+                    **problems(400, 401, 404, 413),
                 },
             }
         },
         "/healthz": {"get": _operation("Liveness", 200, None, public=True, tag="operations")},
-        "/readyz": {"get": _operation("Readiness", 200, None, public=True, tag="operations")},
+        "/readyz": {
+            "get": _operation("Readiness", 200, None, public=True, tag="operations", errors=(503,))
+        },
         "/metrics": {
             "get": {
                 **_operation("Prometheus metrics", 200, None, public=True, tag="operations"),
