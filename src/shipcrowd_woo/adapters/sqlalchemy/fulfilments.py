@@ -1,13 +1,12 @@
-"""Fulfilments in SQL. The row's columns carry the domain fields' names, so the conversion
-is declared once: every field as it is, but the lines (a JSON document) and the state."""
+"""Fulfilments in SQL; the rows are declared once from the class (rows.py), the lines kept as a
+JSON document."""
 
 from collections.abc import Sequence
-from typing import Any
 
-import attrs
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import one_row, upsert_into
 from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
 from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
@@ -15,7 +14,6 @@ from shipcrowd_woo.domain.errors import AlreadyExists, FulfilmentNotFound
 from shipcrowd_woo.domain.fulfilment import (
     Fulfilment,
     FulfilmentId,
-    FulfilmentState,
     ShippedLine,
 )
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
@@ -23,18 +21,12 @@ from shipcrowd_woo.domain.ids import CompanyId, StoreId
 FULFILMENTS = table_of(FulfilmentRow)
 
 
-def _values(fulfilment: Fulfilment) -> dict[str, Any]:
-    values = attrs.asdict(fulfilment, recurse=False)
-    values["lines"] = to_json_data(fulfilment.lines)
-    values["state"] = fulfilment.state.value
-    return values
-
-
-def _from(row: RowMapping) -> Fulfilment:
-    values = dict(row)
-    values["lines"] = from_json_data(row["lines"], tuple[ShippedLine, ...])
-    values["state"] = FulfilmentState(row["state"])
-    return Fulfilment(**values)
+FULFILMENT_ROWS = RowShape(
+    Fulfilment,
+    {"lines": Stored(to_json_data, lambda lines: from_json_data(lines, tuple[ShippedLine, ...]))},
+)
+_values = FULFILMENT_ROWS.values
+_from = FULFILMENT_ROWS.build
 
 
 class SqlAlchemyFulfilmentRepository:

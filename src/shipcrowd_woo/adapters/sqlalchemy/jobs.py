@@ -2,16 +2,15 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
-    RowMapping,
     insert,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import one_row
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     JobRow,
@@ -31,38 +30,14 @@ JOBS = table_of(JobRow)
 UNFINISHED = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 
-def _job_values(record: JobRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "company_id": record.company_id,
-        "store_id": record.store_id,
-        "kind": record.kind,
-        "payload": job_to_data(record.job),
-        "state": record.state.value,
-        "attempts": record.attempts,
-        "created_at": record.created_at,
-        "touched_at": record.touched_at,
-        "started_at": record.started_at,
-        "finished_at": record.finished_at,
-        "summary": dict(record.summary),
-        "error": record.error,
-    }
-
-
-def _job_from(row: RowMapping) -> JobRecord:
-    return JobRecord(
-        id=JobId(row["id"]),
-        company_id=CompanyId(row["company_id"]),
-        job=job_from_data(row["payload"]),
-        state=JobState(row["state"]),
-        created_at=row["created_at"],
-        attempts=row["attempts"],
-        touched_at=row["touched_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        summary=row["summary"],
-        error=row["error"],
-    )
+JOB_ROWS = RowShape(
+    JobRecord,
+    {"job": Stored(job_to_data, job_from_data, column="payload")},
+    # Kept beside the payload for the status endpoint's and the sweeps' queries.
+    derived=lambda record: {"store_id": record.store_id, "kind": record.kind},
+)
+_job_values = JOB_ROWS.values
+_job_from = JOB_ROWS.build
 
 
 class SqlAlchemyJobRepository:

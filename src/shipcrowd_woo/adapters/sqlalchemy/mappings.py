@@ -1,10 +1,8 @@
 """Product mappings in SQL."""
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from sqlalchemy import (
-    RowMapping,
     bindparam,
     delete,
     func,
@@ -17,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
     one_row,
@@ -36,58 +35,20 @@ from shipcrowd_woo.domain.ids import (
     MappingId,
     StoreId,
 )
-from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType, ProductMapping
+from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 
 MAPPINGS = table_of(ProductMappingRow)
 
 
-def _mapping_values(mapping: ProductMapping) -> dict[str, Any]:
-    return {
-        "id": mapping.id,
-        "company_id": mapping.company_id,
-        "store_id": mapping.store_id,
-        "woo_product_id": mapping.woo_product_id,
-        "woo_variation_id": mapping.woo_variation_id or 0,
-        "woo_sku": mapping.woo_sku,
-        "woo_title": mapping.woo_title,
-        "shipcrowd_sku": mapping.shipcrowd_sku,
-        "shipcrowd_product_name": mapping.shipcrowd_product_name,
-        "mapping_type": mapping.mapping_type.value,
-        "sync_inventory": mapping.sync_inventory,
-        "sync_price": mapping.sync_price,
-        "sync_on_fulfillment": mapping.sync_on_fulfillment,
-        "is_active": mapping.is_active,
-        "sync_errors": mapping.sync_errors,
-        "last_sync_error": mapping.last_sync_error,
-        "last_sync_at": mapping.last_sync_at,
-        "last_pushed_quantity": mapping.last_pushed_quantity,
-        "created_at": mapping.created_at,
-    }
-
-
-def _mapping_from(row: RowMapping) -> ProductMapping:
-    return ProductMapping(
-        id=MappingId(row["id"]),
-        company_id=CompanyId(row["company_id"]),
-        store_id=StoreId(row["store_id"]),
-        woo_product_id=row["woo_product_id"],
-        woo_variation_id=row["woo_variation_id"] or None,
-        woo_sku=row["woo_sku"],
-        woo_title=row["woo_title"],
-        shipcrowd_sku=row["shipcrowd_sku"],
-        mapping_type=MappingType(row["mapping_type"]),
-        created_at=row["created_at"],
-        shipcrowd_product_name=row["shipcrowd_product_name"],
-        sync_inventory=row["sync_inventory"],
-        sync_price=row["sync_price"],
-        sync_on_fulfillment=row["sync_on_fulfillment"],
-        is_active=row["is_active"],
-        sync_errors=row["sync_errors"],
-        last_sync_error=row["last_sync_error"],
-        last_sync_at=row["last_sync_at"],
-        last_pushed_quantity=row["last_pushed_quantity"],
-    )
+# A simple product's variation is 0, not NULL: SQL counts NULLs as distinct, so a unique
+# constraint over NULL would let one product be mapped twice (tables.py).
+MAPPING_ROWS = RowShape(
+    ProductMapping,
+    {"woo_variation_id": Stored(lambda value: value or 0, lambda value: value or None)},
+)
+_mapping_values = MAPPING_ROWS.values
+_mapping_from = MAPPING_ROWS.build
 
 
 class SqlAlchemyMappingRepository:

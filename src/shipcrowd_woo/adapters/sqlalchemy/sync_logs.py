@@ -2,16 +2,15 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
-    RowMapping,
     delete,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     one_row,
     page_with_total,
@@ -21,7 +20,6 @@ from shipcrowd_woo.adapters.sqlalchemy.tables import (
     table_of,
 )
 from shipcrowd_woo.domain.ids import (
-    CompanyId,
     StoreId,
     SyncLogId,
 )
@@ -31,40 +29,9 @@ from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 SYNC_LOGS = table_of(SyncLogRow)
 
 
-def _sync_log_values(log: SyncLog) -> dict[str, Any]:
-    return {
-        "id": log.id,
-        "company_id": log.company_id,
-        "store_id": log.store_id,
-        "sync_type": log.sync_type.value,
-        "status": log.status.value,
-        "started_at": log.started_at,
-        "ended_at": log.ended_at,
-        "synced": log.synced,
-        "skipped": log.skipped,
-        "failed": log.failed,
-        "errors": list(log.errors),
-        "errors_dropped": log.errors_dropped,
-        "details": dict(log.metadata),
-    }
-
-
-def _sync_log_from(row: RowMapping) -> SyncLog:
-    return SyncLog(
-        id=SyncLogId(row["id"]),
-        company_id=CompanyId(row["company_id"]),
-        store_id=StoreId(row["store_id"]),
-        sync_type=SyncType(row["sync_type"]),
-        started_at=row["started_at"],
-        status=SyncStatus(row["status"]),
-        ended_at=row["ended_at"],
-        synced=row["synced"],
-        skipped=row["skipped"],
-        failed=row["failed"],
-        errors=tuple(row["errors"]),
-        errors_dropped=row["errors_dropped"],
-        metadata=row["details"],
-    )
+SYNC_LOG_ROWS = RowShape(SyncLog, {"metadata": Stored(dict, column="details")})
+_sync_log_values = SYNC_LOG_ROWS.values
+_sync_log_from = SYNC_LOG_ROWS.build
 
 
 class SqlAlchemySyncLogRepository:

@@ -1,0 +1,77 @@
+"""Rows <-> domain objects, declared once per aggregate.
+
+A table whose columns carry its attrs class's field names converts both ways from the class
+itself: enums by their value, tuples as lists, mappings as dicts, everything else as it is.
+What does not follow that rule is declared beside the shape: a column named otherwise, a value
+stored in another form (`Stored`), and columns derived from the object (`derived`).
+"""
+
+import enum
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+from attrs import AttrsInstance
+from sqlalchemy import RowMapping
+
+T = TypeVar("T", bound=AttrsInstance)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@attrs.frozen
+class Stored:
+    """How one field is kept: under `column`, through `to_row` and back through `from_row`."""
+
+    to_row: Callable[[Any], Any] = _same
+    from_row: Callable[[Any], Any] = _same
+    column: str | None = None
+
+
+def _by_type(kind: Any) -> Stored:
+    origin = typing.get_origin(kind)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return Stored(lambda value: value.value, kind)
+    if origin is tuple:
+        return Stored(list, tuple)
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        return Stored(dict, _same)
+    return Stored()
+
+
+class RowShape(Generic[T]):
+    """The conversions of one attrs class to its table's rows and back."""
+
+    def __init__(
+        self,
+        cls: type[T],
+        stored: Mapping[str, Stored] | None = None,
+        derived: Callable[[T], dict[str, Any]] | None = None,
+    ) -> None:
+        attrs.resolve_types(cls)
+        declared = stored or {}
+        self._cls = cls
+        self._fields = tuple(
+            (field.name, declared.get(field.name) or _by_type(field.type))
+            for field in attrs.fields(cls)
+        )
+        self._derived = derived
+
+    def values(self, value: T) -> dict[str, Any]:
+        """The row of `value`: every field under its column, and the derived columns."""
+        row = {
+            stored.column or name: stored.to_row(getattr(value, name))
+            for name, stored in self._fields
+        }
+        if self._derived is not None:
+            row.update(self._derived(value))
+        return row
+
+    def build(self, row: RowMapping) -> T:
+        """The object a row holds."""
+        return self._cls(
+            **{name: stored.from_row(row[stored.column or name]) for name, stored in self._fields}
+        )
