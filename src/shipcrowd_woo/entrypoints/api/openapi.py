@@ -6,22 +6,14 @@ from importlib import metadata
 from typing import Any
 
 from shipcrowd_woo.domain.fulfilment import (
-    MAX_CARRIER_LENGTH,
-    MAX_CLIENT_ID_LENGTH,
-    MAX_TRACKING_NUMBER_LENGTH,
-    MAX_TRACKING_URL_LENGTH,
     FulfilmentState,
 )
 from shipcrowd_woo.domain.ids import LARGEST_WOO_ID
-from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.site_index import RestStyle
-from shipcrowd_woo.domain.store_settings import (
-    MAX_INTERVAL_MINUTES,
-    MAX_OVERLAP_MINUTES,
-    MIN_INTERVAL_MINUTES,
-)
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.domain.webhook_health import WebhookState
+from shipcrowd_woo.entrypoints.api import requests
+from shipcrowd_woo.entrypoints.api.request_schemas import request_schema
 from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX
 from shipcrowd_woo.services.intake import Verdict
 
@@ -234,108 +226,6 @@ SCHEMAS: dict[str, Any] = {
             "items": _object(["line", "reason"], line=INTEGER, reason=STRING),
         },
     ),
-    "InstallRequest": {
-        **_object(
-            ["store_url", "consumer_key", "consumer_secret"],
-            store_url=STRING,
-            consumer_key=STRING,
-            consumer_secret=STRING,
-            name=STRING,
-        ),
-        "additionalProperties": False,
-    },
-    "CredentialsRequest": {
-        **_object(["consumer_key", "consumer_secret"], consumer_key=STRING, consumer_secret=STRING),
-        "additionalProperties": False,
-    },
-    "SettingsRequest": {
-        **_object(
-            [],
-            order_sync={
-                **_object(
-                    [],
-                    enabled=_nullable("boolean"),
-                    auto_sync=_nullable("boolean"),
-                    interval_minutes={
-                        **_nullable("integer"),
-                        "minimum": MIN_INTERVAL_MINUTES,
-                        "maximum": MAX_INTERVAL_MINUTES,
-                    },
-                    overlap_minutes={
-                        **_nullable("integer"),
-                        "minimum": 0,
-                        "maximum": MAX_OVERLAP_MINUTES,
-                    },
-                ),
-                "additionalProperties": False,
-            },
-            inventory_sync={
-                **_object([], enabled=_nullable("boolean"), auto_sync=_nullable("boolean")),
-                "additionalProperties": False,
-            },
-            fulfilment={
-                **_object(
-                    [],
-                    complete_on_ship=_nullable("boolean"),
-                    notify_customer=_nullable("boolean"),
-                ),
-                "additionalProperties": False,
-            },
-        ),
-        "additionalProperties": False,
-    },
-    "SyncOrdersRequest": {
-        **_object(
-            [],
-            mode={"type": "string", "enum": [mode.value for mode in SyncMode]},
-            order_id=_nullable("integer"),
-        ),
-        "additionalProperties": False,
-    },
-    "InventoryRequest": {
-        **_object([], skus={"type": "array", "items": STRING}),
-        "additionalProperties": False,
-    },
-    "MappingRequest": {
-        **_object(
-            ["woo_product_id", "shipcrowd_sku"],
-            woo_product_id=INTEGER,
-            woo_variation_id=_nullable("integer"),
-            shipcrowd_sku=STRING,
-            shipcrowd_product_name=STRING,
-            sync_inventory=BOOLEAN,
-            woo_sku=STRING,
-            woo_title=STRING,
-        ),
-        "additionalProperties": False,
-    },
-    "FulfilmentRequest": {
-        **_object(
-            ["carrier", "tracking_number"],
-            carrier={"type": "string", "minLength": 1, "maxLength": MAX_CARRIER_LENGTH},
-            tracking_number={
-                "type": "string",
-                "minLength": 1,
-                "maxLength": MAX_TRACKING_NUMBER_LENGTH,
-            },
-            tracking_url={"type": "string", "maxLength": MAX_TRACKING_URL_LENGTH},
-            shipped_at=_nullable("string", format="date-time"),
-            lines=_nullable(
-                "array",
-                minItems=1,
-                items={
-                    **_object(
-                        ["line_id", "quantity"],
-                        line_id=INTEGER,
-                        quantity={"type": "integer", "minimum": 1},
-                    ),
-                    "additionalProperties": False,
-                },
-            ),
-            fulfillment_id=_nullable("string", minLength=1, maxLength=MAX_CLIENT_ID_LENGTH),
-        ),
-        "additionalProperties": False,
-    },
     "Fulfilment": _object(
         ["id", "order_id", "carrier", "tracking_number", "lines", "state", "job_id"],
         id=STRING,
@@ -364,21 +254,22 @@ SCHEMAS: dict[str, Any] = {
         ["fulfillment", "job"], fulfillment=_ref("Fulfilment"), job=_ref("Job")
     ),
     "FulfilmentList": _object(["items"], items={"type": "array", "items": _ref("Fulfilment")}),
-    "ToggleRequest": {**_object(["active"], active=BOOLEAN), "additionalProperties": False},
-    "StockRequest": {
-        **_object(
-            ["items"],
-            items={
-                "type": "array",
-                "items": {
-                    **_object(["sku", "quantity"], sku=STRING, quantity=INTEGER, name=STRING),
-                    "additionalProperties": False,
-                },
-            },
-        ),
-        "additionalProperties": False,
-    },
 }
+
+
+# Request bodies: generated from the classes the API structures them into.
+REQUEST_BODIES: dict[str, type] = {
+    "InstallRequest": requests.InstallRequest,
+    "CredentialsRequest": requests.CredentialsRequest,
+    "SettingsRequest": requests.SettingsRequest,
+    "SyncOrdersRequest": requests.SyncOrdersRequest,
+    "InventoryRequest": requests.InventoryRequest,
+    "MappingRequest": requests.MappingRequest,
+    "ToggleRequest": requests.ToggleRequest,
+    "StockRequest": requests.StockRequest,
+    "FulfilmentRequest": requests.FulfilmentBody,
+}
+SCHEMAS.update({name: request_schema(cls) for name, cls in REQUEST_BODIES.items()})
 
 
 def _json(schema: str) -> dict[str, Any]:

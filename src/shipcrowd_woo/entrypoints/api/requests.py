@@ -14,12 +14,25 @@ from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shipcrowd_woo.domain.errors import ValidationFailed
-from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
+from shipcrowd_woo.domain.fulfilment import (
+    MAX_CARRIER_LENGTH,
+    MAX_CLIENT_ID_LENGTH,
+    MAX_TRACKING_NUMBER_LENGTH,
+    MAX_TRACKING_URL_LENGTH,
+    FulfilmentRequest,
+    ShippedLine,
+)
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
-from shipcrowd_woo.domain.store_settings import SettingsChange
+from shipcrowd_woo.domain.store_settings import (
+    MAX_INTERVAL_MINUTES,
+    MAX_OVERLAP_MINUTES,
+    MIN_INTERVAL_MINUTES,
+    SettingsChange,
+)
 from shipcrowd_woo.domain.text import storable
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
+from shipcrowd_woo.entrypoints.api.request_schemas import SCHEMA
 
 T = TypeVar("T")
 MAX_TEXT = 2048
@@ -50,8 +63,13 @@ class OrderSyncSettings:
 
     enabled: bool | None = None
     auto_sync: bool | None = None
-    interval_minutes: int | None = None
-    overlap_minutes: int | None = None
+    interval_minutes: int | None = attrs.field(
+        default=None,
+        metadata={SCHEMA: {"minimum": MIN_INTERVAL_MINUTES, "maximum": MAX_INTERVAL_MINUTES}},
+    )
+    overlap_minutes: int | None = attrs.field(
+        default=None, metadata={SCHEMA: {"minimum": 0, "maximum": MAX_OVERLAP_MINUTES}}
+    )
 
 
 @attrs.frozen
@@ -110,19 +128,25 @@ class LineRequest:
     """One line of a fulfilment: WooCommerce's line item id and the units shipped."""
 
     line_id: int
-    quantity: int
+    quantity: int = attrs.field(metadata={SCHEMA: {"minimum": 1}})
 
 
 @attrs.frozen
 class FulfilmentBody:
     """POST /stores/<id>/orders/<order_id>/fulfillments."""
 
-    carrier: str
-    tracking_number: str
-    tracking_url: str = ""
-    shipped_at: str | None = None
-    lines: list[LineRequest] | None = None
-    fulfillment_id: str | None = None
+    carrier: str = attrs.field(metadata={SCHEMA: {"minLength": 1, "maxLength": MAX_CARRIER_LENGTH}})
+    tracking_number: str = attrs.field(
+        metadata={SCHEMA: {"minLength": 1, "maxLength": MAX_TRACKING_NUMBER_LENGTH}}
+    )
+    tracking_url: str = attrs.field(
+        default="", metadata={SCHEMA: {"maxLength": MAX_TRACKING_URL_LENGTH}}
+    )
+    shipped_at: str | None = attrs.field(default=None, metadata={SCHEMA: {"format": "date-time"}})
+    lines: list[LineRequest] | None = attrs.field(default=None, metadata={SCHEMA: {"minItems": 1}})
+    fulfillment_id: str | None = attrs.field(
+        default=None, metadata={SCHEMA: {"minLength": 1, "maxLength": MAX_CLIENT_ID_LENGTH}}
+    )
 
     def request(self) -> FulfilmentRequest:
         """The use case's input; a `shipped_at` that is no ISO 8601 time is a bad field."""
