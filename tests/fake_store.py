@@ -84,8 +84,16 @@ class FakeStoreClient:
             s.base_url, s.wc_version, s.wp_version, s.currency, s.decimals, s.timezone
         )
 
+    def order_count(self) -> int:
+        self._call("order_count")
+        return len(self._every_id())
+
     def order_pages(
-        self, *, modified_after: datetime | None = None, statuses: Sequence[str] = ()
+        self,
+        *,
+        modified_after: datetime | None = None,
+        statuses: Sequence[str] = (),
+        expected_orders: int | None = None,
     ) -> Iterator[OrderPage]:
         self._call("order_pages", modified_after)
         ids = self.store.list_orders(
@@ -106,7 +114,10 @@ class FakeStoreClient:
 
     def order_ids(self) -> Iterator[int]:
         self._call("order_ids")
-        yield from self.store.list_orders(
+        yield from self._every_id()
+
+    def _every_id(self) -> list[int]:
+        return self.store.list_orders(
             statuses=None,
             modified_after=None,
             modified_before=None,

@@ -137,3 +137,53 @@ def test_a_store_that_keeps_pushing_back_fails_the_call_typed():
     slow = httpx.ReadTimeout("slow")
     with _client(_Store([slow] * 3), 2) as client, pytest.raises(StoreUnavailable):
         client.get_order(1)
+
+
+def _pages_of(total_orders: int, beyond: httpx.Response | None = None):
+    """A listing of `total_orders` orders, 100 a page; pages beyond it answer `beyond` (an
+    empty page when None)."""
+    pages = max(1, -(-total_orders // 100))
+    asked: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", 1))
+        asked.append(page)
+        headers = {"X-WP-TotalPages": str(pages), "X-WP-Total": str(total_orders)}
+        if page > pages:
+            return beyond or httpx.Response(200, json=[], headers=headers)
+        return httpx.Response(200, json=[{**ORDER, "id": page}], headers=headers)
+
+    return handler, asked
+
+
+@pytest.mark.parametrize(
+    "beyond",
+    [
+        None,
+        httpx.Response(400, json={"code": "rest_invalid_page", "message": "Too far", "data": {}}),
+    ],
+    ids=["empty-page", "400"],
+)
+def test_expected_pages_are_asked_together_and_the_ones_the_listing_lacks_dropped(beyond):
+    """Issue 19: a full import knows how many orders to expect, so the first pages go out
+    together instead of the first alone; pages that turn out not to exist are dropped."""
+    handler, asked = _pages_of(150, beyond)
+    with HttpxStoreClient(
+        STORE,
+        Secret("ck_x"),
+        Secret("cs_x"),
+        ClientOptions(transport=TransportOptions(max_in_flight=3)),
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        pages = [page.page for page in client.order_pages(expected_orders=400)]
+    assert pages == [1, 2]
+    assert sorted(asked) == [1, 2, 3]  # the third asked on the guess, and dropped
+
+
+def test_the_order_count_is_one_cheap_request():
+    handler, asked = _pages_of(4321)
+    with HttpxStoreClient(
+        STORE, Secret("ck_x"), Secret("cs_x"), transport=httpx.MockTransport(handler)
+    ) as client:
+        assert client.order_count() == 4321
+    assert asked == [1]

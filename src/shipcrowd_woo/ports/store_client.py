@@ -43,8 +43,14 @@ class StoreClient(Protocol):
         *,
         modified_after: datetime | None = None,
         statuses: Sequence[str] = (),
+        expected_orders: int | None = None,
     ) -> Iterator[OrderPage]:
-        """Stream orders page by page, ordered by id, optionally only those modified after."""
+        """Stream orders page by page, ordered by id, optionally only those modified after;
+        `expected_orders` (a count asked before) lets the first pages be fetched together."""
+        ...
+
+    def order_count(self) -> int:
+        """How many orders the store lists, cheaply."""
         ...
 
     def order_ids(self) -> Iterator[int]:

@@ -115,7 +115,9 @@ class OrderSync:
                     order = client.get_order(order_id)
                     pages = [OrderPage((order,), self._ctx.clock.now(), 1, 1)]
                 else:
-                    pages = client.order_pages(modified_after=after)
+                    pages = client.order_pages(
+                        modified_after=after, expected_orders=_expected(client, mode)
+                    )
                 for page in pages:
                     log, page_newest = self._import_page(store, client, page, log)
                     newest = max(filter(None, (newest, page_newest)), default=None)
@@ -290,6 +292,18 @@ class OrderSync:
         if isinstance(result, Rejection):
             raise ValidationFailed({"order": result.summary})
         return result
+
+
+def _expected(client: StoreClient, mode: SyncMode) -> int | None:
+    """How many orders a full import will read (one cheap request), so its first pages are
+    asked together; an incremental one reads a page or two, and guessing would waste
+    requests."""
+    if mode is not SyncMode.FULL:
+        return None
+    try:
+        return client.order_count()
+    except StoreClientError:
+        return None
 
 
 def _why_not(store: Store) -> str | None:

@@ -31,6 +31,7 @@ from shipcrowd_woo.converters.woocommerce import (
 from shipcrowd_woo.domain.errors import (
     InvalidResponse,
     RateLimited,
+    RequestRejected,
     StoreClientError,
     StoreResourceNotFound,
     StoreUnavailable,
@@ -160,23 +161,39 @@ class HttpxStoreClient:
         return _utc_offset_name(index.get("gmt_offset"))
 
     def order_pages(
-        self, *, modified_after: datetime | None = None, statuses: Sequence[str] = ()
+        self,
+        *,
+        modified_after: datetime | None = None,
+        statuses: Sequence[str] = (),
+        expected_orders: int | None = None,
     ) -> Iterator[OrderPage]:
         """Orders page by page, by ascending id (other orders skip and repeat items when the
-        store changes during paging), only those modified after `modified_after` if given."""
+        store changes during paging), only those modified after `modified_after` if given;
+        `expected_orders` lets the first pages be asked together."""
         params: dict[str, str | int] = {"status": ",".join(statuses) or "any"}
         if modified_after is not None:
             params["modified_after"] = _gmt_text(modified_after)
             params["dates_are_gmt"] = "true"
         if self._options.fields_filter:
             params["_fields"] = ORDER_FIELDS
-        for page, total, response in self._pages(f"{API}/orders", params):
+        expected_pages = -(-(expected_orders or 0) // self._options.per_page)
+        for page, total, response in self._pages(f"{API}/orders", params, expected_pages):
             yield OrderPage(
                 orders=tuple(parse_order(item) for item in response.body),
                 observed_at=response.received_at,
                 page=page,
                 total_pages=total,
             )
+
+    def order_count(self) -> int:
+        """How many orders the store lists (X-WP-Total of a one-order page: cheap)."""
+        response = self._io.call(
+            "GET",
+            f"{API}/orders",
+            params={"status": "any", "per_page": 1, "_fields": "id"},
+            expect=list,
+        )
+        return response.header_int("X-WP-Total") or len(response.body)
 
     def order_ids(self) -> Iterator[int]:
         """Every order id the store lists, ids only."""
@@ -388,11 +405,15 @@ class HttpxStoreClient:
         return wait is not None and wait.total_seconds() > self._options.transport.max_retry_after
 
     def _pages(
-        self, path: str, params: Mapping[str, str | int]
+        self, path: str, params: Mapping[str, str | int], expected_pages: int = 1
     ) -> Iterator[tuple[int, int, WooResponse]]:
-        """Every page of a listing, in order, ordered by id. Once X-WP-TotalPages is known the
-        next pages are fetched concurrently within the store's budget, never more than the
-        budget ahead of the consumer, so memory stays flat however long the listing is."""
+        """Every page of a listing, in order, ordered by id, fetched concurrently within the
+        store's budget and never more than the budget ahead of the consumer, so memory stays
+        flat however long the listing is. Until the first page tells the total
+        (X-WP-TotalPages), up to `expected_pages` are asked at once: a page the listing turns
+        out not to have is dropped (an empty page, or a 400 from a store that refuses pages
+        beyond the last), so a store as slow as a real one does not serve its first page
+        alone."""
         query = {**params, "orderby": "id", "order": "asc", "per_page": self._options.per_page}
 
         def fetch(page: int) -> WooResponse:
@@ -405,20 +426,31 @@ class HttpxStoreClient:
                     log.info("page %s of %s failed, asking again: %s", page, path, error.detail)
             raise AssertionError("unreachable")
 
-        first = fetch(1)
-        total = _total_pages(first)
-        yield 1, total, first
+        def guess(page: int) -> WooResponse | None:
+            try:
+                return fetch(page)
+            except RequestRejected:
+                return None
+
         window = self._io.budget.maximum
         with ThreadPoolExecutor(max_workers=window, thread_name_prefix="woo-page") as pool:
-            pending: deque[tuple[int, Future[WooResponse]]] = deque()
-            next_page = 2
+            pending: deque[tuple[int, Future[WooResponse | None]]] = deque()
+            total, known, next_page = max(1, expected_pages), False, 1
             try:
                 while next_page <= total or pending:
                     while next_page <= total and len(pending) < window:
-                        pending.append((next_page, pool.submit(fetch, next_page)))
+                        ask = fetch if known or next_page == 1 else guess
+                        pending.append((next_page, pool.submit(ask, next_page)))
                         next_page += 1
                     page, future = pending.popleft()
                     response = future.result()
+                    if page == 1:
+                        assert response is not None
+                        total, known = _total_pages(response), True
+                    if page > total:
+                        continue  # asked before the total was known, and beyond it
+                    if response is None:
+                        response = fetch(page)
                     if not pending and next_page > total:
                         # Orders placed while we paged make the listing longer.
                         total = max(total, _total_pages(response))
