@@ -23,9 +23,9 @@ ORDER = {"id": 1, "status": "processing", "date_modified_gmt": "2026-11-25T16:28
 
 @pytest.mark.parametrize("budget", [1, 2, 3, 5])
 def test_a_listing_keeps_exactly_its_budget_in_flight_at_a_slow_store(budget):
-    """1,000 orders (10 pages) from a sandbox taking 20 ms a request with 8 PHP workers: the
+    """1,000 orders (10 pages) from a sandbox taking 80 ms a request with 8 PHP workers: the
     store sees at most the budget at once, and the whole budget is used."""
-    latency = LatencyModel(page_ms=20, workers=8)
+    latency = LatencyModel(page_ms=80, workers=8)
     store = SandboxStore(seed=4, products=6, orders=1000)
     with SandboxServer(store, latency=latency) as server:
         key, secret = store.create_api_key()
@@ -161,8 +161,9 @@ def _pages_of(total_orders: int, beyond: httpx.Response | None = None):
     [
         None,
         httpx.Response(400, json={"code": "rest_invalid_page", "message": "Too far", "data": {}}),
+        httpx.Response(404, json={"code": "rest_no_route", "message": "Not found", "data": {}}),
     ],
-    ids=["empty-page", "400"],
+    ids=["empty-page", "400", "404"],
 )
 def test_expected_pages_are_asked_together_and_the_ones_the_listing_lacks_dropped(beyond):
     """Issue 19: a full import knows how many orders to expect, so the first pages go out

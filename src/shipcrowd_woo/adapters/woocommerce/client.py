@@ -427,9 +427,11 @@ class HttpxStoreClient:
             raise AssertionError("unreachable")
 
         def guess(page: int) -> WooResponse | None:
+            # A page beyond the last may be refused (400) or not found (404) by some stores;
+            # one the listing has is asked again below.
             try:
                 return fetch(page)
-            except RequestRejected:
+            except (RequestRejected, StoreResourceNotFound):
                 return None
 
         window = self._io.budget.maximum
