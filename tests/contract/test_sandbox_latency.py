@@ -60,10 +60,14 @@ def test_requests_beyond_the_php_workers_wait_for_one():
         askers = [threading.Thread(target=ask) for _ in range(5)]
         for asker in askers:
             asker.start()
-        for _ in range(5):
-            assert entered.acquire(timeout=10)  # a worker took a request...
-            assert latency.in_flight <= 2
-            release.release()  # ...and ends it, letting a waiting one in
+        for _ in range(2):
+            assert entered.acquire(timeout=10)  # both workers took a request...
+        assert latency.in_flight == 2  # ...and the other three wait
+        for served in range(5):
+            release.release()  # one ends, letting a waiting one in
+            if served < 3:
+                assert entered.acquire(timeout=10)
+                assert latency.in_flight <= 2
         for asker in askers:
             asker.join(timeout=10)
     assert answers == [200] * 5
