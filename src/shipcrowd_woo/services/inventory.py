@@ -131,13 +131,14 @@ class InventorySync:
         through mappings that take stock changes by themselves (sync on fulfilment)."""
         with self._ctx.uow_factory() as uow:
             store = uow.stores.get(company_id, store_id)
-            wanted = set(skus)
-            mappings = [
-                m
-                for m in uow.mappings.for_store(company_id, store_id)
-                if (not wanted or m.shipcrowd_sku in wanted)
-                and (not following_warehouse or m.sync_on_fulfillment)
-            ]
+            # A push of some SKUs (every push of changes) reads their mappings only, not the
+            # store's whole catalogue.
+            found = (
+                uow.mappings.for_skus(company_id, store_id, set(skus))
+                if skus
+                else uow.mappings.for_store(company_id, store_id)
+            )
+            mappings = [m for m in found if not following_warehouse or m.sync_on_fulfillment]
             quantities = uow.warehouse.quantities(company_id, [m.shipcrowd_sku for m in mappings])
         if not store.can_sync:
             return SyncOutcome(None, "the store is paused or disconnected")
@@ -154,7 +155,7 @@ class InventorySync:
                 store_id,
                 SyncType.INVENTORY,
                 self._ctx.clock.now(),
-                {"requested_skus": len(wanted), "batch_requests": 0},
+                {"requested_skus": len(set(skus)), "batch_requests": 0},
             )
             log = record_items(log, skipped=len(plan.left_out))
             self._save(log, new=True)

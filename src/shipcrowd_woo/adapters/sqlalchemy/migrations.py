@@ -1,5 +1,6 @@
 """Applying the alembic migrations in `migrations/` programmatically."""
 
+import functools
 import os
 from pathlib import Path
 
@@ -47,10 +48,17 @@ def schema_revisions(engine: Engine) -> tuple[str | None, str, bool]:
     database's revision is one this release knows (False: a newer release migrated it)."""
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
+    head, revisions = _release_revisions(migrations_directory())
+    return current, head, current is None or current in revisions
+
+
+@functools.cache
+def _release_revisions(directory: Path) -> tuple[str, frozenset[str]]:
+    """This release's head and every revision it knows, read from the scripts once per
+    process (every bootstrap asks)."""
     config = Config()
-    config.set_main_option("script_location", str(migrations_directory()))
+    config.set_main_option("script_location", str(directory))
     scripts = ScriptDirectory.from_config(config)
     head = scripts.get_current_head()
     assert head is not None, "the migrations have one head"
-    known = current is None or any(r.revision == current for r in scripts.walk_revisions())
-    return current, head, known
+    return head, frozenset(r.revision for r in scripts.walk_revisions())

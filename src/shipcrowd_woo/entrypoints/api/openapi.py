@@ -293,7 +293,7 @@ def problems(*statuses: int) -> dict[str, Any]:
 
 
 def _errors(
-    summary: str,
+    admin: bool,
     public: bool,
     params: Sequence[str],
     body: str | None,
@@ -301,13 +301,13 @@ def _errors(
     extra: Sequence[int],
 ) -> dict[str, Any]:
     """The errors an operation can answer, from what it takes: every management call can be
-    unauthenticated (401) or rate limited (429), an admin one forbidden (403), one naming a
+    unauthenticated (401) or rate limited (429), one for admins forbidden (403), one naming a
     resource not found (404), one with input invalid (422), one with a body malformed (400),
     too large (413) or of another type (415); `extra` names what its use case adds."""
     if public:
         return problems(*extra)
     statuses = [401, 429, *extra]
-    if "(admin)" in summary:
+    if admin:
         statuses.append(403)
     if params:
         statuses.append(404)
@@ -330,6 +330,7 @@ def _operation(
     tag: str = "management",
     also: Mapping[int, str] | None = None,
     errors: Sequence[int] = (),
+    admin: bool = False,
 ) -> dict[str, Any]:
     """An operation answering `status` with `schema` (and the statuses in `also`, with the
     same schema), and the errors it can answer as problems (see `_errors`)."""
@@ -347,7 +348,7 @@ def _operation(
             for name in params
         ]
         + list(query),
-        "responses": answers | _errors(summary, public, params, body, query, errors),
+        "responses": answers | _errors(admin, public, params, body, query, errors),
     }
     if body:
         operation["requestBody"] = {"required": False, **_json(body)}
@@ -389,6 +390,7 @@ def openapi_document() -> dict[str, Any]:
                 "Install a store (admin)",
                 201,
                 "Installation",
+                admin=True,
                 body="InstallRequest",
                 errors=(409, *AT_THE_STORE),
             )
@@ -396,7 +398,7 @@ def openapi_document() -> dict[str, Any]:
         f"{p}/stores": {"get": _operation("List stores", 200, "StorePage", query=PAGING)},
         f"{p}/stores/{{store_id}}": {
             "get": _operation("Get a store", 200, "Store", params=S),
-            "delete": _operation("Disconnect a store (admin)", 200, "Store", params=S),
+            "delete": _operation("Disconnect a store (admin)", 200, "Store", params=S, admin=True),
         },
         f"{p}/stores/{{store_id}}/test": {
             "post": _operation(
@@ -414,6 +416,7 @@ def openapi_document() -> dict[str, Any]:
                 "Replace credentials (admin)",
                 200,
                 "Store",
+                admin=True,
                 params=S,
                 body="CredentialsRequest",
                 errors=AT_THE_STORE,
@@ -424,13 +427,19 @@ def openapi_document() -> dict[str, Any]:
                 "Change sync and fulfilment settings (admin)",
                 200,
                 "Store",
+                admin=True,
                 params=S,
                 body="SettingsRequest",
             )
         },
         f"{p}/stores/{{store_id}}/webhooks/register": {
             "post": _operation(
-                "Register webhooks (admin)", 200, "WebhookReport", params=S, errors=AT_THE_STORE
+                "Register webhooks (admin)",
+                200,
+                "WebhookReport",
+                params=S,
+                errors=AT_THE_STORE,
+                admin=True,
             )
         },
         f"{p}/stores/{{store_id}}/webhooks/check": {
@@ -506,7 +515,7 @@ def openapi_document() -> dict[str, Any]:
                 **_operation("Export mappings as CSV", 200, None, params=S),
                 "responses": {
                     "200": {"description": "CSV", "content": {"text/csv": {"schema": STRING}}},
-                    **_errors("Export", False, S, None, (), ()),
+                    **_errors(False, False, S, None, (), ()),
                 },
             }
         },
@@ -515,7 +524,7 @@ def openapi_document() -> dict[str, Any]:
                 **_operation("Delete a mapping", 204, None, params=["mapping_id"]),
                 "responses": {
                     "204": {"description": "Deleted"},
-                    **_errors("Delete", False, ["mapping_id"], None, (), ()),
+                    **_errors(False, False, ["mapping_id"], None, (), ()),
                 },
             }
         },
@@ -538,7 +547,7 @@ def openapi_document() -> dict[str, Any]:
                             "application/json": {"schema": _object(["recorded"], recorded=INTEGER)}
                         },
                     },
-                    **_errors("Report", False, (), "StockRequest", (), ()),
+                    **_errors(False, False, (), "StockRequest", (), ()),
                 },
             }
         },
