@@ -128,7 +128,12 @@ class Fulfilments:
             existing = uow.fulfilments.find_by_key(company_id, store_id, order_id, key)
             if existing is not None:
                 return self._again(uow, existing)
-            order = uow.orders.get(OrderKey(company_id, store_id, order_id))
+            order_key = OrderKey(company_id, store_id, order_id)
+            # Two fulfilments of one order accepted at once would both be planned from the
+            # same earlier ones and could ship the same units twice: the order's row is
+            # locked until this one is recorded (PostgreSQL; a SQLite writer holds the file).
+            uow.orders.versions([order_key], lock=True)
+            order = uow.orders.get(order_key)
             if order is None:
                 raise OrderNotFound(f"order {order_id}")
             plan = plan_shipment(
