@@ -13,8 +13,8 @@ from shipcrowd_woo.domain.webhook_health import (
     WebhookState,
     deliveries_silent,
     health_after_check,
-    is_past_offset,
     spread_offset,
+    time_into_period,
     trouble_since_check,
 )
 from shipcrowd_woo.domain.webhooks import Topic
@@ -90,11 +90,10 @@ def test_many_stores_are_spread_over_the_period():
     assert max(counts) < 3 * 1000 / 24
 
 
-def test_a_run_is_due_from_its_offset_to_the_end_of_its_period():
+def test_the_time_into_a_period_counts_from_its_start():
     period = timedelta(hours=1)
     start = datetime(2026, 12, 1, 12, tzinfo=UTC)
-    offset = timedelta(minutes=20)
-    assert not is_past_offset(start + timedelta(minutes=19), offset, period)
-    assert is_past_offset(start + timedelta(minutes=20), offset, period)
-    assert is_past_offset(start + timedelta(minutes=59), offset, period)
-    assert not is_past_offset(start + timedelta(minutes=60), offset, period)
+    assert time_into_period(start, period) == timedelta(0)
+    assert time_into_period(start + timedelta(minutes=20), period) == timedelta(minutes=20)
+    assert time_into_period(start + timedelta(minutes=59), period) == timedelta(minutes=59)
+    assert time_into_period(start + timedelta(minutes=60), period) == timedelta(0)

@@ -112,8 +112,8 @@ def spread_offset(key: str, period: timedelta) -> timedelta:
     return timedelta(seconds=math.floor(period.total_seconds() * fraction))
 
 
-def is_past_offset(now: datetime, offset: timedelta, period: timedelta) -> bool:
-    """Whether `now` lies at or after `offset` in its period (periods counted from the
-    epoch), i.e. whether a spread run is due in the current period."""
-    elapsed = (now - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
-    return elapsed % period.total_seconds() >= offset.total_seconds()
+def time_into_period(now: datetime, period: timedelta) -> timedelta:
+    """How long ago the period holding `now` began (periods counted from the epoch). A run
+    claimed for this span happens once per period however late the ticks that claim it."""
+    elapsed = now - datetime(1970, 1, 1, tzinfo=UTC)
+    return elapsed % period

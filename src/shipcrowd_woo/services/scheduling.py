@@ -19,8 +19,8 @@ from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import fail_sync
 from shipcrowd_woo.domain.webhook_health import (
     deliveries_silent,
-    is_past_offset,
     spread_offset,
+    time_into_period,
     trouble_since_check,
 )
 from shipcrowd_woo.ports.queue import ScheduleGuard
@@ -156,9 +156,7 @@ class Scheduler:
                 # Installing registered the webhooks just now; a check could race with it.
                 continue
             else:
-                due = is_past_offset(
-                    now, spread_offset(f"webhook-check:{store.id}", every), every
-                ) and self._submit_once(f"webhook-check:{store.id}", every, store, job)
+                due = self._submit_spread(f"webhook-check:{store.id}", every, store, job)
             if due:
                 queued.append(store.id)
         return queued
@@ -175,16 +173,27 @@ class Scheduler:
 
     def _queue_due_reconciliations(self, stores: Sequence[Store]) -> list[StoreId]:
         """Each store's deletion reconciliation once per `reconcile_every`, spread over it."""
-        every, now = self._checks.reconcile_every, self._ctx.clock.now()
+        every = self._checks.reconcile_every
         return [
             store.id
             for store in stores
             if store.order_sync.enabled
-            and is_past_offset(now, spread_offset(f"reconcile:{store.id}", every), every)
-            and self._submit_once(
+            and self._submit_spread(
                 f"reconcile:{store.id}", every, store, ReconcileOrders(store.company_id, store.id)
             )
         ]
+
+    def _submit_spread(self, claim: str, every: timedelta, store: Store, job: Job) -> bool:
+        """Queue the job once per period of `every`, from the claim's own offset in it. The
+        claim covers the time since the period began rather than a whole period: one taken
+        late in a period must not hold the next period's run past its own offset."""
+        into = time_into_period(self._ctx.clock.now(), every)
+        # A millisecond more: guards count a claim as recent when strictly younger than the
+        # period, and one taken at the very instant the period began is in it too.
+        since_start = into + timedelta(milliseconds=1)
+        return into >= spread_offset(claim, every) and self._submit_once(
+            claim, since_start, store, job
+        )
 
     def _submit_once(self, claim: str, period: timedelta, store: Store, job: Job) -> bool:
         """Queue the job if this scheduler wins the claim for the period."""

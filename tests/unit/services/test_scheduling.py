@@ -7,7 +7,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
-from shipcrowd_woo.domain.ids import JobId
+from shipcrowd_woo.domain.ids import CompanyId, JobId
 from shipcrowd_woo.domain.jobs import (
     CheckWebhooks,
     JobRecord,
@@ -278,6 +278,30 @@ def test_each_store_gets_a_webhook_check_every_hour(world, scheduling):
     assert {later - earlier for (earlier, _), (later, _) in itertools.pairwise(checks)} == {
         timedelta(hours=1)
     }
+
+
+def test_late_ticks_never_push_a_check_past_its_next_period(world, scheduling):
+    """Each check is claimed for its own period, not for an hour from the last claim: with
+    ticks arriving late (every 7 minutes 13 seconds), a claim taken late in one period must
+    not keep the next period's check waiting an hour more (found by CI: a self-healing check
+    came after 4 s of a 3 s interval). For each of five stores, over two days, the gaps stay
+    within an interval and one tick."""
+    stores = [world.install(CompanyId(f"company-{n}")) for n in range(5)]
+    tick = timedelta(minutes=7, seconds=13)
+    for _ in range(48 * 60 * 60 // int(tick.total_seconds())):
+        scheduling.scheduler.tick()
+        world.clock.advance(seconds=tick.total_seconds())
+    with world.uow() as uow:
+        records = uow.jobs.stalled_before(world.clock.now() + timedelta(days=1), 10_000)
+    for store in stores:
+        checks = sorted(
+            r.created_at
+            for r in records
+            if isinstance(r.job, CheckWebhooks) and r.job.store_id == store.id
+        )
+        assert len(checks) >= 45
+        gaps = [later - earlier for earlier, later in itertools.pairwise(checks)]
+        assert max(gaps) <= timedelta(hours=1) + tick
 
 
 def test_evidence_of_trouble_queues_a_check_at_once_and_once(world, scheduling):
