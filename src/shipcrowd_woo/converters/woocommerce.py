@@ -31,12 +31,12 @@ _FALSE_WORDS = frozenset({"false", "no", "0", ""})
 
 
 def _text(value: object, _: type) -> str:
+    if isinstance(value, str):
+        return storable(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         raise TypeError(f"expected text, got {str(value).lower()}")
-    if isinstance(value, str):
-        return storable(value)
     if isinstance(value, int | float | Decimal):
         return str(value)
     raise TypeError(f"expected text, got {_kind(value)}")
@@ -67,6 +67,13 @@ def _boolean(value: object, _: type) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
         return value.strip().lower() in _TRUE_WORDS
     raise ValueError(f"expected true or false, got {_kind(value)}")
+
+
+def _optional(hook: Callable[[object, type], T]) -> Callable[[object, type], T | None]:
+    def structure(value: object, type_: type) -> T | None:
+        return None if value is None else hook(value, type_)
+
+    return structure
 
 
 def _kind(value: object) -> str:
@@ -141,6 +148,10 @@ def woocommerce_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _text)
     converter.register_structure_hook(int, _integer)
     converter.register_structure_hook(bool, _boolean)
+    # Optional text and ids are most of an order's fields: hooks of their own spare cattrs'
+    # generic optional hook a dispatch for each of them.
+    converter.register_structure_hook(str | None, _optional(_text))
+    converter.register_structure_hook(int | None, _optional(_integer))
     converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook_factory(converter))
     converter.register_structure_hook_factory(attrs.has, _object_hook_factory(converter))
     return converter

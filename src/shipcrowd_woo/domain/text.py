@@ -16,6 +16,9 @@ _DAMAGE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
 
 def storable(text: str) -> str:
     """The text with lone surrogates replaced and NULs removed."""
+    if text.isascii():
+        # No surrogate is ASCII; most store text is, and is checked for NULs alone.
+        return text.replace("\x00", "") if "\x00" in text else text
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
