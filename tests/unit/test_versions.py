@@ -1,9 +1,13 @@
 """Which snapshot of an order wins."""
 
 import base64
+import enum
+import hashlib
 import itertools
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -11,15 +15,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shipcrowd_woo.converters.woocommerce import order_from_json
+from shipcrowd_woo.domain.money import canonical_text
 from shipcrowd_woo.domain.order import Order
 from shipcrowd_woo.domain.versions import (
     OrderVersion,
     Verdict,
+    fingerprint,
     is_same_second_conflict,
     judge,
     version_of,
 )
 from tests.fixtures import recorded, recorded_deliveries
+from tests.strategies import woo_orders
 
 T0 = datetime(2026, 11, 25, 16, 29, 45, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -137,3 +144,43 @@ def test_a_stored_fingerprint_stays_valid_from_release_to_release(context):
     order = order_from_json(recorded("order_with_refund")["body"], context)
     assert isinstance(order, Order)
     assert order.fingerprint == "9bc4ed941e5a959768cca4f4e6788247ce690db14f79c6b3cbce3db3db943083"
+
+
+def _documented_rendering(value: object) -> object:
+    """The fingerprint's text as its docstring defines it, built the slow, obvious way."""
+    if attrs.has(type(value)):
+        skipped = {"observed_at", "fingerprint", "deleted_at_store"}
+        names = sorted(f.name for f in attrs.fields(type(value)) if f.name not in skipped)
+        return {name: _documented_rendering(getattr(value, name)) for name in names}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return canonical_text(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    assert isinstance(value, Iterable)
+    return [_documented_rendering(item) for item in value]
+
+
+# Any code point, lone surrogates included (storable text replaces them, but the rendering
+# must not depend on it), quotes, backslashes and control characters.
+_any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=30)
+
+
+@given(woo_orders(), _any_text, _any_text)
+def test_the_fingerprint_digests_exactly_the_documented_json(context, payload, note, name):
+    """The renderer writes the text json.dumps writes for the order's plain form: the
+    digests stored by earlier releases stay valid."""
+    order = order_from_json(payload, context)
+    assert isinstance(order, Order)
+    line = order.lines[0] if order.lines else None
+    order = attrs.evolve(
+        order,
+        customer_note=note,
+        lines=(attrs.evolve(line, name=name), *order.lines[1:]) if line else (),
+    )
+    text = json.dumps(_documented_rendering(order), separators=(",", ":"), ensure_ascii=False)
+    expected = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    assert fingerprint(order) == expected
