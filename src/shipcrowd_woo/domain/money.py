@@ -17,6 +17,12 @@ class MoneyFormatError(ValueError):
     """The text is not an amount WooCommerce could have written."""
 
 
+# Amounts read before, by their exact text: an order repeats its prices and zeros, and a
+# Decimal is immutable, so one may be shared.
+_PARSED: dict[str, Decimal] = {}
+_PARSED_KEPT = 4096
+
+
 def parse_amount(raw: str | None, *, missing: Decimal | None = ZERO) -> Decimal:
     """Parse an amount; missing or empty text gives `missing` (an error when that is None)."""
     text = "" if raw is None else raw.strip()
@@ -24,6 +30,9 @@ def parse_amount(raw: str | None, *, missing: Decimal | None = ZERO) -> Decimal:
         if missing is None:
             raise MoneyFormatError("is missing")
         return missing
+    known = _PARSED.get(text)
+    if known is not None:
+        return known
     if not _AMOUNT.fullmatch(text):
         raise MoneyFormatError(f"{_shown(text)} is not an amount")
     try:
@@ -32,7 +41,11 @@ def parse_amount(raw: str | None, *, missing: Decimal | None = ZERO) -> Decimal:
         raise MoneyFormatError(f"{_shown(text)} is not an amount") from error
     if amount and not _SMALLEST_EXPONENT <= amount.adjusted() <= _LARGEST_EXPONENT:
         raise MoneyFormatError(f"{_shown(text)} is out of range")
-    return amount + ZERO  # folds -0 into 0
+    amount += ZERO  # folds -0 into 0
+    if len(_PARSED) >= _PARSED_KEPT:
+        _PARSED.clear()
+    _PARSED[text] = amount
+    return amount
 
 
 def quantize(amount: Decimal, decimals: int) -> Decimal:
