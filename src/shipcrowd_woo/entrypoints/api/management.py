@@ -48,8 +48,10 @@ from shipcrowd_woo.entrypoints.api.requests import (
 )
 from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX, admin, principal, state
 from shipcrowd_woo.entrypoints.api.views import (
-    fulfilment_view,
+    fulfilment_accepted_view,
+    fulfilment_list_view,
     import_view,
+    installation_view,
     job_view,
     log_view,
     mapping_stats_view,
@@ -110,12 +112,7 @@ def install() -> tuple[Response, int]:
             "No WooCommerce store answered at this address",
             error.detail,
         ) from None
-    return jsonify(
-        store=store_view(result.store, services.context.secrets),
-        webhooks=webhook_report_view(result.webhooks),
-        reconnected=result.reconnected,
-        connected_as=result.connected_as,
-    ), 201
+    return jsonify(installation_view(result, services.context.secrets)), 201
 
 
 @blueprint.get("/stores")
@@ -259,7 +256,7 @@ def fulfil(store_id: str, order_id: int) -> tuple[Response, int]:
         submitted = state().services.fulfilments.submit(
             company, StoreId(store_id), order, body.request()
         )
-    answer = {"fulfillment": fulfilment_view(submitted.fulfilment), "job": job_view(submitted.job)}
+    answer = fulfilment_accepted_view(submitted.fulfilment, submitted.job)
     return jsonify(answer), 200 if submitted.job.is_final else 202
 
 
@@ -269,7 +266,7 @@ def fulfilments(store_id: str, order_id: int) -> Response:
     found = state().services.fulfilments.for_order(
         principal().company_id, StoreId(store_id), _order_id(order_id)
     )
-    return jsonify({"items": [fulfilment_view(fulfilment) for fulfilment in found]})
+    return jsonify(fulfilment_list_view(found))
 
 
 @blueprint.get("/sync/jobs/<job_id>")

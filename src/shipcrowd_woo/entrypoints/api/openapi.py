@@ -5,20 +5,15 @@ from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
-from shipcrowd_woo.domain.fulfilment import (
-    FulfilmentState,
-)
 from shipcrowd_woo.domain.ids import LARGEST_WOO_ID
-from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.sync_log import SyncType
-from shipcrowd_woo.domain.webhook_health import WebhookState
 from shipcrowd_woo.entrypoints.api import requests
-from shipcrowd_woo.entrypoints.api.request_schemas import request_schema
+from shipcrowd_woo.entrypoints.api.answers import COMPONENTS
+from shipcrowd_woo.entrypoints.api.schemas import REF, request_schema, response_schema
 from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX
 from shipcrowd_woo.services.intake import Verdict
 
 PREFIX = MANAGEMENT_PREFIX
-REF = "#/components/schemas/"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -65,196 +60,10 @@ SCHEMAS: dict[str, Any] = {
             "checks": {"type": "object"},
         },
     },
-    "Store": _object(
-        ["id", "url", "name", "consumer_key", "is_active", "is_paused", "stats"],
-        id=STRING,
-        url=STRING,
-        name=STRING,
-        consumer_key={"type": "string", "description": "masked: at most the last 4 characters"},
-        wc_version=STRING,
-        wp_version=STRING,
-        currency=STRING,
-        currency_decimals=INTEGER,
-        timezone=STRING,
-        is_active=BOOLEAN,
-        is_paused=BOOLEAN,
-        installed_at=WHEN,
-        uninstalled_at=WHEN,
-        order_sync=_object(
-            [],
-            enabled=BOOLEAN,
-            auto_sync=BOOLEAN,
-            interval_minutes=INTEGER,
-            overlap_minutes=INTEGER,
-        ),
-        inventory_sync=_object([], enabled=BOOLEAN, auto_sync=BOOLEAN),
-        fulfilment=_object([], complete_on_ship=BOOLEAN, notify_customer=BOOLEAN),
-        stats=_object(
-            [],
-            orders_synced=INTEGER,
-            products_mapped=INTEGER,
-            catalogue_items=INTEGER,
-            inventory_syncs=INTEGER,
-            last_order_sync_at=WHEN,
-            last_inventory_sync_at=WHEN,
-        ),
-        rest_api=_object(
-            ["style", "namespaces"],
-            style={"type": "string", "enum": [style.value for style in RestStyle]},
-            namespaces={"type": "array", "items": STRING},
-        ),
-        order_cursor=WHEN,
-        last_delivery_at=WHEN,
-        webhooks=_object(
-            ["enabled", "health"],
-            enabled=BOOLEAN,
-            health={"type": "string", "enum": [state.value for state in WebhookState]},
-            since=WHEN,
-            repaired_at=WHEN,
-            checked_at=WHEN,
-            last_delivery_at=WHEN,
-            trouble=_nullable("string"),
-        ),
-    ),
-    "StorePage": _page("Store"),
-    "WebhookReport": _object(
-        ["kept", "created", "reactivated", "removed_strays", "failed"],
-        kept={"type": "array", "items": STRING},
-        created={"type": "array", "items": STRING},
-        reactivated={"type": "array", "items": STRING},
-        removed_strays=INTEGER,
-        failed={
-            "type": "array",
-            "items": _object(["topic", "reason"], topic=STRING, reason=STRING),
-        },
-    ),
-    "Installation": _object(
-        ["store", "webhooks", "reconnected", "connected_as"],
-        store=_ref("Store"),
-        webhooks=_ref("WebhookReport"),
-        reconnected=BOOLEAN,
-        connected_as={
-            **_nullable("string"),
-            "description": "the store's home URL, when it differs from the address given",
-        },
-    ),
-    "SystemStatus": _object(
-        ["wc_version", "wp_version", "currency", "decimals", "timezone"],
-        wc_version=STRING,
-        wp_version=STRING,
-        currency=STRING,
-        decimals=INTEGER,
-        timezone=STRING,
-    ),
-    "Job": _object(
-        ["id", "kind", "state", "attempts", "created_at", "result"],
-        id=STRING,
-        kind=STRING,
-        state={"type": "string", "enum": ["queued", "running", "completed", "failed"]},
-        store_id=_nullable("string"),
-        attempts=INTEGER,
-        created_at=WHEN,
-        started_at=WHEN,
-        finished_at=WHEN,
-        result={"type": "object"},
-        error=_nullable("string"),
-    ),
-    "SyncLog": _object(
-        ["id", "type", "status", "processed", "synced", "skipped", "failed", "errors"],
-        id=STRING,
-        store_id=STRING,
-        type=STRING,
-        status=STRING,
-        started_at=WHEN,
-        ended_at=WHEN,
-        duration_seconds=_nullable("number"),
-        processed=INTEGER,
-        synced=INTEGER,
-        skipped=INTEGER,
-        failed=INTEGER,
-        errors={"type": "array", "items": STRING},
-        errors_dropped=INTEGER,
-        details={"type": "object"},
-    ),
-    "SyncLogPage": _page("SyncLog"),
-    "SyncStats": _object(
-        ["runs", "by_status", "processed", "synced", "skipped", "failed"],
-        runs=INTEGER,
-        by_status={"type": "object", "additionalProperties": INTEGER},
-        processed=INTEGER,
-        synced=INTEGER,
-        skipped=INTEGER,
-        failed=INTEGER,
-        success_rate=_nullable("number"),
-        item_success_rate=_nullable("number"),
-        average_duration_seconds=_nullable("number"),
-    ),
-    "Mapping": _object(
-        ["id", "woo_product_id", "shipcrowd_sku", "mapping_type", "is_active"],
-        id=STRING,
-        store_id=STRING,
-        woo_product_id=INTEGER,
-        woo_variation_id=_nullable("integer"),
-        woo_sku=STRING,
-        woo_title=STRING,
-        shipcrowd_sku=STRING,
-        shipcrowd_product_name=STRING,
-        mapping_type={"type": "string", "enum": ["auto", "manual"]},
-        sync_inventory=BOOLEAN,
-        is_active=BOOLEAN,
-        sync_errors=INTEGER,
-        last_sync_error=_nullable("string"),
-        last_sync_at=WHEN,
-        created_at=WHEN,
-    ),
-    "MappingPage": _page("Mapping"),
-    "MappingStats": _object(
-        ["mapped", "active", "inactive", "erroring", "unmapped"],
-        mapped=INTEGER,
-        active=INTEGER,
-        inactive=INTEGER,
-        erroring=INTEGER,
-        unmapped=INTEGER,
-    ),
-    "ImportReport": _object(
-        ["created", "updated", "unchanged", "problems"],
-        created=INTEGER,
-        updated=INTEGER,
-        unchanged=INTEGER,
-        problems={
-            "type": "array",
-            "items": _object(["line", "reason"], line=INTEGER, reason=STRING),
-        },
-    ),
-    "Fulfilment": _object(
-        ["id", "order_id", "carrier", "tracking_number", "lines", "state", "job_id"],
-        id=STRING,
-        fulfillment_id=_nullable("string"),
-        store_id=STRING,
-        order_id=INTEGER,
-        carrier=STRING,
-        tracking_number=STRING,
-        tracking_url=STRING,
-        shipped_at=WHEN,
-        lines={
-            "type": "array",
-            "items": _object(["line_id", "quantity"], line_id=INTEGER, quantity=INTEGER),
-        },
-        completes_order=BOOLEAN,
-        state={"type": "string", "enum": [state.value for state in FulfilmentState]},
-        job_id=STRING,
-        tracking_written=BOOLEAN,
-        note_id=_nullable("integer"),
-        status_completed=BOOLEAN,
-        created_at=WHEN,
-        finished_at=WHEN,
-        error=_nullable("string"),
-    ),
-    "FulfilmentAccepted": _object(
-        ["fulfillment", "job"], fulfillment=_ref("Fulfilment"), job=_ref("Job")
-    ),
-    "FulfilmentList": _object(["items"], items={"type": "array", "items": _ref("Fulfilment")}),
 }
+# Answers: generated from the classes the API writes them from.
+SCHEMAS.update({name: response_schema(cls, COMPONENTS) for cls, name in COMPONENTS.items()})
+SCHEMAS.update({f"{item}Page": _page(item) for item in ("Store", "SyncLog", "Mapping")})
 
 
 # Request bodies: generated from the classes the API structures them into.

@@ -32,7 +32,7 @@ from shipcrowd_woo.domain.store_settings import (
 )
 from shipcrowd_woo.domain.text import storable
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
-from shipcrowd_woo.entrypoints.api.request_schemas import SCHEMA
+from shipcrowd_woo.entrypoints.api.schemas import SCHEMA
 
 T = TypeVar("T")
 MAX_TEXT = 2048

@@ -11,10 +11,10 @@ from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.store_settings import SettingsChange
 from shipcrowd_woo.entrypoints.api.views import (
+    installation_view,
     job_view,
     status_view,
     store_view,
-    webhook_report_view,
 )
 from shipcrowd_woo.entrypoints.commands.common import (
     company_option,
@@ -78,12 +78,7 @@ def install(url: str, key: str, secret: str, name: str, company: CompanyId, as_j
     """Connect a store: test the key, keep it sealed, register the eight webhooks."""
     with services() as built:
         result = built.stores.install(company, url, Secret(key), Secret(secret), name)
-        view = {
-            "store": store_view(result.store, built.context.secrets),
-            "webhooks": webhook_report_view(result.webhooks),
-            "reconnected": result.reconnected,
-            "connected_as": result.connected_as,
-        }
+        view = installation_view(result, built.context.secrets)
     show(
         view,
         as_json,

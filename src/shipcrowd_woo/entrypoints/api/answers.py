@@ -1,0 +1,268 @@
+"""The answers of the management API, a class each: written out as JSON by views.py and
+described in the OpenAPI document from the same class (schemas.py), so the two cannot
+differ."""
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from shipcrowd_woo.domain.fulfilment import FulfilmentState
+from shipcrowd_woo.domain.jobs import JobState
+from shipcrowd_woo.domain.mapping_rules import MappingType
+from shipcrowd_woo.domain.site_index import RestStyle
+from shipcrowd_woo.domain.webhook_health import WebhookState
+from shipcrowd_woo.entrypoints.api.schemas import SCHEMA
+from shipcrowd_woo.services.mappings import MappingStats
+
+
+def _described(text: str) -> dict[str, Any]:
+    return {SCHEMA: {"description": text}}
+
+
+@attrs.frozen
+class OrderSyncView:
+    enabled: bool
+    auto_sync: bool
+    interval_minutes: int
+    overlap_minutes: int
+
+
+@attrs.frozen
+class InventorySyncView:
+    enabled: bool
+    auto_sync: bool
+
+
+@attrs.frozen
+class FulfilmentSettingsView:
+    complete_on_ship: bool
+    notify_customer: bool
+
+
+@attrs.frozen
+class StoreStatsView:
+    orders_synced: int
+    products_mapped: int
+    catalogue_items: int
+    inventory_syncs: int
+    last_order_sync_at: datetime | None
+    last_inventory_sync_at: datetime | None
+
+
+@attrs.frozen
+class RestApiView:
+    style: RestStyle
+    namespaces: tuple[str, ...]
+
+
+@attrs.frozen
+class WebhooksView:
+    """How the store's webhooks stand: the last check's finding and since when (for
+    `disabled`, when the store disabled one; for `repaired`, the repair), the last repair,
+    the last check, the last delivery, and evidence of trouble not yet checked."""
+
+    enabled: bool
+    health: WebhookState
+    since: datetime | None
+    repaired_at: datetime | None
+    checked_at: datetime | None
+    last_delivery_at: datetime | None
+    trouble: str | None
+
+
+@attrs.frozen
+class StoreView:
+    id: str
+    url: str
+    name: str
+    consumer_key: str = attrs.field(metadata=_described("masked: at most the last 4 characters"))
+    wc_version: str
+    wp_version: str
+    currency: str
+    currency_decimals: int
+    timezone: str
+    is_active: bool
+    is_paused: bool
+    installed_at: datetime
+    uninstalled_at: datetime | None
+    order_sync: OrderSyncView
+    inventory_sync: InventorySyncView
+    fulfilment: FulfilmentSettingsView
+    stats: StoreStatsView
+    rest_api: RestApiView
+    order_cursor: datetime | None
+    last_delivery_at: datetime | None
+    webhooks: WebhooksView
+
+
+@attrs.frozen
+class FailedTopicView:
+    topic: str
+    reason: str
+
+
+@attrs.frozen
+class WebhookReportView:
+    kept: tuple[str, ...]
+    created: tuple[str, ...]
+    reactivated: tuple[str, ...]
+    removed_strays: int
+    failed: tuple[FailedTopicView, ...]
+
+
+@attrs.frozen
+class InstallationView:
+    store: StoreView
+    webhooks: WebhookReportView
+    reconnected: bool
+    connected_as: str | None = attrs.field(
+        metadata=_described("the store's home URL, when it differs from the address given")
+    )
+
+
+@attrs.frozen
+class SystemStatusView:
+    wc_version: str
+    wp_version: str
+    currency: str
+    decimals: int
+    timezone: str
+
+
+@attrs.frozen
+class JobView:
+    id: str
+    kind: str
+    state: JobState
+    store_id: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any]
+    error: str | None
+
+
+@attrs.frozen
+class SyncLogView:
+    id: str
+    store_id: str
+    type: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_seconds: float | None
+    processed: int
+    synced: int
+    skipped: int
+    failed: int
+    errors: tuple[str, ...]
+    errors_dropped: int
+    details: dict[str, Any]
+
+
+@attrs.frozen
+class SyncStatsView:
+    runs: int
+    by_status: dict[str, int]
+    processed: int
+    synced: int
+    skipped: int
+    failed: int
+    success_rate: float | None
+    item_success_rate: float | None
+    average_duration_seconds: float | None
+
+
+@attrs.frozen
+class MappingView:
+    id: str
+    store_id: str
+    woo_product_id: int
+    woo_variation_id: int | None
+    woo_sku: str
+    woo_title: str
+    shipcrowd_sku: str
+    shipcrowd_product_name: str
+    mapping_type: MappingType
+    sync_inventory: bool
+    is_active: bool
+    sync_errors: int
+    last_sync_error: str | None
+    last_sync_at: datetime | None
+    created_at: datetime
+
+
+@attrs.frozen
+class RefusedLineView:
+    line: int
+    reason: str
+
+
+@attrs.frozen
+class ImportReportView:
+    created: int
+    updated: int
+    unchanged: int
+    problems: tuple[RefusedLineView, ...]
+
+
+@attrs.frozen
+class ShippedLineView:
+    line_id: int
+    quantity: int
+
+
+@attrs.frozen
+class FulfilmentView:
+    """A fulfilment and how far its delivery to the store got."""
+
+    id: str
+    fulfillment_id: str | None
+    store_id: str
+    order_id: int
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+    shipped_at: datetime
+    lines: tuple[ShippedLineView, ...]
+    completes_order: bool
+    state: FulfilmentState
+    job_id: str
+    tracking_written: bool
+    note_id: int | None
+    status_completed: bool
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+
+@attrs.frozen
+class FulfilmentAcceptedView:
+    fulfillment: FulfilmentView
+    job: JobView
+
+
+@attrs.frozen
+class FulfilmentListView:
+    items: tuple[FulfilmentView, ...]
+
+
+# The answers the OpenAPI document names as components (MappingStats is the service's own
+# class: it has no field to hide or rename).
+COMPONENTS: dict[type, str] = {
+    StoreView: "Store",
+    WebhookReportView: "WebhookReport",
+    InstallationView: "Installation",
+    SystemStatusView: "SystemStatus",
+    JobView: "Job",
+    SyncLogView: "SyncLog",
+    SyncStatsView: "SyncStats",
+    MappingView: "Mapping",
+    MappingStats: "MappingStats",
+    ImportReportView: "ImportReport",
+    FulfilmentView: "Fulfilment",
+    FulfilmentAcceptedView: "FulfilmentAccepted",
+    FulfilmentListView: "FulfilmentList",
+}
