@@ -93,34 +93,20 @@ class Settings:
             redis_url=env.get(f"{PREFIX}REDIS_URL") or None,
             worker_threads=_number(env, "WORKER_THREADS", 4, int, 1, 64),
             job_max_retries=_number(env, "JOB_MAX_RETRIES", 3, int, 0, 10),
-            job_time_limit=timedelta(
-                seconds=_number(env, "JOB_TIME_LIMIT_SECONDS", 300, int, 10, 86400)
-            ),
-            job_min_backoff=timedelta(
-                seconds=_number(env, "JOB_MIN_BACKOFF_SECONDS", 15.0, float, 0.01, 3600)
-            ),
-            job_defer_delay=timedelta(
-                seconds=_number(env, "JOB_DEFER_SECONDS", 5.0, float, 0.01, 600)
-            ),
+            job_time_limit=_seconds(env, "JOB_TIME_LIMIT_SECONDS", 300, 10, 86400),
+            job_min_backoff=_seconds(env, "JOB_MIN_BACKOFF_SECONDS", 15.0, 0.01, 3600),
+            job_defer_delay=_seconds(env, "JOB_DEFER_SECONDS", 5.0, 0.01, 600),
             max_concurrent_syncs=_number(env, "MAX_CONCURRENT_SYNCS", 3, int, 1, 100),
             sync_interval=timedelta(
                 minutes=_number(env, "SYNC_INTERVAL_MINUTES", 15, int, 1, 1440)
             ),
-            sync_lock_ttl=timedelta(
-                seconds=_number(env, "SYNC_LOCK_TTL_SECONDS", 60.0, float, 0.5, 3600)
+            sync_lock_ttl=_seconds(env, "SYNC_LOCK_TTL_SECONDS", 60.0, 0.5, 3600),
+            worker_heartbeat_timeout=_seconds(
+                env, "WORKER_HEARTBEAT_TIMEOUT_SECONDS", 60.0, 0.5, 3600
             ),
-            worker_heartbeat_timeout=timedelta(
-                seconds=_number(env, "WORKER_HEARTBEAT_TIMEOUT_SECONDS", 60.0, float, 0.5, 3600)
-            ),
-            stalled_after=timedelta(
-                seconds=_number(env, "STALLED_AFTER_SECONDS", 900, int, 10, 86400)
-            ),
-            stock_push_window=timedelta(
-                seconds=_number(env, "STOCK_PUSH_WINDOW_SECONDS", 5.0, float, 0.05, 3600)
-            ),
-            scheduler_tick=timedelta(
-                seconds=_number(env, "SCHEDULER_TICK_SECONDS", 15.0, float, 0.05, 3600)
-            ),
+            stalled_after=_seconds(env, "STALLED_AFTER_SECONDS", 900, 10, 86400),
+            stock_push_window=_seconds(env, "STOCK_PUSH_WINDOW_SECONDS", 5.0, 0.05, 3600),
+            scheduler_tick=_seconds(env, "SCHEDULER_TICK_SECONDS", 15.0, 0.05, 3600),
             jwt_secret=env.get(f"{PREFIX}JWT_SECRET") or None,
             jwt_public_key=_file_or_text(env, "JWT_PUBLIC_KEY"),
             jwt_audience=env.get(f"{PREFIX}JWT_AUDIENCE") or None,
@@ -129,15 +115,9 @@ class Settings:
             max_body_bytes=_number(env, "MAX_BODY_BYTES", 1024 * 1024, int, 1024, 10**8),
             max_webhook_bytes=_number(env, "MAX_WEBHOOK_BYTES", 8 * 1024 * 1024, int, 1024, 10**8),
             request_timeout=_number(env, "REQUEST_TIMEOUT_SECONDS", 30.0, float, 1, 600),
-            webhook_check_interval=timedelta(
-                seconds=_number(env, "WEBHOOK_CHECK_SECONDS", 3600.0, float, 1, 7 * 86400)
-            ),
-            delivery_silence=timedelta(
-                seconds=_number(env, "DELIVERY_SILENCE_SECONDS", 3600.0, float, 1, 7 * 86400)
-            ),
-            reconcile_interval=timedelta(
-                seconds=_number(env, "RECONCILE_SECONDS", 86400.0, float, 1, 30 * 86400)
-            ),
+            webhook_check_interval=_seconds(env, "WEBHOOK_CHECK_SECONDS", 3600.0, 1, 7 * 86400),
+            delivery_silence=_seconds(env, "DELIVERY_SILENCE_SECONDS", 3600.0, 1, 7 * 86400),
+            reconcile_interval=_seconds(env, "RECONCILE_SECONDS", 86400.0, 1, 30 * 86400),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")),
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
@@ -213,6 +193,13 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 
 N = TypeVar("N", int, float)
+
+
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float
+) -> timedelta:
+    """A span given in seconds (fractions allowed) within [low, high]."""
+    return timedelta(seconds=_number(env, name, float(default), float, low, high))
 
 
 def _number(

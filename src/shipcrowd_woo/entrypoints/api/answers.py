@@ -11,9 +11,10 @@ from shipcrowd_woo.domain.fulfilment import FulfilmentState
 from shipcrowd_woo.domain.jobs import JobState
 from shipcrowd_woo.domain.mapping_rules import MappingType
 from shipcrowd_woo.domain.site_index import RestStyle
+from shipcrowd_woo.domain.store import FulfilmentConfig, InventorySyncConfig, StoreStats
 from shipcrowd_woo.domain.webhook_health import WebhookState
 from shipcrowd_woo.entrypoints.api.schemas import SCHEMA
-from shipcrowd_woo.services.mappings import MappingStats
+from shipcrowd_woo.services.mappings import CsvImportReport, MappingStats
 
 
 def _described(text: str) -> dict[str, Any]:
@@ -26,28 +27,6 @@ class OrderSyncView:
     auto_sync: bool
     interval_minutes: int
     overlap_minutes: int
-
-
-@attrs.frozen
-class InventorySyncView:
-    enabled: bool
-    auto_sync: bool
-
-
-@attrs.frozen
-class FulfilmentSettingsView:
-    complete_on_ship: bool
-    notify_customer: bool
-
-
-@attrs.frozen
-class StoreStatsView:
-    orders_synced: int
-    products_mapped: int
-    catalogue_items: int
-    inventory_syncs: int
-    last_order_sync_at: datetime | None
-    last_inventory_sync_at: datetime | None
 
 
 @attrs.frozen
@@ -87,9 +66,9 @@ class StoreView:
     installed_at: datetime
     uninstalled_at: datetime | None
     order_sync: OrderSyncView
-    inventory_sync: InventorySyncView
-    fulfilment: FulfilmentSettingsView
-    stats: StoreStatsView
+    inventory_sync: InventorySyncConfig
+    fulfilment: FulfilmentConfig
+    stats: StoreStats
     rest_api: RestApiView
     order_cursor: datetime | None
     last_delivery_at: datetime | None
@@ -195,20 +174,6 @@ class MappingView:
 
 
 @attrs.frozen
-class RefusedLineView:
-    line: int
-    reason: str
-
-
-@attrs.frozen
-class ImportReportView:
-    created: int
-    updated: int
-    unchanged: int
-    problems: tuple[RefusedLineView, ...]
-
-
-@attrs.frozen
 class ShippedLineView:
     line_id: int
     quantity: int
@@ -249,8 +214,8 @@ class FulfilmentListView:
     items: tuple[FulfilmentView, ...]
 
 
-# The answers the OpenAPI document names as components (MappingStats is the service's own
-# class: it has no field to hide or rename).
+# The answers the OpenAPI document names as components (a domain or service class serves
+# as it is where it has no field to hide, rename or compute).
 COMPONENTS: dict[type, str] = {
     StoreView: "Store",
     WebhookReportView: "WebhookReport",
@@ -261,7 +226,7 @@ COMPONENTS: dict[type, str] = {
     SyncStatsView: "SyncStats",
     MappingView: "Mapping",
     MappingStats: "MappingStats",
-    ImportReportView: "ImportReport",
+    CsvImportReport: "ImportReport",
     FulfilmentView: "Fulfilment",
     FulfilmentAcceptedView: "FulfilmentAccepted",
     FulfilmentListView: "FulfilmentList",

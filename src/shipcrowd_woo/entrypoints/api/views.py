@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
+from attrs import AttrsInstance
 
 from shipcrowd_woo.domain.errors import SecretsUnavailable
 from shipcrowd_woo.domain.fulfilment import CLIENT_KEY, Fulfilment
@@ -21,18 +23,13 @@ from shipcrowd_woo.entrypoints.api.answers import (
     FailedTopicView,
     FulfilmentAcceptedView,
     FulfilmentListView,
-    FulfilmentSettingsView,
     FulfilmentView,
-    ImportReportView,
     InstallationView,
-    InventorySyncView,
     JobView,
     MappingView,
     OrderSyncView,
-    RefusedLineView,
     RestApiView,
     ShippedLineView,
-    StoreStatsView,
     StoreView,
     SyncLogView,
     SyncStatsView,
@@ -45,6 +42,7 @@ from shipcrowd_woo.services.mappings import CsvImportReport, MappingStats
 from shipcrowd_woo.services.stores import Installation, WebhookReport
 
 T = TypeVar("T")
+V = TypeVar("V", bound=AttrsInstance)
 
 
 @functools.cache
@@ -68,51 +66,31 @@ def masked_key(store: Store, box: SecretBox) -> str:
     return f"{key[:3]}…{key[-4:]}" if len(key) > 12 else "…"
 
 
+def _copy(view: type[V], source: object, **computed: Any) -> V:
+    """`view` with every field not `computed` read from `source`'s attribute of that name."""
+    names = [f.name for f in attrs.fields(view) if f.name not in computed]
+    return view(**{name: getattr(source, name) for name in names}, **computed)
+
+
 def _store(store: Store, box: SecretBox) -> StoreView:
+    sync = store.order_sync
     health = store.webhook_health
-    return StoreView(
-        id=store.id,
-        url=store.url,
-        name=store.name,
+    return _copy(
+        StoreView,
+        store,
         consumer_key=masked_key(store, box),
-        wc_version=store.wc_version,
-        wp_version=store.wp_version,
-        currency=store.currency,
-        currency_decimals=store.currency_decimals,
-        timezone=store.timezone,
-        is_active=store.is_active,
-        is_paused=store.is_paused,
-        installed_at=store.installed_at,
-        uninstalled_at=store.uninstalled_at,
         order_sync=OrderSyncView(
-            enabled=store.order_sync.enabled,
-            auto_sync=store.order_sync.auto_sync,
-            interval_minutes=int(store.order_sync.interval.total_seconds() // 60),
-            overlap_minutes=int(store.order_sync.overlap.total_seconds() // 60),
-        ),
-        inventory_sync=InventorySyncView(
-            store.inventory_sync.enabled, store.inventory_sync.auto_sync
-        ),
-        fulfilment=FulfilmentSettingsView(
-            store.fulfilment.complete_on_ship, store.fulfilment.notify_customer
-        ),
-        stats=StoreStatsView(
-            orders_synced=store.stats.orders_synced,
-            products_mapped=store.stats.products_mapped,
-            catalogue_items=store.stats.catalogue_items,
-            inventory_syncs=store.stats.inventory_syncs,
-            last_order_sync_at=store.stats.last_order_sync_at,
-            last_inventory_sync_at=store.stats.last_inventory_sync_at,
+            enabled=sync.enabled,
+            auto_sync=sync.auto_sync,
+            interval_minutes=int(sync.interval.total_seconds() // 60),
+            overlap_minutes=int(sync.overlap.total_seconds() // 60),
         ),
         rest_api=RestApiView(store.rest_style, tuple(store.namespaces)),
-        order_cursor=store.order_cursor,
-        last_delivery_at=store.last_delivery_at,
-        webhooks=WebhooksView(
+        webhooks=_copy(
+            WebhooksView,
+            health,
             enabled=store.webhooks_enabled,
             health=health.state,
-            since=health.since,
-            repaired_at=health.repaired_at,
-            checked_at=health.checked_at,
             last_delivery_at=store.last_delivery_at,
             trouble=health.trouble if trouble_since_check(health) else None,
         ),
@@ -160,25 +138,11 @@ def status_view(status: SystemStatus) -> dict[str, Any]:
 
 def _fulfilment(fulfilment: Fulfilment) -> FulfilmentView:
     key = fulfilment.key
-    return FulfilmentView(
-        id=fulfilment.id,
+    return _copy(
+        FulfilmentView,
+        fulfilment,
         fulfillment_id=key.removeprefix(CLIENT_KEY) if key.startswith(CLIENT_KEY) else None,
-        store_id=fulfilment.store_id,
-        order_id=fulfilment.order_id,
-        carrier=fulfilment.carrier,
-        tracking_number=fulfilment.tracking_number,
-        tracking_url=fulfilment.tracking_url,
-        shipped_at=fulfilment.shipped_at,
         lines=tuple(ShippedLineView(s.line_id, s.quantity) for s in fulfilment.lines),
-        completes_order=fulfilment.completes_order,
-        state=fulfilment.state,
-        job_id=fulfilment.job_id,
-        tracking_written=fulfilment.tracking_written,
-        note_id=fulfilment.note_id,
-        status_completed=fulfilment.status_completed,
-        created_at=fulfilment.created_at,
-        finished_at=fulfilment.finished_at,
-        error=fulfilment.error,
     )
 
 
@@ -194,18 +158,7 @@ def fulfilment_list_view(fulfilments: Iterable[Fulfilment]) -> dict[str, Any]:
 
 
 def _job(record: JobRecord) -> JobView:
-    return JobView(
-        id=record.id,
-        kind=record.kind,
-        state=record.state,
-        store_id=record.store_id,
-        attempts=record.attempts,
-        created_at=record.created_at,
-        started_at=record.started_at,
-        finished_at=record.finished_at,
-        result=dict(record.summary),
-        error=record.error,
-    )
+    return _copy(JobView, record, result=dict(record.summary))
 
 
 def job_view(record: JobRecord) -> dict[str, Any]:
@@ -221,20 +174,13 @@ def fulfilment_accepted_view(fulfilment: Fulfilment, job: JobRecord) -> dict[str
 
 def log_view(log: SyncLog) -> dict[str, Any]:
     """A sync log."""
-    view = SyncLogView(
-        id=log.id,
-        store_id=log.store_id,
+    view = _copy(
+        SyncLogView,
+        log,
         type=log.sync_type.value,
         status=log.status.value,
-        started_at=log.started_at,
-        ended_at=log.ended_at,
         duration_seconds=None if log.duration is None else log.duration.total_seconds(),
-        processed=log.processed,
-        synced=log.synced,
-        skipped=log.skipped,
-        failed=log.failed,
         errors=tuple(log.errors),
-        errors_dropped=log.errors_dropped,
         details=dict(log.metadata),
     )
     return as_json(view)  # type: ignore[no-any-return]
@@ -259,24 +205,7 @@ def stats_view(stats: SyncStats) -> dict[str, Any]:
 
 def mapping_view(mapping: ProductMapping) -> dict[str, Any]:
     """A product mapping."""
-    view = MappingView(
-        id=mapping.id,
-        store_id=mapping.store_id,
-        woo_product_id=mapping.woo_product_id,
-        woo_variation_id=mapping.woo_variation_id,
-        woo_sku=mapping.woo_sku,
-        woo_title=mapping.woo_title,
-        shipcrowd_sku=mapping.shipcrowd_sku,
-        shipcrowd_product_name=mapping.shipcrowd_product_name,
-        mapping_type=mapping.mapping_type,
-        sync_inventory=mapping.sync_inventory,
-        is_active=mapping.is_active,
-        sync_errors=mapping.sync_errors,
-        last_sync_error=mapping.last_sync_error,
-        last_sync_at=mapping.last_sync_at,
-        created_at=mapping.created_at,
-    )
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(_copy(MappingView, mapping))  # type: ignore[no-any-return]
 
 
 def mapping_stats_view(stats: MappingStats) -> dict[str, Any]:
@@ -286,13 +215,7 @@ def mapping_stats_view(stats: MappingStats) -> dict[str, Any]:
 
 def import_view(report: CsvImportReport) -> dict[str, Any]:
     """What a CSV import did, and every refused line."""
-    view = ImportReportView(
-        report.created,
-        report.updated,
-        report.unchanged,
-        tuple(RefusedLineView(p.line, p.reason) for p in report.problems),
-    )
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(report)  # type: ignore[no-any-return]
 
 
 def page_view(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
