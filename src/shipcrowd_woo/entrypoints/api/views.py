@@ -130,10 +130,7 @@ def installation_view(installation: Installation, box: SecretBox) -> dict[str, A
 
 def status_view(status: SystemStatus) -> dict[str, Any]:
     """The connection test's findings."""
-    view = SystemStatusView(
-        status.wc_version, status.wp_version, status.currency, status.decimals, status.timezone
-    )
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(_copy(SystemStatusView, status))  # type: ignore[no-any-return]
 
 
 def _fulfilment(fulfilment: Fulfilment) -> FulfilmentView:
@@ -189,15 +186,10 @@ def log_view(log: SyncLog) -> dict[str, Any]:
 def stats_view(stats: SyncStats) -> dict[str, Any]:
     """Statistics over sync logs."""
     average = stats.average_duration
-    view = SyncStatsView(
-        runs=stats.runs,
+    view = _copy(
+        SyncStatsView,
+        stats,
         by_status={status.value: count for status, count in stats.by_status.items()},
-        processed=stats.processed,
-        synced=stats.synced,
-        skipped=stats.skipped,
-        failed=stats.failed,
-        success_rate=stats.success_rate,
-        item_success_rate=stats.item_success_rate,
         average_duration_seconds=None if average is None else average.total_seconds(),
     )
     return as_json(view)  # type: ignore[no-any-return]
