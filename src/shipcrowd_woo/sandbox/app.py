@@ -52,6 +52,8 @@ CANNOT_CREATE = (
     "woocommerce_rest_cannot_create",
     "Sorry, you are not allowed to create resources.",
 )
+# What WooCommerce answers a key without read permission (or no key).
+CANNOT_VIEW = "woocommerce_rest_cannot_view"
 # How many orders a request rendered, for the latency model (latency.py).
 ORDERS_RENDERED = "sandbox.orders_rendered"
 
@@ -234,9 +236,7 @@ class SandboxApp:
         return _json(_fields(request, document))
 
     def _system_status(self, request: Request, key: ApiKey | None) -> Response:
-        self._permit(
-            key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-        )
+        self._permit_listing(key, request)
         store = self.store
         document = {
             "environment": {
@@ -316,9 +316,7 @@ class SandboxApp:
             for name in ("modified_after", "modified_before", "after", "before")
         }
         include = self._id_list(request, "include")
-        self._permit(
-            key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-        )
+        self._permit_listing(key, request)
         ids = self.store.list_orders(
             statuses=statuses,
             modified_after=dates["modified_after"],
@@ -335,12 +333,7 @@ class SandboxApp:
 
     def _order(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
         if request.method == "GET":
-            self._permit(
-                key,
-                request,
-                "woocommerce_rest_cannot_view",
-                "Sorry, you cannot view this resource.",
-            )
+            self._permit_viewing(key, request)
             self._existing_order(item_id)
             request.environ[ORDERS_RENDERED] = 1
             return _json(
@@ -388,9 +381,7 @@ class SandboxApp:
 
     def _order_notes(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
         if request.method == "GET":
-            self._permit(
-                key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-            )
+            self._permit_listing(key, request)
             self._existing_order(item_id)
             notes = self.store.order_notes(item_id)
             return _json([self._note_json(item_id, n) for n in notes], allow="GET, POST")
@@ -433,7 +424,7 @@ class SandboxApp:
             raise WooError(
                 404, "rest_no_route", "No route was found matching the URL and request method."
             )
-        self._permit(key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot view.")
+        self._permit(key, request, CANNOT_VIEW, "Sorry, you cannot view.")
         self._existing_order(item_id)
         if request.method == "GET":
             items = self.store.order_meta(item_id, "_wc_shipment_tracking_items") or []
@@ -452,9 +443,7 @@ class SandboxApp:
 
     def _products(self, request: Request, key: ApiKey | None) -> Response:
         page, per_page, order, _ = self._paging(request, ORDERBY)
-        self._permit(
-            key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-        )
+        self._permit_listing(key, request)
         with self.store.lock:
             ids = sorted(
                 (i for i, p in self.store.products.items() if p["type"] != "variation"),
@@ -463,9 +452,7 @@ class SandboxApp:
         return self._page_of(request, ids, page, per_page, self.store.product_json, "GET, POST")
 
     def _product(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
-        self._permit(
-            key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."
-        )
+        self._permit_viewing(key, request)
         if item_id not in self.store.products:
             raise WooError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
         return _json(
@@ -475,9 +462,7 @@ class SandboxApp:
 
     def _variations(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
         page, per_page, order, _ = self._paging(request, ORDERBY, default_order="desc")
-        self._permit(
-            key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-        )
+        self._permit_listing(key, request)
         parent = self.store.products.get(item_id)
         if parent is None:
             raise WooError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
@@ -569,9 +554,7 @@ class SandboxApp:
     def _webhooks(self, request: Request, key: ApiKey | None) -> Response:
         if request.method == "GET":
             page, per_page, order, _ = self._paging(request, ORDERBY)
-            self._permit(
-                key, request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-            )
+            self._permit_listing(key, request)
             with self.store.lock:
                 ids = sorted(self.store.webhooks, reverse=order == "desc")
             return self._page_of(
@@ -616,12 +599,7 @@ class SandboxApp:
     def _webhook(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
         record = self.store.webhooks.get(item_id)
         if request.method == "GET":
-            self._permit(
-                key,
-                request,
-                "woocommerce_rest_cannot_view",
-                "Sorry, you cannot view this resource.",
-            )
+            self._permit_viewing(key, request)
         elif request.method == "DELETE":
             self._permit(
                 key,
@@ -659,6 +637,12 @@ class SandboxApp:
         return _json(self.store.webhook_json(record), allow="GET, POST, PUT, PATCH, DELETE")
 
     # Helpers ----------------------------------------------------------------------------
+
+    def _permit_listing(self, key: ApiKey | None, request: Request) -> None:
+        self._permit(key, request, CANNOT_VIEW, "Sorry, you cannot list resources.")
+
+    def _permit_viewing(self, key: ApiKey | None, request: Request) -> None:
+        self._permit(key, request, CANNOT_VIEW, "Sorry, you cannot view this resource.")
 
     def _permit(self, key: ApiKey | None, request: Request, code: str, message: str) -> None:
         if key is None:
