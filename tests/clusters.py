@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -144,14 +145,16 @@ class Cluster:
     def wait_for(
         self, wanted: Callable[[dict[str, Any]], bool], timeout: float = WAIT
     ) -> dict[str, Any]:
-        """The first line (since the last call's) that `wanted` accepts."""
+        """The first line (since the last call's) that `wanted` accepts, within `timeout`
+        in all (processes that keep logging other lines must not make it wait forever)."""
         for line in self.seen:
             if wanted(line):
                 self.seen.remove(line)
                 return line
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                line = self.lines.get(timeout=timeout)
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 tail = "\n".join(str(x) for x in self.seen[-20:])
                 raise AssertionError(f"no such log line within {timeout}s; last:\n{tail}") from None

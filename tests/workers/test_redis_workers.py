@@ -72,10 +72,14 @@ def test_one_store_never_syncs_twice_at_once_across_two_workers(cluster, sandbox
     second = cluster.start("worker", "--threads", "1")
     jobs = [_full_sync(cluster, store_id), _full_sync(cluster, store_id)]
     holding.arrived()
-    started = cluster.wait_for(lambda line: "started" in line.get("message", ""))
-    running = next(job for job in jobs if started["message"].startswith(f"job {job.id}"))
-    waiting = next(job for job in jobs if job is not running)
-    deferred = cluster.job_line(waiting.id, "deferred: another order sync")
+    # Both may log "started" before either takes the store's lock: the one turned away by
+    # the lock, not the first to start, is the one waiting.
+    deferred = cluster.wait_for(
+        lambda line: "deferred: another order sync" in line.get("message", "")
+    )
+    waiting = next(job for job in jobs if deferred["message"].startswith(f"job {job.id}"))
+    running = next(job for job in jobs if job is not waiting)
+    started = cluster.job_line(running.id, "started")
     assert {started["from"], deferred["from"]} == {first.pid, second.pid}
     holding.open()
     for job in jobs:
