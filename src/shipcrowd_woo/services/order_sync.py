@@ -1,6 +1,7 @@
 """Importing orders from a store: full, incremental and single; status pushes; reconciling
 orders deleted at the store."""
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -26,6 +27,7 @@ from shipcrowd_woo.domain.transform import transform_order
 from shipcrowd_woo.domain.versions import Verdict
 from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
+from shipcrowd_woo.services.ahead import prepared_ahead
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.order_writing import (
     confirm_same_second,
@@ -118,8 +120,9 @@ class OrderSync:
                     pages = client.order_pages(
                         modified_after=after, expected_orders=_expected(client, mode)
                     )
-                for page in pages:
-                    log, page_newest = self._import_page(store, client, page, log)
+                transform = functools.partial(_transformed, store)
+                for page, (orders, failures) in prepared_ahead(pages, transform):
+                    log, page_newest = self._save_page(store, client, orders, failures, log)
                     newest = max(filter(None, (newest, page_newest)), default=None)
                     if on_page is not None:
                         on_page(page, log)
@@ -141,18 +144,14 @@ class OrderSync:
         )
         return self._end(ended, cursor, trouble)
 
-    def _import_page(
-        self, store: Store, client: StoreClient, page: OrderPage, log: SyncLog
+    def _save_page(
+        self,
+        store: Store,
+        client: StoreClient,
+        orders: list[Order],
+        failures: list[str],
+        log: SyncLog,
     ) -> tuple[SyncLog, datetime | None]:
-        context = transform_context(store, page.observed_at)
-        orders: list[Order] = []
-        failures: list[str] = []
-        for item in page.orders:
-            result = item if isinstance(item, Rejection) else transform_order(item, context)
-            if isinstance(result, Order):
-                orders.append(result)
-            else:
-                failures.append(result.summary)
         confirmed = confirm_same_second(
             self._ctx.uow_factory, orders, refetcher(store, client, self._ctx.clock.now)
         )
@@ -292,6 +291,20 @@ class OrderSync:
         if isinstance(result, Rejection):
             raise ValidationFailed({"order": result.summary})
         return result
+
+
+def _transformed(store: Store, page: OrderPage) -> tuple[list[Order], list[str]]:
+    """A page's orders transformed, and why each of the others was rejected."""
+    context = transform_context(store, page.observed_at)
+    orders: list[Order] = []
+    failures: list[str] = []
+    for item in page.orders:
+        result = item if isinstance(item, Rejection) else transform_order(item, context)
+        if isinstance(result, Order):
+            orders.append(result)
+        else:
+            failures.append(result.summary)
+    return orders, failures
 
 
 def _expected(client: StoreClient, mode: SyncMode) -> int | None:
