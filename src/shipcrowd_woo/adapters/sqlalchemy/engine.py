@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipcrowd_woo.adapters.sqlalchemy.types import document_text
+
 # Long enough to ride out another writer's transaction, short enough to surface a stuck one.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution options of connections that only read: on SQLite their transactions begin
@@ -44,7 +46,7 @@ def make_engine(raw_url: str, **options: Any) -> Engine:
     url = database_url(raw_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **options)
-    engine = create_engine(url, **options)
+    engine = create_engine(url, json_serializer=document_text, **options)
     _ping_when_idle(engine)
     return engine
 
@@ -83,7 +85,9 @@ def _sqlite_engine(url: URL, **options: Any) -> Engine:
     # once (SQLITE_BUSY, no waiting) when another connection wrote in between. Transactions
     # that only read (READ_ONLY) begin deferred: taking the write lock to read made every
     # reader wait for every other reader and writer.
-    engine = create_engine(url, connect_args={"isolation_level": None}, **options)
+    engine = create_engine(
+        url, connect_args={"isolation_level": None}, json_serializer=document_text, **options
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _: Any) -> None:

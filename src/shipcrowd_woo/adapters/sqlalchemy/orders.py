@@ -9,7 +9,6 @@ transaction while the row is still locked.
 """
 
 import functools
-import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Dialect,
     RowMapping,
     Table,
     and_,
@@ -26,7 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -35,6 +35,7 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import (
     one_row,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow, table_of
+from shipcrowd_woo.adapters.sqlalchemy.types import document_text
 from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import (
@@ -247,7 +248,7 @@ def _as_arrays(table: Table, rows: Sequence[dict[str, Any]]) -> dict[str, list[A
     for column in _written_columns(table):
         values = [row.get(column.name) for row in rows]
         if isinstance(column.type, JSON):
-            values = [None if value is None else json.dumps(value) for value in values]
+            values = [None if value is None else document_text(value) for value in values]
         arrays[column.name] = values
     return arrays
 
@@ -271,13 +272,15 @@ def _sqlite_insert_lines() -> str:
     return f"INSERT INTO {LINES.name} ({names}) VALUES ({marks})"  # noqa: S608
 
 
-@functools.cache
-def _sqlite_row_maker(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+# Per engine's dialect (its JSON serializer is the engine's); a process has one or two.
+@functools.lru_cache(maxsize=16)
+def _sqlite_row_maker(
+    table: Table, dialect: Dialect
+) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     """A row's values as the driver takes them, through each column type's own bind
     processor (the exact text SQLAlchemy would store), in the written columns' order. Done
     here rather than by SQLAlchemy per row: its per-row parameter handling was a third of
     writing an imported page."""
-    dialect = sqlite.dialect()
     steps = [
         (c.name, c.type.dialect_impl(dialect).bind_processor(dialect))
         for c in _written_columns(table)
@@ -335,7 +338,7 @@ class SqlAlchemyOrderRepository:
         if lines and dialect == "postgresql":
             self._session.execute(_unnest_lines(), _as_arrays(LINES, lines))
         elif lines:
-            make = _sqlite_row_maker(LINES)
+            make = _sqlite_row_maker(LINES, self._session.get_bind().dialect)
             self._session.connection().exec_driver_sql(
                 _sqlite_insert_lines(), [make(line) for line in lines]
             )
@@ -352,7 +355,7 @@ class SqlAlchemyOrderRepository:
         return verdicts
 
     def _sqlite_upsert(self, values: Sequence[dict[str, Any]]) -> list[Any]:
-        make = _sqlite_row_maker(ORDERS)
+        make = _sqlite_row_maker(ORDERS, self._session.get_bind().dialect)
         per_statement = SQLITE_MAX_VARIABLES // len(_written_columns(ORDERS))
         connection = self._session.connection()
         rows: list[Any] = []
