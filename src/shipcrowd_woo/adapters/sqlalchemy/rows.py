@@ -3,7 +3,8 @@
 A table whose columns carry its attrs class's field names converts both ways from the class
 itself: enums by their value, tuples as lists, mappings as dicts, everything else as it is.
 What does not follow that rule is declared beside the shape: a column named otherwise, a value
-stored in another form (`Stored`), and columns derived from the object (`derived`).
+stored in another form (`Stored`), an object spread over columns of the same row by a shape of
+its own (`Nested`), and columns derived from the object (`derived`).
 """
 
 import enum
@@ -31,6 +32,13 @@ class Stored:
     column: str | None = None
 
 
+class Nested:
+    """A field whose object is spread over columns of the same row, as `shape` declares."""
+
+    def __init__(self, shape: "RowShape[Any]") -> None:
+        self.shape = shape
+
+
 def _by_type(kind: Any) -> Stored:
     origin = typing.get_origin(kind)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
@@ -48,7 +56,7 @@ class RowShape(Generic[T]):
     def __init__(
         self,
         cls: type[T],
-        stored: Mapping[str, Stored] | None = None,
+        stored: Mapping[str, Stored | Nested] | None = None,
         derived: Callable[[T], dict[str, Any]] | None = None,
     ) -> None:
         attrs.resolve_types(cls)
@@ -62,10 +70,12 @@ class RowShape(Generic[T]):
 
     def values(self, value: T) -> dict[str, Any]:
         """The row of `value`: every field under its column, and the derived columns."""
-        row = {
-            stored.column or name: stored.to_row(getattr(value, name))
-            for name, stored in self._fields
-        }
+        row: dict[str, Any] = {}
+        for name, stored in self._fields:
+            if isinstance(stored, Nested):
+                row.update(stored.shape.values(getattr(value, name)))
+            else:
+                row[stored.column or name] = stored.to_row(getattr(value, name))
         if self._derived is not None:
             row.update(self._derived(value))
         return row
@@ -73,5 +83,10 @@ class RowShape(Generic[T]):
     def build(self, row: RowMapping) -> T:
         """The object a row holds."""
         return self._cls(
-            **{name: stored.from_row(row[stored.column or name]) for name, stored in self._fields}
+            **{
+                name: stored.shape.build(row)
+                if isinstance(stored, Nested)
+                else stored.from_row(row[stored.column or name])
+                for name, stored in self._fields
+            }
         )

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    RowMapping,
     case,
     func,
     literal,
@@ -15,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import Nested, RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     one_row,
     page_with_total,
@@ -35,7 +35,6 @@ from shipcrowd_woo.domain.ids import (
 )
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import EncryptedSecret
-from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import (
     FulfilmentConfig,
     InventorySyncConfig,
@@ -49,58 +48,89 @@ STORES = table_of(StoreRow)
 SYNCABLE = select(STORES).where(STORES.c.is_active.is_(True), STORES.c.is_paused.is_(False))
 
 
-def _store_values(store: Store) -> dict[str, Any]:
-    return {
-        "id": store.id,
-        "company_id": store.company_id,
-        "url": store.url,
-        "name": store.name,
-        "consumer_key_key_id": store.consumer_key.key_id,
-        "consumer_key_sealed": store.consumer_key.ciphertext,
-        "consumer_secret_key_id": store.consumer_secret.key_id,
-        "consumer_secret_sealed": store.consumer_secret.ciphertext,
-        "wp_version": store.wp_version,
-        "wc_version": store.wc_version,
-        "currency": store.currency,
-        "currency_decimals": store.currency_decimals,
-        "timezone": store.timezone,
-        "is_active": store.is_active,
-        "is_paused": store.is_paused,
-        "installed_at": store.installed_at,
-        "uninstalled_at": store.uninstalled_at,
-        "order_sync_enabled": store.order_sync.enabled,
-        "order_auto_sync": store.order_sync.auto_sync,
-        "order_sync_interval_seconds": int(store.order_sync.interval.total_seconds()),
-        "order_sync_overlap_seconds": int(store.order_sync.overlap.total_seconds()),
-        "inventory_sync_enabled": store.inventory_sync.enabled,
-        "inventory_auto_sync": store.inventory_sync.auto_sync,
-        "fulfilment_complete_on_ship": store.fulfilment.complete_on_ship,
-        "fulfilment_notify_customer": store.fulfilment.notify_customer,
-        "webhooks_enabled": store.webhooks_enabled,
-        "orders_synced": store.stats.orders_synced,
-        "products_mapped": store.stats.products_mapped,
-        "catalogue_items": store.stats.catalogue_items,
-        "inventory_syncs": store.stats.inventory_syncs,
-        "last_order_sync_at": store.stats.last_order_sync_at,
-        "last_inventory_sync_at": store.stats.last_inventory_sync_at,
-        "order_cursor": store.order_cursor,
-        "last_delivery_at": store.last_delivery_at,
-        **_health_values(store.webhook_health),
-        "webhook_trouble_at": store.webhook_health.trouble_at,
-        "webhook_trouble": store.webhook_health.trouble,
-        "rest_style": store.rest_style.value,
-        "namespaces": " ".join(store.namespaces)[:4000],
-    }
+def _column(name: str) -> Stored:
+    return Stored(column=name)
+
+
+def _seconds(name: str) -> Stored:
+    return Stored(lambda span: int(span.total_seconds()), lambda s: timedelta(seconds=s), name)
+
+
+def _sealed(prefix: str) -> Nested:
+    return Nested(
+        RowShape(
+            EncryptedSecret,
+            {"key_id": _column(f"{prefix}_key_id"), "ciphertext": _column(f"{prefix}_sealed")},
+        )
+    )
+
+
+HEALTH = RowShape(
+    WebhookHealth,
+    {
+        "state": Stored(lambda state: state.value, WebhookState, "webhook_state"),
+        "since": _column("webhook_state_since"),
+        "checked_at": _column("webhooks_checked_at"),
+        "repaired_at": _column("webhooks_repaired_at"),
+        "trouble_at": _column("webhook_trouble_at"),
+        "trouble": _column("webhook_trouble"),
+    },
+)
+# The store row flattens its settings, statistics, sealed credentials and webhook health;
+# the columns of the first ones are named after their group.
+STORE = RowShape(
+    Store,
+    {
+        "consumer_key": _sealed("consumer_key"),
+        "consumer_secret": _sealed("consumer_secret"),
+        "order_sync": Nested(
+            RowShape(
+                OrderSyncConfig,
+                {
+                    "enabled": _column("order_sync_enabled"),
+                    "auto_sync": _column("order_auto_sync"),
+                    "interval": _seconds("order_sync_interval_seconds"),
+                    "overlap": _seconds("order_sync_overlap_seconds"),
+                },
+            )
+        ),
+        "inventory_sync": Nested(
+            RowShape(
+                InventorySyncConfig,
+                {
+                    "enabled": _column("inventory_sync_enabled"),
+                    "auto_sync": _column("inventory_auto_sync"),
+                },
+            )
+        ),
+        "fulfilment": Nested(
+            RowShape(
+                FulfilmentConfig,
+                {
+                    "complete_on_ship": _column("fulfilment_complete_on_ship"),
+                    "notify_customer": _column("fulfilment_notify_customer"),
+                },
+            )
+        ),
+        "stats": Nested(RowShape(StoreStats)),
+        "webhook_health": Nested(HEALTH),
+        "namespaces": Stored(
+            lambda names: " ".join(names)[:4000], lambda text: tuple(text.split())
+        ),
+    },
+)
+_CHECK_COLUMNS = (
+    "webhook_state",
+    "webhook_state_since",
+    "webhooks_checked_at",
+    "webhooks_repaired_at",
+)
 
 
 def _health_values(health: WebhookHealth) -> dict[str, Any]:
     """What a webhook check writes (evidence of trouble is written by others)."""
-    return {
-        "webhook_state": health.state.value,
-        "webhook_state_since": health.since,
-        "webhooks_checked_at": health.checked_at,
-        "webhooks_repaired_at": health.repaired_at,
-    }
+    values = HEALTH.values(health)
+    return {column: values[column] for column in _CHECK_COLUMNS}
 
 
 # Columns that change concurrently (syncs, deliveries, webhook checks) and are only written
@@ -125,62 +155,6 @@ _WRITTEN_ATOMICALLY = frozenset(
 )
 
 
-def _store_from(row: RowMapping) -> Store:
-    return Store(
-        id=StoreId(row["id"]),
-        company_id=CompanyId(row["company_id"]),
-        url=row["url"],
-        name=row["name"],
-        consumer_key=EncryptedSecret(row["consumer_key_key_id"], row["consumer_key_sealed"]),
-        consumer_secret=EncryptedSecret(
-            row["consumer_secret_key_id"], row["consumer_secret_sealed"]
-        ),
-        installed_at=row["installed_at"],
-        wp_version=row["wp_version"],
-        wc_version=row["wc_version"],
-        currency=row["currency"],
-        currency_decimals=row["currency_decimals"],
-        timezone=row["timezone"],
-        is_active=row["is_active"],
-        is_paused=row["is_paused"],
-        uninstalled_at=row["uninstalled_at"],
-        order_sync=OrderSyncConfig(
-            enabled=row["order_sync_enabled"],
-            auto_sync=row["order_auto_sync"],
-            interval=timedelta(seconds=row["order_sync_interval_seconds"]),
-            overlap=timedelta(seconds=row["order_sync_overlap_seconds"]),
-        ),
-        inventory_sync=InventorySyncConfig(
-            enabled=row["inventory_sync_enabled"], auto_sync=row["inventory_auto_sync"]
-        ),
-        fulfilment=FulfilmentConfig(
-            complete_on_ship=row["fulfilment_complete_on_ship"],
-            notify_customer=row["fulfilment_notify_customer"],
-        ),
-        webhooks_enabled=row["webhooks_enabled"],
-        stats=StoreStats(
-            orders_synced=row["orders_synced"],
-            products_mapped=row["products_mapped"],
-            catalogue_items=row["catalogue_items"],
-            inventory_syncs=row["inventory_syncs"],
-            last_order_sync_at=row["last_order_sync_at"],
-            last_inventory_sync_at=row["last_inventory_sync_at"],
-        ),
-        order_cursor=row["order_cursor"],
-        last_delivery_at=row["last_delivery_at"],
-        webhook_health=WebhookHealth(
-            state=WebhookState(row["webhook_state"]),
-            since=row["webhook_state_since"],
-            checked_at=row["webhooks_checked_at"],
-            repaired_at=row["webhooks_repaired_at"],
-            trouble_at=row["webhook_trouble_at"],
-            trouble=row["webhook_trouble"],
-        ),
-        rest_style=RestStyle(row["rest_style"]),
-        namespaces=tuple(row["namespaces"].split()),
-    )
-
-
 class SqlAlchemyStoreRepository:
     """Stores in SQL."""
 
@@ -191,7 +165,7 @@ class SqlAlchemyStoreRepository:
         """Insert a store; AlreadyExists when the company already has its URL or its id."""
         inserted = self._session.execute(
             upsert_into(self._session, STORES)
-            .values(_store_values(store))
+            .values(STORE.values(store))
             .on_conflict_do_nothing()
             .returning(STORES.c.id)
         ).first()
@@ -206,7 +180,7 @@ class SqlAlchemyStoreRepository:
         )
         if row is None:
             raise StoreNotFound(store_id)
-        return _store_from(row)
+        return STORE.build(row)
 
     def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
         """The company's store at this URL, active or not."""
@@ -214,7 +188,7 @@ class SqlAlchemyStoreRepository:
             self._session,
             select(STORES).where(STORES.c.company_id == company_id, STORES.c.url == url),
         )
-        return None if row is None else _store_from(row)
+        return None if row is None else STORE.build(row)
 
     def list(self, company_id: CompanyId, page: PageRequest) -> Page[Store]:
         """The company's stores, newest first."""
@@ -227,20 +201,20 @@ class SqlAlchemyStoreRepository:
                 STORES.c.id,
             ),
             page,
-            _store_from,
+            STORE.build,
         )
 
     def syncable(self) -> Sequence[Store]:
         """Every active, unpaused store."""
         rows = self._session.execute(SYNCABLE.order_by(STORES.c.id)).mappings()
-        return [_store_from(row) for row in rows]
+        return [STORE.build(row) for row in rows]
 
     def syncable_of(self, company_id: CompanyId) -> Sequence[Store]:
         """The company's active, unpaused stores."""
         rows = self._session.execute(
             SYNCABLE.where(STORES.c.company_id == company_id).order_by(STORES.c.id)
         ).mappings()
-        return [_store_from(row) for row in rows]
+        return [STORE.build(row) for row in rows]
 
     def count_webhooks_unhealthy(self) -> int:
         """Active, unpaused stores whose last webhook check left them unhealthy."""
@@ -257,7 +231,7 @@ class SqlAlchemyStoreRepository:
 
     def update(self, store: Store) -> None:
         """Save what a person changes; the atomically written columns are left alone."""
-        values = {k: v for k, v in _store_values(store).items() if k not in _WRITTEN_ATOMICALLY}
+        values = {k: v for k, v in STORE.values(store).items() if k not in _WRITTEN_ATOMICALLY}
         self._session.execute(update(STORES).where(STORES.c.id == store.id).values(values))
 
     def record_order_sync(
@@ -311,4 +285,4 @@ class SqlAlchemyStoreRepository:
     def every_store(self) -> Sequence[Store]:
         """Every store of every company, connected or not (key rotation)."""
         rows = self._session.execute(select(STORES).order_by(STORES.c.id)).mappings()
-        return [_store_from(row) for row in rows]
+        return [STORE.build(row) for row in rows]
