@@ -1,0 +1,164 @@
+"""The sandbox's order routes: listing, one order, its notes and the Shipment Tracking route."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug import Request, Response
+
+from shipcrowd_woo.sandbox.rest_io import (
+    CANNOT_CREATE,
+    CANNOT_VIEW,
+    ORDER_STATUSES,
+    ORDERBY,
+    ORDERS_RENDERED,
+    RestHandlers,
+    WooError,
+    field_list,
+    invalid_param,
+    json_response,
+)
+from shipcrowd_woo.sandbox.store import ApiKey
+
+
+class OrderRoutes(RestHandlers):
+    """The sandbox's order routes: listing, one order, its notes and the Shipment Tracking route."""
+
+    def _orders(self, request: Request, key: ApiKey | None) -> Response:
+        page, per_page, order, orderby = self._paging(request, ORDERBY)
+        statuses = self._statuses(request)
+        gmt_dates = request.args.get("dates_are_gmt", "false").lower() in ("1", "true")
+        dates = {
+            name: self._date(request, name, gmt_dates)
+            for name in ("modified_after", "modified_before", "after", "before")
+        }
+        include = self._id_list(request, "include")
+        self._permit_listing(key, request)
+        ids = self.store.list_orders(
+            statuses=statuses,
+            modified_after=dates["modified_after"],
+            modified_before=dates["modified_before"],
+            created_after=dates["after"],
+            created_before=dates["before"],
+            include=include,
+            descending=order == "desc",
+            key=orderby if orderby in ("id", "modified") else "date",
+        )
+        return self._page_of(
+            request, ids, page, per_page, self.store.order_json, "GET, POST", rendering_orders=True
+        )
+
+    def _order(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
+        if request.method == "GET":
+            self._permit_viewing(key, request)
+            self._existing_order(item_id)
+            request.environ[ORDERS_RENDERED] = 1
+            return json_response(
+                self.store.order_json(item_id, field_list(request)),
+                allow="GET, POST, PUT, PATCH, DELETE",
+            )
+        if request.method == "DELETE":
+            self._permit(
+                key,
+                request,
+                "woocommerce_rest_cannot_delete",
+                "Sorry, you are not allowed to delete this resource.",
+            )
+            self._existing_order(item_id)
+            if request.args.get("force", "false").lower() in ("1", "true"):
+                document = self.store.order_json(item_id)
+                self.store.delete_order(item_id)
+                return json_response(document)
+            if item_id in self.store.trashed_orders:
+                raise WooError(
+                    410, "woocommerce_rest_already_trashed", "The order has already been deleted."
+                )
+            self.store.trash_order(item_id)
+            return json_response(self.store.order_json(item_id))
+        changes = self._json_body(request)
+        self._permit(
+            key,
+            request,
+            "woocommerce_rest_cannot_edit",
+            "Sorry, you are not allowed to edit this resource.",
+        )
+        self._existing_order(item_id)
+        allowed = {
+            k: v for k, v in changes.items() if k in ("status", "customer_note", "meta_data")
+        }
+        if "status" in allowed and str(allowed["status"]).removeprefix("wc-") not in ORDER_STATUSES:
+            raise invalid_param(
+                "status",
+                f"status is not one of {', '.join(ORDER_STATUSES)}.",
+                code="rest_not_in_enum",
+            )
+        if allowed:
+            self.store.update_order(item_id, **allowed)
+        return json_response(self.store.order_json(item_id))
+
+    def _order_notes(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
+        if request.method == "GET":
+            self._permit_listing(key, request)
+            self._existing_order(item_id)
+            notes = self.store.order_notes(item_id)
+            return json_response([self._note_json(item_id, n) for n in notes], allow="GET, POST")
+        body = self._json_body(request)
+        self._permit(key, request, *CANNOT_CREATE)
+        self._existing_order(item_id)
+        note = body.get("note")
+        if not isinstance(note, str) or not note:
+            raise WooError(
+                400, "rest_missing_callback_param", "Missing parameter(s): note", params=["note"]
+            )
+        record = self.store.add_order_note(
+            item_id, note, customer_note=bool(body.get("customer_note", False))
+        )
+        return json_response(self._note_json(item_id, record), 201, allow="GET, POST")
+
+    def _note_json(self, order_id: int, note: dict[str, Any]) -> dict[str, Any]:
+        base = f"{self.store.api_url}/orders/{order_id}"
+        return {
+            "id": note["id"],
+            "author": note["author"],
+            "date_created": note["date_created_gmt"],
+            "date_created_gmt": note["date_created_gmt"],
+            "note": note["note"],
+            "customer_note": note["customer_note"],
+            "_links": {
+                "self": [
+                    {
+                        "href": f"{base}/notes/{note['id']}",
+                        "targetHints": {"allow": ["GET", "DELETE"]},
+                    }
+                ],
+                "collection": [{"href": f"{base}/notes"}],
+                "up": [{"href": base}],
+            },
+        }
+
+    def _shipment_trackings(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
+        if not self.store.has_shipment_tracking:
+            raise WooError(
+                404, "rest_no_route", "No route was found matching the URL and request method."
+            )
+        self._permit(key, request, CANNOT_VIEW, "Sorry, you cannot view.")
+        self._existing_order(item_id)
+        if request.method == "GET":
+            items = self.store.order_meta(item_id, "_wc_shipment_tracking_items") or []
+            return json_response([_tracking_json(item) for item in items], allow="GET, POST")
+        body = self._json_body(request)
+        if not body.get("tracking_number"):
+            raise WooError(
+                400,
+                "rest_missing_callback_param",
+                "Missing parameter(s): tracking_number",
+                params=["tracking_number"],
+            )
+        fields = {k: str(v) for k, v in body.items() if isinstance(v, str | int)}
+        item = self.store.add_shipment_tracking(item_id, fields)
+        return json_response(_tracking_json(item), 201, allow="GET, POST")
+
+
+def _tracking_json(item: dict[str, str]) -> dict[str, str]:
+    """An item as the extension's route renders it: the date as a calendar day."""
+    day = datetime.fromtimestamp(int(item.get("date_shipped") or 0), UTC).date().isoformat()
+    return {**item, "tracking_link": item.get("custom_tracking_link", ""), "date_shipped": day}
