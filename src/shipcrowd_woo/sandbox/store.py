@@ -7,7 +7,6 @@ tests/fixtures/woocommerce-10.0.2/), so clients cannot tell the difference by sh
 import html
 import itertools
 import random
-import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from typing import Any
 import attrs
 
 from shipcrowd_woo.sandbox.data import generate_catalogue, generate_order, gmt, sellable
+from shipcrowd_woo.sandbox.documents import order_document, product_document, slug
 
 TOPICS = [
     "order.created",
@@ -316,7 +316,7 @@ class SandboxStore:
     def order_json(self, order_id: int, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """An order as `GET orders/<id>` renders it."""
         with self.lock:
-            return _only(self._order_document(self.orders[order_id]), fields)
+            return _only(order_document(self, self.orders[order_id]), fields)
 
     def list_orders(
         self,
@@ -362,9 +362,9 @@ class SandboxStore:
         in, which adds the slug templates of products."""
         with self.lock:
             product = self.products[product_id]
-            document = self._product_document(product)
+            document = product_document(self, product)
             if edit and product["type"] != "variation":
-                document["generated_slug"] = _slug(product["name"])
+                document["generated_slug"] = slug(product["name"])
                 document["permalink_template"] = f"{self.base_url}/product/%pagename%/"
             return _only(document, fields)
 
@@ -481,200 +481,6 @@ class SandboxStore:
         for listener in list(self.listeners):
             listener(topic, resource_id)
 
-    def _order_document(self, order: dict[str, Any]) -> dict[str, Any]:
-        order_id = order["id"]
-        key = f"wc_order_{_order_key(order_id)}"
-        document = {
-            "id": order_id,
-            "parent_id": order["parent_id"],
-            "status": order["status"],
-            "currency": order["currency"],
-            "version": self.wc_version,
-            "prices_include_tax": order["prices_include_tax"],
-            "date_created": order["date_created_gmt"],
-            "date_modified": order["date_modified_gmt"],
-            "discount_total": order["discount_total"],
-            "discount_tax": order["discount_tax"],
-            "shipping_total": order["shipping_total"],
-            "shipping_tax": order["shipping_tax"],
-            "cart_tax": order["cart_tax"],
-            "total": order["total"],
-            "total_tax": order["total_tax"],
-            "customer_id": order["customer_id"],
-            "order_key": key,
-            "billing": dict(order["billing"]),
-            "shipping": dict(order["shipping"]),
-            "payment_method": order["payment_method"],
-            "payment_method_title": order["payment_method_title"],
-            "transaction_id": order["transaction_id"],
-            "customer_ip_address": "",
-            "customer_user_agent": "",
-            "created_via": "checkout",
-            "customer_note": order["customer_note"],
-            "date_completed": order["date_completed_gmt"],
-            "date_paid": order["date_paid_gmt"],
-            "cart_hash": "",
-            "number": order["number"],
-            "meta_data": [dict(meta) for meta in order.get("meta_data", [])],
-            "line_items": [dict(line) for line in order["line_items"]],
-            "tax_lines": list(order["tax_lines"]),
-            "shipping_lines": [dict(line) for line in order["shipping_lines"]],
-            "fee_lines": [dict(line) for line in order["fee_lines"]],
-            "coupon_lines": [dict(line) for line in order["coupon_lines"]],
-            "refunds": [dict(refund) for refund in order["refunds"]],
-            "payment_url": f"{self.base_url}/checkout/order-pay/{order_id}/"
-            f"?pay_for_order=true&key={key}",
-            "is_editable": order["status"] in ("pending", "on-hold", "auto-draft"),
-            "needs_payment": order["status"] in ("pending", "failed"),
-            "needs_processing": True,
-            "date_created_gmt": order["date_created_gmt"],
-            "date_modified_gmt": order["date_modified_gmt"],
-            "date_completed_gmt": order["date_completed_gmt"],
-            "date_paid_gmt": order["date_paid_gmt"],
-            "currency_symbol": {"USD": "$", "EUR": "€", "JPY": "¥"}.get(order["currency"], ""),
-            "_links": {
-                "self": [
-                    {
-                        "href": f"{self.api_url}/orders/{order_id}",
-                        "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
-                    }
-                ],
-                "collection": [{"href": f"{self.api_url}/orders"}],
-                "email_templates": [
-                    {
-                        "embeddable": True,
-                        "href": f"{self.api_url}/orders/{order_id}/actions/email_templates",
-                    }
-                ],
-            },
-        }
-        if order["customer_id"]:
-            document["_links"]["customer"] = [
-                {"href": f"{self.base_url}/wp-json/wc/v3/customers/{order['customer_id']}"}
-            ]
-        return document
-
-    def _product_document(self, product: dict[str, Any]) -> dict[str, Any]:
-        product_id = product["id"]
-        stock = product["stock_quantity"]
-        in_stock = not product["manage_stock"] or (stock or 0) > 0
-        common = {
-            "id": product_id,
-            "date_created": product["date_created_gmt"],
-            "date_created_gmt": product["date_created_gmt"],
-            "date_modified": product["date_modified_gmt"],
-            "date_modified_gmt": product["date_modified_gmt"],
-            "description": "",
-            "permalink": f"{self.base_url}/product/{_slug(product['name'])}/",
-            "sku": product["sku"],
-            "global_unique_id": "",
-            "price": product["price"],
-            "regular_price": product["regular_price"],
-            "sale_price": "",
-            "date_on_sale_from": None,
-            "date_on_sale_from_gmt": None,
-            "date_on_sale_to": None,
-            "date_on_sale_to_gmt": None,
-            "on_sale": False,
-            "status": "publish",
-            "purchasable": True,
-            "virtual": False,
-            "downloadable": False,
-            "downloads": [],
-            "download_limit": -1,
-            "download_expiry": -1,
-            "tax_status": "taxable",
-            "tax_class": "",
-            "manage_stock": product["manage_stock"],
-            "stock_quantity": stock,
-            "stock_status": "instock" if in_stock else "outofstock",
-            "backorders": "no",
-            "backorders_allowed": False,
-            "backordered": False,
-            "low_stock_amount": None,
-            "weight": "",
-            "dimensions": {"length": "", "width": "", "height": ""},
-            "shipping_class": "",
-            "shipping_class_id": 0,
-            "menu_order": 0,
-            "meta_data": [],
-            "name": product["name"],
-            "parent_id": product["parent_id"],
-        }
-        if product["type"] == "variation":
-            parent_id = product["parent_id"]
-            return common | {
-                "type": "variation",
-                "image": None,
-                "attributes": [
-                    {"id": 0, "name": "Size", "slug": "size", "option": product["name"]}
-                ],
-                "_links": {
-                    "self": [
-                        {
-                            "href": f"{self.api_url}/products/{parent_id}/variations/{product_id}",
-                            "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
-                        }
-                    ],
-                    "collection": [{"href": f"{self.api_url}/products/{parent_id}/variations"}],
-                    "up": [{"href": f"{self.api_url}/products/{parent_id}"}],
-                },
-            }
-        variable = product["type"] == "variable"
-        return common | {
-            "slug": _slug(product["name"]),
-            "type": product["type"],
-            "featured": False,
-            "catalog_visibility": "visible",
-            "short_description": "",
-            "total_sales": 0,
-            "external_url": "",
-            "button_text": "",
-            "sold_individually": False,
-            "shipping_required": True,
-            "shipping_taxable": True,
-            "reviews_allowed": True,
-            "average_rating": "0.00",
-            "rating_count": 0,
-            "upsell_ids": [],
-            "cross_sell_ids": [],
-            "purchase_note": "",
-            "categories": [{"id": 15, "name": "Uncategorized", "slug": "uncategorized"}],
-            "brands": [],
-            "tags": [],
-            "images": [],
-            "attributes": [
-                {
-                    "id": 0,
-                    "name": "Size",
-                    "slug": "Size",
-                    "position": 0,
-                    "visible": True,
-                    "variation": True,
-                    "options": ["S", "M", "L"],
-                }
-            ]
-            if variable
-            else [],
-            "default_attributes": [],
-            "variations": list(product["variations"]),
-            "grouped_products": [],
-            "price_html": f'<span class="woocommerce-Price-amount amount"><bdi>'
-            f"{product['price']}</bdi></span>",
-            "related_ids": [],
-            "has_options": variable,
-            "post_password": "",
-            "_links": {
-                "self": [
-                    {
-                        "href": f"{self.api_url}/products/{product_id}",
-                        "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
-                    }
-                ],
-                "collection": [{"href": f"{self.api_url}/products"}],
-            },
-        }
-
 
 def _only(document: dict[str, Any], fields: Iterable[str] | None) -> dict[str, Any]:
     """WordPress's `_fields`: keep the named top-level fields (and `a.b` nested ones)."""
@@ -709,11 +515,3 @@ def _outside(stamp: str, after: datetime | None, before: datetime | None) -> boo
 
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "product"
-
-
-def _order_key(order_id: int) -> str:
-    return format(order_id * 2654435761 % 2**48, "x")
