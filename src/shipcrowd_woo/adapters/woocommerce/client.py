@@ -1,23 +1,20 @@
 """HttpxStoreClient: the StoreClient port over WooCommerce's REST API v3."""
 
-import functools
 import logging
 import ssl
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any, Self, TypeVar, cast
 
 import attrs
-import httpcore
 import httpx
 
 from shipcrowd_woo.adapters.woocommerce.auth import authentication_for
+from shipcrowd_woo.adapters.woocommerce.connections import guarded_transport
+from shipcrowd_woo.adapters.woocommerce.listing import listing_pages
 from shipcrowd_woo.adapters.woocommerce.redaction import install_redaction
 from shipcrowd_woo.adapters.woocommerce.responses import WooResponse
-from shipcrowd_woo.adapters.woocommerce.ssrf import GuardedNetworkBackend, HostPolicy
 from shipcrowd_woo.adapters.woocommerce.transport import Retry, StoreTransport, TransportOptions
 from shipcrowd_woo.converters.woocommerce import (
     parse_order,
@@ -30,11 +27,8 @@ from shipcrowd_woo.converters.woocommerce import (
 )
 from shipcrowd_woo.domain.errors import (
     InvalidResponse,
-    RateLimited,
-    RequestRejected,
     StoreClientError,
     StoreResourceNotFound,
-    StoreUnavailable,
 )
 from shipcrowd_woo.domain.fulfilment import (
     TRACKING_META_KEY,
@@ -89,6 +83,12 @@ class ClientOptions:
     # again this many more times (after the rest of the window) before the listing fails.
     page_rounds: int = 2
 
+    def http_transport(self) -> httpx.HTTPTransport:
+        """A transport for these options, its connections through the SSRF guard."""
+        return guarded_transport(
+            self.verify, self.allow_private_hosts, self.transport.max_in_flight
+        )
+
 
 class HttpxStoreClient:
     """One store's REST API through one pooled httpx.Client; close it (or use `with`)."""
@@ -111,7 +111,7 @@ class HttpxStoreClient:
         self._http = httpx.Client(
             # With plain permalinks every route is asked as /?rest_route=/wc/v3/….
             base_url=f"{self.store_url}/" + ("wp-json/" if rest_style is RestStyle.PRETTY else ""),
-            transport=transport or guarded_transport(options),
+            transport=transport or options.http_transport(),
             auth=authentication_for(
                 self.store_url,
                 consumer_key,
@@ -400,75 +400,18 @@ class HttpxStoreClient:
         except StoreResourceNotFound:
             log.info("webhook %s was already gone from %s", webhook_id, self.store_url)
 
-    def _asks_too_long(self, error: StoreClientError) -> bool:
-        wait = error.retry_after if isinstance(error, RateLimited) else None
-        return wait is not None and wait.total_seconds() > self._options.transport.max_retry_after
-
     def _pages(
         self, path: str, params: Mapping[str, str | int], expected_pages: int = 1
     ) -> Iterator[tuple[int, int, WooResponse]]:
-        """Every page of a listing, in order, ordered by id, fetched concurrently within the
-        store's budget and never more than the budget ahead of the consumer, so memory stays
-        flat however long the listing is. Until the first page tells the total
-        (X-WP-TotalPages), up to `expected_pages` are asked at once: a page the listing turns
-        out not to have is dropped (an empty page, or a 400 from a store that refuses pages
-        beyond the last), so a store as slow as a real one does not serve its first page
-        alone."""
-        query = {**params, "orderby": "id", "order": "asc", "per_page": self._options.per_page}
-
-        def fetch(page: int) -> WooResponse:
-            for round_ in range(self._options.page_rounds + 1):
-                try:
-                    return self._io.call("GET", path, params={**query, "page": page}, expect=list)
-                except (StoreUnavailable, InvalidResponse, RateLimited) as error:
-                    if round_ == self._options.page_rounds or self._asks_too_long(error):
-                        raise
-                    log.info("page %s of %s failed, asking again: %s", page, path, error.detail)
-            raise AssertionError("unreachable")
-
-        def guess(page: int) -> WooResponse | None:
-            # A page beyond the last may be refused (400) or not found (404) by some stores;
-            # one the listing has is asked again below.
-            try:
-                return fetch(page)
-            except (RequestRejected, StoreResourceNotFound):
-                return None
-
-        window = self._io.budget.maximum
-        with ThreadPoolExecutor(max_workers=window, thread_name_prefix="woo-page") as pool:
-            pending: deque[tuple[int, Future[WooResponse | None]]] = deque()
-            total, known, next_page = max(1, expected_pages), False, 1
-            try:
-                while next_page <= total or pending:
-                    while next_page <= total and len(pending) < window:
-                        ask = fetch if known or next_page == 1 else guess
-                        pending.append((next_page, pool.submit(ask, next_page)))
-                        next_page += 1
-                    page, future = pending.popleft()
-                    response = future.result()
-                    if page == 1:
-                        assert response is not None
-                        total, known = _total_pages(response), True
-                    if page > total:
-                        continue  # asked before the total was known, and beyond it
-                    if response is None:
-                        response = fetch(page)
-                    if not pending and next_page > total:
-                        # Orders placed while we paged make the listing longer.
-                        total = max(total, _total_pages(response))
-                    yield page, total, response
-            finally:
-                for _, future in pending:
-                    future.cancel()
-
-
-def _total_pages(response: WooResponse) -> int:
-    total = response.header_int("X-WP-TotalPages")
-    if total is not None:
-        return max(total, 1)
-    # Without the header, follow rel="next" one page at a time.
-    link = response.headers.get("link", "")
-    return 2 if 'rel="next"' in link else 1
+        return listing_pages(
+            self._io,
+            path,
+            params,
+            per_page=self._options.per_page,
+            rounds=self._options.page_rounds,
+            max_retry_after=self._options.transport.max_retry_after,
+            expected_pages=expected_pages,
+        )
 
 
 def _batch_item(item: Any) -> BatchItemResult | None:
@@ -497,33 +440,3 @@ def _gmt_text(moment: datetime) -> str:
 
 def _summary(problems: tuple[Any, ...]) -> str:
     return "; ".join(str(problem) for problem in problems)[:300]
-
-
-@functools.cache
-def _trusting(verify: str | bool) -> ssl.SSLContext:
-    """One TLS context per trust setting, shared by every client of the process: loading the
-    system's certificates took 30 ms, a third of a fulfilment job's CPU (profiled with
-    py-spy, bench/fulfilment_bench.py). An SSLContext is safe to share between threads."""
-    context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
-    if verify is False:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def guarded_transport(options: ClientOptions) -> httpx.HTTPTransport:
-    """An HTTP transport whose every TCP connection goes through the SSRF guard."""
-    verify = options.verify
-    context = verify if isinstance(verify, ssl.SSLContext) else _trusting(verify)
-    limits = max(options.transport.max_in_flight, 1) + 2
-    transport = httpx.HTTPTransport(verify=context)
-    # httpx builds its httpcore pool without a way to pass a network backend; the pool is
-    # rebuilt with the guarded one (same settings httpx would use).
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=context,
-        max_connections=limits,
-        max_keepalive_connections=limits,
-        keepalive_expiry=30.0,
-        network_backend=GuardedNetworkBackend(HostPolicy(options.allow_private_hosts)),
-    )
-    return transport

@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from shipcrowd_woo.adapters.woocommerce.client import ClientOptions, guarded_transport
+from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
 from shipcrowd_woo.adapters.woocommerce.redaction import install_redaction
 from shipcrowd_woo.domain.errors import NotWooCommerce, StoreUnavailable
 from shipcrowd_woo.domain.site_index import IndexRefused, RestStyle, SiteIndex, read_site_index
@@ -51,7 +51,7 @@ class HttpxSiteDirectory:
             raise NotWooCommerce(url, str(error)) from None
         timeouts = self._options.transport
         with httpx.Client(
-            transport=self._transport or guarded_transport(self._options),
+            transport=self._transport or self._options.http_transport(),
             timeout=httpx.Timeout(timeouts.read_timeout, connect=timeouts.connect_timeout),
             follow_redirects=False,
             headers={"User-Agent": self._options.user_agent, "Accept": "application/json"},
