@@ -10,6 +10,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     one_row,
     upsert_into,
@@ -26,6 +27,7 @@ from shipcrowd_woo.domain.ids import (
 )
 
 CUSTOMERS = table_of(CustomerRow)
+CUSTOMER = RowShape(CustomerSnapshot)
 
 
 class SqlAlchemyCustomerRepository:
@@ -36,17 +38,7 @@ class SqlAlchemyCustomerRepository:
 
     def upsert(self, snapshot: CustomerSnapshot) -> bool:
         """Keep the snapshot unless a later one is stored."""
-        values = {
-            "company_id": snapshot.company_id,
-            "store_id": snapshot.store_id,
-            "woo_customer_id": snapshot.woo_customer_id,
-            "email": snapshot.email,
-            "first_name": snapshot.first_name,
-            "last_name": snapshot.last_name,
-            "modified_at": snapshot.modified_at,
-            "observed_at": snapshot.observed_at,
-            "document": snapshot.document,
-        }
+        values = CUSTOMER.values(snapshot)
         statement = upsert_into(self._session, CUSTOMERS).values(values)
         incoming = statement.excluded
         epoch = literal(datetime(1970, 1, 1, tzinfo=UTC), UtcDateTime())
@@ -78,14 +70,4 @@ class SqlAlchemyCustomerRepository:
         )
         if row is None:
             return None
-        return CustomerSnapshot(
-            company_id=CompanyId(row["company_id"]),
-            store_id=StoreId(row["store_id"]),
-            woo_customer_id=row["woo_customer_id"],
-            email=row["email"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            modified_at=row["modified_at"],
-            observed_at=row["observed_at"],
-            document=row["document"],
-        )
+        return CUSTOMER.build(row)

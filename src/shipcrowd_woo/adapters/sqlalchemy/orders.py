@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
     one_row,
@@ -103,38 +104,11 @@ def _order_values(order: Order) -> dict[str, Any]:
     }
 
 
+LINE = RowShape(OrderLine)
+
+
 def _line_values(order_id: int, position: int, line: OrderLine) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "position": position,
-        "woo_line_id": line.woo_line_id,
-        "product_id": line.product_id,
-        "variation_id": line.variation_id,
-        "sku": line.sku,
-        "name": line.name,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "subtotal": line.subtotal,
-        "subtotal_tax": line.subtotal_tax,
-        "total": line.total,
-        "total_tax": line.total_tax,
-    }
-
-
-def _line_from(row: RowMapping) -> OrderLine:
-    return OrderLine(
-        woo_line_id=row["woo_line_id"],
-        product_id=row["product_id"],
-        variation_id=row["variation_id"],
-        sku=row["sku"],
-        name=row["name"],
-        quantity=row["quantity"],
-        unit_price=row["unit_price"],
-        subtotal=row["subtotal"],
-        subtotal_tax=row["subtotal_tax"],
-        total=row["total"],
-        total_tax=row["total_tax"],
-    )
+    return {"order_id": order_id, "position": position, **LINE.values(line)}
 
 
 def _order_from(row: RowMapping, lines: Sequence[OrderLine]) -> Order:
@@ -373,7 +347,7 @@ class SqlAlchemyOrderRepository:
         lines = self._session.execute(
             select(LINES).where(LINES.c.order_id == row["id"]).order_by(LINES.c.position)
         ).mappings()
-        return _order_from(row, [_line_from(line) for line in lines])
+        return _order_from(row, [LINE.build(line) for line in lines])
 
     def versions(
         self, keys: Collection[OrderKey], lock: bool = False

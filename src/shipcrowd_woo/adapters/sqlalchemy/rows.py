@@ -16,6 +16,8 @@ import attrs
 from attrs import AttrsInstance
 from sqlalchemy import RowMapping
 
+from shipcrowd_woo.domain.secrets import EncryptedSecret
+
 T = TypeVar("T", bound=AttrsInstance)
 
 
@@ -37,6 +39,19 @@ class Nested:
 
     def __init__(self, shape: "RowShape[Any]") -> None:
         self.shape = shape
+
+
+def sealed(prefix: str) -> Nested:
+    """A sealed secret kept as `{prefix}_key_id` and `{prefix}_sealed`."""
+    return Nested(
+        RowShape(
+            EncryptedSecret,
+            {
+                "key_id": Stored(column=f"{prefix}_key_id"),
+                "ciphertext": Stored(column=f"{prefix}_sealed"),
+            },
+        )
+    )
 
 
 def _by_type(kind: Any) -> Stored:

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shipcrowd_woo.adapters.sqlalchemy.rows import Nested, RowShape, Stored
+from shipcrowd_woo.adapters.sqlalchemy.rows import Nested, RowShape, Stored, sealed
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     one_row,
     page_with_total,
@@ -34,7 +34,6 @@ from shipcrowd_woo.domain.ids import (
     StoreId,
 )
 from shipcrowd_woo.domain.pagination import Page, PageRequest
-from shipcrowd_woo.domain.secrets import EncryptedSecret
 from shipcrowd_woo.domain.store import (
     FulfilmentConfig,
     InventorySyncConfig,
@@ -56,15 +55,6 @@ def _seconds(name: str) -> Stored:
     return Stored(lambda span: int(span.total_seconds()), lambda s: timedelta(seconds=s), name)
 
 
-def _sealed(prefix: str) -> Nested:
-    return Nested(
-        RowShape(
-            EncryptedSecret,
-            {"key_id": _column(f"{prefix}_key_id"), "ciphertext": _column(f"{prefix}_sealed")},
-        )
-    )
-
-
 HEALTH = RowShape(
     WebhookHealth,
     {
@@ -81,8 +71,8 @@ HEALTH = RowShape(
 STORE = RowShape(
     Store,
     {
-        "consumer_key": _sealed("consumer_key"),
-        "consumer_secret": _sealed("consumer_secret"),
+        "consumer_key": sealed("consumer_key"),
+        "consumer_secret": sealed("consumer_secret"),
         "order_sync": Nested(
             RowShape(
                 OrderSyncConfig,
