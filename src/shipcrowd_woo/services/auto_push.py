@@ -19,7 +19,7 @@ from shipcrowd_woo.domain.inventory import StockChange, follows_warehouse
 from shipcrowd_woo.domain.jobs import PushStockChanges
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWork
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import Records
 from shipcrowd_woo.services.jobs import JobService
 
 log = logging.getLogger("shipcrowd_woo.inventory")
@@ -37,7 +37,7 @@ class AutoPush:
 
     def __init__(
         self,
-        context: ServiceContext,
+        context: Records,
         jobs: JobService,
         guard: ScheduleGuard,
         window: timedelta = DEFAULT_WINDOW,

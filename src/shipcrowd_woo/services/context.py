@@ -1,11 +1,15 @@
-"""What every use case needs: the ports, the clock and a few settings."""
+"""What the use cases need: the ports, the clock and a few settings (ServiceContext, built by
+the composition root), and the part of it each kind of use case may use (the protocols
+below: a use case is given the context typed as the narrowest that serves it, so the type
+checker refuses it any other port)."""
 
 import secrets
 import string
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
+from typing import Protocol
 from urllib.parse import parse_qs, urlencode
 
 import attrs
@@ -90,3 +94,59 @@ class ServiceContext:
         return path.startswith(self.intake_url + "/") and parse_qs(query).get(INSTALLATION) == [
             store_id
         ]
+
+
+class Records(Protocol):
+    """A use case that reads and writes our records."""
+
+    @property
+    def uow_factory(self) -> UnitOfWorkFactory: ...
+
+    @property
+    def reads(self) -> UnitOfWorkFactory: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
+class StoreCalls(Records, Protocol):
+    """A use case that also calls stores."""
+
+    def client_for(self, store: Store) -> AbstractContextManager[StoreClient]: ...
+
+
+class StoreWork(StoreCalls, Protocol):
+    """A use case that also holds a store's lock while it works."""
+
+    @property
+    def store_lock(self) -> StoreLock: ...
+
+    @property
+    def sync_lock_ttl(self) -> timedelta: ...
+
+
+class Deliveries(Protocol):
+    """A use case of kept webhook deliveries."""
+
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
+class Intake(Deliveries, Protocol):
+    """The intake: kept deliveries, and the sealed webhook secrets to check them with."""
+
+    @property
+    def secrets(self) -> SecretBox: ...
+
+
+class Schedule(Records, Deliveries, Protocol):
+    """The scheduler: our records and the kept deliveries."""

@@ -58,7 +58,7 @@ from shipcrowd_woo.domain.sync_log import (
 )
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.jobs import JobService
 
@@ -92,7 +92,7 @@ class UnfulfillableAtStore(DomainError):
 class Fulfilments:
     """Accepting fulfilments and delivering them to the stores."""
 
-    def __init__(self, context: ServiceContext, jobs: JobService, inventory: InventorySync) -> None:
+    def __init__(self, context: StoreWork, jobs: JobService, inventory: InventorySync) -> None:
         self._ctx = context
         self._jobs = jobs
         self._inventory = inventory

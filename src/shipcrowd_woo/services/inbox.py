@@ -16,7 +16,7 @@ import attrs
 
 from shipcrowd_woo.domain.ids import DeliveryId
 from shipcrowd_woo.domain.webhooks import DeliveryState
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import Deliveries
 from shipcrowd_woo.services.webhooks import ProcessOutcome, WebhookProcessor
 
 log = logging.getLogger("shipcrowd_woo.inbox")
@@ -55,7 +55,7 @@ class InboxDrain:
 
     def __init__(
         self,
-        context: ServiceContext,
+        context: Deliveries,
         processor: WebhookProcessor,
         batch_size: int = BATCH_SIZE,
         lease: timedelta = LEASE,

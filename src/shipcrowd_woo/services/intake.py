@@ -39,7 +39,7 @@ from shipcrowd_woo.domain.webhooks import (
 )
 from shipcrowd_woo.ports.queue import TaskQueue
 from shipcrowd_woo.ports.repositories import CompanyWebhook
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import Intake
 
 _PING = re.compile(rb"webhook_id=\d{1,20}")
 HEADERS = (
@@ -103,7 +103,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 class WebhookIntake:
     """The intake use case."""
 
-    def __init__(self, context: ServiceContext, queue: TaskQueue) -> None:
+    def __init__(self, context: Intake, queue: TaskQueue) -> None:
         self._ctx = context
         self._queue = queue
         self._decoy = context.secrets.seal(Secret(secrets.token_urlsafe(32)))

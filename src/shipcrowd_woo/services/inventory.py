@@ -28,7 +28,7 @@ from shipcrowd_woo.domain.sync_log import (
 from shipcrowd_woo.domain.woo_catalog import BatchItemResult, StockUpdate
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.auto_push import AutoPush
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.order_sync import SyncOutcome
 
 # WooCommerce's batch limit (check_batch_limit); each request is one endpoint's items.
@@ -52,7 +52,7 @@ class StockLevel:
 class InventorySync:
     """The warehouse feed and the push of stock levels to stores."""
 
-    def __init__(self, context: ServiceContext, auto_push: AutoPush | None = None) -> None:
+    def __init__(self, context: StoreWork, auto_push: AutoPush | None = None) -> None:
         """Without `auto_push`, recording stock pushes nothing by itself."""
         self._ctx = context
         self._auto_push = auto_push

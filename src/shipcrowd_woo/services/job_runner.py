@@ -30,7 +30,7 @@ from shipcrowd_woo.domain.jobs import (
 from shipcrowd_woo.domain.sync_log import SyncLog
 from shipcrowd_woo.log_context import bound
 from shipcrowd_woo.services.auto_push import AutoPush
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import Records, ServiceContext
 from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.jobs import (
@@ -80,7 +80,7 @@ def use_cases(
 class JobRunner:
     """Runs one job by id; called by the queue's workers."""
 
-    def __init__(self, context: ServiceContext, run: UseCases, max_retries: int = 3) -> None:
+    def __init__(self, context: Records, run: UseCases, max_retries: int = 3) -> None:
         self._ctx = context
         self._run_by = run
         self._max_retries = max_retries

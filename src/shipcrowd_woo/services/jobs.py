@@ -21,7 +21,7 @@ from shipcrowd_woo.domain.errors import (
 from shipcrowd_woo.domain.ids import CompanyId, JobId
 from shipcrowd_woo.domain.jobs import Job, JobRecord, JobState, SummaryValue, job_store
 from shipcrowd_woo.ports.queue import TaskQueue
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import Records
 
 log = logging.getLogger("shipcrowd_woo.jobs")
 STALLED_AFTER = timedelta(minutes=15)
@@ -52,7 +52,7 @@ def is_transient(error: BaseException) -> bool:
 class JobService:
     """Submitting jobs and reading their status."""
 
-    def __init__(self, context: ServiceContext, queue: TaskQueue) -> None:
+    def __init__(self, context: Records, queue: TaskQueue) -> None:
         self._ctx = context
         self._queue = queue
 

@@ -20,7 +20,7 @@ from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncType, finish_sync, record_items, start_sync
 from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.ports.store_client import StoreClient
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import StoreCalls
 
 
 @attrs.frozen
@@ -70,7 +70,7 @@ def catalogue(client: StoreClient) -> Iterator[CatalogItem]:
 
 
 def new_mapping(
-    context: ServiceContext, store: Store, item: CatalogItem, sku: str, kind: MappingType
+    context: StoreCalls, store: Store, item: CatalogItem, sku: str, kind: MappingType
 ) -> ProductMapping:
     """A mapping of a store item to a warehouse SKU, made now."""
     return ProductMapping(
@@ -97,7 +97,7 @@ def catalog_item_of(product: WooProduct) -> CatalogItem:
 class MappingService:
     """Mapping use cases, scoped by company."""
 
-    def __init__(self, context: ServiceContext) -> None:
+    def __init__(self, context: StoreCalls) -> None:
         self._ctx = context
 
     def auto_map(self, company_id: CompanyId, store_id: StoreId) -> AutoMapReport:

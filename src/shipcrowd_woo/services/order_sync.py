@@ -28,7 +28,7 @@ from shipcrowd_woo.domain.versions import Verdict
 from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
 from shipcrowd_woo.services.ahead import prepared_ahead
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.order_writing import (
     confirm_same_second,
     refetcher,
@@ -58,7 +58,7 @@ class SyncOutcome:
 class OrderSync:
     """Order import and order changes pushed back to the store."""
 
-    def __init__(self, context: ServiceContext) -> None:
+    def __init__(self, context: StoreWork) -> None:
         self._ctx = context
 
     def run(

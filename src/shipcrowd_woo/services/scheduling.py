@@ -25,7 +25,7 @@ from shipcrowd_woo.domain.webhook_health import (
 )
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.services.auto_push import AutoPush
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import Schedule
 from shipcrowd_woo.services.jobs import STALLED_AFTER, JobService
 from shipcrowd_woo.services.sync_logs import DEFAULT_RETENTION, purge_old_sync_logs
 
@@ -79,7 +79,7 @@ class Scheduler:
 
     def __init__(
         self,
-        context: ServiceContext,
+        context: Schedule,
         jobs: JobService,
         guard: ScheduleGuard,
         sweeps: Sweeps = Sweeps(),

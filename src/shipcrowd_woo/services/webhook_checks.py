@@ -56,6 +56,7 @@ def findings_of(report: WebhookReport) -> CheckFindings:
 class WebhookChecks:
     """Check one store's webhooks now."""
 
+    # The whole context: a check repairs through the store service, which registers webhooks.
     def __init__(self, context: ServiceContext) -> None:
         self._ctx = context
 

@@ -43,7 +43,7 @@ from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
 from shipcrowd_woo.domain.woo_catalog import WooCustomer, WooDeleted, WooProduct
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
-from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.context import StoreCalls
 from shipcrowd_woo.services.mappings import catalog_item_of, new_mapping
 from shipcrowd_woo.services.order_writing import (
     Confirmed,
@@ -93,7 +93,7 @@ class _Plan:
 class WebhookProcessor:
     """Turns inbox deliveries into changes."""
 
-    def __init__(self, context: ServiceContext) -> None:
+    def __init__(self, context: StoreCalls) -> None:
         self._ctx = context
 
     def process(self, delivery_id: DeliveryId) -> ProcessOutcome:
