@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from shipcrowd_woo.entrypoints.api import management, operations
+from shipcrowd_woo.entrypoints.api import catalogue_routes, management, operations
 from shipcrowd_woo.entrypoints.api.auth import TokenVerifier
 from shipcrowd_woo.entrypoints.api.intake import WebhookEndpoints
 from shipcrowd_woo.entrypoints.api.problems import (
@@ -54,7 +54,7 @@ def create_app(
         configure_logging(settings.log_format, settings.log_level)
     app = Flask("shipcrowd_woo")
     app.config["MAX_CONTENT_LENGTH"] = max(
-        settings.max_body_bytes, settings.max_webhook_bytes, management.MAX_CSV_BYTES
+        settings.max_body_bytes, settings.max_webhook_bytes, catalogue_routes.MAX_CSV_BYTES
     )
     app.config[REQUEST_TIMEOUT] = settings.request_timeout
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -2,7 +2,8 @@
 
 Every route acts for the company of the bearer token: another company's store, mapping or
 job is 404, never 403. Install, disconnect, credentials and webhook registration need the
-admin role.
+admin role. The stores, syncs, jobs, logs and fulfilments are here; the product mappings and
+stock levels in catalogue_routes.py, on the same blueprint.
 """
 
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from shipcrowd_woo.domain.errors import (
     StoreUnavailable,
     ValidationFailed,
 )
-from shipcrowd_woo.domain.ids import LARGEST_WOO_ID, CompanyId, JobId, MappingId, StoreId
+from shipcrowd_woo.domain.ids import LARGEST_WOO_ID, CompanyId, JobId, StoreId
 from shipcrowd_woo.domain.jobs import (
     AutoMapProducts,
     CheckWebhooks,
@@ -25,10 +26,10 @@ from shipcrowd_woo.domain.jobs import (
     ReconcileOrders,
     SyncOrders,
 )
-from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType
-from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.sync_log import SyncType
+from shipcrowd_woo.entrypoints.api import catalogue_routes
+from shipcrowd_woo.entrypoints.api.handling import body_of, page_request
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
 from shipcrowd_woo.entrypoints.api.requests import (
     MAX_SKUS,
@@ -36,26 +37,16 @@ from shipcrowd_woo.entrypoints.api.requests import (
     FulfilmentBody,
     InstallRequest,
     InventoryRequest,
-    MappingRequest,
     SettingsRequest,
-    StockRequest,
     SyncOrdersRequest,
-    ToggleRequest,
-    parse_body,
-    query_bool,
-    query_int,
-    read_body,
 )
 from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX, admin, principal, state
 from shipcrowd_woo.entrypoints.api.views import (
     fulfilment_accepted_view,
     fulfilment_list_view,
-    import_view,
     installation_view,
     job_view,
     log_view,
-    mapping_stats_view,
-    mapping_view,
     page_view,
     stats_view,
     status_view,
@@ -63,24 +54,9 @@ from shipcrowd_woo.entrypoints.api.views import (
     webhook_report_view,
 )
 from shipcrowd_woo.log_context import bound
-from shipcrowd_woo.services.inventory import StockLevel
 from shipcrowd_woo.services.sync_logs import sync_log_page, sync_stats
 
 blueprint = Blueprint("management", __name__, url_prefix=MANAGEMENT_PREFIX)
-MAX_CSV_BYTES = 10 * 1024 * 1024
-
-
-def _body(kind: type) -> Any:
-    return parse_body(request, kind, state().services.settings.max_body_bytes)
-
-
-def _page() -> PageRequest:
-    errors: list[dict[str, str]] = []
-    offset = query_int(request.args, "offset", 0, 0, 10**9, errors)
-    limit = query_int(request.args, "limit", 20, 1, MAX_PAGE_SIZE, errors)
-    if errors:
-        raise invalid(errors)
-    return PageRequest(offset=offset, limit=limit)
 
 
 def _store(store_id: str) -> Any:
@@ -94,7 +70,7 @@ def _store(store_id: str) -> Any:
 def install() -> tuple[Response, int]:
     """Connect a store: test the credentials, keep them sealed, register the webhooks."""
     caller = admin()
-    body: InstallRequest = _body(InstallRequest)
+    body: InstallRequest = body_of(InstallRequest)
     services = state().services
     try:
         result = services.stores.install(
@@ -119,7 +95,7 @@ def install() -> tuple[Response, int]:
 def list_stores() -> Response:
     """The company's stores, newest first."""
     services = state().services
-    page = services.stores.list(principal().company_id, _page())
+    page = services.stores.list(principal().company_id, page_request())
     return jsonify(page_view(page, lambda s: store_view(s, services.context.secrets)))
 
 
@@ -164,7 +140,7 @@ def resume(store_id: str) -> Response:
 def credentials(store_id: str) -> Response:
     """Replace the credentials after testing the new ones."""
     caller = admin()
-    body: CredentialsRequest = _body(CredentialsRequest)
+    body: CredentialsRequest = body_of(CredentialsRequest)
     services = state().services
     store = services.stores.refresh_credentials(
         caller.company_id,
@@ -179,7 +155,7 @@ def credentials(store_id: str) -> Response:
 def settings(store_id: str) -> Response:
     """Change how the store is synced and fulfilled; what the body does not name stays."""
     caller = admin()
-    body: SettingsRequest = _body(SettingsRequest)
+    body: SettingsRequest = body_of(SettingsRequest)
     services = state().services
     store = services.stores.change_settings(caller.company_id, StoreId(store_id), body.change())
     return jsonify(store_view(store, services.context.secrets))
@@ -217,7 +193,7 @@ def _queue_for_store(
 @blueprint.post("/stores/<store_id>/sync/orders")
 def sync_orders(store_id: str) -> tuple[Response, int]:
     """Queue an order import; 202 with the job to follow."""
-    body: SyncOrdersRequest = _body(SyncOrdersRequest)
+    body: SyncOrdersRequest = body_of(SyncOrdersRequest)
     return _queue_for_store(
         store_id, lambda company, store: SyncOrders(company, store, body.mode, body.order_id)
     )
@@ -226,7 +202,7 @@ def sync_orders(store_id: str) -> tuple[Response, int]:
 @blueprint.post("/stores/<store_id>/sync/inventory")
 def sync_inventory(store_id: str) -> tuple[Response, int]:
     """Queue an inventory push of all mapped SKUs, or of those given."""
-    body: InventoryRequest = _body(InventoryRequest)
+    body: InventoryRequest = body_of(InventoryRequest)
     if len(body.skus) > MAX_SKUS:
         raise ValidationFailed({"skus": f"at most {MAX_SKUS} SKUs a request"})
     return _queue_for_store(
@@ -250,7 +226,7 @@ def fulfil(store_id: str, order_id: int) -> tuple[Response, int]:
     """Tell the store an order (or part of it) shipped: 202 with the fulfilment and its job;
     the same fulfilment sent again answers with the first (200 once it is done)."""
     order = _order_id(order_id)
-    body: FulfilmentBody = _body(FulfilmentBody)
+    body: FulfilmentBody = body_of(FulfilmentBody)
     company = principal().company_id
     with bound(company_id=company, store_id=store_id):
         submitted = state().services.fulfilments.submit(
@@ -284,7 +260,7 @@ def sync_logs(store_id: str) -> Response:
         principal().company_id,
         StoreId(store_id),
         _sync_type(),
-        _page(),
+        page_request(),
     )
     return jsonify(page_view(page, log_view))
 
@@ -304,107 +280,6 @@ def auto_map(store_id: str) -> tuple[Response, int]:
     return _queue_for_store(store_id, AutoMapProducts)
 
 
-@blueprint.get("/stores/<store_id>/mappings")
-def list_mappings(store_id: str) -> Response:
-    """A filtered page of mappings."""
-    errors: list[dict[str, str]] = []
-    kind = request.args.get("type")
-    if kind not in (None, "", "auto", "manual"):
-        errors.append({"field": "type", "message": "must be auto or manual"})
-    criteria = MappingFilter(
-        active=query_bool(request.args, "active", errors),
-        sync_inventory=query_bool(request.args, "sync_inventory", errors),
-        erroring=query_bool(request.args, "erroring", errors),
-        mapping_type=MappingType(kind) if kind in ("auto", "manual") else None,
-        search=request.args.get("search", "")[:100],
-    )
-    page = _page()
-    if errors:
-        raise invalid(errors)
-    found = state().services.mappings.list(
-        principal().company_id, StoreId(store_id), criteria, page
-    )
-    return jsonify(page_view(found, mapping_view))
-
-
-@blueprint.post("/stores/<store_id>/mappings")
-def create_mapping(store_id: str) -> tuple[Response, int]:
-    """Map a product or variation to a warehouse SKU by hand."""
-    body: MappingRequest = _body(MappingRequest)
-    mapping = state().services.mappings.create(
-        principal().company_id,
-        StoreId(store_id),
-        body.woo_product_id,
-        body.woo_variation_id,
-        body.shipcrowd_sku,
-        woo_sku=body.woo_sku,
-        title=body.woo_title,
-        product_name=body.shipcrowd_product_name,
-        sync_inventory=body.sync_inventory,
-    )
-    return jsonify(mapping_view(mapping)), 201
-
-
-@blueprint.delete("/mappings/<mapping_id>")
-def delete_mapping(mapping_id: str) -> tuple[str, int]:
-    """Remove a mapping."""
-    state().services.mappings.delete(principal().company_id, MappingId(mapping_id))
-    return "", 204
-
-
-@blueprint.post("/mappings/<mapping_id>/toggle")
-def toggle_mapping(mapping_id: str) -> Response:
-    """Switch a mapping on or off."""
-    body: ToggleRequest = _body(ToggleRequest)
-    mapping = state().services.mappings.toggle(
-        principal().company_id, MappingId(mapping_id), body.active
-    )
-    return jsonify(mapping_view(mapping))
-
-
-@blueprint.get("/stores/<store_id>/mappings/stats")
-def mapping_stats(store_id: str) -> Response:
-    """Mapped, active, inactive, erroring and unmapped counts."""
-    stats = state().services.mappings.stats(principal().company_id, StoreId(store_id))
-    return jsonify(mapping_stats_view(stats))
-
-
-@blueprint.post("/stores/<store_id>/mappings/import")
-def import_mappings(store_id: str) -> Response:
-    """Apply a mapping CSV (text/csv body); every bad line is reported."""
-    raw = read_body(request, MAX_CSV_BYTES)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValidationFailed({"body": "the CSV must be UTF-8"}) from None
-    report = state().services.mappings.import_csv(principal().company_id, StoreId(store_id), text)
-    return jsonify(import_view(report))
-
-
-@blueprint.get("/stores/<store_id>/mappings/export")
-def export_mappings(store_id: str) -> Response:
-    """Every mapping of the store as CSV (importing it again changes nothing)."""
-    text = state().services.mappings.export_csv(principal().company_id, StoreId(store_id))
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="mappings-{store_id[:40]}.csv"'},
-    )
-
-
-@blueprint.put("/stock")
-def set_stock() -> Response:
-    """Shipcrowd's warehouse reports stock levels (what inventory pushes send)."""
-    body: StockRequest = _body(StockRequest)
-    if len(body.items) > MAX_SKUS:
-        raise ValidationFailed({"items": f"at most {MAX_SKUS} items a request"})
-    recorded = state().services.inventory.set_stock(
-        principal().company_id,
-        [StockLevel(item.sku, item.quantity, item.name) for item in body.items],
-    )
-    return jsonify(recorded=recorded)
-
-
 def _sync_type() -> SyncType | None:
     raw = request.args.get("type")
     if raw in (None, ""):
@@ -414,3 +289,7 @@ def _sync_type() -> SyncType | None:
     except ValueError:
         allowed = ", ".join(t.value for t in SyncType)
         raise invalid([{"field": "type", "message": f"must be one of {allowed}"}]) from None
+
+
+# The mapping and stock routes live beside these, on the same blueprint.
+catalogue_routes.register(blueprint)
