@@ -93,6 +93,11 @@ class JobRunner:
             FulfilOrder: self._fulfil,
             PushStockChanges: self._push_stock_changes,
         }
+        # What a kind of job leaves behind when it fails for good, beyond its record: a
+        # fulfilment it was delivering is marked failed.
+        self._on_giving_up: Mapping[type, Callable[[Any, str], None]] = {
+            FulfilOrder: run.fulfilments.gave_up,
+        }
         self.observers: list[Callable[[JobRecord], None]] = []
 
     def run(self, job_id: JobId, job: Job) -> JobRecord | None:
@@ -167,9 +172,10 @@ class JobRunner:
         return retry
 
     def _gave_up(self, job: Job, reason: str) -> None:
-        """A job failed for good: what it was delivering is marked as failed."""
-        if isinstance(job, FulfilOrder):
-            self._run_by.fulfilments.gave_up(job, reason)
+        """A job failed for good: its kind settles what it leaves behind."""
+        settle = self._on_giving_up.get(type(job))
+        if settle is not None:
+            settle(job, reason)
 
     def _save(self, record: JobRecord) -> None:
         record = touched(record, self._ctx.clock.now())
