@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document of the service (served at /openapi.json; schemathesis checks the
 app against it)."""
 
+import copy
+import functools
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
@@ -44,7 +46,7 @@ INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
 WHEN = _nullable("string", format="date-time")
 
-SCHEMAS: dict[str, Any] = {
+PROBLEM_SCHEMA: dict[str, Any] = {
     "Problem": {
         "type": "object",
         "required": ["type", "title", "status"],
@@ -61,9 +63,6 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
-# Answers: generated from the classes the API writes them from.
-SCHEMAS.update({name: response_schema(cls, COMPONENTS) for cls, name in COMPONENTS.items()})
-SCHEMAS.update({f"{item}Page": _page(item) for item in ("Store", "SyncLog", "Mapping")})
 
 
 # Request bodies: generated from the classes the API structures them into.
@@ -78,7 +77,17 @@ REQUEST_BODIES: dict[str, type] = {
     "StockRequest": requests.StockRequest,
     "FulfilmentRequest": requests.FulfilmentBody,
 }
-SCHEMAS.update({name: request_schema(cls) for name, cls in REQUEST_BODIES.items()})
+
+
+def _schemas() -> dict[str, Any]:
+    """Every component schema: the answers generated from the classes the API writes them
+    from, the request bodies from those it structures them into."""
+    return {
+        **PROBLEM_SCHEMA,
+        **{name: response_schema(cls, COMPONENTS) for cls, name in COMPONENTS.items()},
+        **{f"{item}Page": _page(item) for item in ("Store", "SyncLog", "Mapping")},
+        **{name: request_schema(cls) for name, cls in REQUEST_BODIES.items()},
+    }
 
 
 def _json(schema: str) -> dict[str, Any]:
@@ -191,7 +200,13 @@ S = ["store_id"]
 
 
 def openapi_document() -> dict[str, Any]:
-    """The document."""
+    """The document (a copy: callers may change theirs)."""
+    return copy.deepcopy(_document())
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    """Built once a process, when first asked for rather than at start-up."""
     p = PREFIX
     paths: dict[str, Any] = {
         f"{p}/install": {
@@ -440,7 +455,7 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": _schemas(),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
