@@ -151,7 +151,7 @@ def _python_owner(fd: int) -> object | None:
             try:
                 if obj.fileno() == fd:
                     return obj
-            except (OSError, ValueError):  # closed meanwhile
+            except (OSError, ValueError, AttributeError):  # closed or detached meanwhile
                 continue
     return None
 
