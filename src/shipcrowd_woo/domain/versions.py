@@ -10,7 +10,8 @@ same fingerprint — changes nothing.
 
 import enum
 import hashlib
-import operator
+import types
+import typing
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -161,33 +162,57 @@ def _renderer_for(kind: type) -> _Renderer:
 
 
 def _object_renderer(kind: type) -> _Renderer:
-    """An attrs class as a JSON object of its fingerprinted fields in sorted order."""
+    """An attrs class as a JSON object of its fingerprinted fields in sorted order.
+
+    Generated as one expression per class, as attrs generates its methods: each field is
+    rendered by what its annotation says it holds, so no value's type is looked up at run
+    time (the lookups were half of a fingerprint). A field whose annotation says nothing
+    usable falls back to the renderer of the value's type."""
+    hints = typing.get_type_hints(kind)
     names = sorted(f.name for f in attrs.fields(kind) if f.name not in _NOT_FINGERPRINTED)
     if not names:
         return lambda _: "{}"
-    prefixes = [("," if index else "{") + f'"{name}":' for index, name in enumerate(names)]
-    getter = operator.attrgetter(*names)
-    values: Callable[[object], tuple[Any, ...]] = (
-        getter if len(names) > 1 else lambda value: (getter(value),)
-    )
-    renderers = _RENDERERS
-
-    def render(value: object) -> str:
-        parts = []
-        for prefix, item in zip(prefixes, values(value), strict=True):
-            parts.append(prefix)
-            # Text and null are most of an order: spared the lookup.
-            item_kind = type(item)
-            if item_kind is str:
-                parts.append(encode_basestring(item))
-            elif item is None:
-                parts.append("null")
-            else:
-                parts.append((renderers.get(item_kind) or _renderer_for(item_kind))(item))
-        parts.append("}")
-        return "".join(parts)
-
+    scope: dict[str, Any] = {}
+    parts = []
+    for index, name in enumerate(names):
+        prefix = ("," if index else "{") + f'"{name}":'
+        parts += [repr(prefix), _expression(hints.get(name), f"value.{name}", scope)]
+    # One join: a chain of + copied the growing text once a field.
+    source = f"def render(value):\n    return ''.join(({', '.join(parts)}, '}}'))\n"
+    exec(compile(source, f"<fingerprint renderer of {kind.__qualname__}>", "exec"), scope)  # noqa: S102
+    render: _Renderer = scope["render"]
     return render
+
+
+def _expression(hint: Any, operand: str, scope: dict[str, Any]) -> str:
+    """Python text rendering `operand` (an attribute read, cheap to repeat) as `hint` says."""
+    hint = getattr(hint, "__supertype__", hint)  # NewType ids are their base type
+    arguments = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in arguments:
+        present = [argument for argument in arguments if argument is not type(None)]
+        if len(present) == 1:
+            return f"('null' if {operand} is None else {_expression(present[0], operand, scope)})"
+    if typing.get_origin(hint) is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:
+        item = _bound(scope, _renderer_of_hint(arguments[0]))
+        return f"'[' + ','.join(map({item}, {operand})) + ']'"
+    return f"{_bound(scope, _renderer_of_hint(hint))}({operand})"
+
+
+def _renderer_of_hint(hint: Any) -> _Renderer:
+    hint = getattr(hint, "__supertype__", hint)
+    if isinstance(hint, type) and hint is not int and not issubclass(hint, tuple | list):
+        # int is left to the value: a bool is an int to isinstance but not to JSON.
+        try:
+            return _RENDERERS.get(hint) or _renderer_for(hint)
+        except TypeError:  # a type with no renderer of its own: the value may still have one
+            return _render
+    return _render
+
+
+def _bound(scope: dict[str, Any], renderer: _Renderer) -> str:
+    name = f"r{len(scope)}"
+    scope[name] = renderer
+    return name
 
 
 def _render_enum(value: enum.Enum) -> str:
