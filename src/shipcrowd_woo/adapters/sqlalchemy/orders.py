@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Dialect,
-    RowMapping,
     Table,
     and_,
     delete,
@@ -30,7 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
-from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
+from shipcrowd_woo.adapters.sqlalchemy.rows import APART, Nested, RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
     one_row,
@@ -50,8 +49,6 @@ from shipcrowd_woo.domain.order import (
     ShippingLine,
     Totals,
 )
-from shipcrowd_woo.domain.payments import PaymentCategory, PaymentStatus
-from shipcrowd_woo.domain.statuses import OrderStatus
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict
 
 ORDERS = table_of(OrderRow)
@@ -59,49 +56,25 @@ LINES = table_of(OrderLineRow)
 KEY_COLUMNS = ("company_id", "store_id", "source", "source_id")
 
 
-def _order_values(order: Order) -> dict[str, Any]:
-    totals = order.totals
-    return {
-        "company_id": order.key.company_id,
-        "store_id": order.key.store_id,
-        "source": order.key.source,
-        "source_id": order.key.source_id,
-        "external_order_number": order.external_order_number,
-        "status": order.status.value,
-        "woo_status": order.woo_status,
-        "currency": order.currency,
-        "decimals": order.decimals,
-        "prices_include_tax": order.prices_include_tax,
-        "customer": to_json_data(order.customer),
-        "shipping_address": to_json_data(order.shipping_address),
-        "billing_address": to_json_data(order.billing_address),
-        "billing_email": order.billing_email,
-        "shipping_lines": to_json_data(order.shipping_lines),
-        "fees": to_json_data(order.fees),
-        "coupons": to_json_data(order.coupons),
-        "subtotal": totals.subtotal,
-        "discount": totals.discount,
-        "discount_tax": totals.discount_tax,
-        "shipping": totals.shipping,
-        "shipping_tax": totals.shipping_tax,
-        "fees_total": totals.fees,
-        "cart_tax": totals.cart_tax,
-        "tax": totals.tax,
-        "total": totals.total,
-        "refunded": totals.refunded,
-        "payment_method": order.payment_method,
-        "payment_method_title": order.payment_method_title,
-        "payment_category": order.payment_category.value,
-        "payment_status": order.payment_status.value,
-        "transaction_id": order.transaction_id,
-        "customer_note": order.customer_note,
-        "created_at": order.created_at,
-        "paid_at": order.paid_at,
-        "completed_at": order.completed_at,
-        "modified_at": order.modified_at,
-        "observed_at": order.observed_at,
-        "fingerprint": order.fingerprint,
-    }
+def _document(kind: Any) -> Stored:
+    """A part of the order kept as one JSON document."""
+    return Stored(to_json_data, lambda data: from_json_data(data, kind))
+
+
+ORDER = RowShape(
+    Order,
+    {
+        "key": Nested(RowShape(OrderKey)),
+        "totals": Nested(RowShape(Totals, {"fees": Stored(column="fees_total")})),
+        "customer": _document(Customer),
+        "shipping_address": _document(Address),
+        "billing_address": _document(Address),
+        "shipping_lines": _document(tuple[ShippingLine, ...]),
+        "fees": _document(tuple[FeeLine, ...]),
+        "coupons": _document(tuple[CouponLine, ...]),
+        "lines": APART,
+    },
+)
 
 
 LINE = RowShape(OrderLine)
@@ -109,53 +82,6 @@ LINE = RowShape(OrderLine)
 
 def _line_values(order_id: int, position: int, line: OrderLine) -> dict[str, Any]:
     return {"order_id": order_id, "position": position, **LINE.values(line)}
-
-
-def _order_from(row: RowMapping, lines: Sequence[OrderLine]) -> Order:
-    return Order(
-        key=OrderKey(
-            CompanyId(row["company_id"]), StoreId(row["store_id"]), row["source_id"], row["source"]
-        ),
-        external_order_number=row["external_order_number"],
-        status=OrderStatus(row["status"]),
-        woo_status=row["woo_status"],
-        currency=row["currency"],
-        decimals=row["decimals"],
-        prices_include_tax=row["prices_include_tax"],
-        customer=from_json_data(row["customer"], Customer),
-        shipping_address=from_json_data(row["shipping_address"], Address),
-        billing_address=from_json_data(row["billing_address"], Address),
-        billing_email=row["billing_email"],
-        lines=tuple(lines),
-        shipping_lines=from_json_data(row["shipping_lines"], tuple[ShippingLine, ...]),
-        fees=from_json_data(row["fees"], tuple[FeeLine, ...]),
-        coupons=from_json_data(row["coupons"], tuple[CouponLine, ...]),
-        totals=Totals(
-            subtotal=row["subtotal"],
-            discount=row["discount"],
-            discount_tax=row["discount_tax"],
-            shipping=row["shipping"],
-            shipping_tax=row["shipping_tax"],
-            fees=row["fees_total"],
-            cart_tax=row["cart_tax"],
-            tax=row["tax"],
-            total=row["total"],
-            refunded=row["refunded"],
-        ),
-        payment_method=row["payment_method"],
-        payment_method_title=row["payment_method_title"],
-        payment_category=PaymentCategory(row["payment_category"]),
-        payment_status=PaymentStatus(row["payment_status"]),
-        transaction_id=row["transaction_id"],
-        customer_note=row["customer_note"],
-        created_at=row["created_at"],
-        paid_at=row["paid_at"],
-        completed_at=row["completed_at"],
-        modified_at=row["modified_at"],
-        observed_at=row["observed_at"],
-        fingerprint=row["fingerprint"],
-        deleted_at_store=row["deleted_at_store"],
-    )
 
 
 def _key_filter(key: OrderKey) -> Any:
@@ -287,7 +213,7 @@ class SqlAlchemyOrderRepository:
         if not orders:
             return {}
         dialect = self._session.get_bind().dialect.name
-        values = [{**_order_values(order), "revision": 1} for order in orders]
+        values = [{**ORDER.values(order), "revision": 1} for order in orders]
         if dialect == "postgresql":
             rows = self._session.execute(_unnest_upsert(), _as_arrays(ORDERS, values)).all()
         else:
@@ -347,7 +273,7 @@ class SqlAlchemyOrderRepository:
         lines = self._session.execute(
             select(LINES).where(LINES.c.order_id == row["id"]).order_by(LINES.c.position)
         ).mappings()
-        return _order_from(row, [LINE.build(line) for line in lines])
+        return ORDER.build(row, lines=tuple(LINE.build(line) for line in lines))
 
     def versions(
         self, keys: Collection[OrderKey], lock: bool = False
