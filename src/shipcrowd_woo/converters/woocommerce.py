@@ -31,6 +31,8 @@ _FALSE_WORDS = frozenset({"false", "no", "0", ""})
 
 
 def _text(value: object, _: type) -> str:
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        return value  # most of a store's text, as storable() would return it: spared the call
     if isinstance(value, str):
         return storable(value)
     if value is None:
@@ -97,6 +99,8 @@ def _tuple_hook_factory(
 ) -> Callable[[Any], Callable[[object, type], tuple[Any, ...]]]:
     def factory(type_: Any) -> Callable[[object, type], tuple[Any, ...]]:
         element_type = get_args(type_)[0]
+        # Looked up once: a dispatch per element was a fifth of structuring an order.
+        element_hook = converter.get_structure_hook(element_type)
 
         def structure(value: object, _: type) -> tuple[Any, ...]:
             if value is None:
@@ -106,7 +110,7 @@ def _tuple_hook_factory(
             items, errors = [], []
             for index, element in enumerate(value):
                 try:
-                    items.append(converter.structure(element, element_type))
+                    items.append(element_hook(element, element_type))
                 except Exception as error:  # gathered, then raised as one group
                     error.__notes__ = [
                         *getattr(error, "__notes__", []),
