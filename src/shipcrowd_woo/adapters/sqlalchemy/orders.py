@@ -22,7 +22,6 @@ from sqlalchemy import (
     delete,
     func,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -118,27 +117,31 @@ def _upsert(rows: str) -> str:
 
 
 def _from_arrays(table: Table) -> str:
-    """PostgreSQL: `SELECT * FROM unnest(…)`, one array parameter per written column. Its
-    few parameters keep psycopg's statement cache: a multi-row VALUES form has thousands,
-    and psycopg parsed each such statement afresh (a fifth of an import into PostgreSQL)."""
+    """PostgreSQL: `SELECT * FROM unnest(…)`, one array parameter per written column, for
+    the driver itself (psycopg's placeholders). Its few parameters keep psycopg's statement
+    cache: a multi-row VALUES form has thousands, and psycopg parsed each such statement
+    afresh (a fifth of an import into PostgreSQL). The arrays travel in binary (`%b`): in
+    text, psycopg quoted every element through a regular expression, 41% of an import's
+    time (py-spy)."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     arrays = ", ".join(
-        f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in _written_columns(table)
+        f"CAST(%({c.name})b AS {c.type.compile(dialect=dialect)}[])"
+        for c in _written_columns(table)
     )
     return f"SELECT * FROM unnest({arrays})"  # noqa: S608 - names from the table only
 
 
 @functools.cache
-def _unnest_upsert() -> Any:
+def _unnest_upsert() -> str:
     """PostgreSQL: a page's orders in one statement of arrays."""
-    return text(_upsert(_from_arrays(ORDERS)))
+    return _upsert(_from_arrays(ORDERS))
 
 
 @functools.cache
-def _unnest_lines() -> Any:
+def _unnest_lines() -> str:
     """PostgreSQL: a page's lines in one statement of arrays."""
     names = ", ".join(c.name for c in _written_columns(LINES))
-    return text(f"INSERT INTO {LINES.name} ({names}) {_from_arrays(LINES)}")
+    return f"INSERT INTO {LINES.name} ({names}) {_from_arrays(LINES)}"
 
 
 def _as_arrays(table: Table, rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -215,7 +218,11 @@ class SqlAlchemyOrderRepository:
         dialect = self._session.get_bind().dialect.name
         values = [{**ORDER.values(order), "revision": 1} for order in orders]
         if dialect == "postgresql":
-            rows = self._session.execute(_unnest_upsert(), _as_arrays(ORDERS, values)).all()
+            rows = (
+                self._session.connection()
+                .exec_driver_sql(_unnest_upsert(), _as_arrays(ORDERS, values))
+                .all()
+            )
         else:
             rows = self._sqlite_upsert(values)
         written = {
@@ -236,7 +243,7 @@ class SqlAlchemyOrderRepository:
             for index, line in enumerate(order.lines)
         ]
         if lines and dialect == "postgresql":
-            self._session.execute(_unnest_lines(), _as_arrays(LINES, lines))
+            self._session.connection().exec_driver_sql(_unnest_lines(), _as_arrays(LINES, lines))
         elif lines:
             make = _sqlite_row_maker(LINES, self._session.get_bind().dialect)
             self._session.connection().exec_driver_sql(
