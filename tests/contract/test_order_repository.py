@@ -1,5 +1,11 @@
 """OrderRepository: the version rule, applied by every backend."""
 
+import pytest
+from sqlalchemy import text
+
+from shipcrowd_woo.adapters.sqlalchemy.engine import make_session_factory
+from shipcrowd_woo.adapters.sqlalchemy.orders import _probed_versions
+from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shipcrowd_woo.domain.versions import Verdict, version_of
 from tests.builders import COMPANY_A, COMPANY_B, later, make_order, make_store
 
@@ -164,3 +170,39 @@ def test_many_orders_are_upserted_together_each_under_the_version_rule(uow_facto
         assert uow.orders.get(older_than_stored.key) == older_than_stored
         assert uow.orders.get(replacing.key) == replacing
         assert uow.orders.get(incoming[3].key) == incoming[3]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_postgresql_probes_the_order_key_for_versions_without_statistics(engine, store):
+    """A first import reads each page's stored versions before PostgreSQL has analysed the
+    orders table. `source_id IN (…)` was then planned as a scan of every order of the store
+    (3 ms a page at 10,000 orders, growing with the store); the lateral probe looks each id
+    up on the whole unique key, whatever the statistics say."""
+    sessions = make_session_factory(engine)
+    with SqlAlchemyUnitOfWork(sessions) as uow:
+        uow.orders.upsert_all([make_order(i, store_id=store.id) for i in range(1, 2001)])
+        uow.commit()
+    probe = _probed_versions()
+    explain = text("EXPLAIN (ANALYZE, FORMAT JSON) " + probe.element.text).bindparams(
+        *probe.element._bindparams.values()
+    )
+    key = make_order(1, store_id=store.id).key
+    wanted = {"company_id": key.company_id, "store_id": key.store_id, "source": key.source}
+    with engine.connect() as connection:
+        plan = connection.execute(explain, {**wanted, "ids": list(range(900, 1000))}).scalar_one()
+    scans = list(_nodes(plan[0]["Plan"], "Index Scan")) + list(
+        _nodes(plan[0]["Plan"], "Index Only Scan")
+    )
+    assert [scan["Index Name"] for scan in scans] == [
+        "uq_orders_company_id_store_id_source_source_id"
+    ]
+    assert "source_id" in scans[0]["Index Cond"]
+    assert scans[0]["Actual Rows"] * scans[0]["Actual Loops"] == 100
+    assert all("Rows Removed by Filter" not in node for node in _nodes(plan[0]["Plan"]))
+
+
+def _nodes(plan, kind=None):
+    if kind is None or plan["Node Type"] == kind:
+        yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child, kind)

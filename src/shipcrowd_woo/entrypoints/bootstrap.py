@@ -189,7 +189,10 @@ def open_database(settings: Settings) -> Database:
         engine.dispose()
         raise
     sessions = make_session_factory(engine)
-    reading = make_session_factory(engine.execution_options(**READ_ONLY))
+    # PostgreSQL reads in autocommit: at READ COMMITTED each statement sees its own snapshot
+    # inside a transaction too, so BEGIN and ROLLBACK were two round trips buying nothing.
+    autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+    reading = make_session_factory(engine.execution_options(**READ_ONLY, **autocommit))
     return Database(
         uow_factory=lambda: SqlAlchemyUnitOfWork(sessions),
         reads=lambda: SqlAlchemyUnitOfWork(reading, read_only=True),

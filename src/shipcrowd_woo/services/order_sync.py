@@ -152,8 +152,10 @@ class OrderSync:
         failures: list[str],
         log: SyncLog,
     ) -> tuple[SyncLog, datetime | None]:
+        # Read outside the write: a same-second conflict is settled by a fetch from the
+        # store, and no write transaction is held over a request.
         confirmed = confirm_same_second(
-            self._ctx.uow_factory, orders, refetcher(store, client, self._ctx.clock.now)
+            self._ctx.reads, orders, refetcher(store, client, self._ctx.clock.now)
         )
         changed = confirmed.changed()
         with self._ctx.uow_factory() as uow:
