@@ -75,36 +75,46 @@ def generate_catalogue(
                 "date_modified_gmt": created,
             }
             for size, variation_id in zip(SIZES, variation_ids, strict=True):
-                products[variation_id] = {
-                    "id": variation_id,
-                    "parent_id": product_id,
-                    "type": "variation",
-                    "name": size,
-                    "sku": f"TS-{number:05d}-{size}",
-                    "price": str(price),
-                    "regular_price": str(price),
-                    "manage_stock": True,
-                    "stock_quantity": rng.randrange(0, 200),
-                    "variations": [],
-                    "date_created_gmt": created,
-                    "date_modified_gmt": created,
-                }
+                products[variation_id] = _stocked(
+                    rng, variation_id, "variation", size, f"TS-{number:05d}-{size}", price, created
+                ) | {"parent_id": product_id}
         else:
-            products[product_id] = {
-                "id": product_id,
-                "parent_id": 0,
-                "type": "simple",
-                "name": f"Widget {number} — ünïcode",
-                "sku": f"W-{number:05d}",
-                "price": str(price),
-                "regular_price": str(price),
-                "manage_stock": True,
-                "stock_quantity": rng.randrange(0, 200),
-                "variations": [],
-                "date_created_gmt": created,
-                "date_modified_gmt": created,
-            }
+            products[product_id] = _stocked(
+                rng,
+                product_id,
+                "simple",
+                f"Widget {number} — ünïcode",
+                f"W-{number:05d}",
+                price,
+                created,
+            )
     return products
+
+
+def _stocked(
+    rng: random.Random,
+    product_id: int,
+    kind: str,
+    name: str,
+    sku: str,
+    price: Decimal,
+    created: str,
+) -> dict[str, Any]:
+    """A simple product or a variation: sold on its own, its stock managed."""
+    return {
+        "id": product_id,
+        "parent_id": 0,
+        "type": kind,
+        "name": name,
+        "sku": sku,
+        "price": str(price),
+        "regular_price": str(price),
+        "manage_stock": True,
+        "stock_quantity": rng.randrange(0, 200),
+        "variations": [],
+        "date_created_gmt": created,
+        "date_modified_gmt": created,
+    }
 
 
 def sellable(products: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:

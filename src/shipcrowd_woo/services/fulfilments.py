@@ -44,7 +44,7 @@ from shipcrowd_woo.domain.fulfilment import (
     validate_request,
     with_tracking,
 )
-from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.jobs import FulfilOrder, JobRecord
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.store import Store
@@ -54,13 +54,13 @@ from shipcrowd_woo.domain.sync_log import (
     fail_sync,
     finish_sync,
     record_items,
-    start_sync,
 )
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.jobs import JobService
+from shipcrowd_woo.services.sync_logs import open_sync_log
 
 log = logging.getLogger("shipcrowd_woo.fulfilments")
 
@@ -234,12 +234,10 @@ class Fulfilments:
         with self._ctx.store_lock.hold(lock, self._ctx.sync_lock_ttl) as held:
             if not held:
                 raise StoreBusy(f"another fulfilment of order {fulfilment.order_id} is being sent")
-            sync_log = start_sync(
-                SyncLogId(self._ctx.new_id()),
-                job.company_id,
-                job.store_id,
+            sync_log = open_sync_log(
+                self._ctx,
+                store,
                 SyncType.FULFILMENT,
-                self._ctx.clock.now(),
                 {
                     "order_id": fulfilment.order_id,
                     "fulfilment_id": fulfilment.id,

@@ -7,7 +7,7 @@ from itertools import groupby
 import attrs
 
 from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
-from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.inventory import WarehouseItem, plan_stock_updates
 from shipcrowd_woo.domain.mapping_rules import (
     ProductMapping,
@@ -23,13 +23,13 @@ from shipcrowd_woo.domain.sync_log import (
     fail_sync,
     finish_sync,
     record_items,
-    start_sync,
 )
 from shipcrowd_woo.domain.woo_catalog import BatchItemResult, StockUpdate
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.order_sync import SyncOutcome
+from shipcrowd_woo.services.sync_logs import open_sync_log
 
 # WooCommerce's batch limit (check_batch_limit); each request is one endpoint's items.
 BATCH_SIZE = 100
@@ -149,12 +149,10 @@ class InventorySync:
             if not held:
                 raise StoreBusy("another inventory push of this store is running")
             plan = plan_stock_updates(mappings, quantities)
-            log = start_sync(
-                SyncLogId(self._ctx.new_id()),
-                company_id,
-                store_id,
+            log = open_sync_log(
+                self._ctx,
+                store,
                 SyncType.INVENTORY,
-                self._ctx.clock.now(),
                 {"requested_skus": len(set(skus)), "batch_requests": 0},
             )
             log = record_items(log, skipped=len(plan.left_out))

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import attrs
 
 from shipcrowd_woo.domain.errors import ValidationFailed
-from shipcrowd_woo.domain.ids import CompanyId, MappingId, StoreId, SyncLogId
+from shipcrowd_woo.domain.ids import CompanyId, MappingId, StoreId
 from shipcrowd_woo.domain.mapping_csv import RowProblem, parse_mapping_csv, render_mapping_csv
 from shipcrowd_woo.domain.mapping_rules import (
     CatalogItem,
@@ -17,10 +17,11 @@ from shipcrowd_woo.domain.mapping_rules import (
 )
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store
-from shipcrowd_woo.domain.sync_log import SyncType, finish_sync, record_items, start_sync
+from shipcrowd_woo.domain.sync_log import SyncType, finish_sync, record_items
 from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import StoreCalls
+from shipcrowd_woo.services.sync_logs import open_sync_log
 
 
 @attrs.frozen
@@ -105,12 +106,10 @@ class MappingService:
         domain/mapping_rules.py for the matching rule); refresh the SKU and title of mapped
         items that changed at the store."""
         store = self._store(company_id, store_id)
-        log = start_sync(
-            SyncLogId(self._ctx.new_id()),
-            company_id,
-            store_id,
+        log = open_sync_log(
+            self._ctx,
+            store,
             SyncType.PRODUCT,
-            self._ctx.clock.now(),
             {"mode": "auto_map"},
         )
         with self._ctx.client_for(store) as client:

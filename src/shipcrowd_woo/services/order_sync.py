@@ -9,7 +9,7 @@ from datetime import datetime
 import attrs
 
 from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
-from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.jobs import SyncMode, SyncOrders
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.rejections import Rejection
@@ -21,7 +21,6 @@ from shipcrowd_woo.domain.sync_log import (
     fail_sync,
     finish_sync,
     record_items,
-    start_sync,
 )
 from shipcrowd_woo.domain.transform import transform_order
 from shipcrowd_woo.domain.versions import Verdict
@@ -34,6 +33,7 @@ from shipcrowd_woo.services.order_writing import (
     refetcher,
     transform_context,
 )
+from shipcrowd_woo.services.sync_logs import open_sync_log
 
 # Orders the store can be told to move to (extensions' statuses are the store's to validate).
 PUSHABLE_STATUSES = frozenset(WOO_STATUS_TABLE) - {"trash", "auto-draft", "draft", "new"}
@@ -92,18 +92,17 @@ class OrderSync:
         after = None
         if mode is SyncMode.INCREMENTAL and store.order_cursor is not None:
             after = store.order_cursor - store.order_sync.overlap
-        log = start_sync(
-            SyncLogId(self._ctx.new_id()),
-            store.company_id,
-            store.id,
+        log = open_sync_log(
+            self._ctx,
+            store,
             SyncType.ORDER,
-            started,
             {
                 "mode": mode.value,
                 "modified_after": after.isoformat() if after else None,
                 "created": 0,
                 "updated": 0,
             },
+            started,
         )
         with self._ctx.uow_factory() as uow:
             uow.sync_logs.add(log)
@@ -222,12 +221,10 @@ class OrderSync:
         (skipped while the store changed under paging) are imported."""
         with self._ctx.uow_factory() as uow:
             store = uow.stores.get(company_id, store_id)
-        log = start_sync(
-            SyncLogId(self._ctx.new_id()),
-            company_id,
-            store_id,
+        log = open_sync_log(
+            self._ctx,
+            store,
             SyncType.ORDER,
-            self._ctx.clock.now(),
             {"mode": "reconciliation"},
         )
         try:

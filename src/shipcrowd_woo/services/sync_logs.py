@@ -1,16 +1,39 @@
 """Sync logs: pages, statistics and success rates per store and type, and retention."""
 
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
-from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
 from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, Page, PageRequest
-from shipcrowd_woo.domain.sync_log import SyncLog, SyncStats, SyncType, summarise
+from shipcrowd_woo.domain.store import Store
+from shipcrowd_woo.domain.sync_log import (
+    MetadataValue,
+    SyncLog,
+    SyncStats,
+    SyncType,
+    start_sync,
+    summarise,
+)
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
+from shipcrowd_woo.services.context import Records
 
 DEFAULT_RETENTION = timedelta(days=90)
 DEFAULT_BATCH_SIZE = 1000
+
+
+def open_sync_log(
+    records: Records,
+    store: Store,
+    sync_type: SyncType,
+    metadata: Mapping[str, MetadataValue],
+    started: datetime | None = None,
+) -> SyncLog:
+    """A new log, under a new id, for a run of `sync_type` at the store starting now (or at
+    `started`)."""
+    moment = started or records.clock.now()
+    log_id = SyncLogId(records.new_id())
+    return start_sync(log_id, store.company_id, store.id, sync_type, moment, metadata)
 
 
 def purge_old_sync_logs(

@@ -12,18 +12,18 @@ from datetime import datetime
 import attrs
 
 from shipcrowd_woo.domain.errors import StoreClientError
-from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import (
     SyncLog,
     SyncType,
     finish_sync,
     record_items,
-    start_sync,
 )
 from shipcrowd_woo.domain.webhook_health import CheckFindings, WebhookHealth, health_after_check
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.stores import StoreService, WebhookReport
+from shipcrowd_woo.services.sync_logs import open_sync_log
 
 log = logging.getLogger("shipcrowd_woo.webhooks")
 
@@ -110,12 +110,10 @@ class WebhookChecks:
         started: datetime,
         moved_from: str | None,
     ) -> SyncLog:
-        opened = start_sync(
-            SyncLogId(self._ctx.new_id()),
-            store.company_id,
-            store.id,
+        opened = open_sync_log(
+            self._ctx,
+            store,
             SyncType.WEBHOOK,
-            started,
             {
                 "mode": "check",
                 "state": health.state.value,
@@ -125,6 +123,7 @@ class WebhookChecks:
                 "removed_strays": report.removed_strays,
                 **({"home_moved_from": moved_from} if moved_from else {}),
             },
+            started,
         )
         counted = record_items(
             opened,
