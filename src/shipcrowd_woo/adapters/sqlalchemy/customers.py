@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    of_store,
     one_row,
     upsert_into,
 )
@@ -63,8 +64,7 @@ class SqlAlchemyCustomerRepository:
         row = one_row(
             self._session,
             select(CUSTOMERS).where(
-                CUSTOMERS.c.company_id == company_id,
-                CUSTOMERS.c.store_id == store_id,
+                of_store(CUSTOMERS, company_id, store_id),
                 CUSTOMERS.c.woo_customer_id == woo_customer_id,
             ),
         )

@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import one_row, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.rows import DOCUMENT, RowShape
+from shipcrowd_woo.adapters.sqlalchemy.statements import of_store, one_row, upsert_into
 from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
-from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
 from shipcrowd_woo.domain.errors import AlreadyExists, FulfilmentNotFound
 from shipcrowd_woo.domain.fulfilment import (
     Fulfilment,
     FulfilmentId,
-    ShippedLine,
 )
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 
@@ -23,10 +21,8 @@ FULFILMENTS = table_of(FulfilmentRow)
 
 FULFILMENT_ROWS = RowShape(
     Fulfilment,
-    {"lines": Stored(to_json_data, lambda lines: from_json_data(lines, tuple[ShippedLine, ...]))},
+    {"lines": DOCUMENT},
 )
-_values = FULFILMENT_ROWS.values
-_from = FULFILMENT_ROWS.build
 
 
 class SqlAlchemyFulfilmentRepository:
@@ -39,7 +35,7 @@ class SqlAlchemyFulfilmentRepository:
         """Insert, or AlreadyExists when the order has a fulfilment with the same key."""
         inserted = self._session.execute(
             upsert_into(self._session, FULFILMENTS)
-            .values(_values(fulfilment))
+            .values(FULFILMENT_ROWS.values(fulfilment))
             .on_conflict_do_nothing()
             .returning(FULFILMENTS.c.id)
         ).first()
@@ -56,7 +52,7 @@ class SqlAlchemyFulfilmentRepository:
         )
         if row is None:
             raise FulfilmentNotFound(fulfilment_id)
-        return _from(row)
+        return FULFILMENT_ROWS.build(row)
 
     def find_by_key(
         self, company_id: CompanyId, store_id: StoreId, order_id: int, key: str
@@ -65,13 +61,12 @@ class SqlAlchemyFulfilmentRepository:
         row = one_row(
             self._session,
             select(FULFILMENTS).where(
-                FULFILMENTS.c.company_id == company_id,
-                FULFILMENTS.c.store_id == store_id,
+                of_store(FULFILMENTS, company_id, store_id),
                 FULFILMENTS.c.order_id == order_id,
                 FULFILMENTS.c.key == key,
             ),
         )
-        return None if row is None else _from(row)
+        return None if row is None else FULFILMENT_ROWS.build(row)
 
     def for_order(
         self, company_id: CompanyId, store_id: StoreId, order_id: int
@@ -80,16 +75,17 @@ class SqlAlchemyFulfilmentRepository:
         rows = self._session.execute(
             select(FULFILMENTS)
             .where(
-                FULFILMENTS.c.company_id == company_id,
-                FULFILMENTS.c.store_id == store_id,
+                of_store(FULFILMENTS, company_id, store_id),
                 FULFILMENTS.c.order_id == order_id,
             )
             .order_by(FULFILMENTS.c.created_at, FULFILMENTS.c.id)
         ).mappings()
-        return [_from(row) for row in rows]
+        return [FULFILMENT_ROWS.build(row) for row in rows]
 
     def update(self, fulfilment: Fulfilment) -> None:
         """Save every field of the fulfilment."""
         self._session.execute(
-            update(FULFILMENTS).where(FULFILMENTS.c.id == fulfilment.id).values(_values(fulfilment))
+            update(FULFILMENTS)
+            .where(FULFILMENTS.c.id == fulfilment.id)
+            .values(FULFILMENT_ROWS.values(fulfilment))
         )

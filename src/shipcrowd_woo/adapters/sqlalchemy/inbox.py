@@ -15,7 +15,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     LargeBinary,
-    RowMapping,
     bindparam,
     case,
     exists,
@@ -30,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import ALONE, SQLITE_BUSY_TIMEOUT_MS
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
     insert_for_dialect,
@@ -39,9 +39,9 @@ from shipcrowd_woo.adapters.sqlalchemy.stores import STORES
 from shipcrowd_woo.adapters.sqlalchemy.tables import DeliveryRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
 from shipcrowd_woo.adapters.sqlalchemy.webhooks import WEBHOOKS, webhook_from_row
-from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, StoreId
+from shipcrowd_woo.domain.ids import CompanyId, DeliveryId
 from shipcrowd_woo.domain.store import Webhook
-from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept, Topic
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept
 from shipcrowd_woo.ports.repositories import CompanyWebhook
 
 DELIVERIES = table_of(DeliveryRow)
@@ -61,36 +61,7 @@ def _again_if_disconnected(run: Callable[[], T]) -> T:
         return run()
 
 
-def _delivery_values(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "company_id": delivery.company_id,
-        "store_id": delivery.store_id,
-        "topic": delivery.topic.value,
-        "woo_webhook_id": delivery.woo_webhook_id,
-        "body": delivery.body,
-        "body_sha256": delivery.body_sha256,
-        "received_at": delivery.received_at,
-        "state": delivery.state.value,
-        "processed_at": delivery.processed_at,
-        "error": delivery.error,
-    }
-
-
-def _delivery_from(row: RowMapping) -> Delivery:
-    return Delivery(
-        id=DeliveryId(row["id"]),
-        company_id=CompanyId(row["company_id"]),
-        store_id=StoreId(row["store_id"]),
-        topic=Topic(row["topic"]),
-        woo_webhook_id=row["woo_webhook_id"],
-        body=row["body"],
-        body_sha256=row["body_sha256"],
-        received_at=row["received_at"],
-        state=DeliveryState(row["state"]),
-        processed_at=row["processed_at"],
-        error=row["error"],
-    )
+DELIVERY = RowShape(Delivery)
 
 
 @functools.cache
@@ -263,7 +234,7 @@ class SqlAlchemyInbox:
         """Insert the delivery while its sender holds (and move the last-delivery times) in
         one transaction."""
         values = {
-            **_delivery_values(delivery),
+            **DELIVERY.values(delivery),
             "sender_id": sender.id,
             "sender_key_id": sender.secret.key_id,
             "sender_sealed": sender.secret.ciphertext,
@@ -310,7 +281,7 @@ class SqlAlchemyInbox:
             rows = connection.execute(
                 _claim(), {"now": now, "until": now + lease, "limit": limit}
             ).mappings()
-            claimed = [_delivery_from(row) for row in rows]
+            claimed = [DELIVERY.build(row) for row in rows]
         return sorted(claimed, key=lambda d: (d.received_at, d.id))
 
     def release(self, leased_until_before: datetime) -> int:
@@ -344,13 +315,13 @@ class SqlAlchemyDeliveryInbox:
     def add(self, delivery: Delivery) -> bool:
         """Keep a delivery; False when the same store, topic and body is already kept."""
         statement = _keep(self._session.get_bind().dialect.name)
-        inserted = self._session.execute(statement, _delivery_values(delivery)).first()
+        inserted = self._session.execute(statement, DELIVERY.values(delivery)).first()
         return inserted is not None
 
     def get(self, delivery_id: DeliveryId) -> Delivery | None:
         """A delivery by id."""
         row = one_row(self._session, select(DELIVERIES).where(DELIVERIES.c.id == delivery_id))
-        return None if row is None else _delivery_from(row)
+        return None if row is None else DELIVERY.build(row)
 
     def settle(
         self, ids: Collection[DeliveryId], at: datetime, failures: Mapping[DeliveryId, str]

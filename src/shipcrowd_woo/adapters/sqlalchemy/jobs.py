@@ -36,8 +36,6 @@ JOB_ROWS = RowShape(
     # Kept beside the payload for the status endpoint's and the sweeps' queries.
     derived=lambda record: {"store_id": record.store_id, "kind": record.kind},
 )
-_job_values = JOB_ROWS.values
-_job_from = JOB_ROWS.build
 
 
 class SqlAlchemyJobRepository:
@@ -48,7 +46,7 @@ class SqlAlchemyJobRepository:
 
     def add(self, record: JobRecord) -> None:
         """Insert a job record."""
-        self._session.execute(insert(JOBS), _job_values(record))
+        self._session.execute(insert(JOBS), JOB_ROWS.values(record))
 
     def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
         """The company's job, or JobNotFound."""
@@ -57,17 +55,17 @@ class SqlAlchemyJobRepository:
         )
         if row is None:
             raise JobNotFound(job_id)
-        return _job_from(row)
+        return JOB_ROWS.build(row)
 
     def find(self, job_id: JobId) -> JobRecord | None:
         """A job by id."""
         row = one_row(self._session, select(JOBS).where(JOBS.c.id == job_id))
-        return None if row is None else _job_from(row)
+        return None if row is None else JOB_ROWS.build(row)
 
     def update(self, record: JobRecord) -> None:
         """Save a job's progress."""
         self._session.execute(
-            update(JOBS).where(JOBS.c.id == record.id).values(_job_values(record))
+            update(JOBS).where(JOBS.c.id == record.id).values(JOB_ROWS.values(record))
         )
 
     def stalled_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
@@ -78,7 +76,7 @@ class SqlAlchemyJobRepository:
             .order_by(JOBS.c.touched_at, JOBS.c.id)
             .limit(limit)
         ).mappings()
-        return [_job_from(row) for row in rows]
+        return [JOB_ROWS.build(row) for row in rows]
 
     def claim_stalled(self, before: datetime, now: datetime, limit: int) -> Sequence[JobRecord]:
         """stalled_before, touched at `now`, in one statement. The conditions are checked again
@@ -92,4 +90,4 @@ class SqlAlchemyJobRepository:
             .values(touched_at=now)
             .returning(*JOBS.c)
         ).mappings()
-        return sorted((_job_from(row) for row in rows), key=lambda job: job.id)
+        return sorted((JOB_ROWS.build(row) for row in rows), key=lambda job: job.id)

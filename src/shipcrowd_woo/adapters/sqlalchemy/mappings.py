@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
+    of_store,
     one_row,
     page_with_total,
     upsert_into,
@@ -47,8 +48,6 @@ MAPPING_ROWS = RowShape(
     ProductMapping,
     {"woo_variation_id": Stored(lambda value: value or 0, lambda value: value or None)},
 )
-_mapping_values = MAPPING_ROWS.values
-_mapping_from = MAPPING_ROWS.build
 
 
 class SqlAlchemyMappingRepository:
@@ -61,7 +60,7 @@ class SqlAlchemyMappingRepository:
         """Insert a mapping; AlreadyExists when its product/variation is already mapped."""
         inserted = self._session.execute(
             upsert_into(self._session, MAPPINGS)
-            .values(_mapping_values(mapping))
+            .values(MAPPING_ROWS.values(mapping))
             .on_conflict_do_nothing()
             .returning(MAPPINGS.c.id)
         ).first()
@@ -82,16 +81,16 @@ class SqlAlchemyMappingRepository:
         )
         if row is None:
             raise MappingNotFound(mapping_id)
-        return _mapping_from(row)
+        return MAPPING_ROWS.build(row)
 
     def for_store(self, company_id: CompanyId, store_id: StoreId) -> Sequence[ProductMapping]:
         """Every mapping of the store, by product and variation."""
         rows = self._session.execute(
             select(MAPPINGS)
-            .where(MAPPINGS.c.company_id == company_id, MAPPINGS.c.store_id == store_id)
+            .where(of_store(MAPPINGS, company_id, store_id))
             .order_by(MAPPINGS.c.woo_product_id, MAPPINGS.c.woo_variation_id)
         ).mappings()
-        return [_mapping_from(row) for row in rows]
+        return [MAPPING_ROWS.build(row) for row in rows]
 
     def for_products(
         self, company_id: CompanyId, store_id: StoreId, woo_ids: Collection[int]
@@ -101,18 +100,16 @@ class SqlAlchemyMappingRepository:
         OR, SQLite read every mapping of the store)."""
         chosen = sorted(set(woo_ids))
         found: list[ProductMapping] = []
-        of_store = select(MAPPINGS).where(
-            MAPPINGS.c.company_id == company_id, MAPPINGS.c.store_id == store_id
-        )
+        in_store = select(MAPPINGS).where(of_store(MAPPINGS, company_id, store_id))
         for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
             ids = chosen[start : start + MAX_IDS_PER_QUERY]
             rows = self._session.execute(
                 union_all(
-                    of_store.where(MAPPINGS.c.woo_product_id.in_(ids)),
-                    of_store.where(MAPPINGS.c.woo_variation_id.in_(ids)),
+                    in_store.where(MAPPINGS.c.woo_product_id.in_(ids)),
+                    in_store.where(MAPPINGS.c.woo_variation_id.in_(ids)),
                 )
             ).mappings()
-            found.extend(_mapping_from(row) for row in rows)
+            found.extend(MAPPING_ROWS.build(row) for row in rows)
         unique = {mapping.id: mapping for mapping in found}.values()
         return sorted(unique, key=lambda m: (m.woo_product_id, m.woo_variation_id or 0))
 
@@ -125,12 +122,11 @@ class SqlAlchemyMappingRepository:
         for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
             rows = self._session.execute(
                 select(MAPPINGS).where(
-                    MAPPINGS.c.company_id == company_id,
-                    MAPPINGS.c.store_id == store_id,
+                    of_store(MAPPINGS, company_id, store_id),
                     MAPPINGS.c.shipcrowd_sku.in_(chosen[start : start + MAX_IDS_PER_QUERY]),
                 )
             ).mappings()
-            found.extend(_mapping_from(row) for row in rows)
+            found.extend(MAPPING_ROWS.build(row) for row in rows)
         return found
 
     def page(
@@ -141,9 +137,7 @@ class SqlAlchemyMappingRepository:
         page: PageRequest,
     ) -> Page[ProductMapping]:
         """A filtered page of the store's mappings."""
-        query = select(MAPPINGS).where(
-            MAPPINGS.c.company_id == company_id, MAPPINGS.c.store_id == store_id
-        )
+        query = select(MAPPINGS).where(of_store(MAPPINGS, company_id, store_id))
         if criteria.active is not None:
             query = query.where(MAPPINGS.c.is_active.is_(criteria.active))
         if criteria.sync_inventory is not None:
@@ -174,7 +168,7 @@ class SqlAlchemyMappingRepository:
                 MAPPINGS.c.woo_variation_id,
             ),
             page,
-            _mapping_from,
+            MAPPING_ROWS.build,
         )
 
     def add_all(self, mappings: Sequence[ProductMapping]) -> None:
@@ -183,7 +177,7 @@ class SqlAlchemyMappingRepository:
         if not mappings:
             return
         try:
-            self._session.execute(insert(MAPPINGS), [_mapping_values(m) for m in mappings])
+            self._session.execute(insert(MAPPINGS), [MAPPING_ROWS.values(m) for m in mappings])
         except IntegrityError:
             raise AlreadyExists(
                 f"one of {len(mappings)} products or variations is already mapped"
@@ -203,7 +197,7 @@ class SqlAlchemyMappingRepository:
                 MAPPINGS.c.company_id == bindparam("match_company_id"),
             ),
             [
-                {"match_id": m.id, "match_company_id": m.company_id, **_mapping_values(m)}
+                {"match_id": m.id, "match_company_id": m.company_id, **MAPPING_ROWS.values(m)}
                 for m in mappings
             ],
         )

@@ -31,26 +31,16 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
-from shipcrowd_woo.adapters.sqlalchemy.rows import APART, Nested, RowShape, Stored
+from shipcrowd_woo.adapters.sqlalchemy.rows import APART, DOCUMENT, Nested, RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
+    of_store,
     one_row,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import document_text
-from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.domain.order import (
-    Address,
-    CouponLine,
-    Customer,
-    FeeLine,
-    Order,
-    OrderKey,
-    OrderLine,
-    ShippingLine,
-    Totals,
-)
+from shipcrowd_woo.domain.order import Order, OrderKey, OrderLine, Totals
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict
 
 ORDERS = table_of(OrderRow)
@@ -58,22 +48,17 @@ LINES = table_of(OrderLineRow)
 KEY_COLUMNS = ("company_id", "store_id", "source", "source_id")
 
 
-def _document(kind: Any) -> Stored:
-    """A part of the order kept as one JSON document."""
-    return Stored(to_json_data, lambda data: from_json_data(data, kind))
-
-
 ORDER = RowShape(
     Order,
     {
         "key": Nested(RowShape(OrderKey)),
         "totals": Nested(RowShape(Totals, {"fees": Stored(column="fees_total")})),
-        "customer": _document(Customer),
-        "shipping_address": _document(Address),
-        "billing_address": _document(Address),
-        "shipping_lines": _document(tuple[ShippingLine, ...]),
-        "fees": _document(tuple[FeeLine, ...]),
-        "coupons": _document(tuple[CouponLine, ...]),
+        "customer": DOCUMENT,
+        "shipping_address": DOCUMENT,
+        "billing_address": DOCUMENT,
+        "shipping_lines": DOCUMENT,
+        "fees": DOCUMENT,
+        "coupons": DOCUMENT,
         "lines": APART,
     },
 )
@@ -359,8 +344,7 @@ class SqlAlchemyOrderRepository:
         """WooCommerce ids of the store's orders not marked deleted."""
         rows = self._session.execute(
             select(ORDERS.c.source_id).where(
-                ORDERS.c.company_id == company_id,
-                ORDERS.c.store_id == store_id,
+                of_store(ORDERS, company_id, store_id),
                 ORDERS.c.deleted_at_store.is_(None),
             )
         )
@@ -369,7 +353,5 @@ class SqlAlchemyOrderRepository:
     def count(self, company_id: CompanyId, store_id: StoreId) -> int:
         """How many orders of the store are stored."""
         return self._session.execute(
-            select(func.count())
-            .select_from(ORDERS)
-            .where(ORDERS.c.company_id == company_id, ORDERS.c.store_id == store_id)
+            select(func.count()).select_from(ORDERS).where(of_store(ORDERS, company_id, store_id))
         ).scalar_one()

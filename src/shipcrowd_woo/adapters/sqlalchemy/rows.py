@@ -4,11 +4,12 @@ A table whose columns carry its attrs class's field names converts both ways fro
 itself: enums by their value, tuples as lists, mappings as dicts, everything else as it is.
 What does not follow that rule is declared beside the shape: a column named otherwise, a value
 stored in another form (`Stored`), an object spread over columns of the same row by a shape of
-its own (`Nested`), a field kept in a table of its own (`APART`), and columns derived from the
-object (`derived`).
+its own (`Nested`), a field kept as one JSON document (`DOCUMENT`), a field kept in a table of
+its own (`APART`), and columns derived from the object (`derived`).
 """
 
 import enum
+import functools
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -16,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 from attrs import AttrsInstance
 
+from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
 from shipcrowd_woo.domain.secrets import EncryptedSecret
 
 T = TypeVar("T", bound=AttrsInstance)
@@ -65,6 +67,17 @@ def _by_type(kind: Any) -> Stored:
     return Stored()
 
 
+class Document:
+    """A field kept as one JSON document in its column, rebuilt as the field's own type."""
+
+
+DOCUMENT = Document()
+
+
+def _as_document(kind: Any) -> Stored:
+    return Stored(to_json_data, functools.partial(from_json_data, type_=kind))
+
+
 class KeptApart:
     """A field kept in a table of its own (an order's lines): no column of the row;
     `build` is given it by name."""
@@ -83,14 +96,14 @@ class RowShape(Generic[T]):
     def __init__(
         self,
         cls: type[T],
-        stored: Mapping[str, Stored | Nested | KeptApart] | None = None,
+        stored: Mapping[str, Stored | Nested | KeptApart | Document] | None = None,
         derived: Callable[[T], dict[str, Any]] | None = None,
     ) -> None:
         attrs.resolve_types(cls)
         declared = stored or {}
         self._cls = cls
         self._fields = tuple(
-            (field.name, declared.get(field.name) or _by_type(field.type))
+            (field.name, _declared(declared.get(field.name), field.type))
             for field in attrs.fields(cls)
         )
         self._derived = derived
@@ -132,6 +145,12 @@ class RowShape(Generic[T]):
                 value = _applied(stored.from_row, f"row[{(stored.column or name)!r}]", scope)
             arguments.append(f"{name}={value}")
         return arguments
+
+
+def _declared(declared: Stored | Nested | KeptApart | Document | None, kind: Any) -> Any:
+    if declared is None:
+        return _by_type(kind)
+    return _as_document(kind) if isinstance(declared, Document) else declared
 
 
 def _applied(convert: Callable[[Any], Any], operand: str, scope: dict[str, Any]) -> str:

@@ -1,10 +1,10 @@
-"""Statement helpers shared by the repositories: one row, a page with its total, ids in
-chunks, and INSERTs that understand ON CONFLICT on either backend."""
+"""Statement helpers shared by the repositories: a store's rows, one row, a page with its
+total, ids in chunks, and INSERTs that understand ON CONFLICT on either backend."""
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import RowMapping, Table, func, select
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -14,6 +14,12 @@ from shipcrowd_woo.domain.pagination import Page, PageRequest
 T = TypeVar("T")
 # Well below SQLite's bound-parameter limit.
 MAX_IDS_PER_QUERY = 500
+
+
+def of_store(table: Table, company_id: str, store_id: str) -> ColumnElement[bool]:
+    """The rows of one store of one company: a store's rows are always scoped by its
+    company too, so a store id alone never reaches another tenant's rows."""
+    return and_(table.c.company_id == company_id, table.c.store_id == store_id)
 
 
 def upsert_into(session: Session, table: Table) -> Any:

@@ -5,12 +5,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
-from sqlalchemy import RowMapping, and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import MAX_IDS_PER_QUERY, upsert_into
 from shipcrowd_woo.adapters.sqlalchemy.tables import StockChangeRow, table_of
-from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.inventory import StockChange
 
 STOCK_CHANGES = table_of(StockChangeRow)
@@ -18,14 +19,7 @@ STOCK_CHANGES = table_of(StockChangeRow)
 PAIRS_PER_QUERY = MAX_IDS_PER_QUERY // 3
 
 
-def _from(row: RowMapping) -> StockChange:
-    return StockChange(
-        company_id=CompanyId(row["company_id"]),
-        store_id=StoreId(row["store_id"]),
-        sku=row["sku"],
-        token=row["token"],
-        changed_at=row["changed_at"],
-    )
+STOCK_CHANGE = RowShape(StockChange)
 
 
 class SqlAlchemyStockChangeRepository:
@@ -53,7 +47,7 @@ class SqlAlchemyStockChangeRepository:
             .order_by(STOCK_CHANGES.c.changed_at, STOCK_CHANGES.c.sku)
             .limit(limit)
         ).mappings()
-        return [_from(row) for row in rows]
+        return [STOCK_CHANGE.build(row) for row in rows]
 
     def remove(self, taken: Sequence[StockChange]) -> int:
         """Delete the taken changes whose token is still theirs."""
@@ -101,5 +95,5 @@ class SqlAlchemyStockChangeRepository:
         ).mappings()
         first: dict[StoreId, StockChange] = {}
         for row in rows:
-            first.setdefault(StoreId(row["store_id"]), _from(row))
+            first.setdefault(StoreId(row["store_id"]), STOCK_CHANGE.build(row))
         return list(first.values())

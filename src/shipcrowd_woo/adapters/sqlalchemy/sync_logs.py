@@ -30,8 +30,6 @@ SYNC_LOGS = table_of(SyncLogRow)
 
 
 SYNC_LOG_ROWS = RowShape(SyncLog, {"metadata": Stored(dict, column="details")})
-_sync_log_values = SYNC_LOG_ROWS.values
-_sync_log_from = SYNC_LOG_ROWS.build
 
 
 class SqlAlchemySyncLogRepository:
@@ -42,18 +40,18 @@ class SqlAlchemySyncLogRepository:
 
     def add(self, log: SyncLog) -> None:
         """Insert a log."""
-        self._session.execute(SYNC_LOGS.insert().values(_sync_log_values(log)))
+        self._session.execute(SYNC_LOGS.insert().values(SYNC_LOG_ROWS.values(log)))
 
     def update(self, log: SyncLog) -> None:
         """Save a changed log."""
         self._session.execute(
-            update(SYNC_LOGS).where(SYNC_LOGS.c.id == log.id).values(_sync_log_values(log))
+            update(SYNC_LOGS).where(SYNC_LOGS.c.id == log.id).values(SYNC_LOG_ROWS.values(log))
         )
 
     def get(self, log_id: SyncLogId) -> SyncLog | None:
         """A log by id."""
         row = one_row(self._session, select(SYNC_LOGS).where(SYNC_LOGS.c.id == log_id))
-        return None if row is None else _sync_log_from(row)
+        return None if row is None else SYNC_LOG_ROWS.build(row)
 
     def page(
         self, store_id: StoreId, sync_type: SyncType | None, page: PageRequest
@@ -70,7 +68,7 @@ class SqlAlchemySyncLogRepository:
                 SYNC_LOGS.c.id,
             ),
             page,
-            _sync_log_from,
+            SYNC_LOG_ROWS.build,
         )
 
     def delete_started_before(self, cutoff: datetime, batch_size: int) -> int:
@@ -97,4 +95,4 @@ class SqlAlchemySyncLogRepository:
             .order_by(SYNC_LOGS.c.started_at, SYNC_LOGS.c.id)
             .limit(limit)
         ).mappings()
-        return [_sync_log_from(row) for row in rows]
+        return [SYNC_LOG_ROWS.build(row) for row in rows]
