@@ -108,19 +108,16 @@ class Fulfilments:
         fulfilment sent again returns the first (OrderNotFound for an order we do not hold,
         OrderNotShippable for one that ended, ValidationFailed listing every bad field)."""
         validate_request(request)
+        order_key = OrderKey(company_id, store_id, order_id)
         try:
-            return self._submit(company_id, store_id, order_id, request)
+            return self._submit(order_key, request)
         except AlreadyExists:
             # The same fulfilment, sent at the same moment, was committed first.
-            return self._submit(company_id, store_id, order_id, request)
+            return self._submit(order_key, request)
 
-    def _submit(
-        self,
-        company_id: CompanyId,
-        store_id: StoreId,
-        order_id: int,
-        request: FulfilmentRequest,
-    ) -> Submitted:
+    def _submit(self, order_key: OrderKey, request: FulfilmentRequest) -> Submitted:
+        company_id, store_id = order_key.company_id, order_key.store_id
+        order_id = order_key.source_id
         key = fulfilment_key(request)
         now = self._ctx.clock.now()
         with self._ctx.uow_factory() as uow:
@@ -128,7 +125,6 @@ class Fulfilments:
             existing = uow.fulfilments.find_by_key(company_id, store_id, order_id, key)
             if existing is not None:
                 return self._again(uow, existing)
-            order_key = OrderKey(company_id, store_id, order_id)
             # Two fulfilments of one order accepted at once would both be planned from the
             # same earlier ones and could ship the same units twice: the order's row is
             # locked until this one is recorded (PostgreSQL; a SQLite writer holds the file).
