@@ -106,12 +106,7 @@ class MappingService:
         domain/mapping_rules.py for the matching rule); refresh the SKU and title of mapped
         items that changed at the store."""
         store = self._store(company_id, store_id)
-        log = open_sync_log(
-            self._ctx,
-            store,
-            SyncType.PRODUCT,
-            {"mode": "auto_map"},
-        )
+        log = open_sync_log(self._ctx, store, SyncType.PRODUCT, {"mode": "auto_map"})
         with self._ctx.client_for(store) as client:
             items = list(catalogue(client))
         now = self._ctx.clock.now()

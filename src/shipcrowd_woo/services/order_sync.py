@@ -221,12 +221,7 @@ class OrderSync:
         (skipped while the store changed under paging) are imported."""
         with self._ctx.uow_factory() as uow:
             store = uow.stores.get(company_id, store_id)
-        log = open_sync_log(
-            self._ctx,
-            store,
-            SyncType.ORDER,
-            {"mode": "reconciliation"},
-        )
+        log = open_sync_log(self._ctx, store, SyncType.ORDER, {"mode": "reconciliation"})
         try:
             with self._ctx.client_for(store) as client:
                 at_store = set(client.order_ids())
