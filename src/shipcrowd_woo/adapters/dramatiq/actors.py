@@ -94,17 +94,13 @@ def declare_job_actor(
                         raise Transient(limit) from None
                     return
         # Not a failure: try again shortly without spending a retry.
-        actor.send_with_options(
-            args=(job_id, payload), delay=int(policy.defer_delay.total_seconds() * 1000)
-        )
+        actor.send_with_options(args=(job_id, payload), delay=_milliseconds(policy.defer_delay))
 
     actor: dramatiq.Actor[[str, dict[str, Any]], None] = dramatiq.actor(
         actor_name="run_job",
         queue_name=QUEUE,
         broker=broker,
-        min_backoff=int(policy.min_backoff.total_seconds() * 1000),
-        max_backoff=int(policy.max_backoff.total_seconds() * 1000),
-        time_limit=int(policy.time_limit.total_seconds() * 1000),
+        **_timing(policy),
         # The runner decides when attempts are spent (it counts them on the job record): the
         # queue retries whatever it marks as transient, with exponential backoff. The cap
         # only matters when even the job record cannot be written (a long database outage).
@@ -113,6 +109,19 @@ def declare_job_actor(
         ),
     )(run_job)
     return actor
+
+
+def _timing(policy: JobPolicy) -> dict[str, Any]:
+    """The policy's backoff and time limit as dramatiq takes them (milliseconds)."""
+    return {
+        "min_backoff": _milliseconds(policy.min_backoff),
+        "max_backoff": _milliseconds(policy.max_backoff),
+        "time_limit": _milliseconds(policy.time_limit),
+    }
+
+
+def _milliseconds(span: timedelta) -> int:
+    return int(span.total_seconds() * 1000)
 
 
 def declare_drain_actor(
@@ -134,9 +143,7 @@ def declare_drain_actor(
         actor_name="drain_inbox",
         queue_name=QUEUE,
         broker=broker,
-        min_backoff=int(policy.min_backoff.total_seconds() * 1000),
-        max_backoff=int(policy.max_backoff.total_seconds() * 1000),
-        time_limit=int(policy.time_limit.total_seconds() * 1000),
+        **_timing(policy),
         max_retries=MAX_REDELIVERIES,
     )(drain_inbox)
     return actor
