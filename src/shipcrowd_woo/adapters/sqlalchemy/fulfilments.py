@@ -7,9 +7,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import DOCUMENT, RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import of_store, one_row, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.statements import insert_new, of_store, one_row
 from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
-from shipcrowd_woo.domain.errors import AlreadyExists, FulfilmentNotFound
+from shipcrowd_woo.domain.errors import FulfilmentNotFound
 from shipcrowd_woo.domain.fulfilment import (
     Fulfilment,
     FulfilmentId,
@@ -33,14 +33,12 @@ class SqlAlchemyFulfilmentRepository:
 
     def add(self, fulfilment: Fulfilment) -> None:
         """Insert, or AlreadyExists when the order has a fulfilment with the same key."""
-        inserted = self._session.execute(
-            upsert_into(self._session, FULFILMENTS)
-            .values(FULFILMENT_ROWS.values(fulfilment))
-            .on_conflict_do_nothing()
-            .returning(FULFILMENTS.c.id)
-        ).first()
-        if inserted is None:
-            raise AlreadyExists(f"order {fulfilment.order_id} already has this fulfilment")
+        insert_new(
+            self._session,
+            FULFILMENTS,
+            FULFILMENT_ROWS.values(fulfilment),
+            f"order {fulfilment.order_id} already has this fulfilment",
+        )
 
     def get(self, company_id: CompanyId, fulfilment_id: FulfilmentId) -> Fulfilment:
         """The company's fulfilment, or FulfilmentNotFound."""

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
+    insert_new,
     of_store,
     one_row,
     page_with_total,
-    upsert_into,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     ProductMappingRow,
@@ -58,18 +58,14 @@ class SqlAlchemyMappingRepository:
 
     def add(self, mapping: ProductMapping) -> None:
         """Insert a mapping; AlreadyExists when its product/variation is already mapped."""
-        inserted = self._session.execute(
-            upsert_into(self._session, MAPPINGS)
-            .values(MAPPING_ROWS.values(mapping))
-            .on_conflict_do_nothing()
-            .returning(MAPPINGS.c.id)
-        ).first()
-        if inserted is None:
-            raise AlreadyExists(
-                f"product {mapping.woo_product_id}"
-                + (f" variation {mapping.woo_variation_id}" if mapping.woo_variation_id else "")
-                + " is already mapped"
-            )
+        insert_new(
+            self._session,
+            MAPPINGS,
+            MAPPING_ROWS.values(mapping),
+            f"product {mapping.woo_product_id}"
+            + (f" variation {mapping.woo_variation_id}" if mapping.woo_variation_id else "")
+            + " is already mapped",
+        )
 
     def get(self, company_id: CompanyId, mapping_id: MappingId) -> ProductMapping:
         """The company's mapping, or MappingNotFound."""

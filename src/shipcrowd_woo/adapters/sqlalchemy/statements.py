@@ -1,7 +1,7 @@
 """Statement helpers shared by the repositories: a store's rows, one row, a page with its
 total, ids in chunks, and INSERTs that understand ON CONFLICT on either backend."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, RowMapping, Table, and_, func, select
@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from shipcrowd_woo.domain.errors import AlreadyExists
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 
 T = TypeVar("T")
@@ -20,6 +21,16 @@ def of_store(table: Table, company_id: str, store_id: str) -> ColumnElement[bool
     """The rows of one store of one company: a store's rows are always scoped by its
     company too, so a store id alone never reaches another tenant's rows."""
     return and_(table.c.company_id == company_id, table.c.store_id == store_id)
+
+
+def insert_new(session: Session, table: Table, values: Mapping[str, Any], taken: str) -> None:
+    """Insert the row, or AlreadyExists(`taken`) when one of the table's unique keys already
+    holds it: one statement, so two racing inserts cannot both pass a check first."""
+    inserted = session.execute(
+        upsert_into(session, table).values(values).on_conflict_do_nothing().returning(table.c.id)
+    ).first()
+    if inserted is None:
+        raise AlreadyExists(taken)
 
 
 def upsert_into(session: Session, table: Table) -> Any:

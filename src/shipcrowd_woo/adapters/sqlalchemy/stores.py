@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import Nested, RowShape, Stored, sealed
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    insert_new,
     one_row,
     page_with_total,
-    upsert_into,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     StoreRow,
@@ -26,7 +26,6 @@ from shipcrowd_woo.adapters.sqlalchemy.tables import (
 )
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
 from shipcrowd_woo.domain.errors import (
-    AlreadyExists,
     StoreNotFound,
 )
 from shipcrowd_woo.domain.ids import (
@@ -153,14 +152,12 @@ class SqlAlchemyStoreRepository:
 
     def add(self, store: Store) -> None:
         """Insert a store; AlreadyExists when the company already has its URL or its id."""
-        inserted = self._session.execute(
-            upsert_into(self._session, STORES)
-            .values(STORE.values(store))
-            .on_conflict_do_nothing()
-            .returning(STORES.c.id)
-        ).first()
-        if inserted is None:
-            raise AlreadyExists(f"the company already has a store at {store.url}")
+        insert_new(
+            self._session,
+            STORES,
+            STORE.values(store),
+            f"the company already has a store at {store.url}",
+        )
 
     def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """The company's store, or StoreNotFound."""
