@@ -84,75 +84,67 @@ def problem_response(problem: ApiProblem, headers: dict[str, str] | None = None)
     return response
 
 
+# Domain errors answered by their class alone: status, type and title, first match wins
+# (subclasses before their bases). A store's errors show what the store said, never the URL
+# with it; the others their own message.
+_PROBLEMS: tuple[tuple[type[domain.DomainError], int, str, str], ...] = (
+    (domain.InvalidTransition, 409, "invalid-transition", "Not possible in its state"),
+    (domain.AlreadyExists, 409, "conflict", "Already exists"),
+    (
+        domain.AuthenticationFailed,
+        422,
+        "store-credentials-rejected",
+        "The store rejected the consumer key and secret",
+    ),
+    (
+        domain.PermissionDenied,
+        422,
+        "store-permission-denied",
+        "The API key lacks a permission the integration needs",
+    ),
+    (
+        domain.StoreResourceNotFound,
+        422,
+        "store-resource-not-found",
+        "The store has no such resource (is WooCommerce installed there?)",
+    ),
+    (
+        domain.NotWooCommerce,
+        422,
+        "not-a-woocommerce-store",
+        "The address is not a WooCommerce store",
+    ),
+    (domain.RateLimited, 503, "store-rate-limited", "The store is throttling requests"),
+    (domain.RequestRejected, 422, "store-rejected-request", "The store refused the request"),
+    (domain.StoreClientError, 502, "store-unavailable", "The store could not be reached"),
+)
+
+
 def _from_domain(error: domain.DomainError) -> tuple[ApiProblem, dict[str, str]]:
-    headers: dict[str, str] = {}
     if isinstance(error, domain.ValidationFailed):
         fields = [{"field": field, "message": message} for field, message in error.problems.items()]
-        return invalid(fields), headers
+        return invalid(fields), {}
     if isinstance(error, domain.UnsafeStoreUrl):
-        return invalid([{"field": "store_url", "message": str(error)}]), headers
+        return invalid([{"field": "store_url", "message": str(error)}]), {}
     if isinstance(error, OrderNotShippable):
-        return ApiProblem(
-            409,
-            "order-not-shippable",
-            "The order cannot be fulfilled",
-            str(error),
-            order_status=error.status,
-        ), headers
+        title = "The order cannot be fulfilled"
+        problem = ApiProblem(
+            409, "order-not-shippable", title, str(error), order_status=error.status
+        )
+        return problem, {}
     if isinstance(error, domain.NotFound):
-        return ApiProblem(404, "not-found", "Not found", "no such resource"), headers
-    if isinstance(error, domain.InvalidTransition):
-        return ApiProblem(
-            409, "invalid-transition", "Not possible in its state", str(error)
-        ), headers
-    if isinstance(error, domain.AlreadyExists):
-        return ApiProblem(409, "conflict", "Already exists", str(error)), headers
-    if isinstance(error, domain.AuthenticationFailed):
-        return ApiProblem(
-            422,
-            "store-credentials-rejected",
-            "The store rejected the consumer key and secret",
-            error.detail,
-        ), headers
-    if isinstance(error, domain.PermissionDenied):
-        return ApiProblem(
-            422,
-            "store-permission-denied",
-            "The API key lacks a permission the integration needs",
-            error.detail,
-        ), headers
-    if isinstance(error, domain.StoreResourceNotFound):
-        return ApiProblem(
-            422,
-            "store-resource-not-found",
-            "The store has no such resource (is WooCommerce installed there?)",
-            error.detail,
-        ), headers
-    if isinstance(error, domain.NotWooCommerce):
-        return ApiProblem(
-            422, "not-a-woocommerce-store", "The address is not a WooCommerce store", error.detail
-        ), headers
-    if isinstance(error, domain.RateLimited):
-        if error.retry_after is not None:
-            headers["Retry-After"] = str(max(1, int(error.retry_after.total_seconds())))
-        return ApiProblem(
-            503, "store-rate-limited", "The store is throttling requests", error.detail
-        ), headers
-    if isinstance(error, domain.RequestRejected):
-        return ApiProblem(
-            422, "store-rejected-request", "The store refused the request", error.detail
-        ), headers
-    if isinstance(error, domain.StoreClientError):
-        return ApiProblem(
-            502, "store-unavailable", "The store could not be reached", error.detail
-        ), headers
+        return ApiProblem(404, "not-found", "Not found", "no such resource"), {}
     if isinstance(error, domain.SecretsUnavailable):
         log.error("secrets unavailable: %s", error)
-        return ApiProblem(
-            500,
-            "secrets-unavailable",
-            "Stored credentials cannot be opened with the configured keys",
-        ), headers
+        title = "Stored credentials cannot be opened with the configured keys"
+        return ApiProblem(500, "secrets-unavailable", title), {}
+    headers: dict[str, str] = {}
+    if isinstance(error, domain.RateLimited) and error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, int(error.retry_after.total_seconds())))
+    for kind, status, slug, title in _PROBLEMS:
+        if isinstance(error, kind):
+            detail = error.detail if isinstance(error, domain.StoreClientError) else str(error)
+            return ApiProblem(status, slug, title, detail), headers
     return ApiProblem(400, "bad-request", "The request cannot be carried out", str(error)), headers
 
 
