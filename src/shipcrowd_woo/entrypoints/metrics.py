@@ -21,11 +21,10 @@ class Metrics:
         inbox_waiting: Callable[[], int] | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.deliveries = Counter(
+        self.deliveries = self._counter(
             "shipcrowd_woo_webhook_deliveries",
             "Webhook deliveries by topic and result",
             ["topic", "result"],
-            registry=self.registry,
         )
         self.intake_seconds = Histogram(
             "shipcrowd_woo_webhook_intake_seconds",
@@ -33,35 +32,22 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
-        self.settled = Counter(
+        self.settled = self._counter(
             "shipcrowd_woo_webhook_deliveries_settled",
             "Deliveries the inbox drain settled: processed, superseded (coalesced) or failed",
             ["outcome"],
-            registry=self.registry,
         )
-        self.jobs = Counter(
-            "shipcrowd_woo_jobs",
-            "Finished background jobs by kind and state",
-            ["kind", "state"],
-            registry=self.registry,
+        self.jobs = self._counter(
+            "shipcrowd_woo_jobs", "Finished background jobs by kind and state", ["kind", "state"]
         )
-        self.sync_runs = Counter(
-            "shipcrowd_woo_sync_runs",
-            "Sync runs by type and status",
-            ["type", "status"],
-            registry=self.registry,
+        self.sync_runs = self._counter(
+            "shipcrowd_woo_sync_runs", "Sync runs by type and status", ["type", "status"]
         )
-        self.orders = Counter(
-            "shipcrowd_woo_orders",
-            "Orders imported, updated or skipped",
-            ["outcome"],
-            registry=self.registry,
+        self.orders = self._counter(
+            "shipcrowd_woo_orders", "Orders imported, updated or skipped", ["outcome"]
         )
-        self.inventory_items = Counter(
-            "shipcrowd_woo_inventory_items",
-            "Stock levels pushed or failed",
-            ["result"],
-            registry=self.registry,
+        self.inventory_items = self._counter(
+            "shipcrowd_woo_inventory_items", "Stock levels pushed or failed", ["result"]
         )
         self._read_at_scrape(
             "shipcrowd_woo_queue_depth", "Messages waiting in the job queue", queue_depth
@@ -76,12 +62,14 @@ class Metrics:
             "Webhook deliveries kept and not yet processed",
             inbox_waiting,
         )
-        self.webhook_repairs = Counter(
+        self.webhook_repairs = self._counter(
             "shipcrowd_woo_webhook_repairs",
             "Webhooks a health check reactivated or recreated",
             ["action"],
-            registry=self.registry,
         )
+
+    def _counter(self, name: str, summary: str, labels: list[str]) -> Counter:
+        return Counter(name, summary, labels, registry=self.registry)
 
     def _read_at_scrape(self, name: str, summary: str, read: Callable[[], int] | None) -> None:
         """A gauge whose value `read` gives when scraped (none without a reader)."""
