@@ -8,10 +8,10 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    OnSession,
     of_store,
     one_row,
     upsert_into,
@@ -31,11 +31,8 @@ CUSTOMERS = table_of(CustomerRow)
 CUSTOMER = RowShape(CustomerSnapshot)
 
 
-class SqlAlchemyCustomerRepository:
+class SqlAlchemyCustomerRepository(OnSession):
     """Customer snapshots in SQL, newest kept."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def upsert(self, snapshot: CustomerSnapshot) -> bool:
         """Keep the snapshot unless a later one is stored."""

@@ -4,10 +4,9 @@ JSON document."""
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import DOCUMENT, RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import insert_new, of_store, one_row
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, insert_new, of_store, one_row
 from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
 from shipcrowd_woo.domain.errors import FulfilmentNotFound
 from shipcrowd_woo.domain.fulfilment import (
@@ -25,11 +24,8 @@ FULFILMENT_ROWS = RowShape(
 )
 
 
-class SqlAlchemyFulfilmentRepository:
+class SqlAlchemyFulfilmentRepository(OnSession):
     """Fulfilments in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def add(self, fulfilment: Fulfilment) -> None:
         """Insert, or AlreadyExists when the order has a fulfilment with the same key."""

@@ -26,12 +26,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.engine import ALONE, SQLITE_BUSY_TIMEOUT_MS
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
+    OnSession,
     insert_for_dialect,
     one_row,
 )
@@ -306,11 +306,8 @@ class SqlAlchemyInbox:
             ).scalar_one()
 
 
-class SqlAlchemyDeliveryInbox:
+class SqlAlchemyDeliveryInbox(OnSession):
     """The deliveries of a unit of work."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def add(self, delivery: Delivery) -> bool:
         """Keep a delivery; False when the same store, topic and body is already kept."""

@@ -8,10 +8,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import one_row
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, one_row
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     JobRow,
     table_of,
@@ -38,11 +37,8 @@ JOB_ROWS = RowShape(
 )
 
 
-class SqlAlchemyJobRepository:
+class SqlAlchemyJobRepository(OnSession):
     """Jobs in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def add(self, record: JobRecord) -> None:
         """Insert a job record."""

@@ -13,11 +13,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
+    OnSession,
     insert_new,
     of_store,
     one_row,
@@ -50,11 +50,8 @@ MAPPING_ROWS = RowShape(
 )
 
 
-class SqlAlchemyMappingRepository:
+class SqlAlchemyMappingRepository(OnSession):
     """Product mappings in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def add(self, mapping: ProductMapping) -> None:
         """Insert a mapping; AlreadyExists when its product/variation is already mapped."""

@@ -28,12 +28,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import APART, DOCUMENT, Nested, RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
+    OnSession,
     of_store,
     one_row,
 )
@@ -216,11 +216,8 @@ def _sqlite_row_maker(
     return make
 
 
-class SqlAlchemyOrderRepository:
+class SqlAlchemyOrderRepository(OnSession):
     """Orders in SQL under the version rule."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def upsert(self, order: Order) -> Verdict:
         """Store the snapshot if it is new or later and different; its lines go with it."""

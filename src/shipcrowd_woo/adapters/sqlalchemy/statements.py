@@ -1,4 +1,4 @@
-"""Statement helpers shared by the repositories: a store's rows, one row, a page with its
+"""What the repositories share: their session, a store's rows, one row, a page with its
 total, ids in chunks, and INSERTs that understand ON CONFLICT on either backend."""
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -15,6 +15,13 @@ from shipcrowd_woo.domain.pagination import Page, PageRequest
 T = TypeVar("T")
 # Well below SQLite's bound-parameter limit.
 MAX_IDS_PER_QUERY = 500
+
+
+class OnSession:
+    """A repository: its statements run in the unit of work's session (its transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
 
 def of_store(table: Table, company_id: str, store_id: str) -> ColumnElement[bool]:

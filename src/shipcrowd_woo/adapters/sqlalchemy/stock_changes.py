@@ -6,10 +6,9 @@ from datetime import datetime
 
 import attrs
 from sqlalchemy import and_, delete, func, or_, select
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import MAX_IDS_PER_QUERY, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.statements import MAX_IDS_PER_QUERY, OnSession, upsert_into
 from shipcrowd_woo.adapters.sqlalchemy.tables import StockChangeRow, table_of
 from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.inventory import StockChange
@@ -22,11 +21,8 @@ PAIRS_PER_QUERY = MAX_IDS_PER_QUERY // 3
 STOCK_CHANGE = RowShape(StockChange)
 
 
-class SqlAlchemyStockChangeRepository:
+class SqlAlchemyStockChangeRepository(OnSession):
     """Waiting stock changes in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def note(self, changes: Sequence[StockChange]) -> None:
         """Insert, or give a waiting (store, SKU) the newer token and time."""

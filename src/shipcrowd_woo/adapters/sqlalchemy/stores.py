@@ -12,10 +12,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import Nested, RowShape, Stored, sealed
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    OnSession,
     insert_new,
     one_row,
     page_with_total,
@@ -144,11 +144,8 @@ _WRITTEN_ATOMICALLY = frozenset(
 )
 
 
-class SqlAlchemyStoreRepository:
+class SqlAlchemyStoreRepository(OnSession):
     """Stores in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def add(self, store: Store) -> None:
         """Insert a store; AlreadyExists when the company already has its URL or its id."""

@@ -8,10 +8,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    OnSession,
     one_row,
     page_with_total,
 )
@@ -32,11 +32,8 @@ SYNC_LOGS = table_of(SyncLogRow)
 SYNC_LOG_ROWS = RowShape(SyncLog, {"metadata": Stored(dict, column="details")})
 
 
-class SqlAlchemySyncLogRepository:
+class SqlAlchemySyncLogRepository(OnSession):
     """Sync logs in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def add(self, log: SyncLog) -> None:
         """Insert a log."""

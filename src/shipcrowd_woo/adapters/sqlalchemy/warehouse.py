@@ -8,10 +8,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
+    OnSession,
     upsert_into,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
@@ -26,11 +26,8 @@ from shipcrowd_woo.domain.inventory import WarehouseItem
 WAREHOUSE = table_of(WarehouseItemRow)
 
 
-class SqlAlchemyWarehouseRepository:
+class SqlAlchemyWarehouseRepository(OnSession):
     """Warehouse SKUs in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def upsert(self, items: Sequence[WarehouseItem]) -> None:
         """Insert or replace items by (company, SKU)."""

@@ -7,9 +7,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, sealed
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     WebhookRow,
     table_of,
@@ -28,11 +28,8 @@ WEBHOOK = RowShape(Webhook, {"secret": sealed("secret")})
 webhook_from_row = WEBHOOK.build
 
 
-class SqlAlchemyWebhookRepository:
+class SqlAlchemyWebhookRepository(OnSession):
     """Webhooks in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
 
     def add(self, webhook: Webhook) -> None:
         """Insert a webhook."""
