@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import DOCUMENT, RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, insert_new, of_store, one_row
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    OnSession,
+    insert_new,
+    of_store,
+    one_row,
+    owned_row,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
 from shipcrowd_woo.domain.errors import FulfilmentNotFound
 from shipcrowd_woo.domain.fulfilment import (
@@ -38,14 +44,7 @@ class SqlAlchemyFulfilmentRepository(OnSession):
 
     def get(self, company_id: CompanyId, fulfilment_id: FulfilmentId) -> Fulfilment:
         """The company's fulfilment, or FulfilmentNotFound."""
-        row = one_row(
-            self._session,
-            select(FULFILMENTS).where(
-                FULFILMENTS.c.id == fulfilment_id, FULFILMENTS.c.company_id == company_id
-            ),
-        )
-        if row is None:
-            raise FulfilmentNotFound(fulfilment_id)
+        row = owned_row(self._session, FULFILMENTS, company_id, fulfilment_id, FulfilmentNotFound)
         return FULFILMENT_ROWS.build(row)
 
     def find_by_key(

@@ -10,7 +10,7 @@ from sqlalchemy import (
 )
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, one_row
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, one_row, owned_row
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     JobRow,
     table_of,
@@ -46,11 +46,7 @@ class SqlAlchemyJobRepository(OnSession):
 
     def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
         """The company's job, or JobNotFound."""
-        row = one_row(
-            self._session, select(JOBS).where(JOBS.c.id == job_id, JOBS.c.company_id == company_id)
-        )
-        if row is None:
-            raise JobNotFound(job_id)
+        row = owned_row(self._session, JOBS, company_id, job_id, JobNotFound)
         return JOB_ROWS.build(row)
 
     def find(self, job_id: JobId) -> JobRecord | None:

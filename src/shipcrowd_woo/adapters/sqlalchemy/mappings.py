@@ -20,7 +20,7 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import (
     OnSession,
     insert_new,
     of_store,
-    one_row,
+    owned_row,
     page_with_total,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
@@ -66,14 +66,7 @@ class SqlAlchemyMappingRepository(OnSession):
 
     def get(self, company_id: CompanyId, mapping_id: MappingId) -> ProductMapping:
         """The company's mapping, or MappingNotFound."""
-        row = one_row(
-            self._session,
-            select(MAPPINGS).where(
-                MAPPINGS.c.id == mapping_id, MAPPINGS.c.company_id == company_id
-            ),
-        )
-        if row is None:
-            raise MappingNotFound(mapping_id)
+        row = owned_row(self._session, MAPPINGS, company_id, mapping_id, MappingNotFound)
         return MAPPING_ROWS.build(row)
 
     def for_store(self, company_id: CompanyId, store_id: StoreId) -> Sequence[ProductMapping]:

@@ -66,6 +66,22 @@ def one_row(session: Session, query: Any) -> RowMapping | None:
     return row
 
 
+def owned_row(
+    session: Session,
+    table: Table,
+    company_id: str,
+    row_id: str,
+    missing: Callable[[str], Exception],
+) -> RowMapping:
+    """The company's row with this id, or `missing(row_id)` raised: another company's row
+    is as missing as one that never was."""
+    query = select(table).where(table.c.id == row_id, table.c.company_id == company_id)
+    row = one_row(session, query)
+    if row is None:
+        raise missing(row_id)
+    return row
+
+
 def page_with_total(
     session: Session,
     query: Select[Any],

@@ -18,6 +18,7 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import (
     OnSession,
     insert_new,
     one_row,
+    owned_row,
     page_with_total,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
@@ -158,12 +159,7 @@ class SqlAlchemyStoreRepository(OnSession):
 
     def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """The company's store, or StoreNotFound."""
-        row = one_row(
-            self._session,
-            select(STORES).where(STORES.c.id == store_id, STORES.c.company_id == company_id),
-        )
-        if row is None:
-            raise StoreNotFound(store_id)
+        row = owned_row(self._session, STORES, company_id, store_id, StoreNotFound)
         return STORE.build(row)
 
     def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
