@@ -149,12 +149,10 @@ class SqlAlchemyMappingRepository(OnSession):
         return page_with_total(
             self._session,
             query,
-            (
-                MAPPINGS.c.woo_product_id,
-                MAPPINGS.c.woo_variation_id,
-            ),
             page,
             MAPPING_ROWS.build,
+            MAPPINGS.c.woo_product_id,
+            MAPPINGS.c.woo_variation_id,
         )
 
     def add_all(self, mappings: Sequence[ProductMapping]) -> None:

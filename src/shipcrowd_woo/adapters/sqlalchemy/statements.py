@@ -85,9 +85,9 @@ def owned_row(
 def page_with_total(
     session: Session,
     query: Select[Any],
-    order: Sequence[Any],
     page: PageRequest,
     convert: Callable[[RowMapping], T],
+    *order: Any,
 ) -> Page[T]:
     """The page of `query`'s rows in `order`, converted, with the size of the whole list."""
     rows = session.execute(page_of(query.order_by(*order), page)).mappings()

@@ -174,14 +174,7 @@ class SqlAlchemyStoreRepository(OnSession):
         """The company's stores, newest first."""
         query = select(STORES).where(STORES.c.company_id == company_id)
         return page_with_total(
-            self._session,
-            query,
-            (
-                STORES.c.installed_at.desc(),
-                STORES.c.id,
-            ),
-            page,
-            STORE.build,
+            self._session, query, page, STORE.build, STORES.c.installed_at.desc(), STORES.c.id
         )
 
     def syncable(self) -> Sequence[Store]:

@@ -60,12 +60,10 @@ class SqlAlchemySyncLogRepository(OnSession):
         return page_with_total(
             self._session,
             query,
-            (
-                SYNC_LOGS.c.started_at.desc(),
-                SYNC_LOGS.c.id,
-            ),
             page,
             SYNC_LOG_ROWS.build,
+            SYNC_LOGS.c.started_at.desc(),
+            SYNC_LOGS.c.id,
         )
 
     def delete_started_before(self, cutoff: datetime, batch_size: int) -> int:
