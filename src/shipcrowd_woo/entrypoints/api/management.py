@@ -7,7 +7,6 @@ stock levels in catalogue_routes.py, on the same blueprint.
 """
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -27,6 +26,7 @@ from shipcrowd_woo.domain.jobs import (
     SyncOrders,
 )
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.entrypoints.api import catalogue_routes
 from shipcrowd_woo.entrypoints.api.handling import body_of, page_request
@@ -59,11 +59,9 @@ from shipcrowd_woo.services.sync_logs import sync_log_page, sync_stats
 blueprint = Blueprint("management", __name__, url_prefix=MANAGEMENT_PREFIX)
 
 
-def _store(store_id: str) -> Any:
-    services = state().services
-    return store_view(
-        services.stores.get(principal().company_id, StoreId(store_id)), services.context.secrets
-    )
+def _store_answer(store: Store) -> Response:
+    """A store as the API shows it (its credentials masked)."""
+    return jsonify(store_view(store, state().services.context.secrets))
 
 
 @blueprint.post("/install")
@@ -102,7 +100,7 @@ def list_stores() -> Response:
 @blueprint.get("/stores/<store_id>")
 def get_store(store_id: str) -> Response:
     """One store."""
-    return jsonify(_store(store_id))
+    return _store_answer(state().services.stores.get(principal().company_id, StoreId(store_id)))
 
 
 @blueprint.post("/stores/<store_id>/test")
@@ -115,25 +113,19 @@ def test_store(store_id: str) -> Response:
 @blueprint.delete("/stores/<store_id>")
 def disconnect(store_id: str) -> Response:
     """Remove our webhooks at the store and deactivate it; history is kept."""
-    services = state().services
-    store = services.stores.disconnect(admin().company_id, StoreId(store_id))
-    return jsonify(store_view(store, services.context.secrets))
+    return _store_answer(state().services.stores.disconnect(admin().company_id, StoreId(store_id)))
 
 
 @blueprint.post("/stores/<store_id>/pause")
 def pause(store_id: str) -> Response:
     """Stop syncing the store."""
-    services = state().services
-    store = services.stores.pause(principal().company_id, StoreId(store_id))
-    return jsonify(store_view(store, services.context.secrets))
+    return _store_answer(state().services.stores.pause(principal().company_id, StoreId(store_id)))
 
 
 @blueprint.post("/stores/<store_id>/resume")
 def resume(store_id: str) -> Response:
     """Sync the store again."""
-    services = state().services
-    store = services.stores.resume(principal().company_id, StoreId(store_id))
-    return jsonify(store_view(store, services.context.secrets))
+    return _store_answer(state().services.stores.resume(principal().company_id, StoreId(store_id)))
 
 
 @blueprint.put("/stores/<store_id>/credentials")
@@ -141,14 +133,13 @@ def credentials(store_id: str) -> Response:
     """Replace the credentials after testing the new ones."""
     caller = admin()
     body: CredentialsRequest = body_of(CredentialsRequest)
-    services = state().services
-    store = services.stores.refresh_credentials(
+    store = state().services.stores.refresh_credentials(
         caller.company_id,
         StoreId(store_id),
         Secret(body.consumer_key),
         Secret(body.consumer_secret),
     )
-    return jsonify(store_view(store, services.context.secrets))
+    return _store_answer(store)
 
 
 @blueprint.patch("/stores/<store_id>/settings")
@@ -156,9 +147,10 @@ def settings(store_id: str) -> Response:
     """Change how the store is synced and fulfilled; what the body does not name stays."""
     caller = admin()
     body: SettingsRequest = body_of(SettingsRequest)
-    services = state().services
-    store = services.stores.change_settings(caller.company_id, StoreId(store_id), body.change())
-    return jsonify(store_view(store, services.context.secrets))
+    change = body.change()
+    return _store_answer(
+        state().services.stores.change_settings(caller.company_id, StoreId(store_id), change)
+    )
 
 
 @blueprint.post("/stores/<store_id>/webhooks/register")
