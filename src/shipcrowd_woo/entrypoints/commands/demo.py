@@ -12,14 +12,12 @@ import secrets
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import attrs
 import click
 import httpx
 import jwt
@@ -28,11 +26,13 @@ from werkzeug.serving import make_server
 from shipcrowd_woo.adapters.crypto import generate_key_text, parse_encryption_keys
 from shipcrowd_woo.adapters.dramatiq.broker import QUEUE
 from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
-from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.entrypoints.api.state import EXTENSION, AppState
 from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
+from shipcrowd_woo.entrypoints.commands.demo_fulfilment import fulfilment_loop
+from shipcrowd_woo.entrypoints.commands.demo_report import COMPANY, Report, ok
 from shipcrowd_woo.entrypoints.commands.sync import page_progress
 from shipcrowd_woo.entrypoints.flask_app import BACKGROUND, create_app
 from shipcrowd_woo.entrypoints.logs import configure_logging
@@ -41,70 +41,10 @@ from shipcrowd_woo.sandbox.delivery import delivery_headers
 from shipcrowd_woo.sandbox.server import QuietRequestHandler, SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 
-COMPANY = CompanyId("demo-company")
 CHANGED_ORDERS = 100
 NEW_ORDERS = 25
 # More than five failed deliveries in a row make WooCommerce disable a webhook.
 HEALING_CHANGES = 8
-FULFILLED_ORDERS = 50
-TRACKING_META = "_wc_shipment_tracking_items"
-
-
-@attrs.define
-class Check:
-    """One claim of the summary and whether it held."""
-
-    name: str
-    expected: Any
-    actual: Any
-
-    @property
-    def holds(self) -> bool:
-        return bool(self.expected == self.actual)
-
-
-@attrs.define
-class Report:
-    """Figures, checks and timings, filled in as the demo goes."""
-
-    figures: dict[str, Any] = attrs.Factory(dict)
-    checks: list[Check] = attrs.Factory(list)
-    timings: dict[str, float] = attrs.Factory(dict)
-
-    def check(self, name: str, expected: Any, actual: Any) -> None:
-        self.checks.append(Check(name, expected, actual))
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        click.echo(f"• {name}…", err=True)
-        started = time.perf_counter()
-        yield
-        self.timings[name] = round(time.perf_counter() - started, 2)
-
-    @property
-    def passed(self) -> bool:
-        return all(check.holds for check in self.checks)
-
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "passed": self.passed,
-            "figures": self.figures,
-            "checks": [attrs.asdict(c) | {"holds": c.holds} for c in self.checks],
-            "timings_seconds": self.timings,
-        }
-
-    def as_table(self) -> str:
-        rows = [("figure", "value")] + [(k, str(v)) for k, v in self.figures.items()]
-        rows += [("", ""), ("check", "result")]
-        rows += [
-            (c.name, "ok" if c.holds else f"FAILED: expected {c.expected}, got {c.actual}")
-            for c in self.checks
-        ]
-        rows += [("", ""), ("step", "seconds")] + [(k, f"{v:.2f}") for k, v in self.timings.items()]
-        width = max(len(name) for name, _ in rows)
-        lines = [f"{name:<{width}}  {value}" for name, value in rows]
-        verdict = "every check holds" if self.passed else "SOME CHECKS FAILED"
-        return "\n".join([*lines, "", verdict])
 
 
 @click.command()
@@ -162,7 +102,7 @@ def run_demo(folder: Path, orders: int, products: int, seed: int, quiet: bool) -
             store_id = _walk_through(
                 report, api, services, app.extensions[EXTENSION], sandbox, quiet
             )
-            _fulfilment_loop(report, api, services, sandbox, store_id)
+            fulfilment_loop(report, api, services, sandbox, store_id)
             _self_healing(report, api, services, sandbox, web, app, store_id)
     finally:
         web.stop()
@@ -229,12 +169,6 @@ def _api(base_url: str, jwt_secret: str) -> Iterator[httpx.Client]:
         yield client
 
 
-def _ok(response: httpx.Response) -> Any:
-    if response.is_error:
-        raise click.ClickException(f"{response.request.url.path}: {response.text[:300]}")
-    return response.json()
-
-
 def _walk_through(
     report: Report,
     api: httpx.Client,
@@ -246,7 +180,7 @@ def _walk_through(
     store = sandbox.store
     with report.step("install through the API"):
         key, secret = store.create_api_key()
-        installed = _ok(
+        installed = ok(
             api.post(
                 "/install",
                 json={"store_url": sandbox.url, "consumer_key": key, "consumer_secret": secret},
@@ -272,7 +206,7 @@ def _walk_through(
     sellable = {p["sku"]: p for p in store.products.values() if p["type"] != "variable"}
     with report.step("warehouse stock and auto-mapping"):
         levels = [{"sku": sku, "quantity": (i * 7) % 50} for i, sku in enumerate(sellable)]
-        _ok(api.put("/stock", json={"items": levels}))
+        ok(api.put("/stock", json={"items": levels}))
         mapped = _run_job(api, services, f"/stores/{store_id}/mappings/auto")
     report.figures["mappings created"] = mapped["result"]["created"]
     report.check("every product and variation mapped", len(sellable), mapped["result"]["created"])
@@ -341,114 +275,6 @@ def _walk_through(
     return store_id
 
 
-def _fulfilment_loop(
-    report: Report,
-    api: httpx.Client,
-    services: Services,
-    sandbox: SandboxServer,
-    store_id: StoreId,
-) -> None:
-    """Shipcrowd ships orders: each fulfilment puts tracking and a customer note on the order
-    and completes it; the shipped units leave the warehouse, and the new levels reach the
-    store by themselves. A cancelled order is refused; a repeated fulfilment changes
-    nothing."""
-    store = sandbox.store
-    chosen = [i for i, o in sorted(store.orders.items()) if o["status"] == "processing"]
-    chosen = chosen[:FULFILLED_ORDERS]
-    skus = sorted({p["sku"] for p in store.products.values() if p["type"] != "variable"})
-    with services.uow_factory() as uow:
-        before = uow.warehouse.quantities(COMPANY, skus)
-        sku_of = {m.target: m.shipcrowd_sku for m in uow.mappings.for_store(COMPANY, store_id)}
-    shipped: dict[str, int] = {}
-    for order_id in chosen:
-        for line in store.orders[order_id]["line_items"]:
-            sku = sku_of.get((line["product_id"], line["variation_id"] or None))
-            if sku is not None:
-                shipped[sku] = shipped.get(sku, 0) + line["quantity"]
-    with report.step(f"fulfil {len(chosen)} orders through the API; stock follows by itself"):
-        answers = [_fulfil(api, store_id, order_id) for order_id in chosen]
-        services.broker.join(QUEUE)
-        sandbox.deliverer.flush()
-        services.broker.join(QUEUE)
-    report.check("fulfilments accepted", [202] * len(chosen), [a.status_code for a in answers])
-    jobs = [_ok(api.get(f"/sync/jobs/{a.json()['job']['id']}")) for a in answers]
-    report.figures["store requests per fulfilment"] = sorted(
-        {job["result"].get("requests") for job in jobs}
-    )
-    tracked = [
-        [item["tracking_number"] for item in store.order_meta(order_id, TRACKING_META) or []]
-        for order_id in chosen
-    ]
-    report.check("tracking on every fulfilled order", [[f"DEMO-{i}"] for i in chosen], tracked)
-    report.check(
-        "one customer note on every fulfilled order",
-        [1] * len(chosen),
-        [sum(n["customer_note"] for n in store.order_notes(i)) for i in chosen],
-    )
-    report.check(
-        "fulfilled orders completed at the store",
-        ["completed"] * len(chosen),
-        [store.orders[i]["status"] for i in chosen],
-    )
-    with services.uow_factory() as uow:
-        ours = [uow.orders.get(OrderKey(COMPANY, store_id, i)) for i in chosen]
-        after = uow.warehouse.quantities(COMPANY, skus)
-    report.check(
-        "our own completions came back by webhook",
-        ["completed"] * len(chosen),
-        [order.woo_status if order else None for order in ours],
-    )
-    expected = {sku: max(0, before[sku] - units) for sku, units in shipped.items()}
-    report.figures["warehouse SKUs shipped from"] = len(expected)
-    report.check(
-        "shipped stock left the warehouse", expected, {sku: after[sku] for sku in expected}
-    )
-    by_sku = {p["sku"]: p for p in store.products.values() if p["type"] != "variable"}
-    report.check(
-        "the new levels reached the store by themselves",
-        expected,
-        {sku: by_sku[sku]["stock_quantity"] for sku in expected},
-    )
-    cancelled = next(i for i, o in sorted(store.orders.items()) if o["status"] == "cancelled")
-    refused = _fulfil(api, store_id, cancelled)
-    report.check(
-        "a cancelled order is refused, and stays cancelled",
-        (409, "cancelled"),
-        (refused.status_code, store.orders[cancelled]["status"]),
-    )
-    first = chosen[0]
-    notes_before = len(store.order_notes(first))
-    again = _fulfil(api, store_id, first)
-    services.broker.join(QUEUE)
-    report.check(
-        "a repeated fulfilment changes nothing",
-        (200, answers[0].json()["fulfillment"]["id"], notes_before, 1, after),
-        (
-            again.status_code,
-            again.json()["fulfillment"]["id"],
-            len(store.order_notes(first)),
-            len(store.order_meta(first, TRACKING_META)),
-            _quantities(services, skus),
-        ),
-    )
-
-
-def _fulfil(api: httpx.Client, store_id: StoreId, order_id: int) -> httpx.Response:
-    return api.post(
-        f"/stores/{store_id}/orders/{order_id}/fulfillments",
-        json={
-            "carrier": "PPL",
-            "tracking_number": f"DEMO-{order_id}",
-            "tracking_url": f"https://www.ppl.cz/vyhledat-zasilku?shipmentId=DEMO-{order_id}",
-        },
-    )
-
-
-def _quantities(services: Services, skus: list[str]) -> dict[str, int]:
-    with services.uow_factory() as uow:
-        return uow.warehouse.quantities(COMPANY, skus)
-
-
 def _self_healing(
     report: Report,
     api: httpx.Client,
@@ -479,7 +305,7 @@ def _self_healing(
         tick = services.scheduler.tick()
         services.broker.join(QUEUE)
     report.check("a webhook check queued at once", True, store_id in tick.checks_queued)
-    webhooks = _ok(api.get(f"/stores/{store_id}"))["webhooks"]
+    webhooks = ok(api.get(f"/stores/{store_id}"))["webhooks"]
     report.check(
         "the check reactivated the webhook",
         ["repaired", "active"],
@@ -491,9 +317,9 @@ def _run_job(
     api: httpx.Client, services: Services, path: str, body: dict[str, Any] | None = None
 ) -> Any:
     """Queue a job through the API, wait for the embedded worker, answer its final state."""
-    job = _ok(api.post(path, json=body or {}))
+    job = ok(api.post(path, json=body or {}))
     services.broker.join(QUEUE)
-    done = _ok(api.get(f"/sync/jobs/{job['id']}"))
+    done = ok(api.get(f"/sync/jobs/{job['id']}"))
     if done["state"] != "completed":
         raise click.ClickException(f"{done['kind']} {done['state']}: {done['error']}")
     return done
