@@ -73,8 +73,7 @@ def _line_values(order_id: int, position: int, line: OrderLine) -> dict[str, Any
 
 def _key_filter(key: OrderKey) -> Any:
     return and_(
-        ORDERS.c.company_id == key.company_id,
-        ORDERS.c.store_id == key.store_id,
+        of_store(ORDERS, key.company_id, key.store_id),
         ORDERS.c.source == key.source,
         ORDERS.c.source_id == key.source_id,
     )
