@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.money import canonical_text
 from shipcrowd_woo.domain.order import Order, OrderKey
 
@@ -179,8 +180,7 @@ def _object_renderer(kind: type) -> _Renderer:
         parts += [repr(prefix), _expression(hints.get(name), f"value.{name}", scope)]
     # One join: a chain of + copied the growing text once a field.
     source = f"def render(value):\n    return ''.join(({', '.join(parts)}, '}}'))\n"
-    exec(compile(source, f"<fingerprint renderer of {kind.__qualname__}>", "exec"), scope)  # noqa: S102
-    render: _Renderer = scope["render"]
+    render: _Renderer = compiled(source, f"fingerprint renderer of {kind.__qualname__}", scope)
     return render
 
 
@@ -193,9 +193,9 @@ def _expression(hint: Any, operand: str, scope: dict[str, Any]) -> str:
         if len(present) == 1:
             return f"('null' if {operand} is None else {_expression(present[0], operand, scope)})"
     if typing.get_origin(hint) is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:
-        item = _bound(scope, _renderer_of_hint(arguments[0]))
+        item = bound(scope, _renderer_of_hint(arguments[0]))
         return f"'[' + ','.join(map({item}, {operand})) + ']'"
-    return f"{_bound(scope, _renderer_of_hint(hint))}({operand})"
+    return f"{bound(scope, _renderer_of_hint(hint))}({operand})"
 
 
 def _renderer_of_hint(hint: Any) -> _Renderer:
@@ -207,12 +207,6 @@ def _renderer_of_hint(hint: Any) -> _Renderer:
         except TypeError:  # a type with no renderer of its own: the value may still have one
             return _render
     return _render
-
-
-def _bound(scope: dict[str, Any], renderer: _Renderer) -> str:
-    name = f"r{len(scope)}"
-    scope[name] = renderer
-    return name
 
 
 def _render_enum(value: enum.Enum) -> str:

@@ -18,6 +18,7 @@ import attrs
 from attrs import AttrsInstance
 
 from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
+from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.secrets import EncryptedSecret
 
 T = TypeVar("T", bound=AttrsInstance)
@@ -108,13 +109,13 @@ class RowShape(Generic[T]):
         )
         self._derived = derived
         scope: dict[str, Any] = {"cls": cls}
-        self.values: Callable[[T], dict[str, Any]] = _compiled(
+        self.values: Callable[[T], dict[str, Any]] = compiled(
             f"def values(value):\n    return {{{', '.join(self._items('value', scope))}}}\n",
             f"values of {cls.__qualname__}",
             scope,
         )
         arguments = ", ".join(self._arguments(scope))
-        self.build: Callable[..., T] = _compiled(
+        self.build: Callable[..., T] = compiled(
             f"def build(row, **apart):\n    return cls({arguments})\n",
             f"build of {cls.__qualname__}",
             scope,
@@ -131,14 +132,14 @@ class RowShape(Generic[T]):
                 column = repr(stored.column or name)
                 items.append(f"{column}: {_applied(stored.to_row, f'{operand}.{name}', scope)}")
         if self._derived is not None:
-            items.append(f"**{_bound(scope, self._derived)}({operand})")
+            items.append(f"**{bound(scope, self._derived)}({operand})")
         return items
 
     def _arguments(self, scope: dict[str, Any]) -> list[str]:
         arguments = []
         for name, stored in self._fields:
             if isinstance(stored, Nested):
-                value = f"{_bound(scope, stored.shape.build)}(row)"
+                value = f"{bound(scope, stored.shape.build)}(row)"
             elif isinstance(stored, KeptApart):
                 value = f"apart[{name!r}]"
             else:
@@ -154,15 +155,4 @@ def _declared(declared: Stored | Nested | KeptApart | Document | None, kind: Any
 
 
 def _applied(convert: Callable[[Any], Any], operand: str, scope: dict[str, Any]) -> str:
-    return operand if convert is _same else f"{_bound(scope, convert)}({operand})"
-
-
-def _bound(scope: dict[str, Any], value: object) -> str:
-    name = f"_{len(scope)}"
-    scope[name] = value
-    return name
-
-
-def _compiled(source: str, name: str, scope: dict[str, Any]) -> Any:
-    exec(compile(source, f"<{name}>", "exec"), scope)  # noqa: S102 - text built from field names
-    return scope[source[4 : source.index("(")]]
+    return operand if convert is _same else f"{bound(scope, convert)}({operand})"
