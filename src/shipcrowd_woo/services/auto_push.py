@@ -14,6 +14,8 @@ import logging
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
+import attrs
+
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.inventory import StockChange, follows_warehouse
 from shipcrowd_woo.domain.jobs import PushStockChanges
@@ -32,20 +34,14 @@ SWEEP_EVERY = timedelta(minutes=5)
 SWEEP_BATCH = 500
 
 
+@attrs.define(eq=False)
 class AutoPush:
     """Writes stock changes down and schedules the pushes that carry them."""
 
-    def __init__(
-        self,
-        context: Records,
-        jobs: JobService,
-        guard: ScheduleGuard,
-        window: timedelta = DEFAULT_WINDOW,
-    ) -> None:
-        self._ctx = context
-        self._jobs = jobs
-        self._guard = guard
-        self.window = window
+    _ctx: Records
+    _jobs: JobService
+    _guard: ScheduleGuard
+    window: timedelta = DEFAULT_WINDOW
 
     def note(
         self, uow: UnitOfWork, company_id: CompanyId, skus: Collection[str], at: datetime

@@ -48,13 +48,7 @@ from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.jobs import FulfilOrder, JobRecord
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.store import Store
-from shipcrowd_woo.domain.sync_log import (
-    SyncLog,
-    SyncType,
-    fail_sync,
-    finish_sync,
-    record_items,
-)
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_sync, record_items
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import StoreWork
@@ -89,13 +83,13 @@ class UnfulfillableAtStore(DomainError):
     delivered: recorded as refused, not retried."""
 
 
+@attrs.define(eq=False)
 class Fulfilments:
     """Accepting fulfilments and delivering them to the stores."""
 
-    def __init__(self, context: StoreWork, jobs: JobService, inventory: InventorySync) -> None:
-        self._ctx = context
-        self._jobs = jobs
-        self._inventory = inventory
+    _ctx: StoreWork
+    _jobs: JobService
+    _inventory: InventorySync
 
     def submit(
         self,

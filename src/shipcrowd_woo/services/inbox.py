@@ -50,21 +50,15 @@ class DrainReport:
         )
 
 
+@attrs.define(eq=False)
 class InboxDrain:
     """Claims and processes batches until the inbox is empty."""
 
-    def __init__(
-        self,
-        context: Deliveries,
-        processor: WebhookProcessor,
-        batch_size: int = BATCH_SIZE,
-        lease: timedelta = LEASE,
-    ) -> None:
-        self._ctx = context
-        self._processor = processor
-        self._batch_size = batch_size
-        self._lease = lease
-        self.observers: list[Callable[[Outcomes], None]] = []
+    _ctx: Deliveries
+    _processor: WebhookProcessor
+    _batch_size: int = BATCH_SIZE
+    _lease: timedelta = LEASE
+    observers: list[Callable[[Outcomes], None]] = attrs.field(init=False, factory=list)
 
     def resume(self, started_at: datetime) -> int:
         """At the start of a process with an in-process queue: the batches drains held

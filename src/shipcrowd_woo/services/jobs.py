@@ -12,12 +12,9 @@ recorded on the job.
 import logging
 from datetime import datetime, timedelta
 
-from shipcrowd_woo.domain.errors import (
-    DomainError,
-    InvalidResponse,
-    RateLimited,
-    StoreUnavailable,
-)
+import attrs
+
+from shipcrowd_woo.domain.errors import DomainError, InvalidResponse, RateLimited, StoreUnavailable
 from shipcrowd_woo.domain.ids import CompanyId, JobId
 from shipcrowd_woo.domain.jobs import Job, JobRecord, JobState, SummaryValue, job_store
 from shipcrowd_woo.ports.queue import TaskQueue
@@ -49,12 +46,12 @@ def is_transient(error: BaseException) -> bool:
     return type(error).__module__.split(".")[0] in ("sqlalchemy", "psycopg", "sqlite3")
 
 
+@attrs.define(eq=False)
 class JobService:
     """Submitting jobs and reading their status."""
 
-    def __init__(self, context: Records, queue: TaskQueue) -> None:
-        self._ctx = context
-        self._queue = queue
+    _ctx: Records
+    _queue: TaskQueue
 
     def submit(self, company_id: CompanyId, job: Job, delay: timedelta | None = None) -> JobRecord:
         """Save the job as QUEUED, then send it to the workers (after `delay`)."""

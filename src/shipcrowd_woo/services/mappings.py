@@ -95,11 +95,11 @@ def catalog_item_of(product: WooProduct) -> CatalogItem:
     return CatalogItem(product.id, None, product.sku, product.name)
 
 
+@attrs.define(eq=False)
 class MappingService:
     """Mapping use cases, scoped by company."""
 
-    def __init__(self, context: StoreCalls) -> None:
-        self._ctx = context
+    _ctx: StoreCalls
 
     def auto_map(self, company_id: CompanyId, store_id: StoreId) -> AutoMapReport:
         """Map every unmapped store item whose SKU matches a warehouse SKU (see

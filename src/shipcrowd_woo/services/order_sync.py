@@ -15,24 +15,14 @@ from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.statuses import WOO_STATUS_TABLE, normalise_woo_status
 from shipcrowd_woo.domain.store import Store
-from shipcrowd_woo.domain.sync_log import (
-    SyncLog,
-    SyncType,
-    fail_sync,
-    finish_sync,
-    record_items,
-)
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_sync, record_items
 from shipcrowd_woo.domain.transform import transform_order
 from shipcrowd_woo.domain.versions import Verdict
 from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
 from shipcrowd_woo.services.ahead import prepared_ahead
 from shipcrowd_woo.services.context import StoreWork
-from shipcrowd_woo.services.order_writing import (
-    confirm_same_second,
-    refetcher,
-    transform_context,
-)
+from shipcrowd_woo.services.order_writing import confirm_same_second, refetcher, transform_context
 from shipcrowd_woo.services.sync_logs import open_sync_log
 
 # Orders the store can be told to move to (extensions' statuses are the store's to validate).
@@ -55,11 +45,11 @@ class SyncOutcome:
     skipped: str | None = None
 
 
+@attrs.define(eq=False)
 class OrderSync:
     """Order import and order changes pushed back to the store."""
 
-    def __init__(self, context: StoreWork) -> None:
-        self._ctx = context
+    _ctx: StoreWork
 
     def run(
         self,

@@ -74,24 +74,16 @@ class TickReport:
     logs_purged: int = 0
 
 
+@attrs.define(eq=False)
 class Scheduler:
     """One tick at a time; the entrypoint decides how often."""
 
-    def __init__(
-        self,
-        context: Schedule,
-        jobs: JobService,
-        guard: ScheduleGuard,
-        sweeps: Sweeps = Sweeps(),
-        checks: StoreChecks = StoreChecks(),
-        auto_push: AutoPush | None = None,
-    ) -> None:
-        self._ctx = context
-        self._jobs = jobs
-        self._guard = guard
-        self._sweeps = sweeps
-        self._checks = checks
-        self._auto_push = auto_push
+    _ctx: Schedule
+    _jobs: JobService
+    _guard: ScheduleGuard
+    _sweeps: Sweeps = Sweeps()
+    _checks: StoreChecks = StoreChecks()
+    _auto_push: AutoPush | None = None
 
     def tick(self) -> TickReport:
         """Queue the syncs, checks and reconciliations that are due, and sweep when a sweep

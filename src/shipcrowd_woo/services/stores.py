@@ -70,11 +70,11 @@ class Installation:
     connected_as: str | None = None
 
 
+@attrs.define(eq=False)
 class StoreService:
     """Use cases of connected stores, always scoped by company."""
 
-    def __init__(self, context: ServiceContext) -> None:
-        self._ctx = context
+    _ctx: ServiceContext
 
     def install(
         self,

@@ -14,12 +14,7 @@ import attrs
 from shipcrowd_woo.domain.errors import StoreClientError
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.store import Store
-from shipcrowd_woo.domain.sync_log import (
-    SyncLog,
-    SyncType,
-    finish_sync,
-    record_items,
-)
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, finish_sync, record_items
 from shipcrowd_woo.domain.webhook_health import CheckFindings, WebhookHealth, health_after_check
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.stores import StoreService, WebhookReport
@@ -53,12 +48,12 @@ def findings_of(report: WebhookReport) -> CheckFindings:
     return CheckFindings(disabled=disabled, missing=missing, unrepaired=unrepaired)
 
 
+@attrs.define(eq=False)
 class WebhookChecks:
     """Check one store's webhooks now."""
 
     # The whole context: a check repairs through the store service, which registers webhooks.
-    def __init__(self, context: ServiceContext) -> None:
-        self._ctx = context
+    _ctx: ServiceContext
 
     def check(self, company_id: CompanyId, store_id: StoreId) -> WebhookCheck:
         """Repair the store's webhooks as registering does, and record how they stand."""

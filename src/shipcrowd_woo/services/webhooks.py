@@ -89,11 +89,11 @@ class _Plan:
     deleted_orders: list[tuple[Delivery, int]] = attrs.Factory(list)
 
 
+@attrs.define(eq=False)
 class WebhookProcessor:
     """Turns inbox deliveries into changes."""
 
-    def __init__(self, context: StoreCalls) -> None:
-        self._ctx = context
+    _ctx: StoreCalls
 
     def process(self, delivery_id: DeliveryId) -> ProcessOutcome:
         """Process one delivery; processing it again changes nothing more."""

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import attrs
 import redis
+from redis.commands.core import Script
 
 from shipcrowd_woo.domain.ids import StoreId
 
@@ -120,6 +122,7 @@ class RedisScheduleGuard:
         self._client.delete(self._prefix + name)
 
 
+@attrs.define(eq=False)
 class RedisSyncSlots:
     """At most `limit` syncs at once across every worker: a Redis sorted set of holders
     scored by expiry, each holder extending its own while it runs, so a killed worker's
@@ -141,19 +144,16 @@ class RedisSyncSlots:
     return 0
     """
 
-    def __init__(
-        self,
-        client: redis.Redis,
-        limit: int,
-        ttl: timedelta,
-        key: str = "shipcrowd-woo:sync-slots",
-    ) -> None:
-        self._client = client
-        self._limit = limit
-        self._ttl = ttl
-        self._key = key
-        self._acquire = client.register_script(self._ACQUIRE)
-        self._extend = client.register_script(self._EXTEND)
+    _client: redis.Redis
+    _limit: int
+    _ttl: timedelta
+    _key: str = "shipcrowd-woo:sync-slots"
+    _acquire: Script = attrs.field(init=False)
+    _extend: Script = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._acquire = self._client.register_script(self._ACQUIRE)
+        self._extend = self._client.register_script(self._EXTEND)
 
     @contextmanager
     def hold(self) -> Iterator[bool]:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from urllib.parse import quote
 
+import attrs
 import httpx
 
 from shipcrowd_woo.domain.secrets import Secret
@@ -72,23 +73,15 @@ def oauth1_query(
     return [*params, ("oauth_signature", signature)]
 
 
+@attrs.define(eq=False)
 class OAuth1QueryAuth(httpx.Auth):
     """Signs every request (every retry too) with a fresh timestamp and nonce."""
 
-    def __init__(
-        self,
-        consumer_key: Secret,
-        consumer_secret: Secret,
-        *,
-        now: Callable[[], float] = time.time,
-        nonce: Callable[[], str] = lambda: secrets.token_hex(16),
-        home: str = "",
-    ) -> None:
-        self._home = home
-        self._key = consumer_key
-        self._secret = consumer_secret
-        self._now = now
-        self._nonce = nonce
+    _key: Secret
+    _secret: Secret
+    _now: Callable[[], float] = attrs.field(default=time.time, kw_only=True)
+    _nonce: Callable[[], str] = attrs.field(default=lambda: secrets.token_hex(16), kw_only=True)
+    _home: str = attrs.field(default="", kw_only=True)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         query = oauth1_query(
@@ -104,12 +97,12 @@ class OAuth1QueryAuth(httpx.Auth):
         yield request
 
 
+@attrs.define(eq=False)
 class QueryStringAuth(httpx.Auth):
     """`consumer_key` and `consumer_secret` as query parameters (HTTPS only)."""
 
-    def __init__(self, consumer_key: Secret, consumer_secret: Secret) -> None:
-        self._key = consumer_key
-        self._secret = consumer_secret
+    _key: Secret
+    _secret: Secret
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.url = request.url.copy_merge_params(

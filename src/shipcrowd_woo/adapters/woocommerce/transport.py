@@ -24,11 +24,7 @@ import httpx
 import stamina
 
 from shipcrowd_woo.adapters.woocommerce.responses import WooResponse, decode_json, error_for
-from shipcrowd_woo.domain.errors import (
-    InvalidResponse,
-    RateLimited,
-    StoreUnavailable,
-)
+from shipcrowd_woo.domain.errors import InvalidResponse, RateLimited, StoreUnavailable
 from shipcrowd_woo.domain.site_index import RestStyle
 
 log = logging.getLogger("shipcrowd_woo.woocommerce")
@@ -107,23 +103,19 @@ class InFlightBudget:
                 self._condition.notify_all()
 
 
+@attrs.define(eq=False)
 class StoreTransport:
     """Sends requests to one store through an httpx.Client."""
 
-    def __init__(
-        self,
-        store_url: str,
-        http: httpx.Client,
-        options: TransportOptions,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        rest_style: RestStyle = RestStyle.PRETTY,
-    ) -> None:
-        self.store_url = store_url
-        self._http = http
-        self._options = options
-        self._now = now
-        self._rest_style = rest_style
-        self.budget = InFlightBudget(options.max_in_flight)
+    store_url: str
+    _http: httpx.Client
+    _options: TransportOptions
+    _now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _rest_style: RestStyle = RestStyle.PRETTY
+    budget: InFlightBudget = attrs.field(
+        init=False,
+        default=attrs.Factory(lambda self: InFlightBudget(self._options.max_in_flight), True),
+    )
 
     def call(
         self,
