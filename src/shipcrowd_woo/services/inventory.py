@@ -17,13 +17,7 @@ from shipcrowd_woo.domain.mapping_rules import (
     record_sync_success,
 )
 from shipcrowd_woo.domain.store import Store
-from shipcrowd_woo.domain.sync_log import (
-    SyncLog,
-    SyncType,
-    fail_sync,
-    finish_sync,
-    record_items,
-)
+from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_sync, record_items
 from shipcrowd_woo.domain.woo_catalog import BatchItemResult, StockUpdate
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.auto_push import AutoPush
@@ -49,13 +43,13 @@ class StockLevel:
     name: str = ""
 
 
+@attrs.define(eq=False)
 class InventorySync:
     """The warehouse feed and the push of stock levels to stores."""
 
-    def __init__(self, context: StoreWork, auto_push: AutoPush | None = None) -> None:
-        """Without `auto_push`, recording stock pushes nothing by itself."""
-        self._ctx = context
-        self._auto_push = auto_push
+    _ctx: StoreWork
+    # Without it, recording stock pushes nothing by itself.
+    _auto_push: AutoPush | None = None
 
     def set_stock(self, company_id: CompanyId, levels: Sequence[StockLevel]) -> int:
         """Record the warehouse's stock of SKUs; returns how many were recorded. Levels that
@@ -197,7 +191,7 @@ class InventorySync:
             self._save(fail_sync(log, self._ctx.clock.now(), outage.detail))
             raise outage
         for chunk, failure in failures:
-            log = self._record_not_reached(log, chunk, failure)
+            log = self._record(log, chunk, failure)
         ended = finish_sync(log, self._ctx.clock.now())
         with self._ctx.uow_factory() as uow:
             uow.sync_logs.update(ended)
@@ -209,45 +203,44 @@ class InventorySync:
         self,
         log: SyncLog,
         chunk: Sequence[tuple[ProductMapping, StockUpdate]],
-        results: Sequence[BatchItemResult],
+        outcome: Sequence[BatchItemResult] | StoreClientError,
     ) -> SyncLog:
+        """Write a chunk's outcome on its mappings and the log: the store's answer for each
+        item, or the error that kept the whole chunk from the store."""
         now = self._ctx.clock.now()
-        errors: list[str] = []
         with self._ctx.uow_factory() as uow:
-            for (mapping, update), result in zip(chunk, results, strict=True):
-                current = uow.mappings.get(mapping.company_id, mapping.id)
-                if result.ok:
-                    uow.mappings.update(record_sync_success(current, now, update.quantity))
-                else:
-                    message = f"{result.error_code}: {result.error_message}"
-                    uow.mappings.update(record_sync_error(current, message, now))
-                    errors.append(f"{mapping.shipcrowd_sku}: {message}")
-            synced = sum(1 for result in results if result.ok)
-            log = record_items(log, synced=synced, failed=len(errors), errors=errors)
+            if isinstance(outcome, StoreClientError):
+                message = f"not pushed, the store failed the batch: {outcome.detail}"
+                for mapping, _ in chunk:
+                    current = uow.mappings.get(mapping.company_id, mapping.id)
+                    uow.mappings.update(record_not_reached(current, message, now))
+                errors = [f"{len(chunk)} items not pushed: {outcome.detail}"]
+                log = record_items(log, failed=len(chunk), errors=errors)
+            else:
+                log = self._record_results(uow, log, chunk, outcome, now)
             uow.sync_logs.update(log)
             uow.commit()
         return log
 
-    def _record_not_reached(
-        self,
+    @staticmethod
+    def _record_results(
+        uow: UnitOfWork,
         log: SyncLog,
         chunk: Sequence[tuple[ProductMapping, StockUpdate]],
-        error: StoreClientError,
+        results: Sequence[BatchItemResult],
+        now: datetime,
     ) -> SyncLog:
-        now = self._ctx.clock.now()
-        message = f"not pushed, the store failed the batch: {error.detail}"
-        with self._ctx.uow_factory() as uow:
-            for mapping, _ in chunk:
-                current = uow.mappings.get(mapping.company_id, mapping.id)
-                uow.mappings.update(record_not_reached(current, message, now))
-            log = record_items(
-                log,
-                failed=len(chunk),
-                errors=[f"{len(chunk)} items not pushed: {error.detail}"],
-            )
-            uow.sync_logs.update(log)
-            uow.commit()
-        return log
+        errors: list[str] = []
+        for (mapping, update), result in zip(chunk, results, strict=True):
+            current = uow.mappings.get(mapping.company_id, mapping.id)
+            if result.ok:
+                uow.mappings.update(record_sync_success(current, now, update.quantity))
+            else:
+                message = f"{result.error_code}: {result.error_message}"
+                uow.mappings.update(record_sync_error(current, message, now))
+                errors.append(f"{mapping.shipcrowd_sku}: {message}")
+        synced = sum(1 for result in results if result.ok)
+        return record_items(log, synced=synced, failed=len(errors), errors=errors)
 
     def _save(self, log: SyncLog, new: bool = False) -> None:
         with self._ctx.uow_factory() as uow:

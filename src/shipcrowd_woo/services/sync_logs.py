@@ -1,6 +1,6 @@
 """Sync logs: pages, statistics and success rates per store and type, and retention."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from shipcrowd_woo.domain.ids import CompanyId, StoreId, SyncLogId
@@ -68,18 +68,6 @@ def sync_log_page(
     with uow_factory() as uow:
         uow.stores.get(company_id, store_id)
         return uow.sync_logs.page(store_id, sync_type, page)
-
-
-def recent_sync_logs(
-    uow_factory: UnitOfWorkFactory,
-    company_id: CompanyId,
-    store_id: StoreId,
-    sync_type: SyncType | None = None,
-    limit: int = 20,
-) -> Sequence[SyncLog]:
-    """The newest logs."""
-    page = PageRequest(limit=max(1, min(limit, MAX_PAGE_SIZE)))
-    return sync_log_page(uow_factory, company_id, store_id, sync_type, page).items
 
 
 def sync_stats(

@@ -1,4 +1,4 @@
-"""Reading sync logs: pages, recent ones and statistics per store and type."""
+"""Reading sync logs: pages, filtered by type, and statistics per store and type."""
 
 import pytest
 
@@ -8,7 +8,7 @@ from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.sync_log import SyncStatus, SyncType
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.order_sync import OrderSync
-from shipcrowd_woo.services.sync_logs import recent_sync_logs, sync_log_page, sync_stats
+from shipcrowd_woo.services.sync_logs import sync_log_page, sync_stats
 from tests.unit.services.conftest import COMPANY, OTHER_COMPANY
 
 
@@ -29,8 +29,8 @@ def test_logs_are_read_per_store_and_type_with_statistics(world):
     page = sync_log_page(uow, COMPANY, store.id, None, PageRequest(limit=2))
     assert page.total == 4
     assert [log.sync_type for log in page.items] == [SyncType.INVENTORY, SyncType.ORDER]
-    orders = recent_sync_logs(uow, COMPANY, store.id, SyncType.ORDER)
-    assert [log.status for log in orders] == [
+    orders = sync_log_page(uow, COMPANY, store.id, SyncType.ORDER, PageRequest())
+    assert [log.status for log in orders.items] == [
         SyncStatus.COMPLETED,
         SyncStatus.PARTIAL,
         SyncStatus.COMPLETED,
