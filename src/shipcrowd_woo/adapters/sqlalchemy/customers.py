@@ -2,30 +2,14 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import (
-    func,
-    literal,
-    select,
-    tuple_,
-)
+from sqlalchemy import func, literal, select, tuple_
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import (
-    OnSession,
-    of_store,
-    one_row,
-    upsert_into,
-)
-from shipcrowd_woo.adapters.sqlalchemy.tables import (
-    CustomerRow,
-    table_of,
-)
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, of_store, one_row, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.tables import CustomerRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
 from shipcrowd_woo.domain.customers import CustomerSnapshot
-from shipcrowd_woo.domain.ids import (
-    CompanyId,
-    StoreId,
-)
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 
 CUSTOMERS = table_of(CustomerRow)
 CUSTOMER = RowShape(CustomerSnapshot)
@@ -58,13 +42,8 @@ class SqlAlchemyCustomerRepository(OnSession):
         self, company_id: CompanyId, store_id: StoreId, woo_customer_id: int
     ) -> CustomerSnapshot | None:
         """A stored snapshot."""
-        row = one_row(
-            self._session,
-            select(CUSTOMERS).where(
-                of_store(CUSTOMERS, company_id, store_id),
-                CUSTOMERS.c.woo_customer_id == woo_customer_id,
-            ),
+        query = select(CUSTOMERS).where(
+            of_store(CUSTOMERS, company_id, store_id, woo_customer_id=woo_customer_id)
         )
-        if row is None:
-            return None
-        return CUSTOMER.build(row)
+        row = one_row(self._session, query)
+        return None if row is None else CUSTOMER.build(row)

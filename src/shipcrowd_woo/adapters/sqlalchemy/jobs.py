@@ -3,26 +3,14 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import (
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import select, update
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, one_row, owned_row
-from shipcrowd_woo.adapters.sqlalchemy.tables import (
-    JobRow,
-    table_of,
-)
+from shipcrowd_woo.adapters.sqlalchemy.statements import Owned, OwnedRepository, one_row
+from shipcrowd_woo.adapters.sqlalchemy.tables import JobRow, table_of
 from shipcrowd_woo.converters.jobs import job_from_data, job_to_data
-from shipcrowd_woo.domain.errors import (
-    JobNotFound,
-)
-from shipcrowd_woo.domain.ids import (
-    CompanyId,
-    JobId,
-)
+from shipcrowd_woo.domain.errors import JobNotFound
+from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import JobRecord, JobState
 
 JOBS = table_of(JobRow)
@@ -37,17 +25,10 @@ JOB_ROWS = RowShape(
 )
 
 
-class SqlAlchemyJobRepository(OnSession):
+class SqlAlchemyJobRepository(OwnedRepository[JobRecord]):
     """Jobs in SQL."""
 
-    def add(self, record: JobRecord) -> None:
-        """Insert a job record."""
-        self._session.execute(insert(JOBS), JOB_ROWS.values(record))
-
-    def get(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
-        """The company's job, or JobNotFound."""
-        row = owned_row(self._session, JOBS, company_id, job_id, JobNotFound)
-        return JOB_ROWS.build(row)
+    OWNED = Owned(JOBS, JOB_ROWS, JobNotFound)
 
     def find(self, job_id: JobId) -> JobRecord | None:
         """A job by id."""

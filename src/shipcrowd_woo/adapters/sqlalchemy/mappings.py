@@ -2,40 +2,20 @@
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import (
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     MAX_IDS_PER_QUERY,
-    OnSession,
-    insert_new,
+    Owned,
+    OwnedRepository,
     of_store,
-    owned_row,
     page_with_total,
 )
-from shipcrowd_woo.adapters.sqlalchemy.tables import (
-    ProductMappingRow,
-    table_of,
-)
-from shipcrowd_woo.domain.errors import (
-    AlreadyExists,
-    MappingNotFound,
-)
-from shipcrowd_woo.domain.ids import (
-    CompanyId,
-    MappingId,
-    StoreId,
-)
+from shipcrowd_woo.adapters.sqlalchemy.tables import ProductMappingRow, table_of
+from shipcrowd_woo.domain.errors import AlreadyExists, MappingNotFound
+from shipcrowd_woo.domain.ids import CompanyId, MappingId, StoreId
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 
@@ -50,24 +30,15 @@ MAPPING_ROWS = RowShape(
 )
 
 
-class SqlAlchemyMappingRepository(OnSession):
-    """Product mappings in SQL."""
+def _mapped_already(mapping: ProductMapping) -> str:
+    variation = f" variation {mapping.woo_variation_id}" if mapping.woo_variation_id else ""
+    return f"product {mapping.woo_product_id}{variation} is already mapped"
 
-    def add(self, mapping: ProductMapping) -> None:
-        """Insert a mapping; AlreadyExists when its product/variation is already mapped."""
-        insert_new(
-            self._session,
-            MAPPINGS,
-            MAPPING_ROWS.values(mapping),
-            f"product {mapping.woo_product_id}"
-            + (f" variation {mapping.woo_variation_id}" if mapping.woo_variation_id else "")
-            + " is already mapped",
-        )
 
-    def get(self, company_id: CompanyId, mapping_id: MappingId) -> ProductMapping:
-        """The company's mapping, or MappingNotFound."""
-        row = owned_row(self._session, MAPPINGS, company_id, mapping_id, MappingNotFound)
-        return MAPPING_ROWS.build(row)
+class SqlAlchemyMappingRepository(OwnedRepository[ProductMapping]):
+    """Product mappings in SQL; mapping a product/variation twice is AlreadyExists."""
+
+    OWNED = Owned(MAPPINGS, MAPPING_ROWS, MappingNotFound, _mapped_already)
 
     def for_store(self, company_id: CompanyId, store_id: StoreId) -> Sequence[ProductMapping]:
         """Every mapping of the store, by product and variation."""

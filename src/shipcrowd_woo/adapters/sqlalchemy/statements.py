@@ -1,18 +1,24 @@
-"""What the repositories share: their session, a store's rows, one row, a page with its
-total, ids in chunks, and INSERTs that understand ON CONFLICT on either backend."""
+"""What the repositories share: their session, adding and getting owned aggregates, a store's
+rows, one row, a page with its total, ids in chunks, and INSERTs that understand ON CONFLICT on
+either backend."""
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
+import attrs
+from attrs import AttrsInstance
 from sqlalchemy import ColumnElement, RowMapping, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.domain.errors import AlreadyExists
+from shipcrowd_woo.domain.ids import CompanyId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 
 T = TypeVar("T")
+A = TypeVar("A", bound=AttrsInstance)
 # Well below SQLite's bound-parameter limit.
 MAX_IDS_PER_QUERY = 500
 
@@ -24,20 +30,73 @@ class OnSession:
         self._session = session
 
 
-def of_store(table: Table, company_id: str, store_id: str) -> ColumnElement[bool]:
-    """The rows of one store of one company: a store's rows are always scoped by its
-    company too, so a store id alone never reaches another tenant's rows."""
-    return and_(table.c.company_id == company_id, table.c.store_id == store_id)
+@attrs.frozen
+class Owned(Generic[A]):
+    """An aggregate whose rows carry its company's id and its own: its table, its row shape,
+    the error a missing one raises, and what AlreadyExists says when a unique key is taken."""
+
+    table: Table
+    rows: RowShape[A]
+    missing: Callable[[str], Exception]
+    taken: Callable[[A], str] = lambda _: "it already exists"
 
 
-def insert_new(session: Session, table: Table, values: Mapping[str, Any], taken: str) -> None:
-    """Insert the row, or AlreadyExists(`taken`) when one of the table's unique keys already
-    holds it: one statement, so two racing inserts cannot both pass a check first."""
-    inserted = session.execute(
-        upsert_into(session, table).values(values).on_conflict_do_nothing().returning(table.c.id)
-    ).first()
-    if inserted is None:
-        raise AlreadyExists(taken)
+class OwnedRepository(OnSession, Generic[A]):
+    """Adding an owned aggregate and getting the company's one by id, the same for each."""
+
+    OWNED: ClassVar[Owned[Any]]
+
+    def add(self, item: A) -> None:
+        """Insert, or AlreadyExists when one of the table's unique keys already holds it: one
+        statement, so two racing inserts cannot both pass a check first."""
+        owned, session = self.OWNED, self._session
+        statement = upsert_into(session, owned.table).values(owned.rows.values(item))
+        inserted = session.execute(
+            statement.on_conflict_do_nothing().returning(owned.table.c.id)
+        ).first()
+        if inserted is None:
+            raise AlreadyExists(owned.taken(item))
+
+    def get(self, company_id: CompanyId, row_id: str) -> A:
+        """The company's one with this id, or the aggregate's missing error: another
+        company's is as missing as one that never was."""
+        table = self.OWNED.table
+        row = one_row(
+            self._session,
+            select(table).where(table.c.id == row_id, table.c.company_id == company_id),
+        )
+        if row is None:
+            raise self.OWNED.missing(row_id)
+        return cast(A, self.OWNED.rows.build(row))
+
+
+def of_store(table: Table, company_id: str, store_id: str, **equal: Any) -> ColumnElement[bool]:
+    """The rows of one store of one company (and with the `equal` column values): a store's
+    rows are always scoped by its company too, so a store id alone never reaches another
+    tenant's rows."""
+    return and_(
+        table.c.company_id == company_id,
+        table.c.store_id == store_id,
+        *(table.c[column] == value for column, value in equal.items()),
+    )
+
+
+def upsert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    key: Sequence[str],
+    replaced: Sequence[str],
+) -> None:
+    """Insert the rows in one statement; where a row's `key` is already held, that row's
+    `replaced` columns take the new values."""
+    if not rows:
+        return
+    statement = upsert_into(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: statement.excluded[name] for name in replaced}
+    )
+    session.execute(statement, list(rows))
 
 
 def upsert_into(session: Session, table: Table) -> Any:
@@ -63,22 +122,6 @@ def page_of(query: Select[Any], page: PageRequest) -> Select[Any]:
 def one_row(session: Session, query: Any) -> RowMapping | None:
     """The first row `query` returns, by column name; None when there is none."""
     row: RowMapping | None = session.execute(query).mappings().first()
-    return row
-
-
-def owned_row(
-    session: Session,
-    table: Table,
-    company_id: str,
-    row_id: str,
-    missing: Callable[[str], Exception],
-) -> RowMapping:
-    """The company's row with this id, or `missing(row_id)` raised: another company's row
-    is as missing as one that never was."""
-    query = select(table).where(table.c.id == row_id, table.c.company_id == company_id)
-    row = one_row(session, query)
-    if row is None:
-        raise missing(row_id)
     return row
 
 

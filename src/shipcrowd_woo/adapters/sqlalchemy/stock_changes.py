@@ -4,11 +4,10 @@ token in it."""
 from collections.abc import Sequence
 from datetime import datetime
 
-import attrs
 from sqlalchemy import and_, delete, func, or_, select
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import MAX_IDS_PER_QUERY, OnSession, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.statements import MAX_IDS_PER_QUERY, OnSession, upsert_rows
 from shipcrowd_woo.adapters.sqlalchemy.tables import StockChangeRow, table_of
 from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.inventory import StockChange
@@ -26,14 +25,10 @@ class SqlAlchemyStockChangeRepository(OnSession):
 
     def note(self, changes: Sequence[StockChange]) -> None:
         """Insert, or give a waiting (store, SKU) the newer token and time."""
-        if not changes:
-            return
-        statement = upsert_into(self._session, STOCK_CHANGES)
-        statement = statement.on_conflict_do_update(
-            index_elements=["store_id", "sku"],
-            set_={name: statement.excluded[name] for name in ("token", "changed_at")},
+        rows = [STOCK_CHANGE.values(change) for change in changes]
+        upsert_rows(
+            self._session, STOCK_CHANGES, rows, ("store_id", "sku"), ("token", "changed_at")
         )
-        self._session.execute(statement, [attrs.asdict(change) for change in changes])
 
     def for_store(self, store_id: StoreId, limit: int) -> Sequence[StockChange]:
         """The store's waiting changes, oldest first."""

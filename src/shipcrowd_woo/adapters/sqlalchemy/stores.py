@@ -4,35 +4,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    case,
-    func,
-    literal,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import case, func, literal, or_, select, update
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import Nested, RowShape, Stored, sealed
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
-    OnSession,
-    insert_new,
+    Owned,
+    OwnedRepository,
     one_row,
-    owned_row,
     page_with_total,
 )
-from shipcrowd_woo.adapters.sqlalchemy.tables import (
-    StoreRow,
-    table_of,
-)
+from shipcrowd_woo.adapters.sqlalchemy.tables import StoreRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
-from shipcrowd_woo.domain.errors import (
-    StoreNotFound,
-)
-from shipcrowd_woo.domain.ids import (
-    CompanyId,
-    StoreId,
-)
+from shipcrowd_woo.domain.errors import StoreNotFound
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import (
     FulfilmentConfig,
@@ -145,22 +129,15 @@ _WRITTEN_ATOMICALLY = frozenset(
 )
 
 
-class SqlAlchemyStoreRepository(OnSession):
-    """Stores in SQL."""
+class SqlAlchemyStoreRepository(OwnedRepository[Store]):
+    """Stores in SQL; a company's second store at one URL is AlreadyExists."""
 
-    def add(self, store: Store) -> None:
-        """Insert a store; AlreadyExists when the company already has its URL or its id."""
-        insert_new(
-            self._session,
-            STORES,
-            STORE.values(store),
-            f"the company already has a store at {store.url}",
-        )
-
-    def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
-        """The company's store, or StoreNotFound."""
-        row = owned_row(self._session, STORES, company_id, store_id, StoreNotFound)
-        return STORE.build(row)
+    OWNED = Owned(
+        STORES,
+        STORE,
+        StoreNotFound,
+        lambda store: f"the company already has a store at {store.url}",
+    )
 
     def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
         """The company's store at this URL, active or not."""

@@ -3,26 +3,12 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import (
-    delete,
-    select,
-    update,
-)
+from sqlalchemy import delete, select, update
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import (
-    OnSession,
-    one_row,
-    page_with_total,
-)
-from shipcrowd_woo.adapters.sqlalchemy.tables import (
-    SyncLogRow,
-    table_of,
-)
-from shipcrowd_woo.domain.ids import (
-    StoreId,
-    SyncLogId,
-)
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, one_row, page_with_total
+from shipcrowd_woo.adapters.sqlalchemy.tables import SyncLogRow, table_of
+from shipcrowd_woo.domain.ids import StoreId, SyncLogId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 

@@ -3,27 +3,16 @@
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import (
-    case,
-    select,
-    update,
-)
+from sqlalchemy import case, select, update
 
-from shipcrowd_woo.adapters.sqlalchemy.statements import (
-    MAX_IDS_PER_QUERY,
-    OnSession,
-    upsert_into,
-)
-from shipcrowd_woo.adapters.sqlalchemy.tables import (
-    WarehouseItemRow,
-    table_of,
-)
-from shipcrowd_woo.domain.ids import (
-    CompanyId,
-)
+from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, chunks, upsert_rows
+from shipcrowd_woo.adapters.sqlalchemy.tables import WarehouseItemRow, table_of
+from shipcrowd_woo.domain.ids import CompanyId
 from shipcrowd_woo.domain.inventory import WarehouseItem
 
 WAREHOUSE = table_of(WarehouseItemRow)
+WAREHOUSE_ITEM = RowShape(WarehouseItem)
 
 
 class SqlAlchemyWarehouseRepository(OnSession):
@@ -31,48 +20,24 @@ class SqlAlchemyWarehouseRepository(OnSession):
 
     def upsert(self, items: Sequence[WarehouseItem]) -> None:
         """Insert or replace items by (company, SKU)."""
-        if not items:
-            return
-        statement = upsert_into(self._session, WAREHOUSE)
-        statement = statement.on_conflict_do_update(
-            index_elements=["company_id", "sku"],
-            set_={name: statement.excluded[name] for name in ("name", "quantity", "updated_at")},
-        )
-        self._session.execute(
-            statement,
-            [
-                {
-                    "company_id": i.company_id,
-                    "sku": i.sku,
-                    "name": i.name,
-                    "quantity": i.quantity,
-                    "updated_at": i.updated_at,
-                }
-                for i in items
-            ],
-        )
+        rows = [WAREHOUSE_ITEM.values(item) for item in items]
+        replaced = ("name", "quantity", "updated_at")
+        upsert_rows(self._session, WAREHOUSE, rows, ("company_id", "sku"), replaced)
 
     def items(self, company_id: CompanyId) -> Sequence[WarehouseItem]:
         """Every SKU of the company, by SKU."""
         rows = self._session.execute(
             select(WAREHOUSE).where(WAREHOUSE.c.company_id == company_id).order_by(WAREHOUSE.c.sku)
         ).mappings()
-        return [
-            WarehouseItem(
-                CompanyId(r["company_id"]), r["sku"], r["name"], r["quantity"], r["updated_at"]
-            )
-            for r in rows
-        ]
+        return [WAREHOUSE_ITEM.build(row) for row in rows]
 
     def quantities(self, company_id: CompanyId, skus: Sequence[str]) -> dict[str, int]:
         """Stock on hand of the known SKUs among `skus`."""
         found: dict[str, int] = {}
-        unique = sorted(set(skus))
-        for start in range(0, len(unique), MAX_IDS_PER_QUERY):
+        for chunk in chunks(sorted(set(skus))):
             rows = self._session.execute(
                 select(WAREHOUSE.c.sku, WAREHOUSE.c.quantity).where(
-                    WAREHOUSE.c.company_id == company_id,
-                    WAREHOUSE.c.sku.in_(unique[start : start + MAX_IDS_PER_QUERY]),
+                    WAREHOUSE.c.company_id == company_id, WAREHOUSE.c.sku.in_(chunk)
                 )
             )
             found.update({sku: int(quantity) for sku, quantity in rows})

@@ -2,24 +2,13 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import (
-    delete,
-    select,
-    update,
-)
+from sqlalchemy import delete, select, update
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, sealed
 from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession
-from shipcrowd_woo.adapters.sqlalchemy.tables import (
-    WebhookRow,
-    table_of,
-)
-from shipcrowd_woo.domain.ids import (
-    StoreId,
-)
-from shipcrowd_woo.domain.store import (
-    Webhook,
-)
+from shipcrowd_woo.adapters.sqlalchemy.tables import WebhookRow, table_of
+from shipcrowd_woo.domain.ids import StoreId
+from shipcrowd_woo.domain.store import Webhook
 
 WEBHOOKS = table_of(WebhookRow)
 
