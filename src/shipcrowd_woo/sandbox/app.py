@@ -33,13 +33,7 @@ from shipcrowd_woo.sandbox.delivery import Deliverer
 from shipcrowd_woo.sandbox.faults import Fault, FaultPlan
 from shipcrowd_woo.sandbox.latency import LatencyModel
 from shipcrowd_woo.sandbox.order_routes import OrderRoutes
-from shipcrowd_woo.sandbox.rest_io import (
-    API,
-    ORDERS_RENDERED,
-    WooError,
-    json_response,
-    trimmed,
-)
+from shipcrowd_woo.sandbox.rest_io import API, ORDERS_RENDERED, WooError, json_response, trimmed
 from shipcrowd_woo.sandbox.store import TRACKING_NAMESPACE, ApiKey, SandboxStore
 from shipcrowd_woo.sandbox.webhook_routes import WebhookRoutes
 

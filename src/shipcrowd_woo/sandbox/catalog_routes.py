@@ -4,14 +4,7 @@ from typing import Any
 
 from werkzeug import Request, Response
 
-from shipcrowd_woo.sandbox.rest_io import (
-    BATCH_LIMIT,
-    ORDERBY,
-    RestHandlers,
-    WooError,
-    field_list,
-    json_response,
-)
+from shipcrowd_woo.sandbox.rest_io import BATCH_LIMIT, RestHandlers, WooError, json_response
 from shipcrowd_woo.sandbox.store import ApiKey
 
 
@@ -19,39 +12,32 @@ class CatalogRoutes(RestHandlers):
     """The sandbox's product routes: listing, one product, variations and the batch endpoints."""
 
     def _products(self, request: Request, key: ApiKey | None) -> Response:
-        page, per_page, order, _ = self._paging(request, ORDERBY)
+        paging = self._paging(request)
         self._permit_listing(key, request)
         with self.store.lock:
             ids = sorted(
                 (i for i, p in self.store.products.items() if p["type"] != "variation"),
-                reverse=order == "desc",
+                reverse=paging.descending,
             )
-        return self._page_of(request, ids, page, per_page, self.store.product_json, "GET, POST")
+        return self._page_of(request, ids, paging, self.store.product_json, "GET, POST")
 
     def _product(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
         self._permit_viewing(key, request)
-        if item_id not in self.store.products:
-            raise WooError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
-        return json_response(
-            self.store.product_json(item_id, field_list(request)),
-            allow="GET, POST, PUT, PATCH, DELETE",
-        )
+        self._existing_product(item_id)
+        return self._one(request, item_id, self.store.product_json)
 
     def _variations(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
-        page, per_page, order, _ = self._paging(request, ORDERBY, default_order="desc")
+        paging = self._paging(request)
         self._permit_listing(key, request)
-        parent = self.store.products.get(item_id)
-        if parent is None:
-            raise WooError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
-        ids = sorted(parent["variations"], reverse=order == "desc")
-        return self._page_of(request, ids, page, per_page, self.store.product_json, "GET, POST")
+        self._existing_product(item_id)
+        ids = sorted(self.store.products[item_id]["variations"], reverse=paging.descending)
+        return self._page_of(request, ids, paging, self.store.product_json, "GET, POST")
 
     def _products_batch(self, request: Request, key: ApiKey | None) -> Response:
         return self._batch(request, key, parent_id=None)
 
     def _variations_batch(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
-        if item_id not in self.store.products:
-            raise WooError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        self._existing_product(item_id)
         return self._batch(request, key, parent_id=item_id)
 
     def _batch(self, request: Request, key: ApiKey | None, parent_id: int | None) -> Response:

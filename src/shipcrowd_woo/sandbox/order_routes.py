@@ -9,11 +9,9 @@ from shipcrowd_woo.sandbox.rest_io import (
     CANNOT_CREATE,
     CANNOT_VIEW,
     ORDER_STATUSES,
-    ORDERBY,
     ORDERS_RENDERED,
     RestHandlers,
     WooError,
-    field_list,
     invalid_param,
     json_response,
 )
@@ -24,7 +22,7 @@ class OrderRoutes(RestHandlers):
     """The sandbox's order routes: listing, one order, its notes and the Shipment Tracking route."""
 
     def _orders(self, request: Request, key: ApiKey | None) -> Response:
-        page, per_page, order, orderby = self._paging(request, ORDERBY)
+        paging = self._paging(request)
         statuses = self._statuses(request)
         gmt_dates = request.args.get("dates_are_gmt", "false").lower() in ("1", "true")
         dates = {
@@ -40,11 +38,11 @@ class OrderRoutes(RestHandlers):
             created_after=dates["after"],
             created_before=dates["before"],
             include=include,
-            descending=order == "desc",
-            key=orderby if orderby in ("id", "modified") else "date",
+            descending=paging.descending,
+            key=paging.orderby if paging.orderby in ("id", "modified") else "date",
         )
         return self._page_of(
-            request, ids, page, per_page, self.store.order_json, "GET, POST", rendering_orders=True
+            request, ids, paging, self.store.order_json, "GET, POST", rendering_orders=True
         )
 
     def _order(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
@@ -52,10 +50,7 @@ class OrderRoutes(RestHandlers):
             self._permit_viewing(key, request)
             self._existing_order(item_id)
             request.environ[ORDERS_RENDERED] = 1
-            return json_response(
-                self.store.order_json(item_id, field_list(request)),
-                allow="GET, POST, PUT, PATCH, DELETE",
-            )
+            return self._one(request, item_id, self.store.order_json)
         if request.method == "DELETE":
             self._permit(
                 key,

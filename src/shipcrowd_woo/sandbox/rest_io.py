@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import attrs
 from werkzeug import Request, Response
 
 from shipcrowd_woo.sandbox.auth import AuthFailure, check_permission
@@ -38,6 +39,16 @@ CANNOT_CREATE = (
 CANNOT_VIEW = "woocommerce_rest_cannot_view"
 # How many orders a request rendered, for the latency model (latency.py).
 ORDERS_RENDERED = "sandbox.orders_rendered"
+
+
+@attrs.frozen
+class Paging:
+    """A listing's page, page size and order, as its query asked for them."""
+
+    page: int
+    per_page: int
+    descending: bool
+    orderby: str
 
 
 class WooError(Exception):
@@ -93,20 +104,31 @@ class RestHandlers:
         if order_id not in self.store.orders:
             raise WooError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 
-    def _paging(
-        self, request: Request, orderby_values: tuple[str, ...], default_order: str = "desc"
-    ) -> tuple[int, int, str, str]:
+    def _existing_product(self, product_id: int) -> None:
+        if product_id not in self.store.products:
+            raise WooError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+
+    @staticmethod
+    def _one(
+        request: Request, item_id: int, render: Callable[[int, list[str] | None], dict[str, Any]]
+    ) -> Response:
+        """One item as its route answers GET: cut to `_fields`, with the methods it allows."""
+        return json_response(
+            render(item_id, field_list(request)), allow="GET, POST, PUT, PATCH, DELETE"
+        )
+
+    def _paging(self, request: Request) -> Paging:
         page = self._integer(request, "page", 1, minimum=1)
         per_page = self._integer(request, "per_page", 10, minimum=1, maximum=100)
-        order = request.args.get("order", default_order)
+        order = request.args.get("order", "desc")
         if order not in ("asc", "desc"):
             raise invalid_param("order", "order is not one of asc and desc.", "rest_not_in_enum")
         orderby = request.args.get("orderby", "date")
-        if orderby not in orderby_values:
+        if orderby not in ORDERBY:
             raise invalid_param(
-                "orderby", f"orderby is not one of {', '.join(orderby_values)}.", "rest_not_in_enum"
+                "orderby", f"orderby is not one of {', '.join(ORDERBY)}.", "rest_not_in_enum"
             )
-        return page, per_page, order, orderby
+        return Paging(page, per_page, order == "desc", orderby)
 
     @staticmethod
     def _integer(
@@ -183,13 +205,13 @@ class RestHandlers:
         self,
         request: Request,
         ids: list[int],
-        page: int,
-        per_page: int,
+        paging: Paging,
         render: Callable[[int, list[str] | None], dict[str, Any]],
         allow: str,
         *,
         rendering_orders: bool = False,
     ) -> Response:
+        page, per_page = paging.page, paging.per_page
         total = len(ids)
         pages = (total + per_page - 1) // per_page
         window = ids[(page - 1) * per_page : page * per_page]

@@ -2,13 +2,7 @@
 
 from werkzeug import Request, Response
 
-from shipcrowd_woo.sandbox.rest_io import (
-    CANNOT_CREATE,
-    ORDERBY,
-    RestHandlers,
-    WooError,
-    json_response,
-)
+from shipcrowd_woo.sandbox.rest_io import CANNOT_CREATE, RestHandlers, WooError, json_response
 from shipcrowd_woo.sandbox.store import TOPICS, ApiKey
 
 
@@ -17,15 +11,14 @@ class WebhookRoutes(RestHandlers):
 
     def _webhooks(self, request: Request, key: ApiKey | None) -> Response:
         if request.method == "GET":
-            page, per_page, order, _ = self._paging(request, ORDERBY)
+            paging = self._paging(request)
             self._permit_listing(key, request)
             with self.store.lock:
-                ids = sorted(self.store.webhooks, reverse=order == "desc")
+                ids = sorted(self.store.webhooks, reverse=paging.descending)
             return self._page_of(
                 request,
                 ids,
-                page,
-                per_page,
+                paging,
                 lambda i, fields: self.store.webhook_json(self.store.webhooks[i]),
                 "GET, POST",
             )
