@@ -9,13 +9,7 @@ from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.entrypoints.api.views import log_view
 from shipcrowd_woo.entrypoints.bootstrap import open_database
-from shipcrowd_woo.entrypoints.commands.common import (
-    company_option,
-    json_option,
-    load_settings,
-    one_line_errors,
-    show,
-)
+from shipcrowd_woo.entrypoints.commands import common as cli
 from shipcrowd_woo.entrypoints.commands.sync import run_summary
 from shipcrowd_woo.services.sync_logs import purge_old_sync_logs, sync_log_page
 
@@ -29,15 +23,15 @@ def logs() -> None:
 @click.argument("store_id")
 @click.option("--type", "sync_type", type=click.Choice([t.value for t in SyncType]))
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_PAGE_SIZE))
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def list_logs(
     store_id: str, sync_type: str | None, limit: int, company: CompanyId, as_json: bool
 ) -> None:
     """The store's newest sync runs."""
-    database = open_database(load_settings())
+    database = open_database(cli.load_settings())
     try:
-        with one_line_errors():
+        with cli.one_line_errors():
             page = sync_log_page(
                 database.uow_factory,
                 company,
@@ -48,7 +42,7 @@ def list_logs(
     finally:
         database.close()
     views = [log_view(log) for log in page.items]
-    show(
+    cli.show(
         views,
         as_json,
         lambda vs: (
@@ -61,7 +55,7 @@ def list_logs(
 @logs.command("purge")
 def logs_purge() -> None:
     """Delete sync logs older than SHIPCROWD_WOO_SYNC_LOG_RETENTION_DAYS (90 by default)."""
-    settings = load_settings()
+    settings = cli.load_settings()
     database = open_database(settings)
     try:
         deleted = purge_old_sync_logs(

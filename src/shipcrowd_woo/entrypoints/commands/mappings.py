@@ -6,7 +6,7 @@ import click
 
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.entrypoints.api.views import import_view
-from shipcrowd_woo.entrypoints.commands.common import company_option, json_option, services, show
+from shipcrowd_woo.entrypoints.commands import common as cli
 
 
 @click.group()
@@ -16,11 +16,11 @@ def mappings() -> None:
 
 @mappings.command("auto")
 @click.argument("store_id")
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def auto(store_id: str, company: CompanyId, as_json: bool) -> None:
     """Map the store's catalogue to warehouse SKUs by SKU."""
-    with services() as built:
+    with cli.services() as built:
         report = built.mappings.auto_map(company, StoreId(store_id))
     view = {
         "catalogue_items": report.catalogue_items,
@@ -30,7 +30,7 @@ def auto(store_id: str, company: CompanyId, as_json: bool) -> None:
         "unmatched": report.unmatched,
         "ambiguous": [{"sku": sku, "candidates": list(c)} for sku, c in report.ambiguous],
     }
-    show(
+    cli.show(
         view,
         as_json,
         lambda v: (
@@ -44,17 +44,17 @@ def auto(store_id: str, company: CompanyId, as_json: bool) -> None:
 @mappings.command("import")
 @click.argument("store_id")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def import_csv(store_id: str, csv_file: Path, company: CompanyId, as_json: bool) -> None:
     """Apply a mapping CSV; every refused line is listed. Exits 1 if any was refused."""
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(f"{csv_file}: the CSV must be UTF-8") from None
-    with services() as built:
+    with cli.services() as built:
         view = import_view(built.mappings.import_csv(company, StoreId(store_id), text))
-    show(
+    cli.show(
         view,
         as_json,
         lambda v: (
@@ -69,10 +69,10 @@ def import_csv(store_id: str, csv_file: Path, company: CompanyId, as_json: bool)
 @mappings.command("export")
 @click.argument("store_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File.")
-@company_option
+@cli.company_option
 def export_csv(store_id: str, output: Path | None, company: CompanyId) -> None:
     """Write every mapping of the store as CSV (to stdout without -o)."""
-    with services() as built:
+    with cli.services() as built:
         text = built.mappings.export_csv(company, StoreId(store_id))
     if output is None:
         click.echo(text, nl=False)

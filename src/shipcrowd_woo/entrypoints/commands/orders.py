@@ -9,13 +9,7 @@ from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.entrypoints.api.views import fulfilment_view, job_view
-from shipcrowd_woo.entrypoints.commands.common import (
-    company_option,
-    finish_job_here,
-    json_option,
-    services,
-    show,
-)
+from shipcrowd_woo.entrypoints.commands import common as cli
 
 
 @click.group()
@@ -65,8 +59,8 @@ def fulfilment_line(view: dict[str, Any]) -> str:
     help="A line item and the units shipped (repeatable; default: every line left).",
 )
 @click.option("--id", "client_id", help="Your id for this fulfilment (sending it again is safe).")
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def fulfil(
     store_id: str,
     order_id: int,
@@ -81,7 +75,7 @@ def fulfil(
 ) -> None:
     """Tell the store an order shipped: tracking on the order, a note to the customer, the
     order completed once every line shipped. Runs here; sent twice, it changes nothing."""
-    with services() as built:
+    with cli.services() as built:
         request = FulfilmentRequest(
             carrier=carrier,
             tracking_number=tracking_number,
@@ -91,20 +85,20 @@ def fulfil(
             client_id=client_id,
         )
         submitted = built.fulfilments.submit(company, StoreId(store_id), order_id, request)
-        job = submitted.job if submitted.job.is_final else finish_job_here(built, submitted.job)
+        job = submitted.job if submitted.job.is_final else cli.finish_job_here(built, submitted.job)
         fulfilment = built.fulfilments.get(company, submitted.fulfilment.id)
     view = {**fulfilment_view(fulfilment), "job": job_view(job)}
-    show(view, as_json, fulfilment_line)
+    cli.show(view, as_json, fulfilment_line)
 
 
 @orders.command("fulfilments")
 @click.argument("store_id")
 @click.argument("order_id", type=click.IntRange(1))
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def fulfilments(store_id: str, order_id: int, company: CompanyId, as_json: bool) -> None:
     """The order's fulfilments, oldest first."""
-    with services() as built:
+    with cli.services() as built:
         found = built.fulfilments.for_order(company, StoreId(store_id), order_id)
     views = [fulfilment_view(fulfilment) for fulfilment in found]
-    show(views, as_json, lambda items: "\n".join(map(fulfilment_line, items)) or "none")
+    cli.show(views, as_json, lambda items: "\n".join(map(fulfilment_line, items)) or "none")

@@ -10,21 +10,8 @@ from shipcrowd_woo.domain.jobs import CheckWebhooks
 from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.store_settings import SettingsChange
-from shipcrowd_woo.entrypoints.api.views import (
-    installation_view,
-    job_view,
-    status_view,
-    store_view,
-)
-from shipcrowd_woo.entrypoints.commands.common import (
-    company_option,
-    finish_job_here,
-    job_line,
-    json_option,
-    run_job_here,
-    services,
-    show,
-)
+from shipcrowd_woo.entrypoints.api.views import installation_view, job_view, status_view, store_view
+from shipcrowd_woo.entrypoints.commands import common as cli
 
 
 @click.group()
@@ -45,11 +32,11 @@ def _line(view: dict[str, Any]) -> str:
 
 
 @stores.command("list")
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def list_stores(company: CompanyId, as_json: bool) -> None:
     """List the company's stores, newest first."""
-    with services() as built:
+    with cli.services() as built:
         found: list[dict[str, Any]] = []
         offset = 0
         while True:
@@ -58,7 +45,7 @@ def list_stores(company: CompanyId, as_json: bool) -> None:
             offset += len(page.items)
             if not page.items or offset >= page.total:
                 break
-    show(found, as_json, lambda views: "\n".join(map(_line, views)) or "no stores")
+    cli.show(found, as_json, lambda views: "\n".join(map(_line, views)) or "no stores")
 
 
 @stores.command("install")
@@ -72,14 +59,14 @@ def list_stores(company: CompanyId, as_json: bool) -> None:
     help="Consumer secret (prompted without echo when not given).",
 )
 @click.option("--name", default="", help="A name for people (the host by default).")
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def install(url: str, key: str, secret: str, name: str, company: CompanyId, as_json: bool) -> None:
     """Connect a store: test the key, keep it sealed, register the eight webhooks."""
-    with services() as built:
+    with cli.services() as built:
         result = built.stores.install(company, url, Secret(key), Secret(secret), name)
         view = installation_view(result, built.context.secrets)
-    show(
+    cli.show(
         view,
         as_json,
         lambda v: (
@@ -97,7 +84,7 @@ def _store_command(name: str, summary: str) -> Callable[[StoreCommand], click.Co
 
     def decorate(function: StoreCommand) -> click.Command:
         return stores.command(name, help=summary)(
-            click.argument("store_id")(company_option(json_option(function)))
+            click.argument("store_id")(cli.company_option(cli.json_option(function)))
         )
 
     return decorate
@@ -105,9 +92,9 @@ def _store_command(name: str, summary: str) -> Callable[[StoreCommand], click.Co
 
 @_store_command("test", "Call the store with its stored key; print what it runs.")
 def test(store_id: str, company: CompanyId, as_json: bool) -> None:
-    with services() as built:
+    with cli.services() as built:
         status = status_view(built.stores.test_connection(company, StoreId(store_id)))
-    show(
+    cli.show(
         status,
         as_json,
         lambda s: (
@@ -123,35 +110,37 @@ def test(store_id: str, company: CompanyId, as_json: bool) -> None:
     "and record how they stand; when anything was broken, import what was missed.",
 )
 def check_webhooks(store_id: str, company: CompanyId, as_json: bool) -> None:
-    with services() as built:
-        done = run_job_here(built, company, CheckWebhooks(company, StoreId(store_id)))
+    with cli.services() as built:
+        done = cli.run_job_here(built, company, CheckWebhooks(company, StoreId(store_id)))
         ran = [done]
         if follow_up := done.summary.get("sync_job_id"):
-            ran.append(finish_job_here(built, built.jobs.status(company, JobId(str(follow_up)))))
+            ran.append(
+                cli.finish_job_here(built, built.jobs.status(company, JobId(str(follow_up))))
+            )
         views = [job_view(record) for record in ran]
-    show(views, as_json, lambda jobs: "\n".join(map(job_line, jobs)))
+    cli.show(views, as_json, lambda jobs: "\n".join(map(cli.job_line, jobs)))
 
 
 @_store_command("pause", "Stop syncing the store.")
 def pause(store_id: str, company: CompanyId, as_json: bool) -> None:
-    with services() as built:
+    with cli.services() as built:
         view = store_view(built.stores.pause(company, StoreId(store_id)), built.context.secrets)
-    show(view, as_json, _line)
+    cli.show(view, as_json, _line)
 
 
 @_store_command("resume", "Sync the store again.")
 def resume(store_id: str, company: CompanyId, as_json: bool) -> None:
-    with services() as built:
+    with cli.services() as built:
         view = store_view(built.stores.resume(company, StoreId(store_id)), built.context.secrets)
-    show(view, as_json, _line)
+    cli.show(view, as_json, _line)
 
 
 @_store_command("disconnect", "Remove our webhooks at the store and deactivate it.")
 def disconnect(store_id: str, company: CompanyId, as_json: bool) -> None:
-    with services() as built:
+    with cli.services() as built:
         store = built.stores.disconnect(company, StoreId(store_id))
         view = store_view(store, built.context.secrets)
-    show(view, as_json, _line)
+    cli.show(view, as_json, _line)
 
 
 def _settings_line(view: dict[str, Any]) -> str:
@@ -217,12 +206,12 @@ def _settings_line(view: dict[str, Any]) -> str:
     default=None,
     help="Tell the customer of a fulfilment (a customer note, which WooCommerce e-mails).",
 )
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def settings(store_id: str, company: CompanyId, as_json: bool, **changes: Any) -> None:
     """Show the store's sync and fulfilment settings, changing those given first (each
     option is the SettingsChange field of its name)."""
-    with services() as built:
+    with cli.services() as built:
         store = built.stores.change_settings(company, StoreId(store_id), SettingsChange(**changes))
         view = store_view(store, built.context.secrets)
-    show(view, as_json, _settings_line)
+    cli.show(view, as_json, _settings_line)

@@ -11,14 +11,7 @@ from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.jobs import ReconcileOrders, SyncMode
 from shipcrowd_woo.domain.sync_log import SyncLog
 from shipcrowd_woo.entrypoints.api.views import job_view, log_view
-from shipcrowd_woo.entrypoints.commands.common import (
-    company_option,
-    job_line,
-    json_option,
-    run_job_here,
-    services,
-    show,
-)
+from shipcrowd_woo.entrypoints.commands import common as cli
 from shipcrowd_woo.ports.store_client import OrderPage
 from shipcrowd_woo.services.order_sync import SyncOutcome
 
@@ -70,38 +63,38 @@ def page_progress(label: str, quiet: bool) -> Iterator[Callable[[OrderPage, Sync
     show_default=True,
 )
 @click.option("--order-id", type=click.IntRange(1), help="The order, for --mode single.")
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def sync_orders(
     store_id: str, mode: str, order_id: int | None, company: CompanyId, as_json: bool
 ) -> None:
     """Import orders from the store (pages shown as they are saved)."""
-    with services() as built, page_progress("pages", as_json) as on_page:
+    with cli.services() as built, page_progress("pages", as_json) as on_page:
         outcome = built.orders.run(
             company, StoreId(store_id), SyncMode(mode), order_id, on_page=on_page
         )
-    show(outcome_view(outcome), as_json, run_summary)
+    cli.show(outcome_view(outcome), as_json, run_summary)
 
 
 @sync.command("reconcile")
 @click.argument("store_id")
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def sync_reconcile(store_id: str, company: CompanyId, as_json: bool) -> None:
     """Compare the store's order ids with ours, as the scheduler does each day: orders deleted
     at the store (which sends no webhook) are marked deleted, orders we lack are imported."""
-    with services() as built:
-        done = run_job_here(built, company, ReconcileOrders(company, StoreId(store_id)))
-    show(job_view(done), as_json, job_line)
+    with cli.services() as built:
+        done = cli.run_job_here(built, company, ReconcileOrders(company, StoreId(store_id)))
+    cli.show(job_view(done), as_json, cli.job_line)
 
 
 @sync.command("inventory")
 @click.argument("store_id")
 @click.option("--sku", "skus", multiple=True, help="Only these warehouse SKUs (repeatable).")
-@company_option
-@json_option
+@cli.company_option
+@cli.json_option
 def sync_inventory(store_id: str, skus: tuple[str, ...], company: CompanyId, as_json: bool) -> None:
     """Push warehouse stock of every mapped SKU (or those given) to the store."""
-    with services() as built:
+    with cli.services() as built:
         outcome = built.inventory.push(company, StoreId(store_id), skus)
-    show(outcome_view(outcome), as_json, run_summary)
+    cli.show(outcome_view(outcome), as_json, run_summary)
