@@ -13,6 +13,7 @@ from shipcrowd_woo.domain.mapping_rules import MappingType
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import FulfilmentConfig, InventorySyncConfig, StoreStats
 from shipcrowd_woo.domain.webhook_health import WebhookState
+from shipcrowd_woo.domain.woo_catalog import SystemStatus
 from shipcrowd_woo.entrypoints.api.schemas import SCHEMA
 from shipcrowd_woo.services.mappings import CsvImportReport, MappingStats
 
@@ -98,15 +99,6 @@ class InstallationView:
     connected_as: str | None = attrs.field(
         metadata=_described("the store's home URL, when it differs from the address given")
     )
-
-
-@attrs.frozen
-class SystemStatusView:
-    wc_version: str
-    wp_version: str
-    currency: str
-    decimals: int
-    timezone: str
 
 
 @attrs.frozen
@@ -220,7 +212,7 @@ COMPONENTS: dict[type, str] = {
     StoreView: "Store",
     WebhookReportView: "WebhookReport",
     InstallationView: "Installation",
-    SystemStatusView: "SystemStatus",
+    SystemStatus: "SystemStatus",
     JobView: "Job",
     SyncLogView: "SyncLog",
     SyncStatsView: "SyncStats",

@@ -33,7 +33,6 @@ from shipcrowd_woo.entrypoints.api.answers import (
     StoreView,
     SyncLogView,
     SyncStatsView,
-    SystemStatusView,
     WebhookReportView,
     WebhooksView,
 )
@@ -130,7 +129,7 @@ def installation_view(installation: Installation, box: SecretBox) -> dict[str, A
 
 def status_view(status: SystemStatus) -> dict[str, Any]:
     """The connection test's findings."""
-    return as_json(_copy(SystemStatusView, status))  # type: ignore[no-any-return]
+    return as_json(status)  # type: ignore[no-any-return]
 
 
 def _fulfilment(fulfilment: Fulfilment) -> FulfilmentView:
