@@ -25,11 +25,7 @@ from shipcrowd_woo.converters.woocommerce import (
     parse_tracking_item,
     structure,
 )
-from shipcrowd_woo.domain.errors import (
-    InvalidResponse,
-    StoreClientError,
-    StoreResourceNotFound,
-)
+from shipcrowd_woo.domain.errors import InvalidResponse, StoreClientError, StoreResourceNotFound
 from shipcrowd_woo.domain.fulfilment import (
     TRACKING_META_KEY,
     TRACKING_NAMESPACE,

@@ -3,9 +3,7 @@ management.py; the same rules: the bearer token's company, 404 across companies)
 
 from flask import Blueprint, Response, jsonify, request
 
-from shipcrowd_woo.domain.errors import (
-    ValidationFailed,
-)
+from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.ids import MappingId, StoreId
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType
 from shipcrowd_woo.entrypoints.api.handling import body_of, page_request
