@@ -240,8 +240,7 @@ def fulfilments(store_id: str, order_id: int) -> Response:
 @blueprint.get("/sync/jobs/<job_id>")
 def job_status(job_id: str) -> Response:
     """queued, running, completed or failed, with the counts of the run."""
-    record = state().services.jobs.status(principal().company_id, JobId(job_id))
-    return jsonify(job_view(record))
+    return jsonify(job_view(state().services.jobs.status(principal().company_id, JobId(job_id))))
 
 
 @blueprint.get("/stores/<store_id>/sync/logs")
