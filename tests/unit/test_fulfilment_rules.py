@@ -17,15 +17,14 @@ from shipcrowd_woo.domain.fulfilment import (
     OrderNotShippable,
     ShippedLine,
     TrackingItem,
+    accepted,
     customer_message,
-    ensure_shippable,
     find_note,
     fulfilment_key,
     plan_shipment,
     status_to_set,
     tracking_id_of,
     tracking_item,
-    validate_request,
     with_tracking,
 )
 from shipcrowd_woo.domain.ids import JobId, StoreId
@@ -42,65 +41,29 @@ def _order(quantities=(2, 3), status="processing"):
     return make_order(38, store_id=STORE, quantities=quantities, status=status)
 
 
-def _accepted(order, request=PPL, earlier=(), key=None):
+def _accepted(order, request=PPL, earlier=()):
     plan = plan_shipment(order, list(earlier), request)
-    return Fulfilment(
-        id=FulfilmentId(f"f-{len(earlier)}"),
-        company_id=COMPANY_A,
-        store_id=STORE,
-        order_id=order.key.source_id,
-        key=key or fulfilment_key(request),
-        carrier=request.carrier,
-        tracking_number=request.tracking_number,
-        tracking_url=request.tracking_url,
-        shipped_at=SHIPPED,
-        lines=plan.lines,
-        completes_order=plan.completes_order,
-        created_at=SHIPPED,
-        job_id=JobId("job"),
+    return accepted(
+        FulfilmentId(f"f-{len(earlier)}"), order.key, request, plan, JobId("job"), SHIPPED
     )
 
 
-def test_the_clients_id_names_a_fulfilment_else_carrier_and_number_as_people_write_them():
-    assert fulfilment_key(attrs.evolve(PPL, client_id="ship-1")) == "id:ship-1"
-    spelled_otherwise = FulfilmentRequest(" ppl ", "1234 56789")
-    assert fulfilment_key(spelled_otherwise) == fulfilment_key(PPL)
-    assert fulfilment_key(FulfilmentRequest("DPD", "123456789")) != fulfilment_key(PPL)
-
-
-def test_every_bad_field_of_a_request_is_named_at_once():
-    bad = FulfilmentRequest(
-        carrier=" ",
-        tracking_number="x" * 101,
-        tracking_url="javascript:alert(1)",
-        shipped_at=datetime(2026, 12, 2),
-        lines=(ShippedLine(5, 0), ShippedLine(5, 1)),
-        client_id="",
+def test_an_accepted_fulfilment_is_trimmed_dated_and_named_by_its_request():
+    """Carrier and number as people type them (spaces trimmed), shipped when received
+    unless the request says when, named by the request's key."""
+    request = FulfilmentRequest("  PPL ", " 123456789  ")
+    order = _order()
+    fulfilment = _accepted(order, request)
+    assert (fulfilment.carrier, fulfilment.tracking_number) == ("PPL", "123456789")
+    assert fulfilment.shipped_at == fulfilment.created_at == SHIPPED
+    assert fulfilment.key == fulfilment_key(request)
+    assert (fulfilment.company_id, fulfilment.store_id, fulfilment.order_id) == (
+        COMPANY_A,
+        STORE,
+        38,
     )
-    with pytest.raises(ValidationFailed) as refused:
-        validate_request(bad)
-    assert set(refused.value.problems) == {
-        "carrier",
-        "tracking_number",
-        "tracking_url",
-        "shipped_at",
-        "fulfillment_id",
-        "lines[0].quantity",
-        "lines[1].line_id",
-    }
-
-
-@pytest.mark.parametrize("status", ["cancelled", "refunded", "failed", "trash", "wc-cancelled"])
-def test_an_order_that_ended_without_shipping_is_refused(status):
-    """WooCommerce would complete a cancelled order when asked
-    (recorded: fulfilment_cancelled_order_put_completed.json); we never do."""
-    with pytest.raises(OrderNotShippable):
-        ensure_shippable(38, status)
-
-
-@pytest.mark.parametrize("status", ["pending", "on-hold", "processing", "completed"])
-def test_open_and_completed_orders_may_ship(status):
-    ensure_shippable(38, status)
+    earlier = datetime(2026, 12, 1, tzinfo=UTC)
+    assert _accepted(order, attrs.evolve(request, shipped_at=earlier)).shipped_at == earlier
 
 
 def test_by_default_every_line_ships_and_completes_the_order():

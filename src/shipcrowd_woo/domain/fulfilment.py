@@ -20,7 +20,7 @@ import attrs
 
 from shipcrowd_woo.domain.errors import DomainError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
-from shipcrowd_woo.domain.order import Order
+from shipcrowd_woo.domain.order import Order, OrderKey
 
 FulfilmentId = NewType("FulfilmentId", str)
 
@@ -265,6 +265,33 @@ def plan_shipment(
     after = Counter({line.line_id: line.quantity for line in lines})
     completes = all(shipped[i] + after[i] >= n for i, n in ordered.items())
     return ShipmentPlan(lines, completes)
+
+
+def accepted(
+    fulfilment_id: FulfilmentId,
+    order: OrderKey,
+    request: FulfilmentRequest,
+    plan: ShipmentPlan,
+    job_id: JobId,
+    now: datetime,
+) -> Fulfilment:
+    """The fulfilment a checked request becomes: its carrier and number trimmed, shipped now
+    unless it says when, the planned lines, delivered by the job `job_id`."""
+    return Fulfilment(
+        id=fulfilment_id,
+        company_id=order.company_id,
+        store_id=order.store_id,
+        order_id=order.source_id,
+        key=fulfilment_key(request),
+        carrier=request.carrier.strip(),
+        tracking_number=request.tracking_number.strip(),
+        tracking_url=request.tracking_url,
+        shipped_at=request.shipped_at or now,
+        lines=plan.lines,
+        completes_order=plan.completes_order,
+        created_at=now,
+        job_id=job_id,
+    )
 
 
 def tracking_item(fulfilment: Fulfilment) -> TrackingItem:

@@ -30,6 +30,7 @@ from shipcrowd_woo.domain.fulfilment import (
     FulfilmentState,
     OrderNotShippable,
     ShippedLine,
+    accepted,
     customer_message,
     delivered,
     ensure_shippable,
@@ -133,21 +134,7 @@ class Fulfilments:
             record = self._jobs.new_record(
                 company_id, FulfilOrder(company_id, store_id, fulfilment_id)
             )
-            fulfilment = Fulfilment(
-                id=fulfilment_id,
-                company_id=company_id,
-                store_id=store_id,
-                order_id=order_id,
-                key=key,
-                carrier=request.carrier.strip(),
-                tracking_number=request.tracking_number.strip(),
-                tracking_url=request.tracking_url,
-                shipped_at=request.shipped_at or now,
-                lines=plan.lines,
-                completes_order=plan.completes_order,
-                created_at=now,
-                job_id=record.id,
-            )
+            fulfilment = accepted(fulfilment_id, order_key, request, plan, record.id, now)
             uow.fulfilments.add(fulfilment)
             uow.jobs.add(record)
             stores = self._take_off_stock(uow, order, plan.lines)
