@@ -27,7 +27,13 @@ from shipcrowd_woo.domain.payments import derive_payment_status, detect_payment_
 from shipcrowd_woo.domain.rejections import Problem, Rejection
 from shipcrowd_woo.domain.statuses import OrderStatus, map_order_status
 from shipcrowd_woo.domain.versions import with_fingerprint
-from shipcrowd_woo.domain.woo_order import WooAddress, WooLineItem, WooOrder
+from shipcrowd_woo.domain.woo_order import (
+    WooAddress,
+    WooFeeLine,
+    WooLineItem,
+    WooOrder,
+    WooShippingLine,
+)
 
 T = TypeVar("T")
 
@@ -73,19 +79,14 @@ def transform_order(woo: WooOrder, context: TransformContext) -> Order | Rejecti
     )
     shipping_lines = tuple(
         ShippingLine(
-            method_id=item.method_id.strip(),
-            title=_display_text(item.method_title),
-            total=check.money(f"shipping_lines[{index}].total", item.total),
-            total_tax=check.money(f"shipping_lines[{index}].total_tax", item.total_tax),
+            item.method_id.strip(),
+            _display_text(item.method_title),
+            *_charged(check, f"shipping_lines[{index}]", item),
         )
         for index, item in enumerate(woo.shipping_lines)
     )
     fees = tuple(
-        FeeLine(
-            name=_display_text(item.name),
-            total=check.money(f"fee_lines[{index}].total", item.total),
-            total_tax=check.money(f"fee_lines[{index}].total_tax", item.total_tax),
-        )
+        FeeLine(_display_text(item.name), *_charged(check, f"fee_lines[{index}]", item))
         for index, item in enumerate(woo.fee_lines)
     )
     coupons = tuple(
@@ -237,6 +238,16 @@ def _line(check: _Checker, path: str, item: WooLineItem, decimals: int) -> Order
         subtotal_tax=subtotal_tax,
         total=total,
         total_tax=line_tax,
+    )
+
+
+def _charged(
+    check: _Checker, path: str, item: WooShippingLine | WooFeeLine
+) -> tuple[Decimal, Decimal]:
+    """A shipping line's or fee's total and its tax, each checked under the item's path."""
+    return (
+        check.money(f"{path}.total", item.total),
+        check.money(f"{path}.total_tax", item.total_tax),
     )
 
 
