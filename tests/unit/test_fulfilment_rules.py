@@ -19,12 +19,14 @@ from shipcrowd_woo.domain.fulfilment import (
     TrackingItem,
     accepted,
     customer_message,
+    ensure_shippable,
     find_note,
     fulfilment_key,
     plan_shipment,
     status_to_set,
     tracking_id_of,
     tracking_item,
+    validate_request,
     with_tracking,
 )
 from shipcrowd_woo.domain.ids import JobId, StoreId
@@ -64,6 +66,48 @@ def test_an_accepted_fulfilment_is_trimmed_dated_and_named_by_its_request():
     )
     earlier = datetime(2026, 12, 1, tzinfo=UTC)
     assert _accepted(order, attrs.evolve(request, shipped_at=earlier)).shipped_at == earlier
+
+
+def test_the_clients_id_names_a_fulfilment_else_carrier_and_number_as_people_write_them():
+    assert fulfilment_key(attrs.evolve(PPL, client_id="ship-1")) == "id:ship-1"
+    spelled_otherwise = FulfilmentRequest(" ppl ", "1234 56789")
+    assert fulfilment_key(spelled_otherwise) == fulfilment_key(PPL)
+    assert fulfilment_key(FulfilmentRequest("DPD", "123456789")) != fulfilment_key(PPL)
+
+
+def test_every_bad_field_of_a_request_is_named_at_once():
+    bad = FulfilmentRequest(
+        carrier=" ",
+        tracking_number="x" * 101,
+        tracking_url="javascript:alert(1)",
+        shipped_at=datetime(2026, 12, 2),
+        lines=(ShippedLine(5, 0), ShippedLine(5, 1)),
+        client_id="",
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        validate_request(bad)
+    assert set(refused.value.problems) == {
+        "carrier",
+        "tracking_number",
+        "tracking_url",
+        "shipped_at",
+        "fulfillment_id",
+        "lines[0].quantity",
+        "lines[1].line_id",
+    }
+
+
+@pytest.mark.parametrize("status", ["cancelled", "refunded", "failed", "trash", "wc-cancelled"])
+def test_an_order_that_ended_without_shipping_is_refused(status):
+    """WooCommerce would complete a cancelled order when asked
+    (recorded: fulfilment_cancelled_order_put_completed.json); we never do."""
+    with pytest.raises(OrderNotShippable):
+        ensure_shippable(38, status)
+
+
+@pytest.mark.parametrize("status", ["pending", "on-hold", "processing", "completed"])
+def test_open_and_completed_orders_may_ship(status):
+    ensure_shippable(38, status)
 
 
 def test_by_default_every_line_ships_and_completes_the_order():
