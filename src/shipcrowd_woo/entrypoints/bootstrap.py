@@ -288,49 +288,48 @@ def bootstrap(
         time_limit=settings.job_time_limit,
         defer_delay=settings.job_defer_delay,
     )
-    # The actor asks for the runner when a job arrives; the runner queues follow-up jobs.
-    actor = declare_job_actor(broker, lambda: runner, slots, policy)
+    # The actors ask for the runner and the drain when a message arrives, after all is built.
+    actor = declare_job_actor(broker, lambda: services.runner, slots, policy)
     webhooks = WebhookProcessor(context)
-    drain = InboxDrain(context, webhooks)
     mark = RedisWakeMark(client) if client else InProcessWakeMark()
-    queue = DramatiqTaskQueue(actor, declare_drain_actor(broker, lambda: drain, mark, policy), mark)
+    drain_actor = declare_drain_actor(broker, lambda: services.drain, mark, policy)
+    queue = DramatiqTaskQueue(actor, drain_actor, mark)
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
     jobs = JobService(context, queue)
     auto_push = AutoPush(context, jobs, guard, settings.stock_push_window)
     run = use_cases(context, jobs, auto_push)
-    runner = JobRunner(context, run, settings.job_max_retries)
-    scheduler = Scheduler(
-        context,
-        run.jobs,
-        guard,
-        Sweeps(
-            stalled_after=settings.stalled_after,
-            abandoned_after=settings.job_time_limit * 2,
-            retention=settings.sync_log_retention,
-        ),
-        StoreChecks(
-            webhooks_every=settings.webhook_check_interval,
-            delivery_silence=settings.delivery_silence,
-            recheck_after=min(RECHECK_AFTER, settings.webhook_check_interval),
-            reconcile_every=settings.reconcile_interval,
-        ),
-        auto_push,
-    )
-    return Services(
+    services = Services(
         settings=settings,
         context=context,
         stores=StoreService(context),
+        jobs=run.jobs,
         orders=run.orders,
         inventory=run.inventory,
         fulfilments=run.fulfilments,
         mappings=run.mappings,
+        runner=JobRunner(context, run, settings.job_max_retries),
         webhooks=webhooks,
-        drain=drain,
-        jobs=run.jobs,
-        scheduler=scheduler,
-        runner=runner,
+        drain=InboxDrain(context, webhooks),
+        scheduler=Scheduler(
+            context,
+            run.jobs,
+            guard,
+            Sweeps(
+                stalled_after=settings.stalled_after,
+                abandoned_after=settings.job_time_limit * 2,
+                retention=settings.sync_log_retention,
+            ),
+            StoreChecks(
+                webhooks_every=settings.webhook_check_interval,
+                delivery_silence=settings.delivery_silence,
+                recheck_after=min(RECHECK_AFTER, settings.webhook_check_interval),
+                reconcile_every=settings.reconcile_interval,
+            ),
+            auto_push,
+        ),
         queue=queue,
         broker=broker,
         engine=engine,
         redis_client=client,
     )
+    return services
