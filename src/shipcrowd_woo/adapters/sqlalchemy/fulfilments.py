@@ -3,10 +3,16 @@ JSON document."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import DOCUMENT, RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import Owned, OwnedRepository, of_store, one_row
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    Owned,
+    OwnedRepository,
+    of_store,
+    one_row,
+    replace_row,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import FulfilmentRow, table_of
 from shipcrowd_woo.domain.errors import FulfilmentNotFound
 from shipcrowd_woo.domain.fulfilment import Fulfilment
@@ -54,8 +60,4 @@ class SqlAlchemyFulfilmentRepository(OwnedRepository[Fulfilment]):
 
     def update(self, fulfilment: Fulfilment) -> None:
         """Save every field of the fulfilment."""
-        self._session.execute(
-            update(FULFILMENTS)
-            .where(FULFILMENTS.c.id == fulfilment.id)
-            .values(FULFILMENT_ROWS.values(fulfilment))
-        )
+        replace_row(self._session, FULFILMENTS, FULFILMENT_ROWS.values(fulfilment))

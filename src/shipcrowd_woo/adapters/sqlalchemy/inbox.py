@@ -30,8 +30,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from shipcrowd_woo.adapters.sqlalchemy.engine import ALONE, SQLITE_BUSY_TIMEOUT_MS
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
-    MAX_IDS_PER_QUERY,
     OnSession,
+    chunks,
     insert_for_dialect,
     one_row,
 )
@@ -326,11 +326,11 @@ class SqlAlchemyDeliveryInbox(OnSession):
         """Mark those still received processed (failed, with the reason, where listed)."""
         settled: set[DeliveryId] = set()
         chosen = list(ids)
-        for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
+        for chunk in chunks(chosen):
             rows = self._session.execute(
                 update(DELIVERIES)
                 .where(
-                    DELIVERIES.c.id.in_(chosen[start : start + MAX_IDS_PER_QUERY]),
+                    DELIVERIES.c.id.in_(chunk),
                     DELIVERIES.c.state == RECEIVED,
                 )
                 .values(state=DeliveryState.PROCESSED.value, processed_at=at, leased_until=None)

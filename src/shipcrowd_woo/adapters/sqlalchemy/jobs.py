@@ -6,7 +6,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import Owned, OwnedRepository, one_row
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    Owned,
+    OwnedRepository,
+    one_row,
+    replace_row,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import JobRow, table_of
 from shipcrowd_woo.converters.jobs import job_from_data, job_to_data
 from shipcrowd_woo.domain.errors import JobNotFound
@@ -37,9 +42,7 @@ class SqlAlchemyJobRepository(OwnedRepository[JobRecord]):
 
     def update(self, record: JobRecord) -> None:
         """Save a job's progress."""
-        self._session.execute(
-            update(JOBS).where(JOBS.c.id == record.id).values(JOB_ROWS.values(record))
-        )
+        replace_row(self._session, JOBS, JOB_ROWS.values(record))
 
     def stalled_before(self, moment: datetime, limit: int) -> Sequence[JobRecord]:
         """Unfinished jobs unchanged since before `moment`, oldest first."""

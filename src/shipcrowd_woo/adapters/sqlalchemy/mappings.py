@@ -7,9 +7,9 @@ from sqlalchemy.exc import IntegrityError
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
-    MAX_IDS_PER_QUERY,
     Owned,
     OwnedRepository,
+    chunks,
     of_store,
     page_with_total,
 )
@@ -58,8 +58,7 @@ class SqlAlchemyMappingRepository(OwnedRepository[ProductMapping]):
         chosen = sorted(set(woo_ids))
         found: list[ProductMapping] = []
         in_store = select(MAPPINGS).where(of_store(MAPPINGS, company_id, store_id))
-        for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
-            ids = chosen[start : start + MAX_IDS_PER_QUERY]
+        for ids in chunks(chosen):
             rows = self._session.execute(
                 union_all(
                     in_store.where(MAPPINGS.c.woo_product_id.in_(ids)),
@@ -76,11 +75,10 @@ class SqlAlchemyMappingRepository(OwnedRepository[ProductMapping]):
         """The store's mappings to these SKUs, 500 a query (an index search each)."""
         chosen = sorted(set(skus))
         found: list[ProductMapping] = []
-        for start in range(0, len(chosen), MAX_IDS_PER_QUERY):
+        for chunk in chunks(chosen):
             rows = self._session.execute(
                 select(MAPPINGS).where(
-                    of_store(MAPPINGS, company_id, store_id),
-                    MAPPINGS.c.shipcrowd_sku.in_(chosen[start : start + MAX_IDS_PER_QUERY]),
+                    of_store(MAPPINGS, company_id, store_id), MAPPINGS.c.shipcrowd_sku.in_(chunk)
                 )
             ).mappings()
             found.extend(MAPPING_ROWS.build(row) for row in rows)

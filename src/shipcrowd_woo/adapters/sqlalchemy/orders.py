@@ -19,7 +19,6 @@ from sqlalchemy import (
     Column,
     Dialect,
     Table,
-    and_,
     bindparam,
     delete,
     func,
@@ -31,12 +30,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import JSON
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import APART, DOCUMENT, Nested, RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import (
-    MAX_IDS_PER_QUERY,
-    OnSession,
-    of_store,
-    one_row,
-)
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, chunks, of_store, one_row
 from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import document_text
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
@@ -72,10 +66,8 @@ def _line_values(order_id: int, position: int, line: OrderLine) -> dict[str, Any
 
 
 def _key_filter(key: OrderKey) -> Any:
-    return and_(
-        of_store(ORDERS, key.company_id, key.store_id),
-        ORDERS.c.source == key.source,
-        ORDERS.c.source_id == key.source_id,
+    return of_store(
+        ORDERS, key.company_id, key.store_id, source=key.source, source_id=key.source_id
     )
 
 
@@ -246,8 +238,7 @@ class SqlAlchemyOrderRepository(OnSession):
             for order_id, revision, company_id, store_id, source, source_id in rows
         }
         replaced = [order_id for order_id, revision in written.values() if revision > 1]
-        for start in range(0, len(replaced), MAX_IDS_PER_QUERY):
-            chunk = replaced[start : start + MAX_IDS_PER_QUERY]
+        for chunk in chunks(replaced):
             self._session.execute(delete(LINES).where(LINES.c.order_id.in_(chunk)))
         lines = [
             _line_values(written[order.key][0], index, line)
@@ -279,8 +270,7 @@ class SqlAlchemyOrderRepository(OnSession):
         per_statement = SQLITE_MAX_VARIABLES // len(_written_columns(ORDERS))
         connection = self._session.connection()
         rows: list[Any] = []
-        for start in range(0, len(values), per_statement):
-            chunk = values[start : start + per_statement]
+        for chunk in chunks(values, per_statement):
             parameters = tuple(value for row in chunk for value in make(row))
             rows += connection.exec_driver_sql(_sqlite_upsert(len(chunk)), parameters).all()
         return rows
@@ -308,14 +298,13 @@ class SqlAlchemyOrderRepository(OnSession):
         found: dict[OrderKey, OrderVersion] = {}
         for (company_id, store_id, source), ids in ids_by_scope.items():
             ids.sort()
-            for start in range(0, len(ids), MAX_IDS_PER_QUERY):
-                chunk = ids[start : start + MAX_IDS_PER_QUERY]
+            for chunk in chunks(ids):
                 scope = {"company_id": company_id, "store_id": store_id, "source": source}
                 if probing:
                     stamps = self._session.execute(_probed_versions(), {**scope, "ids": chunk})
                 else:
                     query = select(*_VERSION_COLUMNS).where(
-                        *(ORDERS.c[name] == value for name, value in scope.items()),
+                        of_store(ORDERS, company_id, store_id, source=source),
                         ORDERS.c.source_id.in_(chunk),
                     )
                     if lock:

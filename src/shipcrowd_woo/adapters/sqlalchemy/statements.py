@@ -1,13 +1,13 @@
 """What the repositories share: their session, adding and getting owned aggregates, a store's
-rows, one row, a page with its total, ids in chunks, and INSERTs that understand ON CONFLICT on
-either backend."""
+rows, a row replaced whole, one row, a page with its total, ids in chunks, and INSERTs that
+understand ON CONFLICT on either backend."""
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import attrs
 from attrs import AttrsInstance
-from sqlalchemy import ColumnElement, RowMapping, Table, and_, func, select
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -79,6 +79,11 @@ def of_store(table: Table, company_id: str, store_id: str, **equal: Any) -> Colu
         table.c.store_id == store_id,
         *(table.c[column] == value for column, value in equal.items()),
     )
+
+
+def replace_row(session: Session, table: Table, values: Mapping[str, Any]) -> None:
+    """Write `values` over the row with their `id`."""
+    session.execute(update(table).where(table.c.id == values["id"]).values(values))
 
 
 def upsert_rows(

@@ -7,7 +7,12 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
-from shipcrowd_woo.adapters.sqlalchemy.statements import MAX_IDS_PER_QUERY, OnSession, upsert_rows
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    MAX_IDS_PER_QUERY,
+    OnSession,
+    chunks,
+    upsert_rows,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import StockChangeRow, table_of
 from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.inventory import StockChange
@@ -43,8 +48,7 @@ class SqlAlchemyStockChangeRepository(OnSession):
     def remove(self, taken: Sequence[StockChange]) -> int:
         """Delete the taken changes whose token is still theirs."""
         removed = 0
-        for start in range(0, len(taken), PAIRS_PER_QUERY):
-            chunk = taken[start : start + PAIRS_PER_QUERY]
+        for chunk in chunks(taken, PAIRS_PER_QUERY):
             gone = self._session.execute(
                 delete(STOCK_CHANGES)
                 .where(

@@ -12,6 +12,7 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import (
     OwnedRepository,
     one_row,
     page_with_total,
+    replace_row,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import StoreRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
@@ -182,7 +183,7 @@ class SqlAlchemyStoreRepository(OwnedRepository[Store]):
     def update(self, store: Store) -> None:
         """Save what a person changes; the atomically written columns are left alone."""
         values = {k: v for k, v in STORE.values(store).items() if k not in _WRITTEN_ATOMICALLY}
-        self._session.execute(update(STORES).where(STORES.c.id == store.id).values(values))
+        replace_row(self._session, STORES, values)
 
     def record_order_sync(
         self, store_id: StoreId, synced: int, at: datetime, cursor: datetime | None

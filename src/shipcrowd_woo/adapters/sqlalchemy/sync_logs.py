@@ -3,10 +3,15 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, one_row, page_with_total
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    OnSession,
+    one_row,
+    page_with_total,
+    replace_row,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import SyncLogRow, table_of
 from shipcrowd_woo.domain.ids import StoreId, SyncLogId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
@@ -27,9 +32,7 @@ class SqlAlchemySyncLogRepository(OnSession):
 
     def update(self, log: SyncLog) -> None:
         """Save a changed log."""
-        self._session.execute(
-            update(SYNC_LOGS).where(SYNC_LOGS.c.id == log.id).values(SYNC_LOG_ROWS.values(log))
-        )
+        replace_row(self._session, SYNC_LOGS, SYNC_LOG_ROWS.values(log))
 
     def get(self, log_id: SyncLogId) -> SyncLog | None:
         """A log by id."""

@@ -2,10 +2,10 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, sealed
-from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession
+from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, replace_row
 from shipcrowd_woo.adapters.sqlalchemy.tables import WebhookRow, table_of
 from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.store import Webhook
@@ -35,9 +35,7 @@ class SqlAlchemyWebhookRepository(OnSession):
 
     def update(self, webhook: Webhook) -> None:
         """Save a changed webhook."""
-        self._session.execute(
-            update(WEBHOOKS).where(WEBHOOKS.c.id == webhook.id).values(WEBHOOK.values(webhook))
-        )
+        replace_row(self._session, WEBHOOKS, WEBHOOK.values(webhook))
 
     def remove(self, webhook_id: str) -> None:
         """Forget a webhook."""
