@@ -96,7 +96,17 @@ class ServiceContext:
         ]
 
 
-class Records(Protocol):
+class Clocked(Protocol):
+    """What every use case has: the time, and new ids."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
+class Records(Clocked, Protocol):
     """A use case that reads and writes our records."""
 
     @property
@@ -104,12 +114,6 @@ class Records(Protocol):
 
     @property
     def reads(self) -> UnitOfWorkFactory: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def new_id(self) -> Callable[[], str]: ...
 
 
 class StoreCalls(Records, Protocol):
@@ -128,17 +132,11 @@ class StoreWork(StoreCalls, Protocol):
     def sync_lock_ttl(self) -> timedelta: ...
 
 
-class Deliveries(Protocol):
+class Deliveries(Clocked, Protocol):
     """A use case of kept webhook deliveries."""
 
     @property
     def inbox(self) -> Inbox: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def new_id(self) -> Callable[[], str]: ...
 
 
 class Intake(Deliveries, Protocol):
