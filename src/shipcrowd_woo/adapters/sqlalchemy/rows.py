@@ -37,11 +37,11 @@ class Stored:
     column: str | None = None
 
 
+@attrs.frozen
 class Nested:
     """A field whose object is spread over columns of the same row, as `shape` declares."""
 
-    def __init__(self, shape: "RowShape[Any]") -> None:
-        self.shape = shape
+    shape: "RowShape[Any]"
 
 
 def sealed(prefix: str) -> Nested:

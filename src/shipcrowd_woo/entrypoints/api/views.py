@@ -51,9 +51,10 @@ def _converter() -> cattrs.Converter:
     return converter
 
 
-def as_json(view: object) -> Any:
+def as_json(view: AttrsInstance) -> dict[str, Any]:
     """A view as JSON-ready data."""
-    return _converter().unstructure(view)
+    data: dict[str, Any] = _converter().unstructure(view)
+    return data
 
 
 def masked_key(store: Store, box: SecretBox) -> str:
@@ -98,7 +99,7 @@ def _store(store: Store, box: SecretBox) -> StoreView:
 
 def store_view(store: Store, box: SecretBox) -> dict[str, Any]:
     """A store as the API shows it."""
-    return as_json(_store(store, box))  # type: ignore[no-any-return]
+    return as_json(_store(store, box))
 
 
 def _webhook_report(report: WebhookReport) -> WebhookReportView:
@@ -113,7 +114,7 @@ def _webhook_report(report: WebhookReport) -> WebhookReportView:
 
 def webhook_report_view(report: WebhookReport) -> dict[str, Any]:
     """What registering webhooks did."""
-    return as_json(_webhook_report(report))  # type: ignore[no-any-return]
+    return as_json(_webhook_report(report))
 
 
 def installation_view(installation: Installation, box: SecretBox) -> dict[str, Any]:
@@ -124,12 +125,12 @@ def installation_view(installation: Installation, box: SecretBox) -> dict[str, A
         installation.reconnected,
         installation.connected_as,
     )
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(view)
 
 
 def status_view(status: SystemStatus) -> dict[str, Any]:
     """The connection test's findings."""
-    return as_json(status)  # type: ignore[no-any-return]
+    return as_json(status)
 
 
 def _fulfilment(fulfilment: Fulfilment) -> FulfilmentView:
@@ -144,13 +145,13 @@ def _fulfilment(fulfilment: Fulfilment) -> FulfilmentView:
 
 def fulfilment_view(fulfilment: Fulfilment) -> dict[str, Any]:
     """A fulfilment and how far its delivery to the store got."""
-    return as_json(_fulfilment(fulfilment))  # type: ignore[no-any-return]
+    return as_json(_fulfilment(fulfilment))
 
 
 def fulfilment_list_view(fulfilments: Iterable[Fulfilment]) -> dict[str, Any]:
     """An order's fulfilments."""
     view = FulfilmentListView(tuple(map(_fulfilment, fulfilments)))
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(view)
 
 
 def _job(record: JobRecord) -> JobView:
@@ -159,13 +160,13 @@ def _job(record: JobRecord) -> JobView:
 
 def job_view(record: JobRecord) -> dict[str, Any]:
     """A job and where it stands."""
-    return as_json(_job(record))  # type: ignore[no-any-return]
+    return as_json(_job(record))
 
 
 def fulfilment_accepted_view(fulfilment: Fulfilment, job: JobRecord) -> dict[str, Any]:
     """A fulfilment accepted, and the job that delivers it."""
     view = FulfilmentAcceptedView(_fulfilment(fulfilment), _job(job))
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(view)
 
 
 def log_view(log: SyncLog) -> dict[str, Any]:
@@ -179,7 +180,7 @@ def log_view(log: SyncLog) -> dict[str, Any]:
         errors=tuple(log.errors),
         details=dict(log.metadata),
     )
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(view)
 
 
 def stats_view(stats: SyncStats) -> dict[str, Any]:
@@ -191,22 +192,22 @@ def stats_view(stats: SyncStats) -> dict[str, Any]:
         by_status={status.value: count for status, count in stats.by_status.items()},
         average_duration_seconds=None if average is None else average.total_seconds(),
     )
-    return as_json(view)  # type: ignore[no-any-return]
+    return as_json(view)
 
 
 def mapping_view(mapping: ProductMapping) -> dict[str, Any]:
     """A product mapping."""
-    return as_json(_copy(MappingView, mapping))  # type: ignore[no-any-return]
+    return as_json(_copy(MappingView, mapping))
 
 
 def mapping_stats_view(stats: MappingStats) -> dict[str, Any]:
     """How a store is mapped."""
-    return as_json(stats)  # type: ignore[no-any-return]
+    return as_json(stats)
 
 
 def import_view(report: CsvImportReport) -> dict[str, Any]:
     """What a CSV import did, and every refused line."""
-    return as_json(report)  # type: ignore[no-any-return]
+    return as_json(report)
 
 
 def page_view(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
