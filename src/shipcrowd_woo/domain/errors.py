@@ -5,10 +5,24 @@ infrastructure types. No error carries a secret: store errors name the store URL
 """
 
 from datetime import timedelta
+from typing import Any
 
 
 class DomainError(Exception):
     """Base of every error the core raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by its message and attributes, not by calling its constructor again: most
+        # constructors take other arguments than the message (an import's page may fail in
+        # another process, and its error is raised in the importing one).
+        return (_unpickled, (type(self), self.args, self.__dict__))
+
+
+def _unpickled(kind: type[DomainError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidTransition(DomainError):
