@@ -5,7 +5,7 @@ writes it back only on commit, so rollback behaves as it does in SQL.
 """
 
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -34,6 +34,7 @@ from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept
 from shipcrowd_woo.ports import inbox, repositories
 from shipcrowd_woo.ports.clock import Clock
+from shipcrowd_woo.ports.repositories import StagedOrder
 
 T = TypeVar("T")
 
@@ -204,6 +205,11 @@ class FakeWebhookRepository:
         self.webhooks.pop(webhook_id, None)
 
 
+def stage_as_itself(order: Order) -> StagedOrder:
+    """The fake's staging: the order itself is the row."""
+    return StagedOrder(order.key, order.modified_at, order.observed_at, order.fingerprint, order)
+
+
 class FakeOrderRepository:
     def __init__(self, orders: dict[OrderKey, Order]) -> None:
         self.orders = orders
@@ -217,6 +223,12 @@ class FakeOrderRepository:
 
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
         return {order.key: self.upsert(order) for order in orders}
+
+    def staging(self) -> Callable[[Order], StagedOrder]:
+        return stage_as_itself
+
+    def upsert_staged(self, staged: Sequence[StagedOrder]) -> Mapping[OrderKey, Verdict]:
+        return self.upsert_all([order.row for order in staged])
 
     def mark_deleted(self, key: OrderKey, at: datetime) -> bool:
         stored = self.orders.get(key)

@@ -1,5 +1,7 @@
 """OrderRepository: the version rule, applied by every backend."""
 
+import pickle
+
 import pytest
 from sqlalchemy import text
 
@@ -211,3 +213,30 @@ def _nodes(plan, kind=None):
         yield plan
     for child in plan.get("Plans", []):
         yield from _nodes(child, kind)
+
+
+def test_orders_staged_in_another_process_are_written_as_the_orders_themselves(uow_factory, store):
+    """An import stages a page's orders where it prepares them, possibly another process
+    (`OrderRepository.staging`): the staging and what it makes survive pickling, and
+    writing what it made is writing the orders — creation, replacement, lines and all."""
+    first = [make_order(n, store_id=store.id, quantities=(n, 1)) for n in (1, 2)]
+    newer = make_order(2, store_id=store.id, modified=later(5), quantities=(3,))
+    with uow_factory() as uow:
+        stage = _pickled(uow.orders.staging())
+    staged = [_pickled(stage(order)) for order in [*first, newer]]
+    with uow_factory() as uow:
+        verdicts = uow.orders.upsert_staged(staged[:2])
+        uow.commit()
+    assert list(verdicts.values()) == [Verdict.CREATE, Verdict.CREATE]
+    with uow_factory() as uow:
+        assert uow.orders.upsert_staged([staged[0], staged[2]]) == {
+            first[0].key: Verdict.UNCHANGED,
+            newer.key: Verdict.REPLACE,
+        }
+        uow.commit()
+    assert stored(uow_factory, first[0].key) == first[0]
+    assert stored(uow_factory, newer.key) == newer
+
+
+def _pickled(value):
+    return pickle.loads(pickle.dumps(value))  # noqa: S301 - what this test pickled itself

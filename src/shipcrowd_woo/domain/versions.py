@@ -55,7 +55,23 @@ class Verdict(enum.Enum):
         return self in (Verdict.CREATE, Verdict.REPLACE)
 
 
-def version_of(order: Order) -> OrderVersion:
+class Stamped(typing.Protocol):
+    """A snapshot of an order as its version sees it: an Order, or one staged for writing."""
+
+    @property
+    def key(self) -> OrderKey: ...
+
+    @property
+    def modified_at(self) -> datetime: ...
+
+    @property
+    def observed_at(self) -> datetime: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+
+def version_of(order: Stamped) -> OrderVersion:
     """The version stamp of an order snapshot."""
     return OrderVersion(order.modified_at, order.observed_at, order.fingerprint)
 

@@ -3,7 +3,9 @@
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
+
+import attrs
 
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
@@ -110,6 +112,20 @@ class WebhookRepository(Protocol):
         ...
 
 
+@attrs.frozen
+class StagedOrder:
+    """An order made ready for one repository's write (`OrderRepository.staging`): its key
+    and version stamp, and `row`, the repository's own form of it — opaque here, built
+    without a connection and cheap to pickle, so that an import can stage a page's orders in
+    another process."""
+
+    key: OrderKey
+    modified_at: datetime
+    observed_at: datetime
+    fingerprint: str
+    row: Any = attrs.field(repr=False)
+
+
 class OrderRepository(Protocol):
     """Imported orders, written only under the version rule of `domain.versions`."""
 
@@ -122,6 +138,15 @@ class OrderRepository(Protocol):
 
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
         """`upsert` of each (one order each), in few statements; the verdict of each."""
+        ...
+
+    def staging(self) -> Callable[[Order], StagedOrder]:
+        """How this repository stages an order for `upsert_staged`: a function that needs no
+        connection and pickles (it may run in another process)."""
+        ...
+
+    def upsert_staged(self, staged: Sequence[StagedOrder]) -> Mapping[OrderKey, Verdict]:
+        """`upsert_all` of orders this repository's `staging` staged."""
         ...
 
     def get(self, key: OrderKey) -> Order | None:

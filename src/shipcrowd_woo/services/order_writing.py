@@ -9,6 +9,7 @@ and that authoritative snapshot is written instead.
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -18,6 +19,7 @@ from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
 from shipcrowd_woo.domain.versions import (
     OrderVersion,
+    Stamped,
     Verdict,
     is_same_second_conflict,
     judge,
@@ -60,15 +62,18 @@ def refetcher(
     return refetch
 
 
-@attrs.frozen
-class Confirmed:
-    """The snapshots to write, in the one lock order every writer uses, and the versions
-    stored when they were compared."""
+S = TypeVar("S", bound=Stamped)
 
-    orders: list[Order]
+
+@attrs.frozen
+class Confirmed(Generic[S]):
+    """The snapshots to write (orders, or orders staged for writing), in the one lock order
+    every writer uses, and the versions stored when they were compared."""
+
+    orders: list[S]
     stored: Mapping[OrderKey, OrderVersion]
 
-    def changed(self) -> list[Order]:
+    def changed(self) -> list[S]:
         """The snapshots that differ from what is stored: an identical one could not be
         written (the upsert's rule), so it need not be sent."""
         return [
@@ -80,10 +85,10 @@ class Confirmed:
 
 def confirm_same_second(
     uow_factory: UnitOfWorkFactory,
-    orders: Sequence[Order],
-    refetch: Callable[[int], Order | None],
+    orders: Sequence[S],
+    refetch: Callable[[int], S | None],
     doubtful: Collection[OrderKey] = (),
-) -> Confirmed:
+) -> Confirmed[S]:
     """Each incoming snapshot, or the store's current one where the incoming snapshot ties
     with the stored version's second but differs from it (or is `doubtful` for another
     reason: it tied with another incoming one); with the stored versions (read in one

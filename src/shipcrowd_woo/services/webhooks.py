@@ -158,7 +158,7 @@ class WebhookProcessor:
         deliveries: Sequence[Delivery],
         plan: _Plan,
         newest: Mapping[OrderKey, Order],
-        confirmed: Confirmed,
+        confirmed: Confirmed[Order],
         last: bool,
     ) -> dict[DeliveryId, ProcessOutcome]:
         """Settle the deliveries and apply their changes in one transaction. Raises _Raced

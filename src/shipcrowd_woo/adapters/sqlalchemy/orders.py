@@ -14,10 +14,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
 from sqlalchemy import (
     BigInteger,
     Column,
-    Dialect,
     Table,
     bindparam,
     delete,
@@ -26,7 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import JSON
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import APART, DOCUMENT, Nested, RowShape, Stored
@@ -36,6 +36,7 @@ from shipcrowd_woo.adapters.sqlalchemy.types import document_text
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey, OrderLine, Totals
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict
+from shipcrowd_woo.ports.repositories import StagedOrder
 
 ORDERS = table_of(OrderRow)
 LINES = table_of(OrderLineRow)
@@ -59,10 +60,6 @@ ORDER = RowShape(
 
 
 LINE = RowShape(OrderLine)
-
-
-def _line_values(order_id: int, position: int, line: OrderLine) -> dict[str, Any]:
-    return {"order_id": order_id, "position": position, **LINE.values(line)}
 
 
 def _key_filter(key: OrderKey) -> Any:
@@ -95,7 +92,7 @@ def _upsert(rows: str) -> str:
     )
 
 
-def _from_arrays(table: Table) -> str:
+def _from_arrays(columns: Sequence[Column[Any]]) -> str:
     """PostgreSQL: `SELECT * FROM unnest(…)`, one array parameter per written column, for
     the driver itself (psycopg's placeholders). Its few parameters keep psycopg's statement
     cache: a multi-row VALUES form has thousands, and psycopg parsed each such statement
@@ -104,8 +101,7 @@ def _from_arrays(table: Table) -> str:
     time (py-spy)."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     arrays = ", ".join(
-        f"CAST(%({c.name})b AS {c.type.compile(dialect=dialect)}[])"
-        for c in _written_columns(table)
+        f"CAST(%({c.name})b AS {c.type.compile(dialect=dialect)}[])" for c in columns
     )
     return f"SELECT * FROM unnest({arrays})"  # noqa: S608 - names from the table only
 
@@ -113,26 +109,24 @@ def _from_arrays(table: Table) -> str:
 @functools.cache
 def _unnest_upsert() -> str:
     """PostgreSQL: a page's orders in one statement of arrays."""
-    return _upsert(_from_arrays(ORDERS))
+    return _upsert(_from_arrays(_written_columns(ORDERS)))
+
+
+# A line is staged before its order has an id: the id leads its row once the order is written.
+_LINE_COLUMNS = [LINES.c.order_id] + [c for c in _written_columns(LINES) if c.name != "order_id"]
 
 
 @functools.cache
 def _unnest_lines() -> str:
     """PostgreSQL: a page's lines in one statement of arrays."""
-    names = ", ".join(c.name for c in _written_columns(LINES))
-    return f"INSERT INTO {LINES.name} ({names}) {_from_arrays(LINES)}"
+    names = ", ".join(c.name for c in _LINE_COLUMNS)
+    return f"INSERT INTO {LINES.name} ({names}) {_from_arrays(_LINE_COLUMNS)}"
 
 
-def _as_arrays(table: Table, rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Rows as one list per column of `table` (a column a row lacks is NULL, as in an INSERT
-    that does not name it), documents as JSON text (cast to jsonb in SQL)."""
-    arrays: dict[str, list[Any]] = {}
-    for column in _written_columns(table):
-        values = [row.get(column.name) for row in rows]
-        if isinstance(column.type, JSON):
-            values = [None if value is None else document_text(value) for value in values]
-        arrays[column.name] = values
-    return arrays
+def _as_arrays(columns: Sequence[Column[Any]], rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """Staged rows (values in the order of `columns`) as one list per column."""
+    by_column = zip(*rows, strict=True) if rows else ([] for _ in columns)
+    return {column.name: list(values) for column, values in zip(columns, by_column, strict=True)}
 
 
 _VERSION_COLUMNS = (
@@ -177,25 +171,32 @@ def _sqlite_upsert(rows: int) -> str:
 
 @functools.cache
 def _sqlite_insert_lines() -> str:
-    columns = _written_columns(LINES)
-    marks = ", ".join("?" * len(columns))
-    names = ", ".join(c.name for c in columns)
+    marks = ", ".join("?" * len(_LINE_COLUMNS))
+    names = ", ".join(c.name for c in _LINE_COLUMNS)
     return f"INSERT INTO {LINES.name} ({names}) VALUES ({marks})"  # noqa: S608
 
 
-# Per engine's dialect (its JSON serializer is the engine's); a process has one or two.
-@functools.lru_cache(maxsize=16)
-def _sqlite_row_maker(
-    table: Table, dialect: Dialect
+def _nullable_document(value: Any) -> str | None:
+    return None if value is None else document_text(value)
+
+
+@functools.cache
+def _row_maker(
+    dialect_name: str, columns: tuple[Column[Any], ...]
 ) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A row's values as the driver takes them, through each column type's own bind
-    processor (the exact text SQLAlchemy would store), in the written columns' order. Done
-    here rather than by SQLAlchemy per row: its per-row parameter handling was a third of
-    writing an imported page."""
-    steps = [
-        (c.name, c.type.dialect_impl(dialect).bind_processor(dialect))
-        for c in _written_columns(table)
-    ]
+    """A row's values as the driver takes them, in the order of `columns` (a value a row
+    lacks is NULL, as in an INSERT that does not name it). SQLite: through each column
+    type's own bind processor, the exact text SQLAlchemy would store — done here rather than
+    by SQLAlchemy per row, whose per-row parameter handling was a third of writing an
+    imported page. PostgreSQL: documents as JSON text (cast to jsonb in SQL), the rest as
+    psycopg sends them in binary arrays."""
+    if dialect_name == "sqlite":
+        dialect = sqlite.dialect(json_serializer=document_text)  # as the engine's (engine.py)
+        steps = [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    else:
+        steps = [
+            (c.name, _nullable_document if isinstance(c.type, JSON) else None) for c in columns
+        ]
 
     def make(values: dict[str, Any]) -> tuple[Any, ...]:
         row = []
@@ -207,6 +208,33 @@ def _sqlite_row_maker(
     return make
 
 
+@attrs.frozen
+class SqlOrderStaging:
+    """Orders staged for one dialect's writes: the orders row with its lines as the driver
+    takes them, the lines without their order's id (known once it is written). Needs no
+    connection and pickles by the dialect's name: an import stages a page in another
+    process, the parent then only sends the rows."""
+
+    dialect: str
+
+    def __call__(self, order: Order) -> StagedOrder:
+        make_order = _row_maker(self.dialect, tuple(_written_columns(ORDERS)))
+        make_line = _row_maker(self.dialect, tuple(_LINE_COLUMNS[1:]))
+        values = ORDER.values(order)
+        values["revision"] = 1
+        lines = tuple(
+            make_line({"position": position, **LINE.values(line)})
+            for position, line in enumerate(order.lines)
+        )
+        return StagedOrder(
+            order.key,
+            order.modified_at,
+            order.observed_at,
+            order.fingerprint,
+            (make_order(values), lines),
+        )
+
+
 class SqlAlchemyOrderRepository(OnSession):
     """Orders in SQL under the version rule."""
 
@@ -215,47 +243,51 @@ class SqlAlchemyOrderRepository(OnSession):
         return self.upsert_all([order])[order.key]
 
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
-        """Each snapshot stored if it is new or later and different, with its lines: one
-        multi-row upsert (SQLAlchemy's insertmanyvalues), one delete of the replaced
-        orders' lines and one insert of the new lines, however many orders."""
-        if not orders:
+        """Each snapshot stored if it is new or later and different, with its lines."""
+        stage = self.staging()
+        return self.upsert_staged([stage(order) for order in orders])
+
+    def staging(self) -> SqlOrderStaging:
+        """Staging for this session's database."""
+        return SqlOrderStaging(self._session.get_bind().dialect.name)
+
+    def upsert_staged(self, staged: Sequence[StagedOrder]) -> Mapping[OrderKey, Verdict]:
+        """Each staged snapshot stored if it is new or later and different, with its lines:
+        one multi-row upsert, one delete of the replaced orders' lines and one insert of the
+        new lines, however many orders."""
+        if not staged:
             return {}
-        dialect = self._session.get_bind().dialect.name
-        values = [{**ORDER.values(order), "revision": 1} for order in orders]
-        if dialect == "postgresql":
-            rows = (
-                self._session.connection()
-                .exec_driver_sql(_unnest_upsert(), _as_arrays(ORDERS, values))
-                .all()
-            )
+        connection = self._session.connection()
+        postgres = connection.dialect.name == "postgresql"
+        rows = [order.row[0] for order in staged]
+        if postgres:
+            arrays = _as_arrays(_written_columns(ORDERS), rows)
+            returned = connection.exec_driver_sql(_unnest_upsert(), arrays).all()
         else:
-            rows = self._sqlite_upsert(values)
+            returned = self._sqlite_upsert(rows)
         written = {
             OrderKey(CompanyId(company_id), StoreId(store_id), source_id, source): (
                 order_id,
                 revision,
             )
-            for order_id, revision, company_id, store_id, source, source_id in rows
+            for order_id, revision, company_id, store_id, source, source_id in returned
         }
         replaced = [order_id for order_id, revision in written.values() if revision > 1]
         for chunk in chunks(replaced):
             self._session.execute(delete(LINES).where(LINES.c.order_id.in_(chunk)))
         lines = [
-            _line_values(written[order.key][0], index, line)
-            for order in orders
+            (written[order.key][0], *line)
+            for order in staged
             if order.key in written
-            for index, line in enumerate(order.lines)
+            for line in order.row[1]
         ]
-        if lines and dialect == "postgresql":
-            self._session.connection().exec_driver_sql(_unnest_lines(), _as_arrays(LINES, lines))
+        if lines and postgres:
+            connection.exec_driver_sql(_unnest_lines(), _as_arrays(_LINE_COLUMNS, lines))
         elif lines:
-            make = _sqlite_row_maker(LINES, self._session.get_bind().dialect)
-            self._session.connection().exec_driver_sql(
-                _sqlite_insert_lines(), [make(line) for line in lines]
-            )
-        refused = self.versions([order.key for order in orders if order.key not in written])
+            connection.exec_driver_sql(_sqlite_insert_lines(), lines)
+        refused = self.versions([order.key for order in staged if order.key not in written])
         verdicts = {}
-        for order in orders:
+        for order in staged:
             if order.key in written:
                 first = written[order.key][1] == 1
                 verdicts[order.key] = Verdict.CREATE if first else Verdict.REPLACE
@@ -265,15 +297,14 @@ class SqlAlchemyOrderRepository(OnSession):
                 verdicts[order.key] = Verdict.UNCHANGED if same else Verdict.STALE
         return verdicts
 
-    def _sqlite_upsert(self, values: Sequence[dict[str, Any]]) -> list[Any]:
-        make = _sqlite_row_maker(ORDERS, self._session.get_bind().dialect)
+    def _sqlite_upsert(self, rows: Sequence[tuple[Any, ...]]) -> list[Any]:
         per_statement = SQLITE_MAX_VARIABLES // len(_written_columns(ORDERS))
         connection = self._session.connection()
-        rows: list[Any] = []
-        for chunk in chunks(values, per_statement):
-            parameters = tuple(value for row in chunk for value in make(row))
-            rows += connection.exec_driver_sql(_sqlite_upsert(len(chunk)), parameters).all()
-        return rows
+        returned: list[Any] = []
+        for chunk in chunks(rows, per_statement):
+            parameters = tuple(value for row in chunk for value in row)
+            returned += connection.exec_driver_sql(_sqlite_upsert(len(chunk)), parameters).all()
+        return returned
 
     def get(self, key: OrderKey) -> Order | None:
         """The stored order with its lines."""
