@@ -46,6 +46,8 @@ def child_import(
         services = fresh_services(folder, database or None, store_concurrency=int(budget))
         company = CompanyId("bench")
         store = services.stores.install(company, url, Secret(key), Secret(secret)).store
+        # As a worker process does when it starts (Services.start_worker).
+        services.ready_for_imports()
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         log = services.orders.run(company, store.id, SyncMode.FULL).log

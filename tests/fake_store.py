@@ -110,7 +110,7 @@ class FakeStoreClient:
         for number, chunk in enumerate(pages, 1):
             self._call("order_page", number)
             orders = tuple(parse_order(self.store.order_json(i)) for i in chunk)
-            yield OrderPage(orders, self.now(), number, len(pages))
+            yield OrderPage.of(orders, self.now(), number, len(pages))
 
     def order_ids(self) -> Iterator[int]:
         self._call("order_ids")

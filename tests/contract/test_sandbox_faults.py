@@ -34,7 +34,7 @@ def test_paging_5000_orders_through_20_percent_faults_returns_each_order_once(fa
         ids = Counter(
             order.id
             for page in client.order_pages()
-            for order in page.orders
+            for order in page.read()
             if isinstance(order, WooOrder)
         )
     faulty_sandbox.faults.rate = 0.0

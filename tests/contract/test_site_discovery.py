@@ -92,7 +92,7 @@ def test_a_store_with_plain_permalinks_is_found_and_served_at_rest_route(sandbox
     key, secret = sandbox.store.create_api_key()
     with _client(site.home_url, key, secret, RestStyle.QUERY) as client:
         assert client.system_status().wc_version
-        orders = [order for page in client.order_pages() for order in page.orders]
+        orders = [order for page in client.order_pages() for order in page.read()]
         assert len(orders) == len(sandbox.store.orders)
         simple = next(p for p in sandbox.store.products.values() if p["type"] == "simple")
         [result] = client.update_stock([StockUpdate(simple["id"], None, 17)])

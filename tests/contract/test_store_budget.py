@@ -31,7 +31,7 @@ def test_a_listing_keeps_exactly_its_budget_in_flight_at_a_slow_store(budget):
         key, secret = store.create_api_key()
         options = {"transport_options": TransportOptions(read_timeout=10, max_in_flight=budget)}
         with client_for(server, key, secret, **options) as client:
-            orders = sum(len(page.orders) for page in client.order_pages())
+            orders = sum(len(page.read()) for page in client.order_pages())
     assert orders == 1000
     assert latency.peak_in_flight == min(budget, 9)
 

@@ -95,7 +95,7 @@ def test_the_connection_test_reports_versions_currency_and_decimals(client):
 def test_orders_come_page_by_page_by_ascending_id_and_all_transform(client, subject, context):
     """Every order of every page read is a WooOrder that transforms; ids only go up."""
     pages = list(itertools.islice(client.order_pages(), subject.pages_to_read))
-    orders = [order for page in pages for order in page.orders]
+    orders = [order for page in pages for order in page.read()]
     assert all(isinstance(order, WooOrder) for order in orders)
     ids = [order.id for order in orders]
     assert ids == sorted(ids)
@@ -195,7 +195,7 @@ def test_an_incremental_query_returns_only_orders_modified_after_the_cursor(own_
     for order_id in changed:
         server.store.update_order(order_id, customer_note="changed after the cursor")
     pages = list(client.order_pages(modified_after=cursor))
-    assert [order.id for page in pages for order in page.orders] == changed
+    assert [order.id for page in pages for order in page.read()] == changed
 
 
 def test_a_status_filter_lists_only_orders_of_those_statuses(own_store):
@@ -203,7 +203,7 @@ def test_a_status_filter_lists_only_orders_of_those_statuses(own_store):
     server, _, client = own_store
     wanted = {"completed", "on-hold"}
     expected = sorted(i for i, o in server.store.orders.items() if o["status"] in wanted)
-    listed = [o.id for page in client.order_pages(statuses=sorted(wanted)) for o in page.orders]
+    listed = [o.id for page in client.order_pages(statuses=sorted(wanted)) for o in page.read()]
     assert listed == expected
     assert expected
 

@@ -351,3 +351,36 @@ def test_what_the_fast_reader_refuses_the_standard_one_still_reads(body):
 def test_a_body_that_is_not_json_is_an_invalid_response():
     with pytest.raises(InvalidResponse, match="bytes that are not JSON"):
         decode_json(STORE, b"<br /><b>Notice</b>: Undefined index")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<br /><b>Notice</b>: Undefined index",
+        b'[{"id": 1, "stat',
+        b'{"code": "oops"}',
+    ],
+    ids=["php-notice", "truncated", "an-object"],
+)
+def test_a_page_of_orders_left_unread_is_still_refused_by_its_shape_and_asked_again(body):
+    """Order pages are read where they are prepared (OrderPage.read), not where they are
+    fetched; a body that is plainly no JSON list is refused and asked again all the same."""
+    unread, decoded = (
+        Script(httpx.Response(200, content=body, headers={"X-WP-TotalPages": "1"}))
+        for _ in range(2)
+    )
+    with client(unread) as store, pytest.raises(InvalidResponse):
+        list(store.order_pages())
+    with client(decoded) as store, pytest.raises(InvalidResponse):
+        list(store.order_ids())  # a listing decoded where it is fetched
+    assert len(unread.requests) == len(decoded.requests) == 9  # 3 rounds of 3 attempts
+
+
+def test_a_page_that_reads_as_no_json_fails_where_it_is_read():
+    """What only reading finds (brackets around what is not JSON) is the store's
+    InvalidResponse where the page is read: the import fails and its job is retried."""
+    script = Script(httpx.Response(200, content=b"[{'id': 1}]", headers={"X-WP-TotalPages": "1"}))
+    with client(script) as store:
+        [only] = list(store.order_pages())
+    with pytest.raises(InvalidResponse, match="bytes that are not JSON"):
+        only.read()

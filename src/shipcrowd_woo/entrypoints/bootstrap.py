@@ -29,6 +29,7 @@ from shipcrowd_woo.adapters.dramatiq.limits import (
 )
 from shipcrowd_woo.adapters.dramatiq.wakes import InProcessWakeMark, RedisWakeMark
 from shipcrowd_woo.adapters.locks import InProcessScheduleGuard, InProcessStoreLock
+from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.adapters.sqlalchemy.engine import READ_ONLY, make_engine, make_session_factory
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from shipcrowd_woo.adapters.sqlalchemy.migrations import schema_revisions, upgrade
@@ -43,6 +44,7 @@ from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.ports.store_client import StoreClientFactory
+from shipcrowd_woo.services.ahead import in_a_thread
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.fulfilments import Fulfilments
@@ -86,6 +88,8 @@ class Services:
     broker: dramatiq.Broker
     engine: Engine
     redis_client: redis.Redis | None = None
+    # Where imports prepare their pages, when in processes of their own.
+    import_processes: InProcesses | None = None
 
     @property
     def embedded(self) -> bool:
@@ -98,10 +102,16 @@ class Services:
         Each thread takes one message at a time (prefetch = threads): a worker busy with
         long syncs leaves the waiting ones to idle workers instead of hoarding them."""
         threads = threads or self.settings.worker_threads
+        self.ready_for_imports()
         worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
         worker.queue_prefetch = threads
         worker.start()
         return worker
+
+    def ready_for_imports(self) -> None:
+        """Start what imports prepare their pages in, before the first import needs it."""
+        if self.import_processes is not None:
+            self.import_processes.start()
 
     def start_scheduler(self) -> "SchedulerThread":
         """Tick the scheduler in a background thread of this process; stop it when done."""
@@ -224,6 +234,15 @@ def _ensure_schema(engine: Engine, url: str) -> None:
     )
 
 
+# What preparing an import's pages runs (order_sync._prepared): imported by the forkserver
+# once, so that each worker starts ready.
+PREPARATION_MODULES = (
+    "shipcrowd_woo.services.order_sync",
+    "shipcrowd_woo.adapters.woocommerce.client",
+    "shipcrowd_woo.adapters.sqlalchemy.orders",
+)
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -245,6 +264,11 @@ def bootstrap(
     database = open_database(settings)
     engine = database.engine
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    import_processes = (
+        InProcesses(settings.import_processes, preload=PREPARATION_MODULES)
+        if settings.import_processes
+        else None
+    )
     context = ServiceContext(
         uow_factory=database.uow_factory,
         reads=database.reads,
@@ -266,6 +290,7 @@ def bootstrap(
         webhook_base_url=settings.public_base_url,
         sync_lock_ttl=settings.sync_lock_ttl,
         default_sync_interval=settings.sync_interval,
+        prepare_ahead=import_processes or in_a_thread,
     )
     try:
         verify_keys(context.uow_factory, context.secrets)
@@ -301,6 +326,7 @@ def bootstrap(
     services = Services(
         settings=settings,
         context=context,
+        import_processes=import_processes,
         stores=StoreService(context),
         jobs=run.jobs,
         orders=run.orders,

@@ -1,6 +1,7 @@
 """Talking to one WooCommerce store over its REST API v3."""
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -23,12 +24,26 @@ from shipcrowd_woo.ports.site_directory import SiteDirectory
 
 @attrs.frozen
 class OrderPage:
-    """One page of orders; an order the store sent malformed is a Rejection, not a failure."""
+    """One page of orders. `read()` gives them: an order the store sent malformed is a
+    Rejection, not a failure; a body that is no list of orders raises InvalidResponse.
+    Reading is left to the page's consumer, who may read in another process: a page travels
+    there as the bytes the store sent, far cheaper to pickle than its orders."""
 
-    orders: tuple[WooOrder | Rejection, ...]
+    read: Callable[[], tuple[WooOrder | Rejection, ...]]
     observed_at: datetime
     page: int
     total_pages: int
+
+    @classmethod
+    def of(
+        cls,
+        orders: Sequence[WooOrder | Rejection],
+        observed_at: datetime,
+        page: int,
+        total_pages: int,
+    ) -> "OrderPage":
+        """A page of orders already read."""
+        return cls(functools.partial(tuple, orders), observed_at, page, total_pages)
 
 
 class StoreClient(Protocol):

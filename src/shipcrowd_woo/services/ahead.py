@@ -1,7 +1,8 @@
-"""Preparing the next item of a stream while the caller works on this one."""
+"""Preparing the next items of a stream while the caller works on this one."""
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as NotYet
 from typing import TypeVar
 
@@ -13,44 +14,51 @@ R = TypeVar("R")
 _CHECK_IN_SECONDS = 0.05
 
 
-def prepared_ahead(items: Iterable[T], prepare: Callable[[T], R]) -> Iterator[tuple[T, R]]:
-    """Each item with `prepare(item)`, in order. Items are taken from the stream in the
-    caller's thread; each is prepared in another thread, the next while the caller handles
-    the one before. For an import that pays: the caller's writes wait on the database with
-    the interpreter released, and the next page is transformed meanwhile. `prepare` must
-    end by itself (it is waited for); the stream may block, as it would without this."""
-    iterator = iter(items)
+def in_a_thread(items: Iterable[T], prepare: Callable[[T], R]) -> Iterator[tuple[T, R]]:
+    """`PrepareAhead` in one thread of this process, one item ahead. It pays where the
+    caller waits with the interpreter released (an import's writes wait on the database)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
-        previous: tuple[T, Future[R]] | None = None
-        try:
-            while True:
-                try:
-                    item = next(iterator)
-                except StopIteration:
-                    break
-                except BaseException:
-                    # The items before the failing one are the caller's to handle first.
-                    if previous is not None:
-                        yield previous[0], _result(previous[1])
-                        previous = None
-                    raise
-                upcoming = (item, pool.submit(prepare, item))
-                if previous is not None:
-                    yield previous[0], _result(previous[1])
-                previous = upcoming
-            if previous is not None:
-                yield previous[0], _result(previous[1])
-        finally:
-            if previous is not None:
-                previous[1].cancel()
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
+        yield from prepared_ahead(items, prepare, pool, depth=1)
 
 
-def _result(future: "Future[R]") -> R:
+def prepared_ahead(
+    items: Iterable[T], prepare: Callable[[T], R], pool: Executor, depth: int
+) -> Iterator[tuple[T, R]]:
+    """Each item with `prepare(item)` run in `pool`, in order, up to `depth` items prepared
+    ahead of the one the caller has. `prepare` must end by itself (it is waited for); the
+    stream may block, as it would without this."""
+    iterator = iter(items)
+    pending: deque[tuple[T, Future[R]]] = deque()
+    try:
+        while True:
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            except BaseException:
+                # The items before the failing one are the caller's to handle first.
+                while pending:
+                    yield _ready(pending)
+                raise
+            pending.append((item, pool.submit(prepare, item)))
+            if len(pending) > depth:
+                yield _ready(pending)
+        while pending:
+            yield _ready(pending)
+    finally:
+        for _, future in pending:
+            future.cancel()
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+def _ready(pending: "deque[tuple[T, Future[R]]]") -> tuple[T, R]:
+    item, future = pending[0]
     while True:
         try:
-            return future.result(timeout=_CHECK_IN_SECONDS)
+            result = future.result(timeout=_CHECK_IN_SECONDS)
         except NotYet:
             continue
+        pending.popleft()
+        return item, result

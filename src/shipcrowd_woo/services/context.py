@@ -18,10 +18,12 @@ from shipcrowd_woo.domain.ids import StoreId
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.inbox import Inbox
+from shipcrowd_woo.ports.preparation import PrepareAhead
 from shipcrowd_woo.ports.queue import StoreLock
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.ports.store_client import StoreClient, StoreClientFactory
+from shipcrowd_woo.services.ahead import in_a_thread
 
 _ALPHABET = string.ascii_letters + string.digits
 # The query parameter of a delivery URL naming the installation that registered the webhook.
@@ -57,6 +59,8 @@ class ServiceContext:
     new_webhook_secret: Callable[[], str] = new_webhook_secret
     sync_lock_ttl: timedelta = timedelta(seconds=60)
     default_sync_interval: timedelta = timedelta(minutes=15)
+    # Where an import reads, transforms and stages its next pages while it writes one.
+    prepare_ahead: PrepareAhead = in_a_thread
     # Units of work that only read (listings, views): on SQLite they wait for no writer.
     reads: UnitOfWorkFactory = attrs.field(
         default=attrs.Factory(lambda self: self.uow_factory, takes_self=True)
@@ -130,6 +134,9 @@ class StoreWork(StoreCalls, Protocol):
 
     @property
     def sync_lock_ttl(self) -> timedelta: ...
+
+    @property
+    def prepare_ahead(self) -> PrepareAhead: ...
 
 
 class Deliveries(Clocked, Protocol):

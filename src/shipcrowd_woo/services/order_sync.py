@@ -16,11 +16,11 @@ from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.statuses import WOO_STATUS_TABLE, normalise_woo_status
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_sync, record_items
-from shipcrowd_woo.domain.transform import transform_order
+from shipcrowd_woo.domain.transform import TransformContext, transform_order
 from shipcrowd_woo.domain.versions import Verdict
 from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.ports.repositories import StagedOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
-from shipcrowd_woo.services.ahead import prepared_ahead
 from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.order_writing import confirm_same_second, refetcher, transform_context
 from shipcrowd_woo.services.sync_logs import open_sync_log
@@ -104,14 +104,16 @@ class OrderSync:
                 if mode is SyncMode.SINGLE:
                     assert order_id is not None
                     order = client.get_order(order_id)
-                    pages = [OrderPage((order,), self._ctx.clock.now(), 1, 1)]
+                    pages = [OrderPage.of((order,), self._ctx.clock.now(), 1, 1)]
                 else:
                     pages = client.order_pages(
                         modified_after=after, expected_orders=_expected(client, mode)
                     )
-                transform = functools.partial(_transformed, store)
-                for page, (orders, failures) in prepared_ahead(pages, transform):
-                    log, page_newest = self._save_page(store, client, orders, failures, log)
+                with self._ctx.reads() as uow:
+                    stage = uow.orders.staging()
+                prepare = functools.partial(_prepared, transform_context(store, started), stage)
+                for page, (staged, failures) in self._ctx.prepare_ahead(pages, prepare):
+                    log, page_newest = self._save_page(store, client, stage, staged, failures, log)
                     newest = max(filter(None, (newest, page_newest)), default=None)
                     if on_page is not None:
                         on_page(page, log)
@@ -137,18 +139,23 @@ class OrderSync:
         self,
         store: Store,
         client: StoreClient,
-        orders: list[Order],
+        stage: Callable[[Order], StagedOrder],
+        staged: list[StagedOrder],
         failures: list[str],
         log: SyncLog,
     ) -> tuple[SyncLog, datetime | None]:
+        refetch = refetcher(store, client, self._ctx.clock.now)
+
+        def refetch_staged(source_id: int) -> StagedOrder | None:
+            order = refetch(source_id)
+            return None if order is None else stage(order)
+
         # Read outside the write: a same-second conflict is settled by a fetch from the
         # store, and no write transaction is held over a request.
-        confirmed = confirm_same_second(
-            self._ctx.reads, orders, refetcher(store, client, self._ctx.clock.now)
-        )
+        confirmed = confirm_same_second(self._ctx.reads, staged, refetch_staged)
         changed = confirmed.changed()
         with self._ctx.uow_factory() as uow:
-            verdicts = Counter(uow.orders.upsert_all(changed).values())
+            verdicts = Counter(uow.orders.upsert_staged(changed).values())
             created, replaced = verdicts[Verdict.CREATE], verdicts[Verdict.REPLACE]
             unchanged = len(confirmed.orders) - len(changed)
             log = record_items(
@@ -277,18 +284,21 @@ class OrderSync:
         return result
 
 
-def _transformed(store: Store, page: OrderPage) -> tuple[list[Order], list[str]]:
-    """A page's orders transformed, and why each of the others was rejected."""
-    context = transform_context(store, page.observed_at)
-    orders: list[Order] = []
+def _prepared(
+    context: TransformContext, stage: Callable[[Order], StagedOrder], page: OrderPage
+) -> tuple[list[StagedOrder], list[str]]:
+    """A page's orders read, transformed and staged for writing, and why each of the others
+    was rejected. Runs where `prepare_ahead` runs it: possibly another process."""
+    context = attrs.evolve(context, observed_at=page.observed_at)
+    staged: list[StagedOrder] = []
     failures: list[str] = []
-    for item in page.orders:
+    for item in page.read():
         result = item if isinstance(item, Rejection) else transform_order(item, context)
         if isinstance(result, Order):
-            orders.append(result)
+            staged.append(stage(result))
         else:
             failures.append(result.summary)
-    return orders, failures
+    return staged, failures
 
 
 def _expected(client: StoreClient, mode: SyncMode) -> int | None:

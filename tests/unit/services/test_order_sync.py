@@ -5,6 +5,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
+from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.domain.errors import StoreBusy, StoreUnavailable, ValidationFailed
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.order import OrderKey
@@ -77,6 +78,23 @@ def test_a_rejected_order_makes_the_run_partial_with_its_reason(world):
     log = OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL).log
     assert (log.status, log.synced, log.failed) == (SyncStatus.PARTIAL, 249, 1)
     assert log.errors == (f"order {bad}: total: '12,50' is not an amount",)
+
+
+def test_pages_prepared_in_processes_import_as_pages_prepared_in_this_one(world):
+    """Outside these tests pages are read, transformed and staged in processes of their
+    own (bootstrap): the same orders, the same rejection, the same counts."""
+    store = world.install()
+    bad = min(world.sandbox.orders)
+    world.sandbox.orders[bad]["total"] = "12,50"
+    in_processes = attrs.evolve(world.context, prepare_ahead=InProcesses(2))
+    log = OrderSync(in_processes).run(COMPANY, store.id, SyncMode.FULL).log
+    assert (log.status, log.synced, log.failed) == (SyncStatus.PARTIAL, 249, 1)
+    assert log.errors == (f"order {bad}: total: '12,50' is not an amount",)
+    assert log.metadata["created"] == 249
+    from_processes = stored_orders(world, store)
+    world.database.orders.clear()
+    OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+    assert stored_orders(world, store) == from_processes
 
 
 def test_a_store_failure_fails_the_run_keeps_the_cursor_and_propagates(world):

@@ -1,5 +1,6 @@
 """HttpxStoreClient: the StoreClient port over WooCommerce's REST API v3."""
 
+import functools
 import logging
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -14,7 +15,7 @@ from shipcrowd_woo.adapters.woocommerce.auth import authentication_for
 from shipcrowd_woo.adapters.woocommerce.connections import guarded_transport
 from shipcrowd_woo.adapters.woocommerce.listing import listing_pages
 from shipcrowd_woo.adapters.woocommerce.redaction import install_redaction
-from shipcrowd_woo.adapters.woocommerce.responses import WooResponse
+from shipcrowd_woo.adapters.woocommerce.responses import WooResponse, decode_json
 from shipcrowd_woo.adapters.woocommerce.transport import Retry, StoreTransport, TransportOptions
 from shipcrowd_woo.converters.woocommerce import (
     parse_order,
@@ -173,9 +174,11 @@ class HttpxStoreClient:
         if self._options.fields_filter:
             params["_fields"] = ORDER_FIELDS
         expected_pages = -(-(expected_orders or 0) // self._options.per_page)
-        for page, total, response in self._pages(f"{API}/orders", params, expected_pages):
+        for page, total, response in self._pages(
+            f"{API}/orders", params, expected_pages, decode=False
+        ):
             yield OrderPage(
-                orders=tuple(parse_order(item) for item in response.body),
+                read=functools.partial(read_order_page, self._io.store_url, response.body),
                 observed_at=response.received_at,
                 page=page,
                 total_pages=total,
@@ -397,7 +400,11 @@ class HttpxStoreClient:
             log.info("webhook %s was already gone from %s", webhook_id, self.store_url)
 
     def _pages(
-        self, path: str, params: Mapping[str, str | int], expected_pages: int = 1
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        expected_pages: int = 1,
+        decode: bool = True,
     ) -> Iterator[tuple[int, int, WooResponse]]:
         return listing_pages(
             self._io,
@@ -407,7 +414,17 @@ class HttpxStoreClient:
             rounds=self._options.page_rounds,
             max_retry_after=self._options.transport.max_retry_after,
             expected_pages=expected_pages,
+            decode=decode,
         )
+
+
+def read_order_page(store_url: str, content: bytes) -> tuple[WooOrder | Rejection, ...]:
+    """The orders of a page's body as the store sent it."""
+    body = decode_json(store_url, content)
+    if not isinstance(body, list):
+        kind = type(body).__name__
+        raise InvalidResponse(store_url, f"a page of orders: expected a JSON list, got {kind}")
+    return tuple(parse_order(item) for item in body)
 
 
 def _batch_item(item: Any) -> BatchItemResult | None:

@@ -28,6 +28,7 @@ def listing_pages(
     rounds: int,
     max_retry_after: float,
     expected_pages: int = 1,
+    decode: bool = True,
 ) -> Iterator[tuple[int, int, WooResponse]]:
     """Every page of a listing, in order, ordered by id, fetched concurrently within the
     store's budget and never more than the budget ahead of the consumer, so memory stays
@@ -35,13 +36,15 @@ def listing_pages(
     (X-WP-TotalPages), up to `expected_pages` are asked at once: a page the listing turns
     out not to have is dropped (an empty page, or a 400 from a store that refuses pages
     beyond the last), so a store as slow as a real one does not serve its first page
-    alone."""
+    alone. Without `decode`, each page's body is left as the store's bytes."""
     query = {**params, "orderby": "id", "order": "asc", "per_page": per_page}
 
     def fetch(page: int) -> WooResponse:
         for round_ in range(rounds + 1):
             try:
-                return io.call("GET", path, params={**query, "page": page}, expect=list)
+                return io.call(
+                    "GET", path, params={**query, "page": page}, expect=list, decode=decode
+                )
             except (StoreUnavailable, InvalidResponse, RateLimited) as error:
                 if round_ == rounds or _asks_too_long(error, max_retry_after):
                     raise

@@ -126,8 +126,12 @@ class StoreTransport:
         json: Any = None,
         retry: Retry = Retry.ALWAYS,
         expect: type | None = None,
+        decode: bool = True,
     ) -> WooResponse:
-        """One API call with retries; `expect` (dict or list) checks the body's shape."""
+        """One API call with retries; `expect` (dict or list) checks the body's shape. Without
+        `decode` the body is the bytes the store sent, its shape checked by its brackets only
+        (a PHP notice or an HTML page is still refused here, and asked again): for pages
+        whose reading is left to another process (OrderPage)."""
         options = self._options
         for attempt in stamina.retry_context(
             on=lambda error: self._should_retry(error, retry),
@@ -138,8 +142,8 @@ class StoreTransport:
             wait_jitter=options.backoff_jitter,
         ):
             with attempt:
-                response = self._once(method, path, params, json)
-                if expect is not None and not isinstance(response.body, expect):
+                response = self._once(method, path, params, json, decode)
+                if expect is not None and not _has_shape(response.body, expect):
                     raise InvalidResponse(
                         self.store_url,
                         f"{method} {path}: expected a JSON {expect.__name__}, "
@@ -149,7 +153,12 @@ class StoreTransport:
         raise AssertionError("unreachable: stamina re-raises the last error")
 
     def _once(
-        self, method: str, path: str, params: Mapping[str, str | int] | None, json: Any
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        json: Any,
+        decode: bool = True,
     ) -> WooResponse:
         started = time.perf_counter()
         try:
@@ -182,7 +191,7 @@ class StoreTransport:
             if isinstance(failure, RateLimited):
                 self.budget.penalise()
             raise failure
-        body = decode_json(self.store_url, response.content)
+        body = decode_json(self.store_url, response.content) if decode else response.content
         self.budget.reward()
         return WooResponse(response.status_code, response.headers, body, self._now())
 
@@ -205,3 +214,15 @@ class StoreTransport:
         if isinstance(error, StoreUnavailable | InvalidResponse):
             return retry is Retry.ALWAYS
         return False
+
+
+_BRACKETS: dict[type, tuple[bytes, bytes]] = {list: (b"[", b"]"), dict: (b"{", b"}")}
+
+
+def _has_shape(body: Any, expect: type) -> bool:
+    """Whether a body is an `expect`: decoded, by its type; undecoded, by its brackets."""
+    if not isinstance(body, bytes):
+        return isinstance(body, expect)
+    opening, closing = _BRACKETS[expect]
+    text = body.removeprefix(b"\xef\xbb\xbf").strip()
+    return text.startswith(opening) and text.endswith(closing)

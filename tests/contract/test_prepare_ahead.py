@@ -1,0 +1,173 @@
+"""PrepareAhead (ports/preparation.py): in a thread of this process and in processes of
+their own, the same contract; the processes also end with whoever started them."""
+
+import os
+import select
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from shipcrowd_woo.adapters.preparation import InProcesses
+from shipcrowd_woo.domain.errors import InvalidResponse
+from shipcrowd_woo.services.ahead import in_a_thread
+
+IMPLEMENTATIONS = {"in a thread": in_a_thread, "in processes": InProcesses(2)}
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def prepare_ahead(request):
+    return IMPLEMENTATIONS[request.param]
+
+
+# Preparations are module-level functions: a process of their own imports them by name.
+def square(n: int) -> int:
+    return n * n
+
+
+def refuse_page_three(n: int) -> int:
+    if n == 3:
+        raise InvalidResponse("https://shop.example", "page 3 is not JSON")
+    return n
+
+
+def waits_from_the_fifth(n: int) -> int:
+    if n >= 4:
+        threading.Event().wait()  # never set: a preparation under way when the caller leaves
+    return n
+
+
+def test_items_come_in_order_each_with_what_was_prepared(prepare_ahead):
+    assert list(prepare_ahead(range(20), square)) == [(n, n * n) for n in range(20)]
+
+
+def test_an_error_of_a_preparation_is_raised_as_itself_after_the_items_before_it(
+    prepare_ahead,
+):
+    items = prepare_ahead(range(10), refuse_page_three)
+    assert [next(items) for _ in range(3)] == [(0, 0), (1, 1), (2, 2)]
+    with pytest.raises(InvalidResponse) as raised:
+        next(items)
+    assert (raised.value.store_url, raised.value.detail) == (
+        "https://shop.example",
+        "page 3 is not JSON",
+    )
+
+
+def test_an_error_of_the_stream_is_raised_where_its_item_is_asked_for(prepare_ahead):
+    def stream():
+        yield from range(5)
+        raise RuntimeError("page 6 failed")
+
+    items = prepare_ahead(stream(), square)
+    assert [next(items) for _ in range(5)] == [(n, n * n) for n in range(5)]
+    with pytest.raises(RuntimeError, match="page 6 failed"):
+        next(items)
+
+
+def test_a_caller_that_stops_early_closes_the_stream(prepare_ahead):
+    closed = threading.Event()
+
+    def stream():
+        try:
+            yield from range(100)
+        finally:
+            closed.set()
+
+    for n, _ in prepare_ahead(stream(), square):
+        if n == 3:
+            break
+    assert closed.is_set()
+
+
+def test_the_next_item_is_prepared_while_this_one_is_handled():
+    second_prepared = threading.Event()
+
+    def prepare(n: int) -> int:
+        if n == 2:
+            second_prepared.set()
+        return n
+
+    for n, _ in in_a_thread([1, 2], prepare):
+        if n == 1:
+            assert second_prepared.wait(timeout=10)
+
+
+def test_a_caller_that_stops_early_does_not_wait_for_preparations_under_way():
+    """A job's time limit or error ends the import at once: preparations under way (here
+    never ending) are abandoned, their processes ended; the resource watch checks that
+    none is left."""
+
+    def consume() -> None:
+        for n, _ in InProcesses(2)(range(100), waits_from_the_fifth):
+            if n == 3:
+                break
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    consumer.join(timeout=60)
+    assert not consumer.is_alive()
+
+
+KILLED_PARENT = """
+from shipcrowd_woo.adapters.preparation import InProcesses
+from tests.contract.test_prepare_ahead import waits_from_the_fifth
+
+for n, _ in InProcesses(2)(range(100), waits_from_the_fifth):
+    if n == 3:
+        print("preparing", flush=True)
+"""
+
+
+def test_the_processes_end_when_the_process_that_started_them_is_killed():
+    """kill -9 of a worker process in the middle of an import leaves no process behind: the
+    preparing processes (busy, here for ever) and the forkserver end by themselves."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PARENT], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == "preparing"
+        started = _descendants(parent.pid)
+        assert len(started) >= 3  # the forkserver and the two preparing processes at least
+        watches = {pid: os.pidfd_open(pid) for pid in started}
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+    try:
+        assert _still_running(watches, within_seconds=30) == set()
+    finally:
+        for watch in watches.values():
+            os.close(watch)
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _still_running(watches: dict[int, int], within_seconds: float) -> set[int]:
+    """The processes of `watches` (pidfds) still running after waiting up to that long for
+    them to end (a pidfd turns readable when its process ends)."""
+    running = dict(watches)
+    while running:
+        ended, _, _ = select.select(list(running.values()), [], [], within_seconds)
+        if not ended:
+            break
+        running = {pid: fd for pid, fd in running.items() if fd not in ended}
+    return set(running)
