@@ -9,6 +9,7 @@ transaction while the row is still locked.
 """
 
 import functools
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
@@ -157,6 +158,19 @@ def _probed_versions() -> Any:
         .bindparams(bindparam("ids", type_=postgresql.ARRAY(BigInteger())))
         .columns(*_VERSION_COLUMNS)
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _sqlite_versions(count: int) -> Any:
+    """SQLite: the stored versions of `count` ids of one store, one statement kept per count
+    (a page's 100, mostly). Built as a `select … IN` for each read, SQLAlchemy compiled it
+    afresh every time: 1 ms of CPU a page, a twentieth of an import's own."""
+    names = ", ".join(column.name for column in _VERSION_COLUMNS)
+    wanted = ", ".join(f":id{number}" for number in range(count))
+    return text(
+        f"SELECT {names} FROM {ORDERS.name} WHERE company_id = :company_id "  # noqa: S608
+        f"AND store_id = :store_id AND source = :source AND source_id IN ({wanted})"
+    ).columns(*_VERSION_COLUMNS)
 
 
 # SQLite: of its 32,766 variables a statement may hold (since 3.32), as SQLAlchemy counts.
@@ -312,7 +326,7 @@ class SqlAlchemyOrderRepository(OnSession):
         connection = self._session.connection()
         returned: list[Any] = []
         for chunk in chunks(rows, per_statement):
-            parameters = tuple(value for row in chunk for value in row)
+            parameters = tuple(itertools.chain.from_iterable(chunk))
             returned += connection.exec_driver_sql(_sqlite_upsert(len(chunk)), parameters).all()
         return returned
 
@@ -335,14 +349,18 @@ class SqlAlchemyOrderRepository(OnSession):
         ids_by_scope: defaultdict[tuple[str, str, str], list[int]] = defaultdict(list)
         for key in keys:
             ids_by_scope[(key.company_id, key.store_id, key.source)].append(key.source_id)
-        probing = not lock and self._session.get_bind().dialect.name == "postgresql"
+        dialect = self._session.get_bind().dialect.name
         found: dict[OrderKey, OrderVersion] = {}
         for (company_id, store_id, source), ids in ids_by_scope.items():
             ids.sort()
             for chunk in chunks(ids):
                 scope = {"company_id": company_id, "store_id": store_id, "source": source}
-                if probing:
+                if dialect == "postgresql" and not lock:
                     stamps = self._session.execute(_probed_versions(), {**scope, "ids": chunk})
+                elif dialect == "sqlite":
+                    wanted = {f"id{number}": id_ for number, id_ in enumerate(chunk)}
+                    statement = _sqlite_versions(len(chunk))
+                    stamps = self._session.execute(statement, {**scope, **wanted})
                 else:
                     query = select(*_VERSION_COLUMNS).where(
                         of_store(ORDERS, company_id, store_id, source=source),
