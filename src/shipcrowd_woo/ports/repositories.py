@@ -125,6 +125,30 @@ class StagedOrder:
     fingerprint: str
     row: Any = attrs.field(repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled flat: a page's staged orders cross from the preparing process, and attrs'
+        # own pickling of this and its key cost 14 us an order both ways (12 like this).
+        key = self.key
+        stamps = (self.modified_at, self.observed_at, self.fingerprint)
+        return (
+            _staged,
+            (key.company_id, key.store_id, key.source_id, key.source, *stamps, self.row),
+        )
+
+
+def _staged(
+    company_id: CompanyId,
+    store_id: StoreId,
+    source_id: int,
+    source: str,
+    modified_at: datetime,
+    observed_at: datetime,
+    fingerprint: str,
+    row: Any,
+) -> StagedOrder:
+    key = OrderKey(company_id, store_id, source_id, source)
+    return StagedOrder(key, modified_at, observed_at, fingerprint, row)
+
 
 class OrderRepository(Protocol):
     """Imported orders, written only under the version rule of `domain.versions`."""
