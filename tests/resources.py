@@ -93,14 +93,23 @@ def _descriptors() -> frozenset[tuple[int, str]]:
     return frozenset(found)
 
 
-def _children() -> frozenset[int]:
+def _children(process: Path = PROC_SELF) -> frozenset[int]:
     pids: set[int] = set()
-    for task in (PROC_SELF / "task").iterdir():
+    for task in (process / "task").iterdir():
         try:
             pids.update(int(pid) for pid in (task / "children").read_text().split())
         except FileNotFoundError:  # a thread that ended meanwhile
             continue
     return frozenset(pids)
+
+
+def descendants(pid: int) -> frozenset[int]:
+    """The processes `pid` started, and those they started, and so on."""
+    try:
+        children = _children(Path(f"/proc/{pid}"))
+    except FileNotFoundError:  # ended meanwhile
+        return frozenset()
+    return children.union(*(descendants(child) for child in children))
 
 
 def holdings() -> Holdings:

@@ -13,6 +13,7 @@ import pytest
 from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.domain.errors import InvalidResponse
 from shipcrowd_woo.services.ahead import in_a_thread
+from tests.resources import descendants
 
 IMPLEMENTATIONS = {"in a thread": in_a_thread, "in processes": InProcesses(2)}
 ROOT = Path(__file__).parents[2]
@@ -131,7 +132,7 @@ def test_the_processes_end_when_the_process_that_started_them_is_killed():
     try:
         assert parent.stdout is not None
         assert parent.stdout.readline().strip() == "preparing"
-        started = _descendants(parent.pid)
+        started = descendants(parent.pid)
         assert len(started) >= 3  # the forkserver and the two preparing processes at least
         watches = {pid: os.pidfd_open(pid) for pid in started}
     finally:
@@ -143,22 +144,6 @@ def test_the_processes_end_when_the_process_that_started_them_is_killed():
     finally:
         for watch in watches.values():
             os.close(watch)
-
-
-def _descendants(pid: int) -> set[int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
 
 
 def _still_running(watches: dict[int, int], within_seconds: float) -> set[int]:
