@@ -196,6 +196,8 @@ def _nullable_document(value: Any) -> str | None:
 
 
 RowMaker = Callable[[dict[str, Any]], tuple[Any, ...]]
+# SQLite's dialect as the engine makes it (engine.py), for its bind processors.
+_SQLITE = sqlite.dialect(json_serializer=document_text)
 
 
 def _row_maker(dialect_name: str, columns: Sequence[Column[Any]], label: str) -> RowMaker:
@@ -206,12 +208,11 @@ def _row_maker(dialect_name: str, columns: Sequence[Column[Any]], label: str) ->
     imported page. PostgreSQL: documents as JSON text (cast to jsonb in SQL), the rest as
     psycopg sends them in binary arrays. Generated as one expression: a loop over the
     columns cost a fifth of staging an order."""
-    dialect = sqlite.dialect(json_serializer=document_text)  # as the engine's (engine.py)
     scope: dict[str, Any] = {}
     items = []
     for column in columns:
         if dialect_name == "sqlite":
-            process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            process = column.type.dialect_impl(_SQLITE).bind_processor(_SQLITE)
         else:
             process = _nullable_document if isinstance(column.type, JSON) else None
         value = f"values.get({column.name!r})"
@@ -221,11 +222,7 @@ def _row_maker(dialect_name: str, columns: Sequence[Column[Any]], label: str) ->
 
 
 @functools.cache
-def _row_makers(
-    dialect_name: str,
-) -> tuple[
-    Callable[[dict[str, Any]], tuple[Any, ...]], Callable[[dict[str, Any]], tuple[Any, ...]]
-]:
+def _row_makers(dialect_name: str) -> tuple[RowMaker, RowMaker]:
     """The dialect's makers of an order's row and of a line's (without its order's id)."""
     return (
         _row_maker(dialect_name, _written_columns(ORDERS), "order"),
