@@ -8,14 +8,17 @@ import sys
 import uuid
 from pathlib import Path
 
+import attrs
 import pytest
 from sqlalchemy import inspect
 
 from shipcrowd_woo.adapters.crypto import generate_key_text
+from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine
 from shipcrowd_woo.adapters.sqlalchemy.migrations import schema_revisions
-from shipcrowd_woo.entrypoints.bootstrap import DatabaseNotMigrated, bootstrap
+from shipcrowd_woo.entrypoints.bootstrap import PREPARATION_MODULES, DatabaseNotMigrated, bootstrap
 from shipcrowd_woo.entrypoints.settings import Settings
+from shipcrowd_woo.services.ahead import in_a_thread
 from tests.databases import create_postgres_database, drop_postgres_database, sqlite_url
 from tests.servers import POSTGRES_URL_VARIABLE, free_port, server_url
 
@@ -94,3 +97,21 @@ def test_the_embedded_sqlite_database_migrates_itself(tmp_path):
         services.close()
     again = bootstrap(_settings(url))  # already at head: nothing to do
     again.close()
+
+
+def test_imports_prepare_their_pages_in_processes_unless_told_not_to(tmp_path):
+    """By default an import's pages are prepared in 2 processes of their own, which a worker
+    starts as it starts; SHIPCROWD_WOO_IMPORT_PROCESSES=0 keeps them in a thread."""
+    url = sqlite_url(tmp_path / "new.sqlite3")
+    services = bootstrap(_settings(url))
+    try:
+        assert services.context.prepare_ahead == InProcesses(2, preload=PREPARATION_MODULES)
+        assert services.import_processes is services.context.prepare_ahead
+    finally:
+        services.close()
+    in_a_thread_only = bootstrap(attrs.evolve(_settings(url), import_processes=0))
+    try:
+        assert in_a_thread_only.context.prepare_ahead is in_a_thread
+        assert in_a_thread_only.import_processes is None
+    finally:
+        in_a_thread_only.close()

@@ -8,13 +8,15 @@ from shipcrowd_woo.entrypoints.settings import DEFAULT_DATABASE_URL, Settings, S
 
 
 def test_nothing_configured_gives_the_embedded_defaults():
-    """A SQLite file, 90 days of sync logs, no keys, public hosts only, 2 requests a store."""
+    """A SQLite file, 90 days of sync logs, no keys, public hosts only, 3 requests a store,
+    imports prepared in 2 processes."""
     settings = Settings.from_env({})
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.sync_log_retention == timedelta(days=90)
     assert settings.encryption_keys == ()
     assert not settings.allow_private_hosts
     assert settings.store_concurrency == 3
+    assert settings.import_processes == 2
 
 
 def test_keys_are_read_and_never_shown():
@@ -33,10 +35,12 @@ def test_variables_override_the_defaults():
         {
             "SHIPCROWD_WOO_DATABASE_URL": "postgresql://u:p@db/shipcrowd",
             "SHIPCROWD_WOO_SYNC_LOG_RETENTION_DAYS": "30",
+            "SHIPCROWD_WOO_IMPORT_PROCESSES": "0",
         }
     )
     assert settings.database_url == "postgresql://u:p@db/shipcrowd"
     assert settings.sync_log_retention == timedelta(days=30)
+    assert settings.import_processes == 0
 
 
 @pytest.mark.parametrize(
@@ -51,6 +55,7 @@ def test_variables_override_the_defaults():
         ("ALLOW_PRIVATE_HOSTS", "perhaps", "true or false"),
         ("HTTP_READ_TIMEOUT", "soon", "must be a number"),
         ("STORE_CONCURRENCY", "99", "between 1 and 16"),
+        ("IMPORT_PROCESSES", "-1", "between 0 and 16"),
     ],
 )
 def test_a_bad_value_fails_at_start_up_naming_the_variable(variable, value, message):
