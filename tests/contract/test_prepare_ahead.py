@@ -133,7 +133,7 @@ def test_the_processes_end_when_the_process_that_started_them_is_killed():
         assert parent.stdout is not None
         assert parent.stdout.readline().strip() == "preparing"
         started = descendants(parent.pid)
-        assert len(started) >= 3  # the forkserver and the two preparing processes at least
+        assert len(started) >= 3  # the forkserver, its resource tracker, a preparing process
         watches = {pid: os.pidfd_open(pid) for pid in started}
     finally:
         parent.kill()
