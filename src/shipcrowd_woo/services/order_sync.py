@@ -112,8 +112,9 @@ class OrderSync:
                 with self._ctx.reads() as uow:
                     stage = uow.orders.staging()
                 prepare = functools.partial(_prepared, transform_context(store, started), stage)
+                refetch = _staged(refetcher(store, client, self._ctx.clock.now), stage)
                 for page, (staged, failures) in self._ctx.prepare_ahead(pages, prepare):
-                    log, page_newest = self._save_page(store, client, stage, staged, failures, log)
+                    log, page_newest = self._save_page(store, refetch, staged, failures, log)
                     newest = max(filter(None, (newest, page_newest)), default=None)
                     if on_page is not None:
                         on_page(page, log)
@@ -138,21 +139,14 @@ class OrderSync:
     def _save_page(
         self,
         store: Store,
-        client: StoreClient,
-        stage: Callable[[Order], StagedOrder],
+        refetch: Callable[[int], StagedOrder | None],
         staged: list[StagedOrder],
         failures: list[str],
         log: SyncLog,
     ) -> tuple[SyncLog, datetime | None]:
-        refetch = refetcher(store, client, self._ctx.clock.now)
-
-        def refetch_staged(source_id: int) -> StagedOrder | None:
-            order = refetch(source_id)
-            return None if order is None else stage(order)
-
         # Read outside the write: a same-second conflict is settled by a fetch from the
         # store, and no write transaction is held over a request.
-        confirmed = confirm_same_second(self._ctx.reads, staged, refetch_staged)
+        confirmed = confirm_same_second(self._ctx.reads, staged, refetch)
         changed = confirmed.changed()
         with self._ctx.uow_factory() as uow:
             verdicts = Counter(uow.orders.upsert_staged(changed).values())
@@ -299,6 +293,18 @@ def _prepared(
         else:
             failures.append(result.summary)
     return staged, failures
+
+
+def _staged(
+    refetch: Callable[[int], Order | None], stage: Callable[[Order], StagedOrder]
+) -> Callable[[int], StagedOrder | None]:
+    """`refetch`, the order it fetched staged for writing."""
+
+    def refetch_staged(source_id: int) -> StagedOrder | None:
+        order = refetch(source_id)
+        return None if order is None else stage(order)
+
+    return refetch_staged
 
 
 def _expected(client: StoreClient, mode: SyncMode) -> int | None:
