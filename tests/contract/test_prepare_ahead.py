@@ -1,6 +1,7 @@
 """PrepareAhead (ports/preparation.py): in a thread of this process and in processes of
 their own, the same contract; the processes also end with whoever started them."""
 
+import contextlib
 import os
 import select
 import subprocess
@@ -97,20 +98,34 @@ def test_the_next_item_is_prepared_while_this_one_is_handled():
             assert second_prepared.wait(timeout=10)
 
 
-def test_a_caller_that_stops_early_does_not_wait_for_preparations_under_way():
-    """A job's time limit or error ends the import at once: preparations under way (here
-    never ending) are abandoned, their processes ended; the resource watch checks that
-    none is left."""
+def marks_and_answers_a_page_of_rows(item: tuple[str, int]) -> bytes:
+    folder, n = item
+    (Path(folder) / str(n)).touch()
+    return bytes(300_000)  # more than a pipe holds, as a page's staged rows are
+
+
+def test_a_caller_that_stops_early_ends_the_stream_without_preparing_the_rest(tmp_path):
+    """A job's time limit or error ends the import: the items not yet handed to a worker are
+    never prepared, those handed over are waited for, and nothing is left running (the
+    resource watch). Ending the workers at once instead could cut a result as large as a
+    page's rows in the middle of its pipe, and the pool's manager, and with it the job,
+    waited for its rest for ever."""
 
     def consume() -> None:
-        for n, _ in InProcesses(2)(range(100), waits_from_the_fifth):
-            if n == 3:
-                break
+        items = ((str(tmp_path), n) for n in range(100))
+        with contextlib.suppress(TimeoutError):
+            for (_, n), _ in InProcesses(2)(items, marks_and_answers_a_page_of_rows):
+                if n == 3:
+                    raise TimeoutError("the job's time limit")
 
-    consumer = threading.Thread(target=consume)
-    consumer.start()
-    consumer.join(timeout=60)
-    assert not consumer.is_alive()
+    for _ in range(10):
+        consumer = threading.Thread(target=consume)
+        consumer.start()
+        consumer.join(timeout=60)
+        assert not consumer.is_alive()
+        assert 4 <= len(list(tmp_path.iterdir())) <= 10
+        for mark in tmp_path.iterdir():
+            mark.unlink()
 
 
 KILLED_PARENT = """

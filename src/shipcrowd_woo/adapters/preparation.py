@@ -6,6 +6,7 @@ profiles). Here that runs in worker processes while the caller's process fetches
 Workers start from a forkserver (never a fork of a threaded process), with the modules
 preparation needs imported once by it; they live for one stream, and exit on their own
 when the process that started them dies — even by kill -9 — so none is ever orphaned.
+Like the thread's, a preparation must end by itself: it is waited for when the stream stops.
 """
 
 import contextlib
@@ -49,12 +50,11 @@ class InProcesses:
         )
         try:
             yield from prepared_ahead(items, prepare, pool, depth=self.workers + 1)
-        except BaseException:
-            # Stopped early (an error, a time limit, a caller that left): what is being
-            # prepared is not waited for — closing `held` ends the workers at once.
-            held.close()
-            raise
         finally:
+            # Stopped early too (an error, a time limit): the pages not yet handed to a
+            # worker are cancelled, those handed over (a few milliseconds' work each) are
+            # waited for. Ending the workers at once instead could cut a result in the middle
+            # of its pipe, and the pool's manager would wait for its rest for ever.
             pool.shutdown(wait=True, cancel_futures=True)
             held.close()
             watched.close()
@@ -75,8 +75,9 @@ def _started(preload: tuple[str, ...]) -> None:
 
 def _exit_with_parent(watched: Connection) -> None:
     """A worker's start: a thread that ends the worker once the parent's end of `watched`
-    closes — when the pool is done, or when the parent died however it died (the kernel
-    closes a dead process's pipes; the pool's own queues would leave the worker waiting)."""
+    closes — when the parent died however it died (the kernel closes a dead process's
+    pipes; the pool's own queues would leave the worker waiting), or after the pool shut
+    the worker down."""
 
     def watch() -> None:
         with contextlib.suppress(EOFError):
