@@ -2,6 +2,7 @@
 orders deleted at the store."""
 
 import functools
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -22,9 +23,16 @@ from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.repositories import StagedOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
 from shipcrowd_woo.services.context import StoreWork
-from shipcrowd_woo.services.order_writing import confirm_same_second, refetcher, transform_context
+from shipcrowd_woo.services.order_writing import (
+    MAX_WRITE_ATTEMPTS,
+    Confirmed,
+    confirm_same_second,
+    refetcher,
+    transform_context,
+)
 from shipcrowd_woo.services.sync_logs import open_sync_log
 
+logger = logging.getLogger("shipcrowd_woo.orders")
 # Orders the store can be told to move to (extensions' statuses are the store's to validate).
 PUSHABLE_STATUSES = frozenset(WOO_STATUS_TABLE) - {"trash", "auto-draft", "draft", "new"}
 # A reconciliation that would mark more than this share of a store's orders deleted is more
@@ -144,12 +152,40 @@ class OrderSync:
         failures: list[str],
         log: SyncLog,
     ) -> tuple[SyncLog, datetime | None]:
-        # Read outside the write: a same-second conflict is settled by a fetch from the
-        # store, and no write transaction is held over a request.
-        confirmed = confirm_same_second(self._ctx.reads, staged, refetch)
+        for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
+            # Read outside the write: a same-second conflict is settled by a fetch from the
+            # store, and no write transaction is held over a request.
+            confirmed = confirm_same_second(self._ctx.reads, staged, refetch)
+            written = self._write_page(store, confirmed, failures, log, attempt)
+            if written is not None:
+                return written, max((o.modified_at for o in confirmed.orders), default=None)
+            logger.info("orders of a page changed while it was read: reading again")
+        raise AssertionError("unreachable: the last attempt always writes")
+
+    def _write_page(
+        self,
+        store: Store,
+        confirmed: Confirmed[StagedOrder],
+        failures: list[str],
+        log: SyncLog,
+        attempt: int,
+    ) -> SyncLog | None:
+        """Write a page with its log; None (nothing written) when another writer made one of
+        its orders a same-second conflict since they were compared (a delivery of the same
+        second, observed later, would otherwise win the version rule) — unless this is the
+        last attempt: the version rule then decides alone."""
         changed = confirmed.changed()
         with self._ctx.uow_factory() as uow:
-            verdicts = Counter(uow.orders.upsert_staged(changed).values())
+            outcome = uow.orders.upsert_staged(changed)
+            refused = [o for o in changed if outcome[o.key] is Verdict.STALE]
+            last = attempt == MAX_WRITE_ATTEMPTS
+            if (
+                not last
+                and refused
+                and confirmed.raced(refused, uow.orders.versions([o.key for o in refused]))
+            ):
+                return None  # rolled back with the unit of work
+            verdicts = Counter(outcome.values())
             created, replaced = verdicts[Verdict.CREATE], verdicts[Verdict.REPLACE]
             unchanged = len(confirmed.orders) - len(changed)
             log = record_items(
@@ -170,7 +206,7 @@ class OrderSync:
             uow.sync_logs.update(log)
             uow.stores.record_order_sync(store.id, created, self._ctx.clock.now(), None)
             uow.commit()
-        return log, max((o.modified_at for o in confirmed.orders), default=None)
+        return log
 
     def _end(self, ended: SyncLog, cursor: datetime | None, trouble: str | None = None) -> SyncLog:
         """Save the run's end, move the cursor, and note `trouble` for the webhook check."""

@@ -7,7 +7,7 @@ and that authoritative snapshot is written instead.
 """
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -21,6 +21,7 @@ from shipcrowd_woo.domain.versions import (
     OrderVersion,
     Stamped,
     Verdict,
+    conflicts_since,
     is_same_second_conflict,
     judge,
     version_of,
@@ -30,6 +31,8 @@ from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.ports.store_client import StoreClient
 
 log = logging.getLogger("shipcrowd_woo.orders")
+# Another writer racing a write's orders is rare; twice in a row rarer still.
+MAX_WRITE_ATTEMPTS = 3
 
 
 def transform_context(store: Store, observed_at: datetime) -> TransformContext:
@@ -81,6 +84,14 @@ class Confirmed(Generic[S]):
             for order in self.orders
             if judge(self.stored.get(order.key), version_of(order)) is not Verdict.UNCHANGED
         ]
+
+    def raced(self, orders: Iterable[S], stored_now: Mapping[OrderKey, OrderVersion]) -> bool:
+        """Whether another writer, between the comparison and `stored_now`, turned one of
+        `orders` into a same-second conflict: compared again, it goes to the store."""
+        return any(
+            conflicts_since(self.stored.get(o.key), stored_now.get(o.key), version_of(o))
+            for o in orders
+        )
 
 
 def confirm_same_second(

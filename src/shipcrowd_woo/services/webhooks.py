@@ -33,7 +33,6 @@ from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.text import storable_document
 from shipcrowd_woo.domain.versions import (
     Verdict,
-    conflicts_since,
     judge,
     newest_snapshots,
     version_of,
@@ -44,6 +43,7 @@ from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import StoreCalls
 from shipcrowd_woo.services.order_writing import (
+    MAX_WRITE_ATTEMPTS,
     Confirmed,
     confirm_same_second,
     refetcher,
@@ -53,8 +53,6 @@ from shipcrowd_woo.services.product_changes import ProductMappings, apply_produc
 
 log = logging.getLogger("shipcrowd_woo.webhooks")
 MAX_ERROR_LENGTH = 500
-# Another writer racing a batch's orders is rare; twice in a row rarer still.
-MAX_WRITE_ATTEMPTS = 3
 SUPERSEDED = "superseded by a newer delivery of the same batch"
 ORDER_TOPICS = (Topic.ORDER_CREATED, Topic.ORDER_UPDATED)
 PRODUCT_TOPICS = (Topic.PRODUCT_CREATED, Topic.PRODUCT_UPDATED)
@@ -182,10 +180,7 @@ class WebhookProcessor:
             verdicts = {
                 order.key: judge(stored.get(order.key), version_of(order)) for order in chosen
             }
-            if not last and any(
-                conflicts_since(confirmed.stored.get(o.key), stored.get(o.key), version_of(o))
-                for o in chosen
-            ):
+            if not last and confirmed.raced(chosen, stored):
                 raise _Raced
             verdicts |= uow.orders.upsert_all([o for o in chosen if verdicts[o.key].writes])
             # A row that did not exist when locked was inserted meanwhile.

@@ -6,13 +6,17 @@ import attrs
 import pytest
 
 from shipcrowd_woo.adapters.preparation import InProcesses
+from shipcrowd_woo.converters.woocommerce import parse_order
 from shipcrowd_woo.domain.errors import StoreBusy, StoreUnavailable, ValidationFailed
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.statuses import OrderStatus
 from shipcrowd_woo.domain.sync_log import SyncStatus
+from shipcrowd_woo.domain.transform import transform_order
 from shipcrowd_woo.services.order_sync import OrderSync
+from shipcrowd_woo.services.order_writing import transform_context
 from shipcrowd_woo.services.stores import StoreService
+from tests.fakes import FakeUnitOfWork
 from tests.unit.services.conftest import COMPANY
 
 
@@ -188,6 +192,50 @@ def test_a_same_second_conflict_is_settled_by_the_stores_current_version(world):
     assert order_id in world.stores.called("get_order")[1:]
     key = OrderKey(COMPANY, store.id, order_id)
     assert world.database.orders[key].woo_status == "processing"
+
+
+def test_a_same_second_snapshot_written_between_the_read_and_the_write_is_settled(world):
+    """A delivery of the same second, observed after the import's page, is written between
+    the import's read of the stored versions and its write: the version rule alone would keep
+    the delivery's content; the import reads again and the store settles it."""
+    store = world.install()
+    sync = OrderSync(world.context)
+    sync.run(COMPANY, store.id, SyncMode.FULL)
+    world.clock.advance(minutes=1)
+    [order_id] = world.sandbox.advance_orders(1)
+    key = OrderKey(COMPANY, store.id, order_id)
+    at_store = world.sandbox.order_json(order_id)
+    rival = transform_order(
+        parse_order(at_store | {"customer_note": "a save the store no longer holds"}),
+        transform_context(store, world.clock.now() + timedelta(seconds=1)),
+    )
+    raced = []
+
+    class ThenADeliveryLands(FakeUnitOfWork):
+        def __enter__(self):
+            uow = super().__enter__()
+            versions = uow.orders.versions
+
+            def read(keys, lock=False):
+                found = versions(keys, lock)
+                if key in keys and not raced:
+                    raced.append(key)
+                    world.database.orders[key] = rival
+                    world.clock.advance(seconds=2)  # later reads observe later
+                return found
+
+            uow.orders.versions = read
+            return uow
+
+    racing = attrs.evolve(world.context, reads=lambda: ThenADeliveryLands(world.database))
+    OrderSync(racing).run(COMPANY, store.id, SyncMode.INCREMENTAL)
+    assert raced == [key]
+    assert order_id in world.stores.called("get_order")
+    saved = world.database.orders[key]
+    assert (saved.woo_status, saved.customer_note) == (
+        at_store["status"],
+        at_store["customer_note"],
+    )
 
 
 def test_reconciliation_marks_orders_deleted_at_the_store_and_imports_missing_ones(world):
