@@ -478,6 +478,18 @@ class FakeInbox:
                 self.database.leases[delivery.id] = now + lease
             return free
 
+    def give_back(self, ids: Collection[DeliveryId]) -> int:
+        with self.database.lock:
+            freed = [
+                delivery_id
+                for delivery_id in ids
+                if delivery_id in self.database.leases
+                and self.database.deliveries[delivery_id].state is DeliveryState.RECEIVED
+            ]
+            for delivery_id in freed:
+                del self.database.leases[delivery_id]
+            return len(freed)
+
     def release(self, leased_until_before: datetime) -> int:
         with self.database.lock:
             freed = [

@@ -215,3 +215,22 @@ def test_leases_taken_before_a_moment_are_released(uow_factory, inbox, sender):
         uow.commit()
     assert inbox.release(later(3) + LEASE) == 1
     assert [d.id for d in inbox.claim(later(7), LEASE, 10)] == [old.id]
+
+
+def test_a_failed_batch_is_given_back_at_once(uow_factory, inbox, sender):
+    """Issue 29: a drain whose batch failed frees it for the next drain now, not when its
+    lease ends; what was settled meanwhile stays settled, and others' leases stay."""
+    store, _ = sender
+    failed, settled, other = (
+        attrs.evolve(make_delivery(store, f'{{"id":{n}}}'.encode()), received_at=later(n))
+        for n in (1, 2, 3)
+    )
+    for delivery in (failed, settled, other):
+        _keep(inbox, delivery, sender)
+    inbox.claim(later(4), LEASE, 2)
+    inbox.claim(later(4), LEASE, 1)
+    with uow_factory() as uow:
+        uow.deliveries.settle([settled.id], later(5), {})
+        uow.commit()
+    assert inbox.give_back([failed.id, settled.id]) == 1
+    assert [d.id for d in inbox.claim(later(6), LEASE, 10)] == [failed.id]

@@ -2,10 +2,11 @@
 transaction of its own, outside any unit of work, because these are the hottest paths of the
 integration (one call per delivery, one per batch)."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shipcrowd_woo.domain.ids import DeliveryId
 from shipcrowd_woo.domain.store import Webhook
 from shipcrowd_woo.domain.webhooks import Delivery, Kept
 from shipcrowd_woo.ports.repositories import CompanyWebhook
@@ -33,6 +34,11 @@ class Inbox(Protocol):
         """Up to `limit` received deliveries that nobody holds (or whose holder's lease ran
         out), oldest first, now held until `now + lease`: a worker that dies holding them
         leaves them to the next once the lease ends."""
+        ...
+
+    def give_back(self, ids: Collection[DeliveryId]) -> int:
+        """Free the leases of those still received at once (their drain failed: the next
+        may take them now rather than when the lease ends); how many."""
         ...
 
     def release(self, leased_until_before: datetime) -> int:

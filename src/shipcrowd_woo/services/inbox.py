@@ -4,18 +4,18 @@ The intake keeps each delivery with one insert and wakes the drain; no job or me
 per delivery. A drain claims the oldest free deliveries under a lease, processes them as a
 batch (services/webhooks.py: one transaction per store, deliveries of one order coalesced)
 and goes on until the inbox is empty or its time is up. A drain that dies leaves its batch to
-the next once the lease ends; the scheduler's recovery sweep wakes a drain for deliveries left
-waiting (a lost wake, a dead worker).
+the next once the lease ends (one that fails frees its batch at once); the scheduler's
+recovery sweep wakes a drain for deliveries left waiting (a lost wake, a dead worker).
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
 from shipcrowd_woo.domain.ids import DeliveryId
-from shipcrowd_woo.domain.webhooks import DeliveryState
+from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState
 from shipcrowd_woo.services.context import Deliveries
 from shipcrowd_woo.services.webhooks import ProcessOutcome, WebhookProcessor
 
@@ -75,7 +75,11 @@ class InboxDrain:
         started = self._ctx.clock.now()
         report = DrainReport()
         while batch := self._ctx.inbox.claim(self._ctx.clock.now(), self._lease, self._batch_size):
-            outcomes = self._processor.process_batch(batch)
+            try:
+                outcomes = self._processor.process_batch(batch)
+            except BaseException:
+                self._give_back(batch)
+                raise
             report = report.adding(outcomes)
             for observer in self.observers:
                 observer(outcomes)
@@ -92,3 +96,11 @@ class InboxDrain:
                 "; more waiting" if report.more else "",
             )
         return report
+
+    def _give_back(self, batch: Sequence[Delivery]) -> None:
+        """A batch that failed is free again at once (what it settled was rolled back with
+        it); if even that fails, its lease ends as usual."""
+        try:
+            self._ctx.inbox.give_back([delivery.id for delivery in batch])
+        except Exception as error:
+            log.warning("could not free the failed batch at once: %s", error)

@@ -284,6 +284,18 @@ class SqlAlchemyInbox:
             claimed = [DELIVERY.build(row) for row in rows]
         return sorted(claimed, key=lambda d: (d.received_at, d.id))
 
+    def give_back(self, ids: Collection[DeliveryId]) -> int:
+        """Clear the leases of those still received (a statement per chunk of ids)."""
+        freed = 0
+        with self._writing_alone() as connection:
+            for chunk in chunks(list(ids)):
+                freed += connection.execute(
+                    update(DELIVERIES)
+                    .where(DELIVERIES.c.state == RECEIVED, DELIVERIES.c.id.in_(chunk))
+                    .values(leased_until=None)
+                ).rowcount
+        return freed
+
     def release(self, leased_until_before: datetime) -> int:
         """Clear those leases (one statement)."""
         with self._writing_alone() as connection:
