@@ -121,9 +121,12 @@ def make_order(
     store_id: StoreId,
     company: CompanyId = COMPANY_A,
     observed: datetime = T0,
+    fetched: datetime | None = None,
     **payload_options: Any,
 ) -> Order:
-    context = TransformContext(company, store_id, observed, "USD", 2)
+    """An order as received at `observed`; with `fetched`, as fetched by a request that
+    proves it current from then (a fetch's `current_from`)."""
+    context = TransformContext(company, store_id, observed, "USD", 2, current_from=fetched)
     order = order_from_json(order_payload(order_id, **payload_options), context)
     assert isinstance(order, Order), order
     return order

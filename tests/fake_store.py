@@ -109,8 +109,9 @@ class FakeStoreClient:
         pages = [ids[i : i + PER_PAGE] for i in range(0, len(ids), PER_PAGE)] or [[]]
         for number, chunk in enumerate(pages, 1):
             self._call("order_page", number)
+            requested_at = self.now()
             orders = tuple(parse_order(self.store.order_json(i)) for i in chunk)
-            yield OrderPage.of(orders, self.now(), number, len(pages))
+            yield OrderPage.of(orders, requested_at, self.now(), number, len(pages))
 
     def order_ids(self) -> Iterator[int]:
         self._call("order_ids")

@@ -29,7 +29,14 @@ from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
-from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
+from shipcrowd_woo.domain.versions import (
+    Confirmation,
+    OrderVersion,
+    Verdict,
+    judge,
+    settles,
+    version_of,
+)
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept
 from shipcrowd_woo.ports import inbox, repositories
@@ -54,6 +61,7 @@ class FakeDatabase:
     jobs: dict[JobId, JobRecord] = attrs.Factory(dict)
     fulfilments: dict[FulfilmentId, Fulfilment] = attrs.Factory(dict)
     stock_changes: dict[tuple[StoreId, str], StockChange] = attrs.Factory(dict)
+    confirmations: dict[OrderKey, Confirmation] = attrs.Factory(dict)
     # Who holds which delivery until when (the inbox's leases; not a table of the domain).
     leases: dict[DeliveryId, datetime] = attrs.Factory(dict)
     commits: int = 0
@@ -74,6 +82,7 @@ class FakeDatabase:
                 "jobs",
                 "fulfilments",
                 "stock_changes",
+                "confirmations",
             )
         }
 
@@ -207,22 +216,28 @@ class FakeWebhookRepository:
 
 def stage_as_itself(order: Order) -> StagedOrder:
     """The fake's staging: the order itself is the row."""
-    return StagedOrder(order.key, order.modified_at, order.observed_at, order.fingerprint, order)
+    return StagedOrder(
+        order.key,
+        order.modified_at,
+        order.observed_at,
+        order.current_from,
+        order.fingerprint,
+        order,
+    )
 
 
 class FakeOrderRepository:
     def __init__(self, orders: dict[OrderKey, Order]) -> None:
         self.orders = orders
 
-    def upsert(self, order: Order) -> Verdict:
-        stored = self.orders.get(order.key)
-        verdict = judge(None if stored is None else version_of(stored), version_of(order))
-        if verdict.writes:
-            self.orders[order.key] = attrs.evolve(order, deleted_at_store=None)
-        return verdict
-
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
-        return {order.key: self.upsert(order) for order in orders}
+        verdicts = {}
+        for order in orders:
+            stored = self.versions([order.key]).get(order.key)
+            verdicts[order.key] = verdict = judge(stored, version_of(order))
+            if verdict.writes:
+                self.orders[order.key] = attrs.evolve(order, deleted_at_store=None)
+        return verdicts
 
     def staging(self) -> Callable[[Order], StagedOrder]:
         return stage_as_itself
@@ -572,6 +587,45 @@ class FakeStockChangeRepository:
         return waiting[:limit]
 
 
+class FakeConfirmationRepository:
+    def __init__(
+        self, confirmations: dict[OrderKey, Confirmation], stores: dict[StoreId, Store]
+    ) -> None:
+        self.confirmations = confirmations
+        self.stores = stores
+
+    def note(self, confirmations: Sequence[Confirmation]) -> None:
+        for confirmation in confirmations:
+            waiting = self.confirmations.get(confirmation.key)
+            if waiting is None or waiting.noted_at < confirmation.noted_at:
+                self.confirmations[confirmation.key] = confirmation
+
+    def due(self, store_id: StoreId, noted_before: datetime, limit: int) -> Sequence[Confirmation]:
+        mine = [
+            c
+            for c in self.confirmations.values()
+            if c.key.store_id == store_id and c.noted_at < noted_before
+        ]
+        return sorted(mine, key=lambda c: (c.noted_at, c.key.source_id))[:limit]
+
+    def settle(self, key: OrderKey, current_from: datetime) -> bool:
+        waiting = self.confirmations.get(key)
+        if waiting is None or not settles(waiting, current_from):
+            return False
+        del self.confirmations[key]
+        return True
+
+    def waiting(self, noted_before: datetime, limit: int) -> Sequence[tuple[CompanyId, StoreId]]:
+        stores: dict[tuple[CompanyId, StoreId], datetime] = {}
+        for c in self.confirmations.values():
+            store_of = self.stores.get(c.key.store_id)
+            syncable = store_of is not None and store_of.is_active and not store_of.is_paused
+            if syncable and c.noted_at < noted_before:
+                store = (c.key.company_id, c.key.store_id)
+                stores[store] = min(stores.get(store, c.noted_at), c.noted_at)
+        return sorted(stores, key=stores.__getitem__)[:limit]
+
+
 class FakeFulfilmentRepository:
     def __init__(self, fulfilments: dict[FulfilmentId, Fulfilment]) -> None:
         self.fulfilments = fulfilments
@@ -701,22 +755,52 @@ class FakeUnitOfWork:
         self.jobs = FakeJobRepository(self._working["jobs"])
         self.fulfilments = FakeFulfilmentRepository(self._working["fulfilments"])
         self.stock_changes = FakeStockChangeRepository(self._working["stock_changes"])
+        self.confirmations = FakeConfirmationRepository(
+            self._working["confirmations"], self._working["stores"]
+        )
 
     def commit(self) -> None:
-        """Apply what this unit of work changed, key by key, as SQL would."""
+        """Apply what this unit of work changed, key by key, as SQL would: a key another
+        unit of work committed meanwhile is merged as the SQL statement would have seen it
+        (an order under the version rule, a confirmation's later noting kept)."""
         with self.database.lock:
             for name, working in self._working.items():
                 before, target = self._snapshot[name], getattr(self.database, name)
+                merge = _MERGES.get(name, _last_wins)
                 for key in before.keys() - working.keys():
-                    target.pop(key, None)
+                    if target.get(key) is before[key] or merge is _last_wins:
+                        target.pop(key, None)
                 for key, value in working.items():
                     if before.get(key) is not value:
-                        target[key] = value
+                        current = target.get(key)
+                        raced = current is not before.get(key) and current is not None
+                        target[key] = merge(current, value) if raced else value
             self.database.commits += 1
         self._begin()
 
     def rollback(self) -> None:
         self._begin()
+
+
+def _last_wins(_: Any, ours: T) -> T:
+    return ours
+
+
+def _newest_order(theirs: Order, ours: Order) -> Order:
+    """The SQL upsert judges against the row as committed when it runs."""
+    if version_of(theirs) == version_of(ours) or judge(version_of(theirs), version_of(ours)).writes:
+        return ours
+    return theirs
+
+
+def _latest_noting(theirs: Confirmation, ours: Confirmation) -> Confirmation:
+    return ours if ours.noted_at >= theirs.noted_at else theirs
+
+
+_MERGES: dict[str, Callable[[Any, Any], Any]] = {
+    "orders": _newest_order,
+    "confirmations": _latest_noting,
+}
 
 
 def _typecheck() -> None:
@@ -735,6 +819,7 @@ def _typecheck() -> None:
     _jobs: repositories.JobRepository = FakeJobRepository({})
     _fulfilments: repositories.FulfilmentRepository = FakeFulfilmentRepository({})
     _changes: repositories.StockChangeRepository = FakeStockChangeRepository({})
+    _confirmations: repositories.ConfirmationRepository = FakeConfirmationRepository({}, {})
     _clock: Clock = FakeClock(datetime.now(UTC))
 
 

@@ -18,8 +18,9 @@ WRITERS = 8
 
 
 def versions_of(order_id, store_id):
-    """pending and processing in one second (processing observed later), and for two orders
-    in three a later modification observed before both of them."""
+    """pending and processing in one second (processing fetched by a request sent after
+    pending arrived), and for two orders in three a later modification observed before both
+    of them."""
     observed = T0 + timedelta(minutes=10) + timedelta(milliseconds=order_id)
     pending = make_order(
         order_id, store_id=store_id, status="pending", quantities=(1,), observed=observed
@@ -30,6 +31,7 @@ def versions_of(order_id, store_id):
         status="processing",
         quantities=(2, 1),
         observed=observed + timedelta(seconds=1),
+        fetched=observed + timedelta(milliseconds=500),
     )
     if order_id % 3 == 0:
         return [pending, processing], processing
@@ -68,7 +70,7 @@ def test_racing_writers_leave_one_row_per_order_at_its_latest_version(engine, ba
         try:
             for order in mine:
                 with SqlAlchemyUnitOfWork(sessions) as uow:
-                    uow.orders.upsert(order)
+                    uow.orders.upsert_all([order])
                     uow.commit()
         except Exception as error:  # surfaced below, with the thread's seed
             failures.append((seed, error))

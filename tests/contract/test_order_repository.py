@@ -14,7 +14,7 @@ from tests.builders import COMPANY_A, COMPANY_B, later, make_order, make_store
 
 def upsert(uow_factory, order):
     with uow_factory() as uow:
-        verdict = uow.orders.upsert(order)
+        verdict = uow.orders.upsert_all([order])[order.key]
         uow.commit()
     return verdict
 
@@ -57,14 +57,29 @@ def test_an_older_version_arriving_late_is_stale(uow_factory, store):
     assert stored(uow_factory, newer.key) == newer
 
 
-def test_within_one_second_the_later_observed_content_wins(uow_factory, store):
-    """pending then processing in the same modification second: processing is kept."""
+def test_within_one_second_arrival_order_proves_nothing(uow_factory, store):
+    """pending then processing in the same modification second, both delivered: neither
+    overwrites the other, whichever arrives later; both are unsettled."""
     pending = make_order(7, store_id=store.id, status="pending", observed=later(1))
     processing = make_order(7, store_id=store.id, status="processing", observed=later(2))
     upsert(uow_factory, pending)
-    assert upsert(uow_factory, processing) is Verdict.REPLACE
+    assert upsert(uow_factory, processing) is Verdict.UNSETTLED
+    assert stored(uow_factory, pending.key) == pending
+
+
+def test_within_one_second_a_fetch_sent_after_the_stored_snapshot_arrived_wins(uow_factory, store):
+    """The store's answer to a request sent after pending arrived replaces it; a delivery
+    that had arrived before that request was sent is then stale, one after it unsettled."""
+    pending = make_order(7, store_id=store.id, status="pending", observed=later(1))
+    fetched = make_order(
+        7, store_id=store.id, status="processing", observed=later(3), fetched=later(2)
+    )
+    upsert(uow_factory, pending)
+    assert upsert(uow_factory, fetched) is Verdict.REPLACE
     assert upsert(uow_factory, pending) is Verdict.STALE
-    assert stored(uow_factory, pending.key) == processing
+    on_hold = make_order(7, store_id=store.id, status="on-hold", observed=later(4))
+    assert upsert(uow_factory, on_hold) is Verdict.UNSETTLED
+    assert stored(uow_factory, pending.key) == fetched
 
 
 def test_orders_of_different_stores_and_companies_do_not_collide(uow_factory, store):

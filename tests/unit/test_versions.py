@@ -3,7 +3,6 @@
 import base64
 import enum
 import hashlib
-import itertools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -21,8 +20,8 @@ from shipcrowd_woo.domain.versions import (
     OrderVersion,
     Verdict,
     fingerprint,
-    is_same_second_conflict,
     judge,
+    newest_of,
     version_of,
 )
 from tests.fixtures import recorded, recorded_deliveries
@@ -32,28 +31,44 @@ T0 = datetime(2026, 11, 25, 16, 29, 45, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 
 
-def v(modified: int, observed: int, content: str) -> OrderVersion:
+def delivered(modified: int, observed: int, content: str) -> OrderVersion:
+    """A webhook delivery: saved in second `modified`, received at `observed`."""
     return OrderVersion(T0 + modified * SECOND, T0 + observed * SECOND, f"{modified}:{content}")
+
+
+def fetched(modified: int, sent: int, observed: int, content: str) -> OrderVersion:
+    """A snapshot we fetched by a request sent at `sent`, answered by `observed`."""
+    return attrs.evolve(delivered(modified, observed, content), current_from=T0 + sent * SECOND)
 
 
 @pytest.mark.parametrize(
     ("stored", "incoming", "verdict"),
     [
-        (None, v(0, 0, "a"), Verdict.CREATE),
-        (v(0, 0, "a"), v(0, 5, "a"), Verdict.UNCHANGED),
-        (v(0, 0, "a"), v(1, 1, "b"), Verdict.REPLACE),
-        (v(1, 1, "b"), v(0, 2, "a"), Verdict.STALE),
-        (v(0, 0, "a"), v(0, 1, "b"), Verdict.REPLACE),
-        (v(0, 1, "b"), v(0, 0, "a"), Verdict.STALE),
+        (None, delivered(0, 0, "a"), Verdict.CREATE),
+        (delivered(0, 0, "a"), delivered(0, 5, "a"), Verdict.UNCHANGED),
+        (delivered(0, 0, "a"), delivered(1, 1, "b"), Verdict.REPLACE),
+        (delivered(1, 1, "b"), delivered(0, 2, "a"), Verdict.STALE),
+        # The same second: arrival order proves nothing between two deliveries.
+        (delivered(0, 0, "a"), delivered(0, 1, "b"), Verdict.UNSETTLED),
+        (delivered(0, 1, "b"), delivered(0, 0, "a"), Verdict.UNSETTLED),
+        # A fetch sent after the stored snapshot arrived is newer; one sent before is not.
+        (delivered(0, 1, "a"), fetched(0, 1, 2, "b"), Verdict.REPLACE),
+        (delivered(0, 3, "a"), fetched(0, 1, 2, "b"), Verdict.UNSETTLED),
+        # A delivery that arrived before the stored fetch was sent is older.
+        (fetched(0, 5, 6, "b"), delivered(0, 4, "a"), Verdict.STALE),
+        (fetched(0, 5, 6, "b"), delivered(0, 7, "a"), Verdict.UNSETTLED),
+        # Two fetches that overlap in time cannot be ordered either.
+        (fetched(0, 1, 4, "a"), fetched(0, 2, 3, "b"), Verdict.UNSETTLED),
+        (fetched(0, 1, 2, "a"), fetched(0, 3, 4, "b"), Verdict.REPLACE),
     ],
 )
 def test_each_verdict(stored, incoming, verdict):
-    """New, replay, later, earlier, and the two same-second cases."""
+    """New, replay, later, earlier, and what the same second can and cannot prove."""
     assert judge(stored, incoming) is verdict
 
 
 def test_only_create_and_replace_write():
-    """UNCHANGED and STALE leave the stored order alone."""
+    """UNCHANGED, STALE and UNSETTLED leave the stored order alone."""
     assert [verdict for verdict in Verdict if verdict.writes] == [Verdict.CREATE, Verdict.REPLACE]
 
 
@@ -72,32 +87,41 @@ def _recorded_order_snapshots(context, first_offset: int) -> list[Order]:
     return snapshots
 
 
-def test_the_recorded_same_second_pending_then_processing_is_won_by_processing(context):
-    """A real store sent order 329 pending, then processing, within one second: processing
-    wins; replaying it changes nothing; a late replay of pending is flagged as a same-second
-    conflict, which the services settle by fetching the order from the store."""
+def test_the_recorded_same_second_pending_then_processing_is_settled_by_a_later_fetch(context):
+    """A real store sent order 329 pending, then processing, within one second: nothing in
+    the deliveries orders them, so they are unsettled, whichever came first; a fetch sent
+    after both arrived (the store answers processing) replaces either, and a replay of it
+    changes nothing."""
     snapshots = _recorded_order_snapshots(context, first_offset=0)
     pending = next(o for o in snapshots if o.woo_status == "pending")
     processing = next(o for o in snapshots if o.woo_status == "processing")
     assert pending.modified_at == processing.modified_at
+    assert judge(version_of(pending), version_of(processing)) is Verdict.UNSETTLED
+    assert judge(version_of(processing), version_of(pending)) is Verdict.UNSETTLED
+    kept, unsettled = newest_of(snapshots[0], snapshots[1:])
+    assert unsettled
 
-    stored = fold(version_of(order) for order in snapshots)
-    assert stored == version_of(processing)
+    latest = max(o.observed_at for o in snapshots)
+    confirmed = attrs.evolve(
+        processing, observed_at=latest + 2 * SECOND, current_from=latest + SECOND
+    )
+    assert judge(version_of(kept), version_of(confirmed)) in (Verdict.REPLACE, Verdict.UNCHANGED)
+    assert judge(version_of(pending), version_of(confirmed)) is Verdict.REPLACE
+    assert judge(version_of(confirmed), version_of(processing)) is Verdict.UNCHANGED
+    assert judge(version_of(confirmed), version_of(pending)) is Verdict.STALE
 
-    for replay in _recorded_order_snapshots(context, first_offset=60):
-        verdict = judge(stored, version_of(replay))
-        if replay.woo_status == "processing":
-            assert verdict is Verdict.UNCHANGED
-        else:
-            assert is_same_second_conflict(stored, version_of(replay))
 
-
-# Versions as a store produces them: the fingerprint digests the modification second.
-versions = st.builds(
-    lambda modified, observed, content: v(modified, observed, content),
-    st.integers(0, 5),
-    st.integers(0, 1000),
-    st.sampled_from("abc"),
+# Snapshots of one order as a store produces them: the fingerprint digests the modification
+# second; some are deliveries, some fetches whose request was sent before they arrived.
+snapshots = st.one_of(
+    st.builds(delivered, st.integers(0, 3), st.integers(0, 20), st.sampled_from("abc")),
+    st.builds(
+        lambda modified, sent, took, content: fetched(modified, sent, sent + took, content),
+        st.integers(0, 3),
+        st.integers(0, 20),
+        st.integers(0, 3),
+        st.sampled_from("abc"),
+    ),
 )
 
 
@@ -109,30 +133,39 @@ def fold(sequence):
     return stored
 
 
-@given(st.lists(versions, min_size=1, max_size=6), st.randoms())
-def test_whatever_the_arrival_order_the_newest_modification_second_is_kept(sequence, rnd):
-    """No arrival order lets an older modification second overwrite a newer one."""
+@given(st.lists(snapshots, min_size=1, max_size=6), st.randoms())
+def test_whatever_the_arrival_order_an_older_second_never_replaces_a_newer_one(sequence, rnd):
+    """The stored modification second only moves forward: at the end it is the newest of
+    the snapshots that arrived."""
     shuffled = list(sequence)
     rnd.shuffle(shuffled)
     newest = max(version.modified_at for version in sequence)
     assert fold(shuffled).modified_at == newest
 
 
-@given(st.lists(versions, min_size=1, max_size=6, unique_by=lambda x: x.modified_at))
-def test_without_same_second_conflicts_arrival_order_does_not_matter(sequence):
-    """When every second has one content, all arrival orders end with the same content."""
-    finals = {fold(order).fingerprint for order in itertools.permutations(sequence)}
-    assert len(finals) == 1
+@given(snapshots, snapshots)
+def test_no_two_snapshots_each_prove_themselves_newer_than_the_other(first, second):
+    """The proofs are consistent: if one replaces the other, the other is stale against it."""
+    if judge(first, second) is Verdict.REPLACE:
+        assert judge(second, first) is Verdict.STALE
 
 
-@given(st.lists(versions, min_size=1, max_size=6))
+@given(st.lists(snapshots, min_size=1, max_size=6), st.sampled_from("abc"))
+def test_a_fetch_sent_after_every_snapshot_arrived_wins_over_all_of_them(sequence, content):
+    """What a confirmation relies on: whatever is stored, the store's answer to a request
+    sent after every known snapshot arrived replaces it or equals it."""
+    stored = fold(sequence)
+    newest = max(version.modified_at for version in sequence)
+    last = max(version.observed_at for version in sequence)
+    answer = OrderVersion(newest, last + 2 * SECOND, f"{newest}:{content}", last)
+    assert judge(stored, answer) in (Verdict.REPLACE, Verdict.UNCHANGED)
+
+
+@given(st.lists(snapshots, min_size=1, max_size=6))
 def test_replaying_every_snapshot_again_changes_nothing(sequence):
     """Folding the same snapshots a second time (re-observed later) keeps the result."""
     once = fold(sequence)
-    later = [
-        OrderVersion(x.modified_at, x.observed_at + 10_000 * SECOND, x.fingerprint)
-        for x in sequence
-    ]
+    later = [attrs.evolve(x, observed_at=x.observed_at + 10_000 * SECOND) for x in sequence]
     for replay in later:
         if replay.fingerprint == once.fingerprint:
             assert judge(once, replay) is Verdict.UNCHANGED
@@ -149,7 +182,7 @@ def test_a_stored_fingerprint_stays_valid_from_release_to_release(context):
 def _documented_rendering(value: object) -> object:
     """The fingerprint's text as its docstring defines it, built the slow, obvious way."""
     if attrs.has(type(value)):
-        skipped = {"observed_at", "fingerprint", "deleted_at_store"}
+        skipped = {"observed_at", "current_from", "fingerprint", "deleted_at_store"}
         names = sorted(f.name for f in attrs.fields(type(value)) if f.name not in skipped)
         return {name: _documented_rendering(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):

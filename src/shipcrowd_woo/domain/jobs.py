@@ -86,6 +86,15 @@ class PushStockChanges:
     store_id: StoreId
 
 
+@attrs.frozen
+class ConfirmOrders:
+    """Fetch from the store the orders whose stored version could not be proved its newest
+    (see versions.Confirmation), and write what it answers."""
+
+    company_id: CompanyId
+    store_id: StoreId
+
+
 Job = (
     SyncOrders
     | PushInventory
@@ -94,6 +103,7 @@ Job = (
     | CheckWebhooks
     | FulfilOrder
     | PushStockChanges
+    | ConfirmOrders
 )
 
 
@@ -154,6 +164,7 @@ JOB_TYPES: dict[str, type[Job]] = {
     "check_webhooks": CheckWebhooks,
     "fulfil_order": FulfilOrder,
     "push_stock_changes": PushStockChanges,
+    "confirm_orders": ConfirmOrders,
 }
 _KIND_OF = {job_type: kind for kind, job_type in JOB_TYPES.items()}
 

@@ -126,7 +126,8 @@ class Order:
     """A Shipcrowd order imported from WooCommerce.
 
     `modified_at` is WooCommerce's `date_modified_gmt`; `observed_at` is when we received this
-    snapshot from the store; `fingerprint` digests every mapped field except `observed_at`
+    snapshot from the store; `current_from`, for a snapshot we fetched, a moment after which it
+    was the store's current one; `fingerprint` digests every mapped field but those stamps
     (see `versions.py`). Times are UTC.
     """
 
@@ -158,6 +159,7 @@ class Order:
     modified_at: datetime
     observed_at: datetime
     fingerprint: str = ""
+    current_from: datetime | None = None
     # Set when the store trashed or permanently deleted the order; the row is kept.
     deleted_at_store: datetime | None = None
 

@@ -60,6 +60,11 @@ class TransformContext:
     store_currency: str | None = None
     store_decimals: int | None = None
     custom_statuses: Mapping[str, OrderStatus] = attrs.field(factory=dict, hash=False)
+    # For a snapshot we fetched: when its request was sent, less the clock tolerance (see
+    # versions.py); None for a webhook delivery.
+    current_from: datetime | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_is_aware)
+    )
 
 
 def transform_order(woo: WooOrder, context: TransformContext) -> Order | Rejection:
@@ -165,6 +170,7 @@ def transform_order(woo: WooOrder, context: TransformContext) -> Order | Rejecti
         completed_at=completed_at,
         modified_at=modified_at,
         observed_at=context.observed_at.astimezone(UTC),
+        current_from=None if context.current_from is None else context.current_from.astimezone(UTC),
     )
     return with_fingerprint(order)
 

@@ -1,11 +1,21 @@
-"""Which snapshot of an order wins: ordering of versions and content fingerprints.
+"""Which snapshot of an order wins: the version rule, and content fingerprints.
 
 WooCommerce's `date_modified_gmt` has one-second resolution, and a real 10.0.2 store delivered
 `pending` and then `processing` for one order with the same `date_modified_gmt` (see
-recorded/woocommerce-10.0.2/webhook_deliveries.jsonl). So a version is ordered by
-(`date_modified_gmt`, the moment we observed it) and carries a fingerprint of its content: a
-later version replaces the stored one only when its content differs, and an exact replay — the
-same fingerprint — changes nothing.
+recorded/woocommerce-10.0.2/webhook_deliveries.jsonl). Within one second, nothing we can
+observe orders two snapshots of different content, except one fact about time: a snapshot we
+*fetched* is the store's current one at some moment after its request was sent, and every
+snapshot we had already received by then was saved before that moment. So:
+
+- a later modification second wins, an earlier one loses;
+- in the same second, a fetched snapshot wins over one received before its request was sent
+  (`current_from` ≥ the other's `observed_at`), and loses to a fetch sent after it arrived;
+- anything else in the same second is UNSETTLED: neither is written over the other, and the
+  order is confirmed from the store by a fetch sent after both arrived, which wins.
+
+A replay of the same content (the same fingerprint) changes nothing. Every stamp is our own
+clock; a fetch's `current_from` is taken `CLOCK_TOLERANCE` before its request was sent, so
+processes whose clocks disagree by less than that cannot prove a wrong order.
 """
 
 import enum
@@ -13,7 +23,7 @@ import hashlib
 import types
 import typing
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import Any
@@ -24,21 +34,29 @@ from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.money import canonical_text
 from shipcrowd_woo.domain.order import Order, OrderKey
 
-_NOT_FINGERPRINTED = frozenset({"observed_at", "fingerprint", "deleted_at_store"})
+_NOT_FINGERPRINTED = frozenset({"observed_at", "current_from", "fingerprint", "deleted_at_store"})
+# How far apart the clocks of our processes (the intake's, the workers') may be: a fetch's
+# proof starts this much before its request was sent, and a confirmation waits this long.
+CLOCK_TOLERANCE = timedelta(seconds=1)
+
+
+def current_from_request(requested_at: datetime) -> datetime:
+    """The moment after which a snapshot fetched by a request sent at `requested_at` is
+    provably the store's current one, whatever our processes' clocks disagree by."""
+    return requested_at - CLOCK_TOLERANCE
 
 
 @attrs.frozen
 class OrderVersion:
-    """The ordering stamp and content digest of one snapshot of an order."""
+    """The stamps and content digest of one snapshot of an order: the store's modification
+    second, when we had received it (`observed_at`), and — for a snapshot we fetched — a
+    moment after which it was the store's current one (`current_from`; None for a webhook
+    delivery, whose body WooCommerce built at some unknown moment before we received it)."""
 
     modified_at: datetime
     observed_at: datetime
     fingerprint: str
-
-    @property
-    def sort_key(self) -> tuple[datetime, datetime]:
-        """Later snapshots sort higher."""
-        return (self.modified_at, self.observed_at)
+    current_from: datetime | None = None
 
 
 class Verdict(enum.Enum):
@@ -48,6 +66,8 @@ class Verdict(enum.Enum):
     REPLACE = "replace"
     UNCHANGED = "unchanged"
     STALE = "stale"
+    # Neither is provably newer: the stored one stays, and the store is asked.
+    UNSETTLED = "unsettled"
 
     @property
     def writes(self) -> bool:
@@ -68,12 +88,23 @@ class Stamped(typing.Protocol):
     def observed_at(self) -> datetime: ...
 
     @property
+    def current_from(self) -> datetime | None: ...
+
+    @property
     def fingerprint(self) -> str: ...
 
 
 def version_of(order: Stamped) -> OrderVersion:
     """The version stamp of an order snapshot."""
-    return OrderVersion(order.modified_at, order.observed_at, order.fingerprint)
+    return OrderVersion(order.modified_at, order.observed_at, order.fingerprint, order.current_from)
+
+
+def proves_newer(first: OrderVersion, second: OrderVersion) -> bool:
+    """True when `first` is provably at least as new at the store as `second`: saved in a
+    later second, or fetched by a request sent after `second` had arrived."""
+    if first.modified_at != second.modified_at:
+        return first.modified_at > second.modified_at
+    return first.current_from is not None and first.current_from >= second.observed_at
 
 
 def judge(stored: OrderVersion | None, incoming: OrderVersion) -> Verdict:
@@ -82,43 +113,46 @@ def judge(stored: OrderVersion | None, incoming: OrderVersion) -> Verdict:
         return Verdict.CREATE
     if incoming.fingerprint == stored.fingerprint:
         return Verdict.UNCHANGED
-    if incoming.sort_key > stored.sort_key:
+    if proves_newer(incoming, stored):
         return Verdict.REPLACE
-    return Verdict.STALE
+    if proves_newer(stored, incoming):
+        return Verdict.STALE
+    return Verdict.UNSETTLED
 
 
-def is_same_second_conflict(stored: OrderVersion, incoming: OrderVersion) -> bool:
-    """True when both claim the same modification second but differ in content.
-
-    Arrival order then says little about which the store holds now; a single-order fetch from
-    the store settles it.
-    """
-    return incoming.modified_at == stored.modified_at and incoming.fingerprint != stored.fingerprint
+S = typing.TypeVar("S", bound=Stamped)
 
 
-def conflicts_since(
-    compared: OrderVersion | None, stored: OrderVersion | None, incoming: OrderVersion
-) -> bool:
-    """True when the stored version is no longer the one `incoming` was compared with and
-    now ties with it in its second with other content (another writer got there between the
-    comparison and the write): only the store can settle which is current."""
-    return stored is not None and stored != compared and is_same_second_conflict(stored, incoming)
+def newest_of(first: S, others: Iterable[S]) -> tuple[S, bool]:
+    """Of several snapshots of one order, the one the rule keeps when they are judged one
+    after another, and whether any was left unsettled against the one kept then (the order
+    must be confirmed from the store)."""
+    kept, unsettled = first, False
+    for snapshot in others:
+        verdict = judge(version_of(kept), version_of(snapshot))
+        if verdict.writes:
+            kept = snapshot
+        unsettled = unsettled or verdict is Verdict.UNSETTLED
+    return kept, unsettled
 
 
-def newest_snapshots(orders: Iterable[Order]) -> tuple[list[Order], set[OrderKey]]:
-    """Of several snapshots of one order, the one the version rule keeps (the latest by
-    modification second, then by observation); with the keys whose winner ties in its
-    second with a snapshot of other content, which only the store can settle."""
-    by_key: dict[OrderKey, list[Order]] = {}
-    for order in orders:
-        by_key.setdefault(order.key, []).append(order)
-    winners, doubtful = [], set()
-    for key, snapshots in by_key.items():
-        newest = max(snapshots, key=lambda o: version_of(o).sort_key)
-        winners.append(newest)
-        if any(is_same_second_conflict(version_of(o), version_of(newest)) for o in snapshots):
-            doubtful.add(key)
-    return winners, doubtful
+@attrs.frozen
+class Confirmation:
+    """An order whose stored version could not be proved the store's newest when `noted_at`:
+    it is fetched from the store once `CLOCK_TOLERANCE` has passed, and that fetch settles it."""
+
+    key: OrderKey
+    noted_at: datetime
+
+    @property
+    def due_at(self) -> datetime:
+        """When a fetch proves newer than every snapshot known at `noted_at`."""
+        return self.noted_at + CLOCK_TOLERANCE
+
+
+def settles(confirmation: Confirmation, current_from: datetime) -> bool:
+    """Whether a fetch current from `current_from` settles what was noted."""
+    return current_from >= confirmation.noted_at
 
 
 def fingerprint(order: Order) -> str:

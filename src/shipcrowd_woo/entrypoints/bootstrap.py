@@ -46,6 +46,7 @@ from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.ports.store_client import StoreClientFactory
 from shipcrowd_woo.services.ahead import in_a_thread
 from shipcrowd_woo.services.auto_push import AutoPush
+from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inbox import InboxDrain
@@ -76,6 +77,7 @@ class Services:
     context: ServiceContext
     stores: StoreService
     orders: OrderSync
+    confirmations: OrderConfirmations
     inventory: InventorySync
     fulfilments: Fulfilments
     mappings: MappingService
@@ -315,14 +317,14 @@ def bootstrap(
     )
     # The actors ask for the runner and the drain when a message arrives, after all is built.
     actor = declare_job_actor(broker, lambda: services.runner, slots, policy)
-    webhooks = WebhookProcessor(context)
     mark = RedisWakeMark(client) if client else InProcessWakeMark()
     drain_actor = declare_drain_actor(broker, lambda: services.drain, mark, policy)
     queue = DramatiqTaskQueue(actor, drain_actor, mark)
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
     jobs = JobService(context, queue)
     auto_push = AutoPush(context, jobs, guard, settings.stock_push_window)
-    run = use_cases(context, jobs, auto_push)
+    run = use_cases(context, jobs, guard, auto_push)
+    webhooks = WebhookProcessor(context, run.confirmations)
     services = Services(
         settings=settings,
         context=context,
@@ -330,6 +332,7 @@ def bootstrap(
         stores=StoreService(context),
         jobs=run.jobs,
         orders=run.orders,
+        confirmations=run.confirmations,
         inventory=run.inventory,
         fulfilments=run.fulfilments,
         mappings=run.mappings,
@@ -352,6 +355,7 @@ def bootstrap(
                 reconcile_every=settings.reconcile_interval,
             ),
             auto_push,
+            run.confirmations,
         ),
         queue=queue,
         broker=broker,

@@ -17,7 +17,7 @@ from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
-from shipcrowd_woo.domain.versions import OrderVersion, Verdict
+from shipcrowd_woo.domain.versions import Confirmation, OrderVersion, Verdict
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Delivery
 
@@ -122,6 +122,7 @@ class StagedOrder:
     key: OrderKey
     modified_at: datetime
     observed_at: datetime
+    current_from: datetime | None
     fingerprint: str
     row: Any = attrs.field(repr=False)
 
@@ -129,7 +130,7 @@ class StagedOrder:
         # Pickled flat: a page's staged orders cross from the preparing process, and attrs'
         # own pickling of this and its key cost 14 us an order both ways (12 like this).
         key = self.key
-        stamps = (self.modified_at, self.observed_at, self.fingerprint)
+        stamps = (self.modified_at, self.observed_at, self.current_from, self.fingerprint)
         return (
             _staged,
             (key.company_id, key.store_id, key.source_id, key.source, *stamps, self.row),
@@ -143,25 +144,22 @@ def _staged(
     source: str,
     modified_at: datetime,
     observed_at: datetime,
+    current_from: datetime | None,
     fingerprint: str,
     row: Any,
 ) -> StagedOrder:
     key = OrderKey(company_id, store_id, source_id, source)
-    return StagedOrder(key, modified_at, observed_at, fingerprint, row)
+    return StagedOrder(key, modified_at, observed_at, current_from, fingerprint, row)
 
 
 class OrderRepository(Protocol):
     """Imported orders, written only under the version rule of `domain.versions`."""
 
-    def upsert(self, order: Order) -> Verdict:
-        """Store the snapshot if it is new or replaces the stored one; lines go with it.
-
-        The rule is applied atomically: racing writers leave the latest version, once.
-        """
-        ...
-
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
-        """`upsert` of each (one order each), in few statements; the verdict of each."""
+        """Store each snapshot that is new or replaces the stored one (`versions.judge`),
+        lines with it, in few statements; the verdict of each. The rule is applied
+        atomically, under the row's lock: racing writers can only leave a version that
+        proved itself newer than every one written before it."""
         ...
 
     def staging(self) -> Callable[[Order], StagedOrder]:
@@ -424,6 +422,28 @@ class JobRepository(Protocol):
         ...
 
 
+class ConfirmationRepository(Protocol):
+    """Orders waiting to be confirmed from their store (see `versions.Confirmation`)."""
+
+    def note(self, confirmations: Sequence[Confirmation]) -> None:
+        """Record them; an order already waiting takes the later `noted_at`."""
+        ...
+
+    def due(self, store_id: StoreId, noted_before: datetime, limit: int) -> Sequence[Confirmation]:
+        """The store's confirmations noted before that moment, oldest first."""
+        ...
+
+    def settle(self, key: OrderKey, current_from: datetime) -> bool:
+        """Remove the order's confirmation if a fetch current from that moment settles it
+        (`versions.settles`); one noted again meanwhile stays. True when removed."""
+        ...
+
+    def waiting(self, noted_before: datetime, limit: int) -> Sequence[tuple[CompanyId, StoreId]]:
+        """The active, unpaused stores with confirmations noted before that moment: ones
+        whose confirming job was lost or gave up."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; rolls back unless `commit()` was called."""
 
@@ -480,6 +500,11 @@ class UnitOfWork(Protocol):
     @property
     def stock_changes(self) -> StockChangeRepository:
         """Stock changes waiting to be pushed, in this transaction."""
+        ...
+
+    @property
+    def confirmations(self) -> ConfirmationRepository:
+        """Orders waiting to be confirmed from their store, in this transaction."""
         ...
 
     def __enter__(self) -> Self:

@@ -27,9 +27,12 @@ class OrderPage:
     """One page of orders. `read()` gives them: an order the store sent malformed is a
     Rejection, not a failure; a body that is no list of orders raises InvalidResponse.
     Reading is left to the page's consumer, who may read in another process: a page travels
-    there as the bytes the store sent, far cheaper to pickle than its orders."""
+    there as the bytes the store sent, far cheaper to pickle than its orders. `requested_at`
+    is when the request that got it was sent, `observed_at` when its answer had arrived: each
+    order in it was the store's current one at some moment in between."""
 
     read: Callable[[], tuple[WooOrder | Rejection, ...]]
+    requested_at: datetime
     observed_at: datetime
     page: int
     total_pages: int
@@ -38,12 +41,13 @@ class OrderPage:
     def of(
         cls,
         orders: Sequence[WooOrder | Rejection],
+        requested_at: datetime,
         observed_at: datetime,
-        page: int,
-        total_pages: int,
+        page: int = 1,
+        total_pages: int = 1,
     ) -> "OrderPage":
         """A page of orders already read."""
-        return cls(functools.partial(tuple, orders), observed_at, page, total_pages)
+        return cls(functools.partial(tuple, orders), requested_at, observed_at, page, total_pages)
 
 
 class StoreClient(Protocol):

@@ -12,6 +12,7 @@ from shipcrowd_woo.domain.ids import JobId
 from shipcrowd_woo.domain.jobs import (
     AutoMapProducts,
     CheckWebhooks,
+    ConfirmOrders,
     FulfilOrder,
     Job,
     JobRecord,
@@ -29,7 +30,9 @@ from shipcrowd_woo.domain.jobs import (
 )
 from shipcrowd_woo.domain.sync_log import SyncLog
 from shipcrowd_woo.log_context import bound
+from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.services.auto_push import AutoPush
+from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import Records, ServiceContext
 from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inventory import InventorySync
@@ -54,6 +57,7 @@ class UseCases:
     entrypoints use the same)."""
 
     jobs: JobService
+    confirmations: OrderConfirmations
     orders: OrderSync
     inventory: InventorySync
     mappings: MappingService
@@ -62,14 +66,19 @@ class UseCases:
 
 
 def use_cases(
-    context: ServiceContext, jobs: JobService, auto_push: AutoPush | None = None
+    context: ServiceContext,
+    jobs: JobService,
+    guard: ScheduleGuard,
+    auto_push: AutoPush | None = None,
 ) -> UseCases:
     """Each use case built once over the context; stock follows the warehouse by itself only
     with `auto_push`."""
     inventory = InventorySync(context, auto_push)
+    confirmations = OrderConfirmations(context, jobs, guard)
     return UseCases(
         jobs=jobs,
-        orders=OrderSync(context),
+        confirmations=confirmations,
+        orders=OrderSync(context, confirmations),
         inventory=inventory,
         mappings=MappingService(context),
         checks=WebhookChecks(context),
@@ -92,6 +101,7 @@ class JobRunner:
             CheckWebhooks: self._check_webhooks,
             FulfilOrder: self._fulfil,
             PushStockChanges: self._push_stock_changes,
+            ConfirmOrders: self._confirm_orders,
         }
         # What a kind of job leaves behind when it fails for good, beyond its record: a
         # fulfilment it was delivering is marked failed.
@@ -195,6 +205,11 @@ class JobRunner:
 
     def _push_stock_changes(self, job: PushStockChanges) -> Summary:
         return _outcome_summary(self._run_by.inventory.push_changes(job.company_id, job.store_id))
+
+    def _confirm_orders(self, job: ConfirmOrders) -> Summary:
+        report = self._run_by.confirmations.confirm(job.company_id, job.store_id)
+        summary: Summary = dict(attrs.asdict(report))
+        return summary
 
     def _fulfil(self, job: FulfilOrder) -> Summary:
         delivery = self._run_by.fulfilments.deliver(job)

@@ -3,7 +3,6 @@ orders deleted at the store."""
 
 import functools
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -18,17 +17,18 @@ from shipcrowd_woo.domain.statuses import WOO_STATUS_TABLE, normalise_woo_status
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_sync, record_items
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
-from shipcrowd_woo.domain.versions import Verdict
-from shipcrowd_woo.domain.woo_order import WooOrder
+from shipcrowd_woo.domain.versions import Verdict, current_from_request
 from shipcrowd_woo.ports.repositories import StagedOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
+from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.order_writing import (
-    MAX_WRITE_ATTEMPTS,
-    Confirmed,
-    confirm_same_second,
-    refetcher,
+    Written,
+    changed,
+    fetched,
     transform_context,
+    write_orders,
+    write_staged,
 )
 from shipcrowd_woo.services.sync_logs import open_sync_log
 
@@ -58,6 +58,7 @@ class OrderSync:
     """Order import and order changes pushed back to the store."""
 
     _ctx: StoreWork
+    _confirmations: OrderConfirmations
 
     def run(
         self,
@@ -111,8 +112,9 @@ class OrderSync:
                 pages: Iterable[OrderPage]
                 if mode is SyncMode.SINGLE:
                     assert order_id is not None
+                    requested_at = self._ctx.clock.now()
                     order = client.get_order(order_id)
-                    pages = [OrderPage.of((order,), self._ctx.clock.now(), 1, 1)]
+                    pages = [OrderPage.of((order,), requested_at, self._ctx.clock.now())]
                 else:
                     pages = client.order_pages(
                         modified_after=after, expected_orders=_expected(client, mode)
@@ -120,9 +122,8 @@ class OrderSync:
                 with self._ctx.reads() as uow:
                     stage = uow.orders.staging()
                 prepare = functools.partial(_prepared, transform_context(store, started), stage)
-                refetch = _staged(refetcher(store, client, self._ctx.clock.now), stage)
                 for page, (staged, failures) in self._ctx.prepare_ahead(pages, prepare):
-                    log, page_newest = self._save_page(store, refetch, staged, failures, log)
+                    log, page_newest = self._save_page(store, staged, failures, log)
                     newest = max(filter(None, (newest, page_newest)), default=None)
                     if on_page is not None:
                         on_page(page, log)
@@ -145,53 +146,19 @@ class OrderSync:
         return self._end(ended, cursor, trouble)
 
     def _save_page(
-        self,
-        store: Store,
-        refetch: Callable[[int], StagedOrder | None],
-        staged: list[StagedOrder],
-        failures: list[str],
-        log: SyncLog,
+        self, store: Store, staged: list[StagedOrder], failures: list[str], log: SyncLog
     ) -> tuple[SyncLog, datetime | None]:
-        for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
-            # Read outside the write: a same-second conflict is settled by a fetch from the
-            # store, and no write transaction is held over a request.
-            confirmed = confirm_same_second(self._ctx.reads, staged, refetch)
-            written = self._write_page(store, confirmed, failures, log, attempt)
-            if written is not None:
-                return written, max((o.modified_at for o in confirmed.orders), default=None)
-            logger.info("orders of a page changed while it was read: reading again")
-        raise AssertionError("unreachable: the last attempt always writes")
-
-    def _write_page(
-        self,
-        store: Store,
-        confirmed: Confirmed[StagedOrder],
-        failures: list[str],
-        log: SyncLog,
-        attempt: int,
-    ) -> SyncLog | None:
-        """Write a page with its log; None (nothing written) when another writer made one of
-        its orders a same-second conflict since they were compared (a delivery of the same
-        second, observed later, would otherwise win the version rule) — unless this is the
-        last attempt: the version rule then decides alone."""
-        changed = confirmed.changed()
+        """Write a page with its log, in one transaction; the orders it leaves unsettled
+        are confirmed from the store afterwards."""
+        # Read outside the write: an incremental page is mostly orders we hold already.
+        sent = changed(self._ctx.reads, staged)
         with self._ctx.uow_factory() as uow:
-            outcome = uow.orders.upsert_staged(changed)
-            refused = [o for o in changed if outcome[o.key] is Verdict.STALE]
-            last = attempt == MAX_WRITE_ATTEMPTS
-            if (
-                not last
-                and refused
-                and confirmed.raced(refused, uow.orders.versions([o.key for o in refused]))
-            ):
-                return None  # rolled back with the unit of work
-            verdicts = Counter(outcome.values())
-            created, replaced = verdicts[Verdict.CREATE], verdicts[Verdict.REPLACE]
-            unchanged = len(confirmed.orders) - len(changed)
+            written = write_staged(uow, sent, self._ctx.clock.now())
+            created, replaced = written.count(Verdict.CREATE), written.count(Verdict.REPLACE)
             log = record_items(
                 log,
                 synced=created + replaced,
-                skipped=unchanged + verdicts[Verdict.UNCHANGED] + verdicts[Verdict.STALE],
+                skipped=len(staged) - created - replaced,
                 failed=len(failures),
                 errors=failures,
             )
@@ -206,7 +173,8 @@ class OrderSync:
             uow.sync_logs.update(log)
             uow.stores.record_order_sync(store.id, created, self._ctx.clock.now(), None)
             uow.commit()
-        return log
+        self._confirmations.schedule(written.to_confirm)
+        return log, max((o.modified_at for o in staged), default=None)
 
     def _end(self, ended: SyncLog, cursor: datetime | None, trouble: str | None = None) -> SyncLog:
         """Save the run's end, move the cursor, and note `trouble` for the webhook check."""
@@ -231,12 +199,15 @@ class OrderSync:
         with self._ctx.uow_factory() as uow:
             store = uow.stores.get(company_id, store_id)
         with self._ctx.client_for(store) as client:
-            saved = client.update_order_status(order_id, wanted)
-        order = self._transform(store, saved)
-        with self._ctx.uow_factory() as uow:
-            uow.orders.upsert(order)
-            uow.commit()
-        return order
+            saved = fetched(
+                store,
+                functools.partial(client.update_order_status, order_id, wanted),
+                self._ctx.clock.now,
+            )
+        if isinstance(saved, Rejection):
+            raise ValidationFailed({"order": saved.summary})
+        self._write([saved])
+        return saved
 
     def cancel(self, company_id: CompanyId, store_id: StoreId, order_id: int) -> Order:
         """Cancel an order at the store."""
@@ -287,12 +258,29 @@ class OrderSync:
         return marked
 
     def _import_missing(self, store: Store, client: StoreClient, source_ids: list[int]) -> int:
-        fetch = refetcher(store, client, self._ctx.clock.now)
-        found = [order for order in map(fetch, source_ids) if order is not None]
+        found = []
+        for source_id in source_ids:
+            try:
+                order = fetched(
+                    store, functools.partial(client.get_order, source_id), self._ctx.clock.now
+                )
+            except StoreClientError as error:
+                logger.warning(
+                    "could not import order %s of %s: %s", source_id, store.url, error.detail
+                )
+                continue
+            if isinstance(order, Order):
+                found.append(order)
+        written = self._write(found)
+        return written.count(Verdict.CREATE) + written.count(Verdict.REPLACE)
+
+    def _write(self, orders: list[Order]) -> Written:
+        """Write fetched orders in a transaction of their own."""
         with self._ctx.uow_factory() as uow:
-            imported = sum(uow.orders.upsert(order).writes for order in found)
+            written = write_orders(uow, orders, self._ctx.clock.now())
             uow.commit()
-        return imported
+        self._confirmations.schedule(written.to_confirm)
+        return written
 
     def _save_log(self, log: SyncLog) -> SyncLog:
         with self._ctx.uow_factory() as uow:
@@ -303,23 +291,17 @@ class OrderSync:
             uow.commit()
         return log
 
-    def _transform(self, store: Store, woo: WooOrder | Rejection) -> Order:
-        result = (
-            woo
-            if isinstance(woo, Rejection)
-            else transform_order(woo, transform_context(store, self._ctx.clock.now()))
-        )
-        if isinstance(result, Rejection):
-            raise ValidationFailed({"order": result.summary})
-        return result
-
 
 def _prepared(
     context: TransformContext, stage: Callable[[Order], StagedOrder], page: OrderPage
 ) -> tuple[list[StagedOrder], list[str]]:
     """A page's orders read, transformed and staged for writing, and why each of the others
     was rejected. Runs where `prepare_ahead` runs it: possibly another process."""
-    context = attrs.evolve(context, observed_at=page.observed_at)
+    context = attrs.evolve(
+        context,
+        observed_at=page.observed_at,
+        current_from=current_from_request(page.requested_at),
+    )
     staged: list[StagedOrder] = []
     failures: list[str] = []
     for item in page.read():
@@ -329,18 +311,6 @@ def _prepared(
         else:
             failures.append(result.summary)
     return staged, failures
-
-
-def _staged(
-    refetch: Callable[[int], Order | None], stage: Callable[[Order], StagedOrder]
-) -> Callable[[int], StagedOrder | None]:
-    """`refetch`, the order it fetched staged for writing."""
-
-    def refetch_staged(source_id: int) -> StagedOrder | None:
-        order = refetch(source_id)
-        return None if order is None else stage(order)
-
-    return refetch_staged
 
 
 def _expected(client: StoreClient, mode: SyncMode) -> int | None:

@@ -1,119 +1,119 @@
-"""Writing imported or delivered orders: the same rule on every path.
+"""Writing imported, delivered or fetched orders: one rule on every path.
 
-Before a write, each incoming snapshot is compared with the stored version; when the two claim
-the same modification second but differ in content, arrival order proves nothing (a real store
-sent `pending` then `processing` within one second), so the order is fetched from the store
-and that authoritative snapshot is written instead.
+Every writer stages its snapshots with their stamps (`domain.versions`) and hands them to
+`write_orders`, inside its own transaction: the repository's upsert writes what proves itself
+newer, and each snapshot left unsettled — the same modification second, other content, and no
+proof either way — is noted, in that same transaction, for a confirmation from the store
+(services/confirmations.py). No writer asks the store itself or retries on a race: whatever
+interleaves, the stored version only moves to one proved newer, and anything not proved is
+confirmed later by a fetch that is.
 """
 
-import logging
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
 
 import attrs
 
-from shipcrowd_woo.domain.errors import StoreClientError
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey
+from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
 from shipcrowd_woo.domain.versions import (
-    OrderVersion,
-    Stamped,
+    Confirmation,
     Verdict,
-    conflicts_since,
-    is_same_second_conflict,
+    current_from_request,
     judge,
     version_of,
 )
 from shipcrowd_woo.domain.woo_order import WooOrder
-from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
-from shipcrowd_woo.ports.store_client import StoreClient
-
-log = logging.getLogger("shipcrowd_woo.orders")
-# Another writer racing a write's orders is rare; twice in a row rarer still.
-MAX_WRITE_ATTEMPTS = 3
+from shipcrowd_woo.ports.repositories import StagedOrder, UnitOfWork, UnitOfWorkFactory
 
 
-def transform_context(store: Store, observed_at: datetime) -> TransformContext:
-    """How orders of this store are read."""
+def transform_context(
+    store: Store, observed_at: datetime, requested_at: datetime | None = None
+) -> TransformContext:
+    """How orders of this store are read: received at `observed_at`, and — for a fetch — by
+    a request sent at `requested_at` (its proof starts the clock tolerance earlier)."""
     return TransformContext(
         company_id=store.company_id,
         store_id=store.id,
         observed_at=observed_at,
+        current_from=None if requested_at is None else current_from_request(requested_at),
         store_currency=store.currency or None,
         store_decimals=store.currency_decimals,
     )
 
 
-def refetcher(
-    store: Store, client: StoreClient, now: Callable[[], datetime]
-) -> Callable[[int], Order | None]:
-    """Fetch one order from the store and transform it, observed now; None if it fails."""
-
-    def refetch(source_id: int) -> Order | None:
-        try:
-            woo = client.get_order(source_id)
-        except StoreClientError as error:
-            log.warning("could not confirm order %s at %s: %s", source_id, store.url, error.detail)
-            return None
-        if not isinstance(woo, WooOrder):
-            return None
-        order = transform_order(woo, transform_context(store, now()))
-        return order if isinstance(order, Order) else None
-
-    return refetch
-
-
-S = TypeVar("S", bound=Stamped)
+def fetched(
+    store: Store, fetch: Callable[[], WooOrder | Rejection], now: Callable[[], datetime]
+) -> Order | Rejection:
+    """The order `fetch` reads from the store (a GET, or the answer to a PUT), stamped as a
+    fetch: the request is sent after `now()` and has been answered by the next `now()`."""
+    requested_at = now()
+    woo = fetch()
+    if isinstance(woo, Rejection):
+        return woo
+    return transform_order(woo, transform_context(store, now(), requested_at))
 
 
 @attrs.frozen
-class Confirmed(Generic[S]):
-    """The snapshots to write (orders, or orders staged for writing), in the one lock order
-    every writer uses, and the versions stored when they were compared."""
+class Written:
+    """What `write_orders` did: the verdict of each snapshot, and the stores whose orders it
+    noted for confirmation (to schedule once the transaction is committed)."""
 
-    orders: list[S]
-    stored: Mapping[OrderKey, OrderVersion]
+    verdicts: Mapping[OrderKey, Verdict]
+    to_confirm: frozenset[tuple[CompanyId, StoreId]]
 
-    def changed(self) -> list[S]:
-        """The snapshots that differ from what is stored: an identical one could not be
-        written (the upsert's rule), so it need not be sent."""
-        return [
-            order
-            for order in self.orders
-            if judge(self.stored.get(order.key), version_of(order)) is not Verdict.UNCHANGED
-        ]
-
-    def raced(self, orders: Iterable[S], stored_now: Mapping[OrderKey, OrderVersion]) -> bool:
-        """Whether another writer, between the comparison and `stored_now`, turned one of
-        `orders` into a same-second conflict: compared again, it goes to the store."""
-        return any(
-            conflicts_since(self.stored.get(o.key), stored_now.get(o.key), version_of(o))
-            for o in orders
-        )
+    def count(self, verdict: Verdict) -> int:
+        """How many snapshots got `verdict`."""
+        return sum(1 for each in self.verdicts.values() if each is verdict)
 
 
-def confirm_same_second(
-    uow_factory: UnitOfWorkFactory,
-    orders: Sequence[S],
-    refetch: Callable[[int], S | None],
-    doubtful: Collection[OrderKey] = (),
-) -> Confirmed[S]:
-    """Each incoming snapshot, or the store's current one where the incoming snapshot ties
-    with the stored version's second but differs from it (or is `doubtful` for another
-    reason: it tied with another incoming one); with the stored versions (read in one
-    query) they were compared with."""
-    with uow_factory() as uow:
-        stored = uow.orders.versions([order.key for order in orders])
-    confirmed = []
-    for order in orders:
-        version = stored.get(order.key)
-        conflict = version is not None and is_same_second_conflict(version, version_of(order))
-        if conflict or order.key in doubtful:
-            fresh = refetch(order.key.source_id)
-            confirmed.append(fresh if fresh is not None else order)
-        else:
-            confirmed.append(order)
+def write_orders(
+    uow: UnitOfWork, orders: Sequence[Order], now: datetime, doubtful: Collection[OrderKey] = ()
+) -> Written:
+    """Write the snapshots under the version rule, in the caller's transaction, and note for
+    confirmation every order left unsettled — and those in `doubtful`, which the caller saw
+    unsettled between snapshots of its own."""
+    verdicts = uow.orders.upsert_all(sorted(orders, key=_by_id))
+    return _noting_unsettled(uow, verdicts, now, doubtful)
+
+
+def write_staged(uow: UnitOfWork, staged: Sequence[StagedOrder], now: datetime) -> Written:
+    """`write_orders` of snapshots the repository staged (an import's pages)."""
+    return _noting_unsettled(uow, uow.orders.upsert_staged(sorted(staged, key=_by_id)), now, ())
+
+
+def _noting_unsettled(
+    uow: UnitOfWork,
+    verdicts: Mapping[OrderKey, Verdict],
+    now: datetime,
+    doubtful: Collection[OrderKey],
+) -> Written:
+    unsettled = {key for key, verdict in verdicts.items() if verdict is Verdict.UNSETTLED}
+    unsettled.update(doubtful)
+    uow.confirmations.note([Confirmation(key, now) for key in sorted(unsettled, key=_key_order)])
+    return Written(verdicts, frozenset((key.company_id, key.store_id) for key in unsettled))
+
+
+def _by_id(order: Order | StagedOrder) -> int:
     # One lock order for every writer: no two transactions wait on each other's rows.
-    return Confirmed(sorted(confirmed, key=lambda o: o.key.source_id), stored)
+    return order.key.source_id
+
+
+def _key_order(key: OrderKey) -> tuple[str, int]:
+    return (key.store_id, key.source_id)
+
+
+def changed(reads: UnitOfWorkFactory, staged: Sequence[StagedOrder]) -> list[StagedOrder]:
+    """The snapshots that could change what is stored, read without a write lock: one the
+    stored version already holds, or is provably newer than, never will (the stored version
+    only moves to newer ones), so an import need not send it."""
+    with reads() as uow:
+        stored = uow.orders.versions([order.key for order in staged])
+    return [
+        order
+        for order in staged
+        if judge(stored.get(order.key), version_of(order)) not in (Verdict.UNCHANGED, Verdict.STALE)
+    ]

@@ -25,6 +25,7 @@ from shipcrowd_woo.domain.webhook_health import (
 )
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.services.auto_push import AutoPush
+from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import Schedule
 from shipcrowd_woo.services.jobs import STALLED_AFTER, JobService
 from shipcrowd_woo.services.sync_logs import DEFAULT_RETENTION, purge_old_sync_logs
@@ -71,6 +72,7 @@ class TickReport:
     runs_abandoned: int = 0
     deliveries_waiting: int = 0
     stock_pushes_resent: int = 0
+    confirmations_resent: int = 0
     logs_purged: int = 0
 
 
@@ -84,6 +86,7 @@ class Scheduler:
     _sweeps: Sweeps = Sweeps()
     _checks: StoreChecks = StoreChecks()
     _auto_push: AutoPush | None = None
+    _confirmations: OrderConfirmations | None = None
 
     def tick(self) -> TickReport:
         """Queue the syncs, checks and reconciliations that are due, and sweep when a sweep
@@ -102,6 +105,7 @@ class Scheduler:
                 runs_abandoned=self._fail_abandoned_runs(),
                 deliveries_waiting=self._wake_for_waiting_deliveries(),
                 stock_pushes_resent=self._auto_push.sweep() if self._auto_push else 0,
+                confirmations_resent=(self._confirmations.sweep() if self._confirmations else 0),
             )
         if self._guard.claim("sweep:retention", self._sweeps.retention_every):
             purged = purge_old_sync_logs(

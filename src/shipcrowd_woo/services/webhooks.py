@@ -4,16 +4,17 @@ A batch is parsed and turned into changes outside any transaction; then one shor
 per store settles the deliveries still received and applies their changes. Whoever settles a
 delivery applies its effects, in that transaction, so they are applied once however many
 workers race. Deliveries of one order (or one product) waiting together are coalesced: the
-newest is written once and the others are settled as superseded. A same-second conflict is
-settled by fetching the order from the store, as on every path that writes orders (see
-order_writing.py), here also between two deliveries of one batch.
+one the version rule keeps is written once and the others are settled as superseded. Orders
+are written as on every path (order_writing.py): what no rule can order — two deliveries of
+one second with other content, here or against the stored version — is confirmed from the
+store afterwards, so a batch never waits on a store.
 """
 
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -31,24 +32,13 @@ from shipcrowd_woo.domain.json_text import JsonRefused, parse_json_with_decimals
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.text import storable_document
-from shipcrowd_woo.domain.versions import (
-    Verdict,
-    judge,
-    newest_snapshots,
-    version_of,
-)
+from shipcrowd_woo.domain.versions import newest_of
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Topic
 from shipcrowd_woo.domain.woo_catalog import WooCustomer, WooDeleted, WooProduct
 from shipcrowd_woo.ports.repositories import UnitOfWork
-from shipcrowd_woo.ports.store_client import StoreClient
+from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import StoreCalls
-from shipcrowd_woo.services.order_writing import (
-    MAX_WRITE_ATTEMPTS,
-    Confirmed,
-    confirm_same_second,
-    refetcher,
-    transform_context,
-)
+from shipcrowd_woo.services.order_writing import Written, transform_context, write_orders
 from shipcrowd_woo.services.product_changes import ProductMappings, apply_product
 
 log = logging.getLogger("shipcrowd_woo.webhooks")
@@ -71,10 +61,6 @@ class DeliveryNotFound(NotFound):
     """No delivery with this id is in the inbox."""
 
 
-class _Raced(Exception):
-    """Another writer changed an order of the batch since it was compared (see _write)."""
-
-
 @attrs.define
 class _Plan:
     """One store's batch, parsed: what each delivery asks for, before any transaction."""
@@ -92,6 +78,7 @@ class WebhookProcessor:
     """Turns inbox deliveries into changes."""
 
     _ctx: StoreCalls
+    _confirmations: OrderConfirmations
 
     def process(self, delivery_id: DeliveryId) -> ProcessOutcome:
         """Process one delivery; processing it again changes nothing more."""
@@ -125,44 +112,8 @@ class WebhookProcessor:
     def _store_batch(
         self, store: Store, deliveries: Sequence[Delivery]
     ) -> dict[DeliveryId, ProcessOutcome]:
+        """Settle the deliveries and apply their changes in one transaction."""
         plan = _plan(store, deliveries)
-        winners, doubtful = newest_snapshots(
-            [order for group in plan.orders.values() for _, order in group]
-        )
-        newest = {order.key: order for order in winners}
-        with ExitStack() as client_scope:
-            refetch = self._refetch_lazily(store, client_scope)
-
-            def attempt(last: bool) -> dict[DeliveryId, ProcessOutcome]:
-                confirmed = confirm_same_second(self._ctx.reads, winners, refetch, doubtful)
-                return self._write(store, deliveries, plan, newest, confirmed, last)
-
-            for _ in range(MAX_WRITE_ATTEMPTS - 1):
-                try:
-                    outcomes = attempt(last=False)
-                    break
-                except _Raced:
-                    log.info("orders of a batch changed while it was read: reading again")
-            else:
-                outcomes = attempt(last=True)
-        for delivery_id, outcome in outcomes.items():
-            if outcome.state is DeliveryState.FAILED:
-                log.warning("delivery %s failed: %s", delivery_id, outcome.effect)
-        return outcomes
-
-    def _write(
-        self,
-        store: Store,
-        deliveries: Sequence[Delivery],
-        plan: _Plan,
-        newest: Mapping[OrderKey, Order],
-        confirmed: Confirmed[Order],
-        last: bool,
-    ) -> dict[DeliveryId, ProcessOutcome]:
-        """Settle the deliveries and apply their changes in one transaction. Raises _Raced
-        (nothing written) when another writer changed one of the orders into a same-second
-        conflict since they were compared, so that they are compared again — unless this is
-        the last attempt: the version rule then decides alone."""
         now = self._ctx.clock.now()
         with self._ctx.uow_factory() as uow:
             settled = uow.deliveries.settle([d.id for d in deliveries], now, plan.failures)
@@ -171,50 +122,47 @@ class WebhookProcessor:
                 for delivery_id, reason in plan.failures.items()
                 if delivery_id in settled
             }
-            chosen = [
-                order
-                for order in confirmed.orders
-                if any(delivery.id in settled for delivery, _ in plan.orders[order.key])
-            ]
-            stored = uow.orders.versions([order.key for order in chosen], lock=True)
-            verdicts = {
-                order.key: judge(stored.get(order.key), version_of(order)) for order in chosen
-            }
-            if not last and confirmed.raced(chosen, stored):
-                raise _Raced
-            verdicts |= uow.orders.upsert_all([o for o in chosen if verdicts[o.key].writes])
-            # A row that did not exist when locked was inserted meanwhile.
-            if not last and any(
-                order.key not in stored and verdicts[order.key] is not Verdict.CREATE
-                for order in chosen
-            ):
-                raise _Raced
-            for order in chosen:
-                verdict = verdicts[order.key].value
-                for delivery, snapshot in plan.orders[order.key]:
-                    outcomes[delivery.id] = (
-                        _done(f"order {order.key.source_id}: {verdict}")
-                        if snapshot is newest[order.key]
-                        else _superseded()
-                    )
+            written, order_outcomes = self._orders(uow, plan, settled, now)
+            outcomes.update(order_outcomes)
             for delivery, order_id in plan.deleted_orders:
                 if delivery.id in settled:
                     outcomes[delivery.id] = _done(_order_deleted(uow, store, delivery, order_id))
             outcomes.update(self._others(uow, store, plan.others, settled))
             uow.commit()
+        self._confirmations.schedule(written.to_confirm)
+        for delivery_id, outcome in outcomes.items():
+            if outcome.state is DeliveryState.FAILED:
+                log.warning("delivery %s failed: %s", delivery_id, outcome.effect)
         return outcomes
 
-    def _refetch_lazily(self, store: Store, scope: ExitStack) -> Callable[[int], Order | None]:
-        """A refetcher whose client is opened on the first conflict only (most batches
-        have none) and closed with `scope`."""
-        clients: list[StoreClient] = []
-
-        def refetch(source_id: int) -> Order | None:
-            if not clients:
-                clients.append(scope.enter_context(self._ctx.client_for(store)))
-            return refetcher(store, clients[0], self._ctx.clock.now)(source_id)
-
-        return refetch
+    def _orders(
+        self, uow: UnitOfWork, plan: _Plan, settled: set[DeliveryId], now: datetime
+    ) -> tuple[Written, dict[DeliveryId, ProcessOutcome]]:
+        """Of each order's deliveries this transaction settled, the snapshot the version rule
+        keeps, written; the others superseded. Orders the rule could not settle, against the
+        stored version or between deliveries, are noted for confirmation from the store."""
+        kept: dict[OrderKey, Order] = {}
+        doubtful: set[OrderKey] = set()
+        mine: dict[OrderKey, list[tuple[Delivery, Order]]] = {}
+        for key, received in plan.orders.items():
+            ours = [(delivery, order) for delivery, order in received if delivery.id in settled]
+            if not ours:
+                continue
+            mine[key] = ours
+            kept[key], unsettled = newest_of(ours[0][1], (order for _, order in ours[1:]))
+            if unsettled:
+                doubtful.add(key)
+        written = write_orders(uow, list(kept.values()), now, doubtful)
+        outcomes = {}
+        for key, ours in mine.items():
+            verdict = written.verdicts[key].value
+            for delivery, snapshot in ours:
+                outcomes[delivery.id] = (
+                    _done(f"order {key.source_id}: {verdict}")
+                    if snapshot is kept[key]
+                    else _superseded()
+                )
+        return written, outcomes
 
     def _others(
         self,

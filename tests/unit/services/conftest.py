@@ -7,11 +7,21 @@ import attrs
 import pytest
 
 from shipcrowd_woo.domain.ids import CompanyId
+from shipcrowd_woo.domain.jobs import ConfirmOrders
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.versions import CLOCK_TOLERANCE
 from shipcrowd_woo.sandbox.store import SandboxStore
+from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.stores import StoreService
-from tests.fake_store import FakeSecretBox, FakeStoreClientFactory, FakeStoreLock
+from tests.fake_store import (
+    FakeScheduleGuard,
+    FakeSecretBox,
+    FakeStoreClientFactory,
+    FakeStoreLock,
+    FakeTaskQueue,
+)
 from tests.fakes import FakeClock, FakeDatabase, FakeInbox, FakeUnitOfWork
 
 STORE_URL = "https://shop.example.com"
@@ -32,9 +42,26 @@ class World:
     sandbox: SandboxStore
     key: str
     secret: str
+    queue: FakeTaskQueue
+    guard: FakeScheduleGuard
+    confirmations: OrderConfirmations
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.database)
+
+    def confirm(self) -> int:
+        """Run the confirming jobs the queue was sent, as a worker would once each is due
+        (the clock moved past the tolerance), until none is left; how many ran."""
+        seen = ran = 0
+        while seen < len(self.queue.sent):
+            sent, seen = self.queue.sent[seen:], len(self.queue.sent)
+            jobs = [job for _, job, _ in sent if isinstance(job, ConfirmOrders)]
+            if jobs:
+                self.clock.advance(seconds=CLOCK_TOLERANCE.total_seconds() + 0.001)
+            for job in jobs:
+                self.confirmations.confirm(job.company_id, job.store_id)
+                ran += 1
+        return ran
 
     def install(self, company: CompanyId = COMPANY, url: str = STORE_URL):
         return (
@@ -63,4 +90,9 @@ def world() -> World:
         inbox=FakeInbox(database),
         new_id=lambda: f"id-{next(ids)}",
     )
-    return World(context, database, clock, stores, lock, sandbox, key, secret)
+    queue = FakeTaskQueue()
+    guard = FakeScheduleGuard(clock.now)
+    confirmations = OrderConfirmations(context, JobService(context, queue), guard)
+    return World(
+        context, database, clock, stores, lock, sandbox, key, secret, queue, guard, confirmations
+    )

@@ -65,12 +65,12 @@ def loop(world):
 
 def _make_loop(world):
     store = world.install()
-    OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+    OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
     skus = [p["sku"] for p in world.sandbox.products.values() if p["type"] != "variable"]
     queue = FakeTaskQueue()
     guard = FakeScheduleGuard(world.clock.now)
     jobs = JobService(world.context, queue)
-    run = use_cases(world.context, jobs, AutoPush(world.context, jobs, guard, WINDOW))
+    run = use_cases(world.context, jobs, guard, AutoPush(world.context, jobs, guard, WINDOW))
     run.inventory.set_stock(COMPANY, [StockLevel(s, 50) for s in skus])
     run.mappings.auto_map(COMPANY, store.id)
     queue.sent.clear()

@@ -22,9 +22,11 @@ def test_a_drain_that_fails_gives_its_batch_back_at_once(world):
             raise RuntimeError("the database went away")
 
     with pytest.raises(RuntimeError):
-        InboxDrain(world.context, Failing(world.context)).drain(timedelta(seconds=20))
+        InboxDrain(world.context, Failing(world.context, world.confirmations)).drain(
+            timedelta(seconds=20)
+        )
     assert delivery not in world.database.leases
-    processor = WebhookProcessor(world.context)
+    processor = WebhookProcessor(world.context, world.confirmations)
     report = InboxDrain(world.context, processor).drain(timedelta(seconds=20))
     assert report.processed == 1
     assert world.database.deliveries[delivery].state is DeliveryState.PROCESSED

@@ -27,7 +27,7 @@ def stored_orders(world, store):
 def test_a_full_import_creates_every_order_and_counts_it(world):
     """250 orders in three pages: 250 created, a COMPLETED log, stats and cursor updated."""
     store = world.install()
-    outcome = OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+    outcome = OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
     log = outcome.log
     assert (log.status, log.synced, log.skipped, log.failed) == (SyncStatus.COMPLETED, 250, 0, 0)
     assert log.metadata["created"] == 250
@@ -42,7 +42,7 @@ def test_a_full_import_creates_every_order_and_counts_it(world):
 def test_a_second_import_skips_what_did_not_change_and_updates_what_did(world):
     """After five orders move along at the store, an incremental run updates those five."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     sync.run(COMPANY, store.id, SyncMode.FULL)
     world.clock.advance(minutes=30)
     changed = world.sandbox.advance_orders(5)
@@ -57,7 +57,7 @@ def test_a_second_import_skips_what_did_not_change_and_updates_what_did(world):
 def test_an_incremental_import_reads_from_the_cursor_minus_the_overlap(world):
     """modified_after = newest modification of the last successful run - 5 minutes."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     sync.run(COMPANY, store.id, SyncMode.FULL)
     cursor = StoreService(world.context).get(COMPANY, store.id).order_cursor
     sync.run(COMPANY, store.id, SyncMode.INCREMENTAL)
@@ -70,7 +70,7 @@ def test_the_cursor_never_passes_the_start_of_the_run(world):
     world.clock.advance(minutes=10)
     world.sandbox.advance_orders(1)
     world.clock.advance(minutes=-20)
-    OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+    OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
     assert StoreService(world.context).get(COMPANY, store.id).order_cursor == world.clock.now()
 
 
@@ -79,7 +79,7 @@ def test_a_rejected_order_makes_the_run_partial_with_its_reason(world):
     store = world.install()
     bad = min(world.sandbox.orders)
     world.sandbox.orders[bad]["total"] = "12,50"
-    log = OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL).log
+    log = OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL).log
     assert (log.status, log.synced, log.failed) == (SyncStatus.PARTIAL, 249, 1)
     assert log.errors == (f"order {bad}: total: '12,50' is not an amount",)
 
@@ -91,13 +91,13 @@ def test_pages_prepared_in_processes_import_as_pages_prepared_in_this_one(world)
     bad = min(world.sandbox.orders)
     world.sandbox.orders[bad]["total"] = "12,50"
     in_processes = attrs.evolve(world.context, prepare_ahead=InProcesses(2))
-    log = OrderSync(in_processes).run(COMPANY, store.id, SyncMode.FULL).log
+    log = OrderSync(in_processes, world.confirmations).run(COMPANY, store.id, SyncMode.FULL).log
     assert (log.status, log.synced, log.failed) == (SyncStatus.PARTIAL, 249, 1)
     assert log.errors == (f"order {bad}: total: '12,50' is not an amount",)
     assert log.metadata["created"] == 249
     from_processes = stored_orders(world, store)
     world.database.orders.clear()
-    OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+    OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
     assert stored_orders(world, store) == from_processes
 
 
@@ -116,7 +116,7 @@ def test_a_store_failure_fails_the_run_keeps_the_cursor_and_propagates(world):
 
     world.sandbox.order_json = flaky
     with pytest.raises(StoreUnavailable):
-        OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+        OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
     saved = StoreService(world.context).get(COMPANY, store.id)
     assert saved.order_cursor is None
     [log] = world.database.sync_logs.values()
@@ -132,7 +132,7 @@ def test_a_paused_or_disconnected_store_is_not_synced_and_says_so(world, change)
     with world.uow() as uow:
         uow.stores.update(attrs.evolve(store, **change))
         uow.commit()
-    outcome = OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+    outcome = OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
     assert outcome.log is None
     assert "paused" in outcome.skipped or "disconnected" in outcome.skipped
     assert world.stores.called("order_pages") == []
@@ -143,7 +143,7 @@ def test_two_syncs_of_one_store_never_run_at_once(world):
     store = world.install()
     world.lock.busy.add(store.id)
     with pytest.raises(StoreBusy, match="another order sync of this store is running"):
-        OrderSync(world.context).run(COMPANY, store.id, SyncMode.FULL)
+        OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
     assert world.stores.called("order_pages") == []
 
 
@@ -151,18 +151,22 @@ def test_a_single_order_is_imported_without_moving_the_cursor(world):
     """SINGLE fetches one order by id."""
     store = world.install()
     order_id = max(world.sandbox.orders)
-    log = OrderSync(world.context).run(COMPANY, store.id, SyncMode.SINGLE, order_id).log
+    log = (
+        OrderSync(world.context, world.confirmations)
+        .run(COMPANY, store.id, SyncMode.SINGLE, order_id)
+        .log
+    )
     assert (log.synced, log.status) == (1, SyncStatus.COMPLETED)
     assert list(stored_orders(world, store)) == [order_id]
     assert StoreService(world.context).get(COMPANY, store.id).order_cursor is None
     with pytest.raises(ValidationFailed):
-        OrderSync(world.context).run(COMPANY, store.id, SyncMode.SINGLE)
+        OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.SINGLE)
 
 
 def test_a_status_pushed_to_the_store_is_kept_as_the_store_saved_it(world):
     """push_status and cancel update the store and our copy."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     order_id = next(i for i, o in world.sandbox.orders.items() if o["status"] == "processing")
     order = sync.push_status(COMPANY, store.id, order_id, "wc-completed")
     assert world.sandbox.orders[order_id]["status"] == "completed"
@@ -172,34 +176,52 @@ def test_a_status_pushed_to_the_store_is_kept_as_the_store_saved_it(world):
         sync.push_status(COMPANY, store.id, order_id, "shipped-by-owl")
 
 
-def test_a_same_second_conflict_is_settled_by_the_stores_current_version(world):
-    """We hold `processing`; the import sees a `pending` snapshot of the same second (observed
-    later): the order is fetched from the store, which says `processing`, and that stays."""
+def _deliver_stale(world, store, order_id, changes):
+    """A delivery of the order as the store held it, with `changes`, received now."""
+    snapshot = transform_order(
+        parse_order(world.sandbox.order_json(order_id) | changes),
+        transform_context(store, world.clock.now()),
+    )
+    world.database.orders[snapshot.key] = snapshot
+    return snapshot.key
+
+
+def test_a_page_sent_before_a_same_second_delivery_arrived_is_confirmed(world):
+    """We hold a delivery of the same second with other content, received as the page's
+    request was sent: neither proves itself newer, so the import leaves the stored version,
+    asks the store nothing itself, and the order is confirmed: the store's version wins."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     order_id = next(i for i, o in world.sandbox.orders.items() if o["status"] == "processing")
-    sync.run(COMPANY, store.id, SyncMode.SINGLE, order_id)
-    real = world.sandbox.order_json
-
-    def stale_in_listing(oid, fields=None):
-        document = real(oid, fields)
-        listing = world.stores.calls[-1][0] == "order_page"
-        return document | {"status": "pending"} if oid == order_id and listing else document
-
-    world.sandbox.order_json = stale_in_listing
-    world.clock.advance(seconds=5)
-    sync.run(COMPANY, store.id, SyncMode.FULL)
-    assert order_id in world.stores.called("get_order")[1:]
-    key = OrderKey(COMPANY, store.id, order_id)
+    key = _deliver_stale(world, store, order_id, {"status": "pending"})
+    log = sync.run(COMPANY, store.id, SyncMode.FULL).log
+    assert world.stores.called("get_order") == []
+    assert world.database.orders[key].woo_status == "pending"
+    assert key in world.database.confirmations
+    assert log.skipped >= 1
+    world.confirm()
+    assert world.stores.called("get_order") == [order_id]
     assert world.database.orders[key].woo_status == "processing"
 
 
-def test_a_same_second_snapshot_written_between_the_read_and_the_write_is_settled(world):
-    """A delivery of the same second, observed after the import's page, is written between
-    the import's read of the stored versions and its write: the version rule alone would keep
-    the delivery's content; the import reads again and the store settles it."""
+def test_a_page_sent_after_a_same_second_delivery_arrived_replaces_it(world):
+    """The same, with the page's request sent more than the clock tolerance after the
+    delivery arrived: the page proves itself newer and replaces it, nothing confirmed."""
     store = world.install()
-    sync = OrderSync(world.context)
+    order_id = next(i for i, o in world.sandbox.orders.items() if o["status"] == "processing")
+    key = _deliver_stale(world, store, order_id, {"status": "pending"})
+    world.clock.advance(seconds=2)
+    OrderSync(world.context, world.confirmations).run(COMPANY, store.id, SyncMode.FULL)
+    assert world.database.orders[key].woo_status == "processing"
+    assert world.database.confirmations == {}
+
+
+def test_a_same_second_snapshot_written_between_the_read_and_the_write_is_confirmed(world):
+    """A delivery of the same second, observed after the import's page, is written between
+    the import's read of the stored versions and its write: the page cannot prove itself
+    newer, so it does not overwrite it, and the store settles it."""
+    store = world.install()
+    sync = OrderSync(world.context, world.confirmations)
     sync.run(COMPANY, store.id, SyncMode.FULL)
     world.clock.advance(minutes=1)
     [order_id] = world.sandbox.advance_orders(1)
@@ -228,8 +250,10 @@ def test_a_same_second_snapshot_written_between_the_read_and_the_write_is_settle
             return uow
 
     racing = attrs.evolve(world.context, reads=lambda: ThenADeliveryLands(world.database))
-    OrderSync(racing).run(COMPANY, store.id, SyncMode.INCREMENTAL)
+    OrderSync(racing, world.confirmations).run(COMPANY, store.id, SyncMode.INCREMENTAL)
     assert raced == [key]
+    assert world.database.orders[key] == rival
+    world.confirm()
     assert order_id in world.stores.called("get_order")
     saved = world.database.orders[key]
     assert (saved.woo_status, saved.customer_note) == (
@@ -242,7 +266,7 @@ def test_reconciliation_marks_orders_deleted_at_the_store_and_imports_missing_on
     """A permanently deleted order (no webhook) is marked, not dropped; an order we lack is
     imported."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     sync.run(COMPANY, store.id, SyncMode.FULL)
     deleted = min(world.sandbox.orders)
     world.sandbox.delete_order(deleted)
@@ -257,7 +281,7 @@ def test_reconciliation_marks_orders_deleted_at_the_store_and_imports_missing_on
 def test_reconciliation_refuses_to_mark_most_orders_deleted_at_once(world):
     """A store listing nothing is more likely broken than emptied."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     sync.run(COMPANY, store.id, SyncMode.FULL)
     world.sandbox.orders.clear()
     log = sync.reconcile_deletions(COMPANY, store.id)
@@ -271,7 +295,7 @@ def test_an_incremental_import_that_finds_changes_notes_webhook_trouble(world):
     processed delivery leaves the order on the store's version): evidence for a webhook
     check. A first full import notes nothing, nor does one that finds no change."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     sync.run(COMPANY, store.id, SyncMode.FULL)
     sync.run(COMPANY, store.id, SyncMode.INCREMENTAL)
     assert StoreService(world.context).get(COMPANY, store.id).webhook_health.trouble_at is None

@@ -15,7 +15,7 @@ from tests.unit.services.conftest import COMPANY, OTHER_COMPANY
 def test_logs_are_read_per_store_and_type_with_statistics(world):
     """Three order runs (one partial) and an inventory push: pages, filters and rates."""
     store = world.install()
-    sync = OrderSync(world.context)
+    sync = OrderSync(world.context, world.confirmations)
     sync.run(COMPANY, store.id, SyncMode.FULL)
     world.clock.advance(minutes=1)
     world.sandbox.orders[min(world.sandbox.orders)]["total"] = "oops"

@@ -89,7 +89,7 @@ def test_healthy_again_after_a_repair_keeps_the_repair_time(world):
 def runner(world):
     queue = FakeTaskQueue()
     jobs = JobService(world.context, queue)
-    return JobRunner(world.context, use_cases(world.context, jobs)), jobs, queue
+    return JobRunner(world.context, use_cases(world.context, jobs, world.guard)), jobs, queue
 
 
 def test_a_check_job_that_repaired_queues_an_incremental_import(world, runner):

@@ -1,11 +1,13 @@
 """Orders in SQL, written by one atomic upsert that applies the domain's version rule.
 
-`INSERT … ON CONFLICT (key) DO UPDATE … WHERE (modified_at, observed_at) < (new) AND
-fingerprint <> new` runs the rule of `domain.versions.judge` inside the statement, under the
-row lock both PostgreSQL and SQLite take, so racing writers cannot interleave a read and a
-write: whichever commits last, the row ends at the latest version. The returned `revision`
-(1 on insert) tells a creation from a replacement, and the lines are replaced in the same
-transaction while the row is still locked.
+`INSERT … ON CONFLICT (key) DO UPDATE … WHERE` the incoming snapshot proves itself newer
+(`domain.versions.proves_newer`: a later modification second, or the same second fetched by a
+request sent after the stored one arrived) and differs: the rule runs inside the statement,
+under the row lock both PostgreSQL and SQLite take, so racing writers cannot interleave a read
+and a write. A snapshot the statement refuses is judged again against the row it met, in the
+same transaction, to tell an unchanged or stale one from one left unsettled. The returned
+`revision` (1 on insert) tells a creation from a replacement, and the lines are replaced in
+the same transaction while the row is still locked.
 """
 
 import functools
@@ -37,7 +39,7 @@ from shipcrowd_woo.adapters.sqlalchemy.types import document_text
 from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey, OrderLine, Totals
-from shipcrowd_woo.domain.versions import OrderVersion, Verdict
+from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
 from shipcrowd_woo.ports.repositories import StagedOrder
 
 ORDERS = table_of(OrderRow)
@@ -76,8 +78,10 @@ def _written_columns(table: Table) -> list[Column[Any]]:
 
 def _upsert(rows: str) -> str:
     """The orders in `rows` (a VALUES list or a SELECT of the written columns) inserted, or
-    replacing the stored row under the version rule of `domain.versions.judge`: a later
-    (modified, observed) stamp with another fingerprint. RETURNING tells the rows written."""
+    replacing the stored row under the version rule of `domain.versions.judge`: another
+    fingerprint, and a later modification second or, in the same second, a fetch sent after
+    the stored snapshot arrived (a NULL `current_from`, a delivery's, proves nothing).
+    RETURNING tells the rows written."""
     columns = [c.name for c in _written_columns(ORDERS)]
     update = ", ".join(
         f"{name} = excluded.{name}" for name in columns if name not in (*KEY_COLUMNS, "revision")
@@ -87,9 +91,10 @@ def _upsert(rows: str) -> str:
         f"INSERT INTO orders ({', '.join(columns)}) {rows} "
         f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {update}, "
         "revision = orders.revision + 1 "
-        "WHERE (orders.modified_at, orders.observed_at) < "
-        "(excluded.modified_at, excluded.observed_at) "
-        "AND orders.fingerprint <> excluded.fingerprint "
+        "WHERE orders.fingerprint <> excluded.fingerprint "
+        "AND (orders.modified_at < excluded.modified_at "
+        "OR (orders.modified_at = excluded.modified_at "
+        "AND excluded.current_from >= orders.observed_at)) "
         f"RETURNING {', '.join(['id', 'revision', *KEY_COLUMNS])}"
     )
 
@@ -131,11 +136,13 @@ def _as_arrays(columns: Sequence[Column[Any]], rows: Sequence[tuple[Any, ...]]) 
     return {column.name: list(values) for column, values in zip(columns, by_column, strict=True)}
 
 
+# After the id, in the order of OrderVersion's fields.
 _VERSION_COLUMNS = (
     ORDERS.c.source_id,
     ORDERS.c.modified_at,
     ORDERS.c.observed_at,
     ORDERS.c.fingerprint,
+    ORDERS.c.current_from,
 )
 
 
@@ -251,6 +258,7 @@ class SqlOrderStaging:
             order.key,
             order.modified_at,
             order.observed_at,
+            order.current_from,
             order.fingerprint,
             (make_order(values), lines),
         )
@@ -259,12 +267,8 @@ class SqlOrderStaging:
 class SqlAlchemyOrderRepository(OnSession):
     """Orders in SQL under the version rule."""
 
-    def upsert(self, order: Order) -> Verdict:
-        """Store the snapshot if it is new or later and different; its lines go with it."""
-        return self.upsert_all([order])[order.key]
-
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
-        """Each snapshot stored if it is new or later and different, with its lines."""
+        """Each snapshot stored if it is new or proves itself newer, with its lines."""
         stage = self.staging()
         return self.upsert_staged([stage(order) for order in orders])
 
@@ -273,7 +277,7 @@ class SqlAlchemyOrderRepository(OnSession):
         return SqlOrderStaging(self._session.get_bind().dialect.name)
 
     def upsert_staged(self, staged: Sequence[StagedOrder]) -> Mapping[OrderKey, Verdict]:
-        """Each staged snapshot stored if it is new or later and different, with its lines:
+        """Each staged snapshot stored if it is new or proves itself newer, with its lines:
         one multi-row upsert, one delete of the replaced orders' lines and one insert of the
         new lines, however many orders."""
         if not staged:
@@ -313,9 +317,7 @@ class SqlAlchemyOrderRepository(OnSession):
                 first = written[order.key][1] == 1
                 verdicts[order.key] = Verdict.CREATE if first else Verdict.REPLACE
             else:
-                stored = refused.get(order.key)
-                same = stored is not None and stored.fingerprint == order.fingerprint
-                verdicts[order.key] = Verdict.UNCHANGED if same else Verdict.STALE
+                verdicts[order.key] = judge(refused.get(order.key), version_of(order))
         return verdicts
 
     def _sqlite_upsert(self, rows: Sequence[tuple[Any, ...]]) -> list[Any]:

@@ -176,6 +176,7 @@ class OrderRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     modified_at: Mapped[datetime] = mapped_column(UtcDateTime())
     observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    current_from: Mapped[datetime | None] = mapped_column(UtcDateTime())
     fingerprint: Mapped[str] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer())
     deleted_at_store: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -380,6 +381,23 @@ class StockChangeRow(Base):
     company_id: Mapped[str] = mapped_column(String(64))
     token: Mapped[str] = mapped_column(String(36))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConfirmationRow(Base):
+    """An order whose stored version could not be proved the store's newest: it waits to be
+    fetched from the store. One row per order; noting it again moves `noted_at` on, so a
+    fetch sent before that does not remove it."""
+
+    __tablename__ = "order_confirmations"
+    __table_args__ = (Index("ix_order_confirmations_noted", "noted_at"),)
+
+    store_id: Mapped[str] = mapped_column(
+        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    noted_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class JobRow(Base):

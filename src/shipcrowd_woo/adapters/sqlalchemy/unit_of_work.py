@@ -5,6 +5,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipcrowd_woo.adapters.sqlalchemy.confirmations import SqlAlchemyConfirmationRepository
 from shipcrowd_woo.adapters.sqlalchemy.customers import SqlAlchemyCustomerRepository
 from shipcrowd_woo.adapters.sqlalchemy.fulfilments import SqlAlchemyFulfilmentRepository
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyDeliveryInbox
@@ -43,6 +44,7 @@ class SqlAlchemyUnitOfWork:
         self.jobs = SqlAlchemyJobRepository(self._session)
         self.fulfilments = SqlAlchemyFulfilmentRepository(self._session)
         self.stock_changes = SqlAlchemyStockChangeRepository(self._session)
+        self.confirmations = SqlAlchemyConfirmationRepository(self._session)
         return self
 
     def __exit__(

@@ -179,6 +179,7 @@ class HttpxStoreClient:
         ):
             yield OrderPage(
                 read=functools.partial(read_order_page, self._io.store_url, response.body),
+                requested_at=response.sent_at,
                 observed_at=response.received_at,
                 page=page,
                 total_pages=total,

@@ -33,11 +33,13 @@ MAX_MESSAGE_LENGTH = 300
 
 @attrs.frozen
 class WooResponse:
-    """A successful answer, decoded; `received_at` is when its last byte arrived."""
+    """A successful answer, decoded; `sent_at` is when the request that got it was sent,
+    `received_at` when its last byte arrived."""
 
     status: int
     headers: httpx.Headers = attrs.field(repr=False)
     body: Any = attrs.field(repr=False)
+    sent_at: datetime
     received_at: datetime
 
     def header_int(self, name: str) -> int | None:

@@ -161,6 +161,7 @@ class StoreTransport:
         decode: bool = True,
     ) -> WooResponse:
         started = time.perf_counter()
+        sent_at = self._now()
         try:
             url, query = self._locate(path, params)
             with self.budget:
@@ -193,7 +194,7 @@ class StoreTransport:
             raise failure
         body = decode_json(self.store_url, response.content) if decode else response.content
         self.budget.reward()
-        return WooResponse(response.status_code, response.headers, body, self._now())
+        return WooResponse(response.status_code, response.headers, body, sent_at, self._now())
 
     def _locate(
         self, path: str, params: Mapping[str, str | int] | None
