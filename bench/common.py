@@ -73,10 +73,13 @@ def sandbox_process(orders: int, products: int = 200, **extra: str) -> Iterator[
             server.wait()
 
 
-def fresh_services(folder: str, database: str | None = None, **settings: Any) -> Any:
+def fresh_services(
+    folder: str, database: str | None = None, entrypoint: bool = False, **settings: Any
+) -> Any:
     """The services over a new migrated SQLite file in `folder` (or the empty `database`),
     allowed to reach the sandbox on 127.0.0.1, with any other `settings` given (imported
-    here, so the benchmark's parent process stays lean)."""
+    here, so the benchmark's parent process stays lean); as our entrypoints build them when
+    `entrypoint`, else as an embedding host does."""
     from shipcrowd_woo.adapters.crypto import generate_key_text, parse_encryption_keys
     from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
     from shipcrowd_woo.entrypoints.bootstrap import bootstrap
@@ -91,7 +94,8 @@ def fresh_services(folder: str, database: str | None = None, **settings: Any) ->
             allow_private_hosts=True,
             read_timeout=120,
             **settings,
-        )
+        ),
+        entrypoint=entrypoint,
     )
 
 

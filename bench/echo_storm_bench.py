@@ -94,7 +94,7 @@ def main() -> None:
                         drained.set()
 
             server = gunicorn(
-                "shipcrowd_woo.entrypoints.flask_app:create_app()",
+                "shipcrowd_woo.entrypoints.flask_app:served_app()",
                 port,
                 env,
                 Path(folder),

@@ -124,7 +124,7 @@ def _measure(
 def _served(port: int, env: dict[str, str], cwd: Path, *processes: list[str]) -> Iterator[None]:
     """Our app under gunicorn (our buffering worker), and other processes beside it."""
     server = gunicorn(
-        "shipcrowd_woo.entrypoints.flask_app:create_app()", port, env, cwd, "-k", WORKER
+        "shipcrowd_woo.entrypoints.flask_app:served_app()", port, env, cwd, "-k", WORKER
     )
     others = [
         subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.DEVNULL)

@@ -7,10 +7,8 @@ import pytest
 import stamina
 from hypothesis import HealthCheck, settings
 
-from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.transform import TransformContext
-from shipcrowd_woo.entrypoints.bootstrap import PREPARATION_MODULES
 from tests.servers import skipped_for_missing_servers
 
 settings.register_profile(
@@ -32,11 +30,6 @@ pytest_plugins = [
     "tests.clusters",
     "tests.figures",
 ]
-
-# The forkserver imports prepare their pages from lives as long as the process that started
-# it, as in a worker (Services.start_worker): started before the first test, it is no test's
-# leak (nor is multiprocessing's resource tracker, started with it).
-InProcesses(2, preload=PREPARATION_MODULES).start()
 
 OBSERVED_AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
 

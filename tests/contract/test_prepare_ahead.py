@@ -1,5 +1,6 @@
 """PrepareAhead (ports/preparation.py): in a thread of this process and in processes of
-their own, the same contract; the processes also end with whoever started them."""
+their own, the same contract; the processes end with `close()` and with whoever started
+them, and never run the starting program's `__main__` again."""
 
 import contextlib
 import os
@@ -16,13 +17,22 @@ from shipcrowd_woo.domain.errors import InvalidResponse
 from shipcrowd_woo.services.ahead import in_a_thread
 from tests.resources import descendants
 
-IMPLEMENTATIONS = {"in a thread": in_a_thread, "in processes": InProcesses(2)}
 ROOT = Path(__file__).parents[2]
 
 
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+@pytest.fixture
+def in_processes():
+    """Two preparing processes, stopped (and waited for) at the end of the test."""
+    processes = InProcesses(2)
+    yield processes
+    processes.close()
+
+
+@pytest.fixture(params=["in a thread", "in processes"])
 def prepare_ahead(request):
-    return IMPLEMENTATIONS[request.param]
+    if request.param == "in a thread":
+        return in_a_thread
+    return request.getfixturevalue("in_processes")
 
 
 # Preparations are module-level functions: a process of their own imports them by name.
@@ -104,17 +114,19 @@ def marks_and_answers_a_page_of_rows(item: tuple[str, int]) -> bytes:
     return bytes(300_000)  # more than a pipe holds, as a page's staged rows are
 
 
-def test_a_caller_that_stops_early_ends_the_stream_without_preparing_the_rest(tmp_path):
+def test_a_caller_that_stops_early_ends_the_stream_without_preparing_the_rest(
+    tmp_path, in_processes
+):
     """A job's time limit or error ends the import: the items not yet handed to a worker are
     never prepared, those handed over are waited for, and nothing is left running (the
-    resource watch). Ending the workers at once instead could cut a result as large as a
-    page's rows in the middle of its pipe, and the pool's manager, and with it the job,
-    waited for its rest for ever."""
+    resource watch once they are closed). With multiprocessing's pool, ending the workers
+    at once could cut a result as large as a page's rows in the middle of its pipe, and the
+    pool's manager, and with it the job, waited for its rest for ever."""
 
     def consume() -> None:
         items = ((str(tmp_path), n) for n in range(100))
         with contextlib.suppress(TimeoutError):
-            for (_, n), _ in InProcesses(2)(items, marks_and_answers_a_page_of_rows):
+            for (_, n), _ in in_processes(items, marks_and_answers_a_page_of_rows):
                 if n == 3:
                     raise TimeoutError("the job's time limit")
 
@@ -140,7 +152,7 @@ for n, _ in InProcesses(2)(range(100), waits_from_the_fifth):
 
 def test_the_processes_end_when_the_process_that_started_them_is_killed():
     """kill -9 of a worker process in the middle of an import leaves no process behind: the
-    preparing processes (busy, here for ever) and the forkserver end by themselves."""
+    preparing processes (one busy, here for ever) end by themselves."""
     parent = subprocess.Popen(
         [sys.executable, "-c", KILLED_PARENT], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
@@ -148,7 +160,7 @@ def test_the_processes_end_when_the_process_that_started_them_is_killed():
         assert parent.stdout is not None
         assert parent.stdout.readline().strip() == "preparing"
         started = descendants(parent.pid)
-        assert len(started) >= 3  # the forkserver, its resource tracker, a preparing process
+        assert len(started) == 2  # the preparing processes
         watches = {pid: os.pidfd_open(pid) for pid in started}
     finally:
         parent.kill()
@@ -171,3 +183,41 @@ def _still_running(watches: dict[int, int], within_seconds: float) -> set[int]:
             break
         running = {pid: fd for pid, fd in running.items() if fd not in ended}
     return set(running)
+
+
+HOST_WITHOUT_A_GUARD = """
+import os
+from shipcrowd_woo.adapters.preparation import InProcesses
+from tests.contract.test_prepare_ahead import square
+
+with open(os.environ["MARKS"], "a") as marks:
+    marks.write("ran\\n")
+processes = InProcesses(2)
+assert [n for _, n in processes(range(10), square)] == [n * n for n in range(10)]
+processes.close()
+"""
+
+
+def test_the_processes_never_run_the_starting_programs_main_again(tmp_path):
+    """Issue 30: a script without an `if __name__ == "__main__":` guard prepares in
+    processes; its module-level code runs once (multiprocessing's spawn and forkserver
+    children ran it again, and the script died)."""
+    script = tmp_path / "host.py"
+    script.write_text(HOST_WITHOUT_A_GUARD)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env={**os.environ, "MARKS": str(tmp_path / "marks"), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "marks").read_text() == "ran\n"
+
+
+def test_closed_processes_fail_what_was_waiting_and_a_new_stream_starts_new_ones(in_processes):
+    assert list(in_processes(range(3), square)) == [(0, 0), (1, 1), (2, 4)]
+    in_processes.close()
+    assert list(in_processes(range(3), square)) == [(0, 0), (1, 1), (2, 4)]

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import inspect
 
 from shipcrowd_woo.adapters.crypto import generate_key_text
-from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.adapters.sqlalchemy.engine import make_engine
 from shipcrowd_woo.adapters.sqlalchemy.migrations import schema_revisions
 from shipcrowd_woo.entrypoints.bootstrap import PREPARATION_MODULES, DatabaseNotMigrated, bootstrap
 from shipcrowd_woo.entrypoints.settings import Settings
 from shipcrowd_woo.services.ahead import in_a_thread
 from tests.databases import create_postgres_database, drop_postgres_database, sqlite_url
+from tests.resources import descendants
 from tests.servers import POSTGRES_URL_VARIABLE, free_port, server_url
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -45,7 +45,7 @@ def _settings(database_url: str) -> Settings:
 def test_the_production_line_on_an_unmigrated_database_is_one_line_saying_what_to_run(
     empty_postgres, tmp_path
 ):
-    """`gunicorn 'shipcrowd_woo.entrypoints.flask_app:create_app()'` stops at once, exit code
+    """`gunicorn 'shipcrowd_woo.entrypoints.flask_app:served_app()'` stops at once, exit code
     4 ("App failed to load"), our one line on stderr instead of SQLAlchemy's 60."""
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SHIPCROWD_WOO_")},
@@ -57,7 +57,7 @@ def test_the_production_line_on_an_unmigrated_database_is_one_line_saying_what_t
             GUNICORN,
             "-b",
             f"127.0.0.1:{free_port()}",
-            "shipcrowd_woo.entrypoints.flask_app:create_app()",
+            "shipcrowd_woo.entrypoints.flask_app:served_app()",
         ],
         env=environment,
         cwd=tmp_path,
@@ -99,19 +99,28 @@ def test_the_embedded_sqlite_database_migrates_itself(tmp_path):
     again.close()
 
 
-def test_imports_prepare_their_pages_in_processes_unless_told_not_to(tmp_path):
-    """By default an import's pages are prepared in 2 processes of their own, which a worker
-    starts as it starts; SHIPCROWD_WOO_IMPORT_PROCESSES=0 keeps them in a thread."""
+def test_our_entrypoints_prepare_imports_in_processes_and_a_host_only_when_it_asks(tmp_path):
+    """Issue 30: in our own entrypoints an import's pages are prepared in 2 processes of
+    their own by default (a worker starts them as it starts), and
+    SHIPCROWD_WOO_IMPORT_PROCESSES=0 keeps them in a thread; embedded, in a thread unless the
+    settings ask for processes. Building the services starts none."""
     url = sqlite_url(tmp_path / "new.sqlite3")
-    services = bootstrap(_settings(url))
-    try:
-        assert services.context.prepare_ahead == InProcesses(2, preload=PREPARATION_MODULES)
-        assert services.import_processes is services.context.prepare_ahead
-    finally:
-        services.close()
-    in_a_thread_only = bootstrap(attrs.evolve(_settings(url), import_processes=0))
-    try:
-        assert in_a_thread_only.context.prepare_ahead is in_a_thread
-        assert in_a_thread_only.import_processes is None
-    finally:
-        in_a_thread_only.close()
+    cases = [
+        ({"entrypoint": True}, None, 2),
+        ({"entrypoint": True}, 0, 0),
+        ({}, None, 0),
+        ({}, 3, 3),
+    ]
+    for options, asked, expected in cases:
+        services = bootstrap(attrs.evolve(_settings(url), import_processes=asked), **options)
+        try:
+            processes = services.import_processes
+            assert (processes.workers if processes else 0) == expected
+            if processes is None:
+                assert services.context.prepare_ahead is in_a_thread
+            else:
+                assert services.context.prepare_ahead is processes
+                assert processes.preload == PREPARATION_MODULES
+            assert descendants(os.getpid()) == frozenset()
+        finally:
+            services.close()

@@ -9,14 +9,14 @@ from shipcrowd_woo.entrypoints.settings import DEFAULT_DATABASE_URL, Settings, S
 
 def test_nothing_configured_gives_the_embedded_defaults():
     """A SQLite file, 90 days of sync logs, no keys, public hosts only, 3 requests a store,
-    imports prepared in 2 processes."""
+    import processes as the process was started (bootstrap decides)."""
     settings = Settings.from_env({})
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.sync_log_retention == timedelta(days=90)
     assert settings.encryption_keys == ()
     assert not settings.allow_private_hosts
     assert settings.store_concurrency == 3
-    assert settings.import_processes == 2
+    assert settings.import_processes is None
 
 
 def test_keys_are_read_and_never_shown():

@@ -3,6 +3,7 @@
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import attrs
@@ -92,6 +93,8 @@ class Services:
     redis_client: redis.Redis | None = None
     # Where imports prepare their pages, when in processes of their own.
     import_processes: InProcesses | None = None
+    # How to stop the worker threads and schedulers started through this object.
+    _stops: list[Callable[[], None]] = attrs.field(factory=list, init=False)
 
     @property
     def embedded(self) -> bool:
@@ -108,6 +111,7 @@ class Services:
         worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
         worker.queue_prefetch = threads
         worker.start()
+        self._stops.append(_once(worker.stop))
         return worker
 
     def ready_for_imports(self) -> None:
@@ -119,6 +123,7 @@ class Services:
         """Tick the scheduler in a background thread of this process; stop it when done."""
         thread = SchedulerThread(self.scheduler, self.settings.scheduler_tick)
         thread.start()
+        self._stops.append(thread.stop)
         return thread
 
     @property
@@ -131,13 +136,40 @@ class Services:
         """The process's clock."""
         return self.context.clock
 
+    def stop_background(self) -> None:
+        """Stop the worker threads and the scheduler started through this object (each
+        finishes what it holds first)."""
+        while self._stops:
+            self._stops.pop()()
+
     def close(self) -> None:
-        """Release the database and Redis connections."""
+        """Stop every thread and process started through this object, and release the
+        database and Redis connections. Nothing it started outlives this call; calling it
+        again does nothing more."""
+        self.stop_background()
+        if self.import_processes is not None:
+            self.import_processes.close()
         self.broker.close()
-        if self.engine is not None:
-            self.engine.dispose()
+        self.engine.dispose()
         if self.redis_client is not None:
             self.redis_client.close()
+
+    def __enter__(self) -> "Services":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _once(stop: Callable[[], None]) -> Callable[[], None]:
+    """`stop`, run on the first call only (its owner may have called it already)."""
+    done = threading.Lock()
+
+    def once() -> None:
+        if done.acquire(blocking=False):
+            stop()
+
+    return once
 
 
 class SchedulerThread(threading.Thread):
@@ -245,16 +277,26 @@ PREPARATION_MODULES = (
 )
 
 
+# Processes preparing an import's pages in our own entrypoints, unless the settings say
+# otherwise. Issue 19: 2 took a full import from about 0.5 to about 0.75 of the official
+# client's fetch-only rate on 2 cores (README, Benchmarks).
+ENTRYPOINT_IMPORT_PROCESSES = 2
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
     store_clients: StoreClientFactory | None = None,
     secrets: SecretBox | None = None,
     clock: Clock | None = None,
+    entrypoint: bool = False,
 ) -> Services:
     """Build the services from settings; the ports given replace those the settings would
     make (tests give fakes). With real secrets, every stored secret is checked to open with
-    the configured keys: a missing or wrong key stops the process here."""
+    the configured keys: a missing or wrong key stops the process here. `entrypoint` is for
+    our own processes (serve, worker, the CLI): imports then prepare their pages in
+    processes of their own unless the settings say how many; embedded, only if they do.
+    Nothing is started here: processes start with the first import or `start_worker`."""
     settings = settings or Settings.from_env()
     if secrets is None:
         if not settings.encryption_keys:
@@ -266,11 +308,10 @@ def bootstrap(
     database = open_database(settings)
     engine = database.engine
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
-    import_processes = (
-        InProcesses(settings.import_processes, preload=PREPARATION_MODULES)
-        if settings.import_processes
-        else None
-    )
+    processes = settings.import_processes
+    if processes is None:
+        processes = ENTRYPOINT_IMPORT_PROCESSES if entrypoint else 0
+    import_processes = InProcesses(processes, preload=PREPARATION_MODULES) if processes else None
     context = ServiceContext(
         uow_factory=database.uow_factory,
         reads=database.reads,
@@ -363,3 +404,11 @@ def bootstrap(
         redis_client=client,
     )
     return services
+
+
+def connect(settings: Settings | None = None) -> Services:
+    """The services for a host program (`shipcrowd_woo.connect`), from `settings` or the
+    environment. Nothing runs in the background until asked (`create_app`, `start_worker`,
+    `start_scheduler`); imports prepare their pages in processes only when the settings ask
+    for some. `close()`, or leaving a `with` block, stops whatever was started."""
+    return bootstrap(settings)

@@ -1,7 +1,8 @@
-"""The Flask app factory: `create_app(settings)` builds everything inside the call (mount it in
-another Shipcrowd service, or run it under gunicorn with our buffering worker: `gunicorn -k
-shipcrowd_woo.entrypoints.http_server.BufferingWorker 'shipcrowd_woo.entrypoints.flask_app:
-create_app()'`). Without Redis, jobs and the scheduler run on threads inside this process."""
+"""The Flask app factory: `create_app(settings)` builds everything inside the call, to mount in
+another Shipcrowd service; `served_app()` is the app served on its own under gunicorn with our
+buffering worker (`gunicorn -k shipcrowd_woo.entrypoints.http_server.BufferingWorker
+'shipcrowd_woo.entrypoints.flask_app:served_app()'`), which logs as the settings say. Without
+Redis, jobs and the scheduler run on threads inside this process."""
 
 import atexit
 import logging
@@ -9,6 +10,7 @@ import sys
 from typing import Any
 
 from flask import Flask, Response, g, request
+from flask.logging import default_handler
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -42,17 +44,18 @@ def create_app(
     *,
     background: bool | None = None,
 ) -> Flask:
-    """Build the app. `services` replaces the wiring (tests). `background` runs worker
-    threads and the scheduler inside this process; it defaults to doing so when no Redis is
-    configured (then nothing else would)."""
+    """Build the app, on `services` when given (`services.close()` then stops what the app
+    started), else on services built from `settings` (the environment's by default).
+    `background` runs worker threads and the scheduler inside this process; it defaults to
+    doing so when no Redis is configured (then nothing else would). The host's logging,
+    signals and stdout are left alone."""
     if services is None:
-        services = _served(settings) if settings is None else bootstrap(settings)
+        services = bootstrap(settings)
     settings = services.settings
-    if not logging.getLogger().handlers:
-        # Served on its own (gunicorn 'create_app()'): log as the settings say. An app that
-        # mounts this one has configured logging already and is left alone.
-        configure_logging(settings.log_format, settings.log_level)
     app = Flask("shipcrowd_woo")
+    # Flask gives its app logger a handler of its own when the host configured none: ours
+    # propagate to the host's configuration instead, whatever it is.
+    app.logger.removeHandler(default_handler)
     app.config["MAX_CONTENT_LENGTH"] = max(
         settings.max_body_bytes, settings.max_webhook_bytes, catalogue_routes.MAX_CSV_BYTES
     )
@@ -128,22 +131,23 @@ def create_app(
             services.drain.resume(started_at)
             services.queue.wake_inbox()
         ticking = services.start_scheduler()
-        atexit.register(worker.stop)
-        atexit.register(ticking.stop)
+        atexit.register(services.stop_background)
         app.extensions[BACKGROUND] = (worker, ticking)
     return app
 
 
-def _served(settings: None) -> Services:
-    """The services of an app served on its own from the environment (gunicorn
-    'create_app()'): a setting or a database not ready is one line on stderr, and exit code 4,
-    gunicorn's "app failed to load", which stops its arbiter at once rather than booting
-    workers in a loop. An app built with explicit settings raises instead."""
+def served_app(settings: Settings | None = None) -> Flask:
+    """The app served on its own (gunicorn 'served_app()', `shipcrowd-woo serve`): it logs
+    as the settings say, and a setting or a database not ready is one line on stderr and
+    exit code 4, gunicorn's "app failed to load", which stops its arbiter at once rather
+    than booting workers in a loop."""
     try:
-        return bootstrap(settings)
+        services = bootstrap(settings, entrypoint=True)
     except SettingsError as error:
         print(f"shipcrowd-woo: {error}", file=sys.stderr, flush=True)
         raise SystemExit(APP_FAILED_TO_LOAD) from None
+    configure_logging(services.settings.log_format, services.settings.log_level)
+    return create_app(services=services)
 
 
 def _shared_redis(services: Services) -> Any:

@@ -15,7 +15,7 @@ import dramatiq
 from gunicorn.app.base import BaseApplication
 
 from shipcrowd_woo.entrypoints.bootstrap import bootstrap
-from shipcrowd_woo.entrypoints.flask_app import create_app
+from shipcrowd_woo.entrypoints.flask_app import served_app
 from shipcrowd_woo.entrypoints.logs import configure_logging
 from shipcrowd_woo.entrypoints.settings import PREFIX, Settings, SettingsError
 
@@ -39,7 +39,7 @@ def stop_on_signals() -> threading.Event:
 def run_worker(settings: Settings, threads: int, stop: threading.Event) -> None:
     """Consume jobs from Redis until `stop` is set; messages in hand are finished first."""
     _require_redis(settings, "the worker")
-    services = bootstrap(settings)
+    services = bootstrap(settings, entrypoint=True)
     worker = services.start_worker(threads)
     try:
         stop.wait()
@@ -66,11 +66,11 @@ def setup_dramatiq() -> None:
     settings = Settings.from_env()
     _require_redis(settings, "the worker")
     configure_logging(settings.log_format, settings.log_level)
-    dramatiq.set_broker(bootstrap(settings).broker)
+    dramatiq.set_broker(bootstrap(settings, entrypoint=True).broker)
 
 
 class WebServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn serving create_app(settings) with our buffering worker (http_server.py),
+    """gunicorn serving served_app(settings) with our buffering worker (http_server.py),
     the app built in the serving process itself (so the embedded worker threads and scheduler
     live where requests are taken)."""
 
@@ -93,4 +93,4 @@ class WebServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         """The WSGI app."""
-        return create_app(self._settings)
+        return served_app(self._settings)

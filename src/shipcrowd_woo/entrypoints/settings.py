@@ -39,9 +39,10 @@ class Settings:
     # Requests in flight per store: chosen from issue 19's measurements (README, Benchmarks).
     store_concurrency: int = DEFAULT_STORE_BUDGET
     # Processes that read, transform and stage an import's next pages while the importing
-    # process fetches and writes (0: a thread of the importing process). Issue 19: 2 took
-    # a full import from about 0.5 to about 0.75 of the official client's fetch-only rate.
-    import_processes: int = 2
+    # process fetches and writes (0: a thread of the importing process). None: as the
+    # process was started — `ENTRYPOINT_IMPORT_PROCESSES` in our own entrypoints, none when
+    # embedded, where a library starts no process its host did not ask for (issue 30).
+    import_processes: int | None = None
     redis_url: str | None = attrs.field(default=None, repr=False)
     worker_threads: int = 4
     job_max_retries: int = 3
@@ -94,7 +95,11 @@ class Settings:
             connect_timeout=_number(env, "HTTP_CONNECT_TIMEOUT", 5.0, float, 0.1, 120),
             read_timeout=_number(env, "HTTP_READ_TIMEOUT", 30.0, float, 0.1, 600),
             store_concurrency=_number(env, "STORE_CONCURRENCY", DEFAULT_STORE_BUDGET, int, 1, 16),
-            import_processes=_number(env, "IMPORT_PROCESSES", 2, int, 0, 16),
+            import_processes=(
+                _number(env, "IMPORT_PROCESSES", 0, int, 0, 16)
+                if f"{PREFIX}IMPORT_PROCESSES" in env
+                else None
+            ),
             redis_url=env.get(f"{PREFIX}REDIS_URL") or None,
             worker_threads=_number(env, "WORKER_THREADS", 4, int, 1, 64),
             job_max_retries=_number(env, "JOB_MAX_RETRIES", 3, int, 0, 10),

@@ -85,13 +85,18 @@ def test_a_rejected_order_makes_the_run_partial_with_its_reason(world):
 
 
 def test_pages_prepared_in_processes_import_as_pages_prepared_in_this_one(world):
-    """Outside these tests pages are read, transformed and staged in processes of their
+    """In our entrypoints pages are read, transformed and staged in processes of their
     own (bootstrap): the same orders, the same rejection, the same counts."""
     store = world.install()
     bad = min(world.sandbox.orders)
     world.sandbox.orders[bad]["total"] = "12,50"
-    in_processes = attrs.evolve(world.context, prepare_ahead=InProcesses(2))
-    log = OrderSync(in_processes, world.confirmations).run(COMPANY, store.id, SyncMode.FULL).log
+    processes = InProcesses(2)
+    in_processes = attrs.evolve(world.context, prepare_ahead=processes)
+    try:
+        sync = OrderSync(in_processes, world.confirmations)
+        log = sync.run(COMPANY, store.id, SyncMode.FULL).log
+    finally:
+        processes.close()
     assert (log.status, log.synced, log.failed) == (SyncStatus.PARTIAL, 249, 1)
     assert log.errors == (f"order {bad}: total: '12,50' is not an amount",)
     assert log.metadata["created"] == 249

@@ -33,7 +33,7 @@ def load_settings() -> Settings:
 def services() -> Iterator[Services]:
     """The wired services, closed afterwards; domain and database errors become one line."""
     try:
-        built = bootstrap(load_settings())
+        built = bootstrap(load_settings(), entrypoint=True)
     except (SettingsError, SQLAlchemyError, DomainError) as error:
         raise click.ClickException(describe(error)) from None
     try:
