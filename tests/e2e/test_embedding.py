@@ -1,0 +1,116 @@
+"""An embedded library is a good citizen (issue 30). A host program embeds it the way the
+README shows, with imports prepared in processes (asked for), and checks on itself that the
+library printed nothing on stdout, installed no signal handler and no logging configuration,
+ran the host's module-level code once (no preparing process imported `__main__` again), and
+left no thread or process once `services.close()` returned — written as a script without a
+`__main__` guard, as `python -c`, typed into a REPL, exec'd like a notebook cell, and inside
+a host that runs a multiprocessing pool of its own."""
+
+import json
+
+import pytest
+
+from shipcrowd_woo.sandbox.server import SandboxServer
+from shipcrowd_woo.sandbox.store import SandboxStore
+from tests.e2e.embedding import host_environment, run_python
+
+# Top-level statements only, each block followed by a blank line and no value left for the
+# REPL to echo, so that a REPL takes it too.
+HOST = """
+import json, logging, os, signal, sys, threading
+from pathlib import Path
+with open(os.environ["MARKS"], "a") as marks:
+    _ = marks.write("module-level code ran\\n")
+
+def children():
+    tasks = Path("/proc/self/task").iterdir()
+    return sorted(int(c) for t in tasks for c in (t / "children").read_text().split())
+
+def handlers():
+    found = {int(s): signal.getsignal(s) for s in signal.valid_signals()}
+    return {number: repr(handler) for number, handler in found.items() if handler is not None}
+
+def our_loggers():
+    names = [n for n in logging.root.manager.loggerDict if n.startswith("shipcrowd_woo")]
+    loggers = [logging.getLogger(n) for n in names]
+    loggers = [logger for logger in loggers if isinstance(logger, logging.Logger)]
+    return [(logger.name, len(logger.handlers), logger.propagate) for logger in loggers]
+
+host_pool = HOST_POOL
+before = {"signals": handlers(), "root": repr(logging.root.handlers), "level": logging.root.level}
+threads_before = {t.name for t in threading.enumerate()}
+children_before = children()
+import shipcrowd_woo as woo
+services = woo.connect(woo.Settings.from_env())
+company = woo.CompanyId("acme")
+store = services.stores.install(
+    company,
+    os.environ["STORE_URL"],
+    woo.Secret(os.environ["STORE_KEY"]),
+    woo.Secret(os.environ["STORE_SECRET"]),
+).store
+run = services.orders.run(company, store.id, woo.SyncMode.FULL)
+preparing = len(children()) - len(children_before)
+app = woo.create_app(services=services)
+answer = app.test_client().get("/healthz").status_code
+background = len({t.name for t in threading.enumerate()} - threads_before)
+services.close()
+after = {"signals": handlers(), "root": repr(logging.root.handlers), "level": logging.root.level}
+host_answer = host_pool.apply(abs, (-7,)) if host_pool else None
+report = {
+    "imported": run.log.synced,
+    "preparing": preparing,
+    "answer": answer,
+    "background": background,
+    "same": before == after,
+    "threads left": sorted({t.name for t in threading.enumerate()} - threads_before),
+    "children left": sorted(set(children()) - set(children_before)),
+    "loggers": our_loggers(),
+    "host pool": host_answer,
+}
+_ = Path(os.environ["REPORT"]).write_text(json.dumps(report))
+"""
+NO_POOL = "None"
+FORK_POOL = '__import__("multiprocessing").get_context("fork").Pool(1)'
+NOTEBOOK_CELL = "exec(compile(open({path!r}).read(), '<cell>', 'exec'), {{'__name__': '__main__'}})"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxServer(SandboxStore(seed=30, products=6, orders=60)) as server:
+        yield server
+
+
+@pytest.mark.parametrize("host", ["script", "python -c", "REPL", "notebook cell", "pool"])
+def test_an_embedding_host_finds_the_library_a_good_citizen(host, sandbox, tmp_path):
+    source = HOST.replace("HOST_POOL", FORK_POOL if host == "pool" else NO_POOL)
+    script = tmp_path / "host.py"
+    script.write_text(source)
+    env = host_environment(
+        tmp_path / "host.sqlite3",
+        sandbox,
+        SHIPCROWD_WOO_IMPORT_PROCESSES="2",  # the host asks for preparing processes
+        MARKS=str(tmp_path / "marks"),
+        REPORT=str(tmp_path / "report.json"),
+    )
+    args, stdin = {
+        "script": ([str(script)], None),
+        "pool": ([str(script)], None),
+        "python -c": (["-c", source], None),
+        "REPL": (["-i", "-q"], source + "\n"),
+        "notebook cell": (["-c", NOTEBOOK_CELL.format(path=str(script))], None),
+    }[host]
+    done = run_python(args, env, tmp_path, stdin)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert (tmp_path / "marks").read_text() == "module-level code ran\n"
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["imported"] == 60
+    assert report["preparing"] == 2
+    assert report["answer"] == 200
+    assert report["background"] > 0  # worker threads and the scheduler, embedded
+    assert report["same"], "signal handlers or the root logger changed"
+    assert report["threads left"] == []
+    assert report["children left"] == []
+    assert all(handlers == 0 and propagate for _, handlers, propagate in report["loggers"])
+    assert report["host pool"] == (7 if host == "pool" else None)
