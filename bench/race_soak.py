@@ -6,6 +6,7 @@ import argparse
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +32,11 @@ def one_run() -> tuple[int, int | None, int | None, int | None, float]:
     )
     output = done.stdout + done.stderr
     if done.returncode != 0:
-        print(output[-4000:], file=sys.stderr)
+        kept = Path(tempfile.mkstemp(prefix="race_soak_", suffix=".log")[1])
+        kept.write_text(output)
+        reasons = [line for line in done.stdout.splitlines() if line.startswith("E ")]
+        print("\n".join(reasons[:20]) or output[-2000:], file=sys.stderr)
+        print(f"the whole output of the failed run: {kept}", file=sys.stderr)
     return (
         done.returncode,
         figure(output, "orders not on their newest version"),
