@@ -216,14 +216,7 @@ class FakeWebhookRepository:
 
 def stage_as_itself(order: Order) -> StagedOrder:
     """The fake's staging: the order itself is the row."""
-    return StagedOrder(
-        order.key,
-        order.modified_at,
-        order.observed_at,
-        order.current_from,
-        order.fingerprint,
-        order,
-    )
+    return StagedOrder.of(order, order)
 
 
 class FakeOrderRepository:

@@ -126,6 +126,18 @@ class StagedOrder:
     fingerprint: str
     row: Any = attrs.field(repr=False)
 
+    @classmethod
+    def of(cls, order: Order, row: Any) -> "StagedOrder":
+        """The order staged as `row`, with its key and version stamp."""
+        return cls(
+            order.key,
+            order.modified_at,
+            order.observed_at,
+            order.current_from,
+            order.fingerprint,
+            row,
+        )
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled flat: a page's staged orders cross from the preparing process, and attrs'
         # own pickling of this and its key cost 14 us an order both ways (12 like this).

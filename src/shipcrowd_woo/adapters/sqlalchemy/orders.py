@@ -254,14 +254,7 @@ class SqlOrderStaging:
             make_line({"position": position, **LINE.values(line)})
             for position, line in enumerate(order.lines)
         )
-        return StagedOrder(
-            order.key,
-            order.modified_at,
-            order.observed_at,
-            order.current_from,
-            order.fingerprint,
-            (make_order(values), lines),
-        )
+        return StagedOrder.of(order, (make_order(values), lines))
 
 
 class SqlAlchemyOrderRepository(OnSession):
