@@ -20,6 +20,7 @@ import gc
 import io
 import linecache
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -340,3 +341,15 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         )
     if failures:
         pytest.fail("\n".join(failures), pytrace=False)
+
+
+def still_running(watches: dict[int, int], within_seconds: float) -> set[int]:
+    """The processes of `watches` (pidfds) still running after waiting up to that long for
+    them to end (a pidfd turns readable when its process ends)."""
+    running = dict(watches)
+    while running:
+        ended, _, _ = select.select(list(running.values()), [], [], within_seconds)
+        if not ended:
+            break
+        running = {pid: fd for pid, fd in running.items() if fd not in ended}
+    return set(running)

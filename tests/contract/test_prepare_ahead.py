@@ -4,7 +4,6 @@ them, and never run the starting program's `__main__` again."""
 
 import contextlib
 import os
-import select
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ import pytest
 from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.domain.errors import InvalidResponse
 from shipcrowd_woo.services.ahead import in_a_thread
-from tests.resources import descendants
+from tests.resources import descendants, still_running
 
 ROOT = Path(__file__).parents[2]
 
@@ -167,22 +166,10 @@ def test_the_processes_end_when_the_process_that_started_them_is_killed():
         parent.wait()
         parent.stdout.close()
     try:
-        assert _still_running(watches, within_seconds=30) == set()
+        assert still_running(watches, within_seconds=30) == set()
     finally:
         for watch in watches.values():
             os.close(watch)
-
-
-def _still_running(watches: dict[int, int], within_seconds: float) -> set[int]:
-    """The processes of `watches` (pidfds) still running after waiting up to that long for
-    them to end (a pidfd turns readable when its process ends)."""
-    running = dict(watches)
-    while running:
-        ended, _, _ = select.select(list(running.values()), [], [], within_seconds)
-        if not ended:
-            break
-        running = {pid: fd for pid, fd in running.items() if fd not in ended}
-    return set(running)
 
 
 HOST_WITHOUT_A_GUARD = """

@@ -4,15 +4,24 @@ library printed nothing on stdout, installed no signal handler and no logging co
 ran the host's module-level code once (no preparing process imported `__main__` again), and
 left no thread or process once `services.close()` returned — written as a script without a
 `__main__` guard, as `python -c`, typed into a REPL, exec'd like a notebook cell, and inside
-a host that runs a multiprocessing pool of its own."""
+a host that runs a multiprocessing pool of its own; and a host preloaded by gunicorn."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import httpx
 import pytest
 
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.e2e.embedding import host_environment, run_python
+from tests.resources import descendants, still_running
+from tests.servers import free_port
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 # Top-level statements only, each block followed by a blank line and no value left for the
 # REPL to echo, so that a REPL takes it too.
@@ -114,3 +123,68 @@ def test_an_embedding_host_finds_the_library_a_good_citizen(host, sandbox, tmp_p
     assert report["children left"] == []
     assert all(handlers == 0 and propagate for _, handlers, propagate in report["loggers"])
     assert report["host pool"] == (7 if host == "pool" else None)
+
+
+PRELOADED_HOST = """
+import os
+import shipcrowd_woo as woo
+
+services = woo.connect(woo.Settings.from_env())
+company = woo.CompanyId("acme")
+store = services.stores.install(
+    company,
+    os.environ["STORE_URL"],
+    woo.Secret(os.environ["STORE_KEY"]),
+    woo.Secret(os.environ["STORE_SECRET"]),
+).store
+# In gunicorn's master, before it forks its worker: preparing processes start here.
+first = services.orders.run(company, store.id, woo.SyncMode.FULL).log.synced
+flask_app = woo.create_app(services=services, background=False)
+
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] != "/import":
+        return flask_app(environ, start_response)
+    again = services.orders.run(company, store.id, woo.SyncMode.FULL).log  # in the worker
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"{first} {again.processed} {os.getpid()}".encode()]
+"""
+
+
+def test_a_host_preloaded_by_gunicorn_imports_in_its_master_and_in_its_worker(sandbox, tmp_path):
+    """Under `gunicorn --preload` the host builds the services in the master, which imports
+    with preparing processes and forks its worker: the worker imports with processes of its
+    own (a fork's copies of the master's are let go), the app answers, and once gunicorn has
+    stopped every process either of them started has ended."""
+    (tmp_path / "host_app.py").write_text(PRELOADED_HOST)
+    env = host_environment(tmp_path / "host.sqlite3", sandbox, SHIPCROWD_WOO_IMPORT_PROCESSES="2")
+    port = free_port()
+    gunicorn = subprocess.Popen(
+        [GUNICORN, "--preload", "-w", "1", "-b", f"127.0.0.1:{port}", "host_app:app"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert gunicorn.stderr is not None
+        for line in gunicorn.stderr:  # gunicorn logs each worker it boots
+            if "Booting worker with pid" in line:
+                worker = int(line.rsplit(" ", 1)[1])
+                break
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            first, again, answered_by = client.get("/import").text.split()
+            assert client.get("/healthz").status_code == 200
+        assert (first, again, int(answered_by)) == ("60", "60", worker)
+        started = descendants(gunicorn.pid)
+        assert len(started) >= 5  # the worker, and two preparing processes of each
+        watches = {pid: os.pidfd_open(pid) for pid in started}
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=60)
+        gunicorn.stderr.close()
+    try:
+        assert still_running(watches, within_seconds=30) == set()
+    finally:
+        for watch in watches.values():
+            os.close(watch)

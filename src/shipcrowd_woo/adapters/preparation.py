@@ -24,6 +24,7 @@ import queue
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from multiprocessing.connection import Connection
@@ -95,6 +96,10 @@ class _Pool(Executor):
         self._closed = False
         self._lock = threading.Lock()
         self._workers = [_Worker(preload, self._tasks) for _ in range(workers)]
+        # A fork of this process (gunicorn --preload) gets copies of the workers' pipes and
+        # none of the threads that use them: it lets go of its copies at once, so that the
+        # workers still end with the process that started them.
+        os.register_at_fork(after_in_child=functools.partial(_forget, weakref.ref(self)))
 
     def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> "Future[R]":
         future: Future[R] = Future()
@@ -123,6 +128,13 @@ class _Pool(Executor):
 
 
 _Task = tuple["Future[Any]", Callable[[], Any]]
+
+
+def _forget(pool: "weakref.ref[_Pool]") -> None:
+    inherited = pool()
+    if inherited is not None:
+        for worker in inherited._workers:
+            worker.forget()
 
 
 class _Worker:
@@ -200,6 +212,11 @@ class _Worker:
 
     def join(self) -> None:
         self._thread.join()
+
+    def forget(self) -> None:
+        """In a fork: close this process's copies of the worker's pipes, nothing more."""
+        self._sending.close()
+        self._answers.close()
 
 
 def serve(preload: list[str]) -> None:
