@@ -8,13 +8,16 @@ a host that runs a multiprocessing pool of its own; and a host preloaded by guni
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import httpx
 import pytest
 
+import shipcrowd_woo
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.e2e.embedding import host_environment, run_python
@@ -188,3 +191,29 @@ def test_a_host_preloaded_by_gunicorn_imports_in_its_master_and_in_its_worker(sa
     finally:
         for watch in watches.values():
             os.close(watch)
+
+
+def test_close_leaves_nothing_the_library_started_in_this_process(
+    sandbox, tmp_path, migrated_sqlite_template
+):
+    """In this process, under the resource watch (tests/resources.py: every thread, child
+    process and file descriptor a test opened must be gone when it ends): preparing
+    processes, worker threads and the scheduler are all started, and `close()` ends them."""
+    shutil.copy(migrated_sqlite_template, tmp_path / "shop.sqlite3")
+    env = host_environment(tmp_path / "shop.sqlite3", sandbox)
+    settings = attrs.evolve(shipcrowd_woo.Settings.from_env(env), import_processes=2)
+    with shipcrowd_woo.connect(settings) as services:
+        company = shipcrowd_woo.CompanyId("acme")
+        store = services.stores.install(
+            company,
+            env["STORE_URL"],
+            shipcrowd_woo.Secret(env["STORE_KEY"]),
+            shipcrowd_woo.Secret(env["STORE_SECRET"]),
+        ).store
+        run = services.orders.run(company, store.id, shipcrowd_woo.SyncMode.FULL).log
+        assert run is not None
+        assert run.synced == 60
+        assert len(descendants(os.getpid())) == 2
+        app = shipcrowd_woo.create_app(services=services)
+        assert app.test_client().get("/healthz").status_code == 200
+    assert descendants(os.getpid()) == frozenset()
