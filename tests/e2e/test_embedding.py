@@ -26,6 +26,17 @@ from tests.servers import free_port
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
+# How every host below connects and installs the sandbox as its store (STORE_* variables).
+CONNECT_AND_INSTALL = """import shipcrowd_woo as woo
+services = woo.connect(woo.Settings.from_env())
+company = woo.CompanyId("acme")
+store = services.stores.install(
+    company,
+    os.environ["STORE_URL"],
+    woo.Secret(os.environ["STORE_KEY"]),
+    woo.Secret(os.environ["STORE_SECRET"]),
+).store"""
+
 # Top-level statements only, each block followed by a blank line and no value left for the
 # REPL to echo, so that a REPL takes it too.
 HOST = """
@@ -52,15 +63,7 @@ host_pool = HOST_POOL
 before = {"signals": handlers(), "root": repr(logging.root.handlers), "level": logging.root.level}
 threads_before = {t.name for t in threading.enumerate()}
 children_before = children()
-import shipcrowd_woo as woo
-services = woo.connect(woo.Settings.from_env())
-company = woo.CompanyId("acme")
-store = services.stores.install(
-    company,
-    os.environ["STORE_URL"],
-    woo.Secret(os.environ["STORE_KEY"]),
-    woo.Secret(os.environ["STORE_SECRET"]),
-).store
+CONNECT_AND_INSTALL
 run = services.orders.run(company, store.id, woo.SyncMode.FULL)
 preparing = len(children()) - len(children_before)
 app = woo.create_app(services=services)
@@ -95,7 +98,9 @@ def sandbox():
 
 @pytest.mark.parametrize("host", ["script", "python -c", "REPL", "notebook cell", "pool"])
 def test_an_embedding_host_finds_the_library_a_good_citizen(host, sandbox, tmp_path):
-    source = HOST.replace("HOST_POOL", FORK_POOL if host == "pool" else NO_POOL)
+    source = HOST.replace("CONNECT_AND_INSTALL", CONNECT_AND_INSTALL).replace(
+        "HOST_POOL", FORK_POOL if host == "pool" else NO_POOL
+    )
     script = tmp_path / "host.py"
     script.write_text(source)
     env = host_environment(
@@ -130,16 +135,7 @@ def test_an_embedding_host_finds_the_library_a_good_citizen(host, sandbox, tmp_p
 
 PRELOADED_HOST = """
 import os
-import shipcrowd_woo as woo
-
-services = woo.connect(woo.Settings.from_env())
-company = woo.CompanyId("acme")
-store = services.stores.install(
-    company,
-    os.environ["STORE_URL"],
-    woo.Secret(os.environ["STORE_KEY"]),
-    woo.Secret(os.environ["STORE_SECRET"]),
-).store
+CONNECT_AND_INSTALL
 # In gunicorn's master, before it forks its worker: preparing processes start here.
 first = services.orders.run(company, store.id, woo.SyncMode.FULL).log.synced
 flask_app = woo.create_app(services=services, background=False)
@@ -159,7 +155,9 @@ def test_a_host_preloaded_by_gunicorn_imports_in_its_master_and_in_its_worker(sa
     with preparing processes and forks its worker: the worker imports with processes of its
     own (a fork's copies of the master's are let go), the app answers, and once gunicorn has
     stopped every process either of them started has ended."""
-    (tmp_path / "host_app.py").write_text(PRELOADED_HOST)
+    (tmp_path / "host_app.py").write_text(
+        PRELOADED_HOST.replace("CONNECT_AND_INSTALL", CONNECT_AND_INSTALL)
+    )
     env = host_environment(tmp_path / "host.sqlite3", sandbox, SHIPCROWD_WOO_IMPORT_PROCESSES="2")
     port = free_port()
     gunicorn = subprocess.Popen(

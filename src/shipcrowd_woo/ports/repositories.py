@@ -438,7 +438,8 @@ class ConfirmationRepository(Protocol):
     """Orders waiting to be confirmed from their store (see `versions.Confirmation`)."""
 
     def note(self, confirmations: Sequence[Confirmation]) -> None:
-        """Record them; an order already waiting takes the later `noted_at`."""
+        """Record them, in any order (the repository locks its rows in one order); an order
+        already waiting takes the later `noted_at`."""
         ...
 
     def due(self, store_id: StoreId, noted_before: datetime, limit: int) -> Sequence[Confirmation]:

@@ -93,17 +93,13 @@ def _noting_unsettled(
 ) -> Written:
     unsettled = {key for key, verdict in verdicts.items() if verdict is Verdict.UNSETTLED}
     unsettled.update(doubtful)
-    uow.confirmations.note([Confirmation(key, now) for key in sorted(unsettled, key=_key_order)])
+    uow.confirmations.note([Confirmation(key, now) for key in unsettled])
     return Written(verdicts, frozenset((key.company_id, key.store_id) for key in unsettled))
 
 
 def _by_id(order: Order | StagedOrder) -> int:
     # One lock order for every writer: no two transactions wait on each other's rows.
     return order.key.source_id
-
-
-def _key_order(key: OrderKey) -> tuple[str, int]:
-    return (key.store_id, key.source_id)
 
 
 def changed(reads: UnitOfWorkFactory, staged: Sequence[StagedOrder]) -> list[StagedOrder]:
