@@ -5,6 +5,7 @@ writes it back only on commit, so rollback behaves as it does in SQL.
 """
 
 import threading
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -12,6 +13,7 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
+from shipcrowd_woo.converters.order_feed import feed_draft
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import (
     AlreadyExists,
@@ -20,6 +22,7 @@ from shipcrowd_woo.domain.errors import (
     MappingNotFound,
     StoreNotFound,
 )
+from shipcrowd_woo.domain.feed import FeedBounds, FeedEvent, FeedState, NewEvent
 from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
 from shipcrowd_woo.domain.inventory import StockChange, WarehouseItem
@@ -41,7 +44,7 @@ from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept
 from shipcrowd_woo.ports import inbox, repositories
 from shipcrowd_woo.ports.clock import Clock
-from shipcrowd_woo.ports.repositories import StagedOrder
+from shipcrowd_woo.ports.repositories import EventQuery, ListedOrder, OrderQuery, StagedOrder
 
 T = TypeVar("T")
 
@@ -62,9 +65,15 @@ class FakeDatabase:
     fulfilments: dict[FulfilmentId, Fulfilment] = attrs.Factory(dict)
     stock_changes: dict[tuple[StoreId, str], StockChange] = attrs.Factory(dict)
     confirmations: dict[OrderKey, Confirmation] = attrs.Factory(dict)
+    feed_states: dict[OrderKey, FeedState] = attrs.Factory(dict)
+    # The feed's events and heads are written at commit, numbered in commit order.
+    feed_events: dict[CompanyId, list[FeedEvent]] = attrs.Factory(dict)
+    feed_heads: dict[CompanyId, FeedBounds] = attrs.Factory(dict)
     # Who holds which delivery until when (the inbox's leases; not a table of the domain).
     leases: dict[DeliveryId, datetime] = attrs.Factory(dict)
     commits: int = 0
+    # Told of the companies whose events a commit appended (the feed signal's announce).
+    announce: Callable[[Collection[CompanyId]], None] | None = attrs.field(default=None, eq=False)
     lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False)
 
     def tables(self) -> dict[str, dict[Any, Any]]:
@@ -83,6 +92,7 @@ class FakeDatabase:
                 "fulfilments",
                 "stock_changes",
                 "confirmations",
+                "feed_states",
             )
         }
 
@@ -216,12 +226,34 @@ class FakeWebhookRepository:
 
 def stage_as_itself(order: Order) -> StagedOrder:
     """The fake's staging: the order itself is the row."""
-    return StagedOrder.of(order, order)
+    return StagedOrder.of(order, order, feed_draft(order))
 
 
 class FakeOrderRepository:
-    def __init__(self, orders: dict[OrderKey, Order]) -> None:
+    def __init__(
+        self, orders: dict[OrderKey, Order], feed_states: dict[OrderKey, FeedState] | None = None
+    ) -> None:
         self.orders = orders
+        self.feed_states = {} if feed_states is None else feed_states
+
+    def listed(self, query: OrderQuery) -> Sequence[ListedOrder]:
+        found = []
+        for cursor, (key, order) in enumerate(self.orders.items(), start=1):
+            state = self.feed_states.get(key)
+            if (
+                cursor <= query.after
+                or key.company_id != query.company_id
+                or (query.store_ids and key.store_id not in query.store_ids)
+                or (query.woo_statuses and order.woo_status not in query.woo_statuses)
+                or (query.shippable and (state is None or state.shippable not in query.shippable))
+                or (
+                    query.changed_after is not None
+                    and (state is None or state.changed_at <= query.changed_after)
+                )
+            ):
+                continue
+            found.append(ListedOrder(order, state, cursor))
+        return found[: query.limit]
 
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
         verdicts = {}
@@ -619,6 +651,77 @@ class FakeConfirmationRepository:
         return sorted(stores, key=stores.__getitem__)[:limit]
 
 
+class FakeOrderFeedRepository:
+    """The feed: states in the transaction's copy, events numbered when it commits."""
+
+    def __init__(self, database: FakeDatabase, states: dict[OrderKey, FeedState]) -> None:
+        self.database = database
+        self.states_of = states
+        self.pending: list[tuple[CompanyId, FeedEvent, FeedState]] = []
+
+    def states(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, FeedState]:
+        return {key: self.states_of[key] for key in keys if key in self.states_of}
+
+    def append(
+        self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime
+    ) -> Sequence[FeedEvent]:
+        appended = []
+        for event in events:
+            numbered = FeedEvent(
+                company_id, 0, f"evt_{uuid.uuid4().hex}", event.type, event.key,
+                event.changes, at, event.data,
+            )  # fmt: skip
+            self.states_of[event.key] = event.state
+            self.pending.append((company_id, numbered, event.state))
+            appended.append(numbered)
+        return appended
+
+    def commit(self) -> None:
+        """Number the pending events after everything committed (under the database lock)."""
+        for company_id, event, state in self.pending:
+            head = self.database.feed_heads.get(company_id, FeedBounds())
+            seq = head.last_seq + 1
+            self.database.feed_heads[company_id] = attrs.evolve(head, last_seq=seq)
+            self.database.feed_events.setdefault(company_id, []).append(
+                attrs.evolve(event, seq=seq)
+            )
+            self.database.feed_states[event.key] = attrs.evolve(state, last_seq=seq)
+        self.pending = []
+
+    def read(self, query: EventQuery) -> Sequence[FeedEvent]:
+        with self.database.lock:
+            events = list(self.database.feed_events.get(query.company_id, []))
+        found = [
+            e
+            for e in events
+            if e.seq > query.after
+            and (not query.store_ids or e.key.store_id in query.store_ids)
+            and (not query.types or e.type in query.types)
+        ]
+        return found[: query.limit]
+
+    def bounds(self, company_id: CompanyId) -> FeedBounds:
+        with self.database.lock:
+            return self.database.feed_heads.get(company_id, FeedBounds())
+
+    def purge(self, occurred_before: datetime, batch_size: int) -> int:
+        deleted = 0
+        with self.database.lock:
+            for company_id, events in self.database.feed_events.items():
+                doomed = [e for e in events if e.occurred_at < occurred_before][:batch_size]
+                if not doomed:
+                    continue
+                through = max(e.seq for e in doomed)
+                kept = [e for e in events if e.seq > through]
+                deleted += len(events) - len(kept)
+                self.database.feed_events[company_id] = kept
+                head = self.database.feed_heads[company_id]
+                self.database.feed_heads[company_id] = attrs.evolve(
+                    head, purged_through=max(head.purged_through, through)
+                )
+        return deleted
+
+
 class FakeFulfilmentRepository:
     def __init__(self, fulfilments: dict[FulfilmentId, Fulfilment]) -> None:
         self.fulfilments = fulfilments
@@ -651,6 +754,17 @@ class FakeFulfilmentRepository:
             f
             for f in self.fulfilments.values()
             if (f.company_id, f.store_id, f.order_id) == (company_id, store_id, order_id)
+        ]
+        return sorted(mine, key=lambda f: (f.created_at, f.id))
+
+    def for_orders(
+        self, company_id: CompanyId, store_id: StoreId, order_ids: Collection[int]
+    ) -> Sequence[Fulfilment]:
+        wanted = set(order_ids)
+        mine = [
+            f
+            for f in self.fulfilments.values()
+            if (f.company_id, f.store_id) == (company_id, store_id) and f.order_id in wanted
         ]
         return sorted(mine, key=lambda f: (f.created_at, f.id))
 
@@ -739,7 +853,7 @@ class FakeUnitOfWork:
         self._working = {name: dict(table) for name, table in self._snapshot.items()}
         self.stores = FakeStoreRepository(self._working["stores"])
         self.webhooks = FakeWebhookRepository(self._working["webhooks"], self._working["stores"])
-        self.orders = FakeOrderRepository(self._working["orders"])
+        self.orders = FakeOrderRepository(self._working["orders"], self._working["feed_states"])
         self.mappings = FakeMappingRepository(self._working["mappings"])
         self.sync_logs = FakeSyncLogRepository(self._working["sync_logs"])
         self.deliveries = FakeDeliveryInbox(self._working["deliveries"])
@@ -751,11 +865,13 @@ class FakeUnitOfWork:
         self.confirmations = FakeConfirmationRepository(
             self._working["confirmations"], self._working["stores"]
         )
+        self.feed = FakeOrderFeedRepository(self.database, self._working["feed_states"])
 
     def commit(self) -> None:
         """Apply what this unit of work changed, key by key, as SQL would: a key another
         unit of work committed meanwhile is merged as the SQL statement would have seen it
         (an order under the version rule, a confirmation's later noting kept)."""
+        appended = {company_id for company_id, _, _ in self.feed.pending}
         with self.database.lock:
             for name, working in self._working.items():
                 before, target = self._snapshot[name], getattr(self.database, name)
@@ -768,7 +884,10 @@ class FakeUnitOfWork:
                         current = target.get(key)
                         raced = current is not before.get(key) and current is not None
                         target[key] = merge(current, value) if raced else value
+            self.feed.commit()
             self.database.commits += 1
+        if appended and self.database.announce is not None:
+            self.database.announce(appended)
         self._begin()
 
     def rollback(self) -> None:
@@ -813,6 +932,7 @@ def _typecheck() -> None:
     _fulfilments: repositories.FulfilmentRepository = FakeFulfilmentRepository({})
     _changes: repositories.StockChangeRepository = FakeStockChangeRepository({})
     _confirmations: repositories.ConfirmationRepository = FakeConfirmationRepository({}, {})
+    _feed: repositories.OrderFeedRepository = FakeOrderFeedRepository(database, {})
     _clock: Clock = FakeClock(datetime.now(UTC))
 
 

@@ -8,6 +8,7 @@ from shipcrowd_woo.domain.errors import InvalidTransition
 from shipcrowd_woo.domain.fulfilment import TRACKING_NAMESPACE
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.secrets import EncryptedSecret
+from shipcrowd_woo.domain.shipping import ShippingRules
 from shipcrowd_woo.domain.site_index import RestStyle, SiteIndex
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Topic
@@ -79,6 +80,7 @@ class Store:
     order_sync: OrderSyncConfig = OrderSyncConfig()
     inventory_sync: InventorySyncConfig = InventorySyncConfig()
     fulfilment: FulfilmentConfig = FulfilmentConfig()
+    shipping: ShippingRules = attrs.field(factory=ShippingRules)
     webhooks_enabled: bool = True
     stats: StoreStats = StoreStats()
     # The newest `date_modified_gmt` seen by the last successful order import.

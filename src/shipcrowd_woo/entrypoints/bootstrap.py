@@ -3,7 +3,7 @@
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 import attrs
@@ -29,6 +29,7 @@ from shipcrowd_woo.adapters.dramatiq.limits import (
     RedisSyncSlots,
 )
 from shipcrowd_woo.adapters.dramatiq.wakes import InProcessWakeMark, RedisWakeMark
+from shipcrowd_woo.adapters.feed_signals import InProcessFeedSignal, RedisFeedSignal
 from shipcrowd_woo.adapters.locks import InProcessScheduleGuard, InProcessStoreLock
 from shipcrowd_woo.adapters.preparation import InProcesses
 from shipcrowd_woo.adapters.sqlalchemy.engine import READ_ONLY, make_engine, make_session_factory
@@ -38,8 +39,10 @@ from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
 from shipcrowd_woo.adapters.woocommerce.factory import HttpxStoreClientFactory
 from shipcrowd_woo.adapters.woocommerce.transport import TransportOptions
+from shipcrowd_woo.domain.ids import CompanyId
 from shipcrowd_woo.entrypoints.settings import PREFIX, Settings, SettingsError
 from shipcrowd_woo.ports.clock import Clock
+from shipcrowd_woo.ports.feed_signal import FeedSignal
 from shipcrowd_woo.ports.inbox import Inbox
 from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
@@ -49,6 +52,7 @@ from shipcrowd_woo.services.ahead import in_a_thread
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.feed import OrderFeed
 from shipcrowd_woo.services.fulfilments import Fulfilments
 from shipcrowd_woo.services.inbox import InboxDrain
 from shipcrowd_woo.services.inventory import InventorySync
@@ -82,6 +86,7 @@ class Services:
     inventory: InventorySync
     fulfilments: Fulfilments
     mappings: MappingService
+    feed: OrderFeed
     webhooks: WebhookProcessor
     drain: InboxDrain
     jobs: JobService
@@ -222,10 +227,13 @@ class DatabaseNotMigrated(SettingsError):
     unasked (a server database): the message says what to run."""
 
 
-def open_database(settings: Settings) -> Database:
-    """Units of work on SHIPCROWD_WOO_DATABASE_URL (commands that need nothing else). The
-    embedded SQLite database is migrated here to this release's schema; any other must have
-    been (`shipcrowd-woo db upgrade`), or DatabaseNotMigrated says so in one line."""
+def open_database(
+    settings: Settings, announce: Callable[[Collection[CompanyId]], None] | None = None
+) -> Database:
+    """Units of work on SHIPCROWD_WOO_DATABASE_URL (commands that need nothing else), which
+    `announce` the companies whose feed a commit moved. The embedded SQLite database is
+    migrated here to this release's schema; any other must have been (`shipcrowd-woo db
+    upgrade`), or DatabaseNotMigrated says so in one line."""
     engine = make_engine(settings.database_url)
     try:
         _ensure_schema(engine, settings.database_url)
@@ -238,7 +246,7 @@ def open_database(settings: Settings) -> Database:
     autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
     reading = make_session_factory(engine.execution_options(**READ_ONLY, **autocommit))
     return Database(
-        uow_factory=lambda: SqlAlchemyUnitOfWork(sessions),
+        uow_factory=lambda: SqlAlchemyUnitOfWork(sessions, announce=announce),
         reads=lambda: SqlAlchemyUnitOfWork(reading, read_only=True),
         inbox=SqlAlchemyInbox(engine),
         engine=engine,
@@ -305,9 +313,10 @@ def bootstrap(
                 "`shipcrowd-woo keys generate`"
             )
         secrets = AesGcmSecretBox(settings.encryption_keys)
-    database = open_database(settings)
-    engine = database.engine
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    signal: FeedSignal = RedisFeedSignal(client) if client else InProcessFeedSignal()
+    database = open_database(settings, signal.announce)
+    engine = database.engine
     processes = settings.import_processes
     if processes is None:
         processes = ENTRYPOINT_IMPORT_PROCESSES if entrypoint else 0
@@ -377,6 +386,7 @@ def bootstrap(
         inventory=run.inventory,
         fulfilments=run.fulfilments,
         mappings=run.mappings,
+        feed=OrderFeed(context, signal),
         runner=JobRunner(context, run, settings.job_max_retries),
         webhooks=webhooks,
         drain=InboxDrain(context, webhooks),
@@ -388,6 +398,7 @@ def bootstrap(
                 stalled_after=settings.stalled_after,
                 abandoned_after=settings.job_time_limit * 2,
                 retention=settings.sync_log_retention,
+                feed_retention=settings.feed_retention,
             ),
             StoreChecks(
                 webhooks_every=settings.webhook_check_interval,

@@ -30,6 +30,8 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     sync_log_retention: timedelta = timedelta(days=90)
+    # Events of the order feed are kept this long (Stripe keeps 30 days of events too).
+    feed_retention: timedelta = timedelta(days=30)
     # (key id, 32 bytes) pairs; the first seals. Never shown in a repr.
     encryption_keys: tuple[tuple[str, bytes], ...] = attrs.field(default=(), repr=False)
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
@@ -89,6 +91,7 @@ class Settings:
             sync_log_retention=timedelta(
                 days=_number(env, "SYNC_LOG_RETENTION_DAYS", 90, int, 1, 3650)
             ),
+            feed_retention=timedelta(days=_number(env, "FEED_RETENTION_DAYS", 30, int, 1, 3650)),
             encryption_keys=_encryption_keys(env),
             public_base_url=_public_base_url(env),
             allow_private_hosts=_flag(env, "ALLOW_PRIVATE_HOSTS"),

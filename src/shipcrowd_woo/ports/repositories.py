@@ -8,6 +8,14 @@ from typing import Any, Protocol, Self
 import attrs
 
 from shipcrowd_woo.domain.customers import CustomerSnapshot
+from shipcrowd_woo.domain.feed import (
+    EventType,
+    FeedBounds,
+    FeedDraft,
+    FeedEvent,
+    FeedState,
+    NewEvent,
+)
 from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
 from shipcrowd_woo.domain.inventory import StockChange, WarehouseItem
@@ -15,6 +23,7 @@ from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
+from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
 from shipcrowd_woo.domain.versions import Confirmation, OrderVersion, Verdict
@@ -125,10 +134,11 @@ class StagedOrder:
     current_from: datetime | None
     fingerprint: str
     row: Any = attrs.field(repr=False)
+    feed: FeedDraft = attrs.field(repr=False)
 
     @classmethod
-    def of(cls, order: Order, row: Any) -> "StagedOrder":
-        """The order staged as `row`, with its key and version stamp."""
+    def of(cls, order: Order, row: Any, feed: FeedDraft) -> "StagedOrder":
+        """The order staged as `row`, with its key, version stamp and what the feed needs."""
         return cls(
             order.key,
             order.modified_at,
@@ -136,6 +146,7 @@ class StagedOrder:
             order.current_from,
             order.fingerprint,
             row,
+            feed,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -145,7 +156,7 @@ class StagedOrder:
         stamps = (self.modified_at, self.observed_at, self.current_from, self.fingerprint)
         return (
             _staged,
-            (key.company_id, key.store_id, key.source_id, key.source, *stamps, self.row),
+            (key.company_id, key.store_id, key.source_id, key.source, *stamps, self.row, self.feed),
         )
 
 
@@ -159,9 +170,10 @@ def _staged(
     current_from: datetime | None,
     fingerprint: str,
     row: Any,
+    feed: FeedDraft,
 ) -> StagedOrder:
     key = OrderKey(company_id, store_id, source_id, source)
-    return StagedOrder(key, modified_at, observed_at, current_from, fingerprint, row)
+    return StagedOrder(key, modified_at, observed_at, current_from, fingerprint, row, feed)
 
 
 class OrderRepository(Protocol):
@@ -205,6 +217,78 @@ class OrderRepository(Protocol):
 
     def source_ids(self, company_id: CompanyId, store_id: StoreId) -> set[int]:
         """WooCommerce ids of the store's orders not marked deleted."""
+        ...
+
+    def listed(self, query: "OrderQuery") -> Sequence["ListedOrder"]:
+        """Up to `query.limit` of the company's orders that match, after `query.after`, in
+        the order they were first stored (a keyset: no order is skipped or repeated while
+        others are added)."""
+        ...
+
+
+@attrs.frozen
+class OrderQuery:
+    """Which of a company's orders to list; an empty collection filters nothing. `after` is
+    the cursor of the last order of the previous page."""
+
+    company_id: CompanyId
+    limit: int
+    after: int = 0
+    store_ids: Collection[StoreId] = ()
+    woo_statuses: Collection[str] = ()
+    shippable: Collection[Shipping] = ()
+    changed_after: datetime | None = None
+
+
+@attrs.frozen
+class ListedOrder:
+    """An order of a listing, the feed's state of it (None before its first event), and its
+    cursor."""
+
+    order: Order
+    state: FeedState | None
+    cursor: int
+
+
+@attrs.frozen
+class EventQuery:
+    """Which of a company's events to read: those after `after`, at most `limit`, of these
+    stores and types (empty: all)."""
+
+    company_id: CompanyId
+    after: int
+    limit: int
+    store_ids: Collection[StoreId] = ()
+    types: Collection[EventType] = ()
+
+
+class OrderFeedRepository(Protocol):
+    """The order feed (a transactional outbox): events appended in the transaction of the
+    change they tell, numbered per company in commit order, and each order's last state."""
+
+    def states(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, FeedState]:
+        """The feed's state of those orders that have had an event."""
+        ...
+
+    def append(
+        self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime
+    ) -> Sequence[FeedEvent]:
+        """Number the events after every event committed before this transaction commits
+        (the numbering holds the company's feed until then), store them and their orders'
+        states."""
+        ...
+
+    def read(self, query: EventQuery) -> Sequence[FeedEvent]:
+        """The events the query asks for, in sequence."""
+        ...
+
+    def bounds(self, company_id: CompanyId) -> FeedBounds:
+        """Where the company's feed starts and ends."""
+        ...
+
+    def purge(self, occurred_before: datetime, batch_size: int) -> int:
+        """Delete up to `batch_size` events older than that, every company's oldest first,
+        moving each feed's start on; how many were deleted."""
         ...
 
 
@@ -385,6 +469,12 @@ class FulfilmentRepository(Protocol):
         """The order's fulfilments, oldest first."""
         ...
 
+    def for_orders(
+        self, company_id: CompanyId, store_id: StoreId, order_ids: Collection[int]
+    ) -> Sequence[Fulfilment]:
+        """The fulfilments of those orders of the store, oldest first."""
+        ...
+
     def update(self, fulfilment: Fulfilment) -> None:
         """Save a fulfilment's progress."""
         ...
@@ -463,6 +553,11 @@ class UnitOfWork(Protocol):
     @property
     def stores(self) -> StoreRepository:
         """Stores, in this transaction."""
+        ...
+
+    @property
+    def feed(self) -> OrderFeedRepository:
+        """The order feed, in this transaction."""
         ...
 
     @property

@@ -53,6 +53,7 @@ from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_s
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import StoreWork
+from shipcrowd_woo.services.feed_publishing import publish_stored
 from shipcrowd_woo.services.inventory import InventorySync
 from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.sync_logs import open_sync_log
@@ -138,6 +139,7 @@ class Fulfilments:
             uow.fulfilments.add(fulfilment)
             uow.jobs.add(record)
             stores = self._take_off_stock(uow, order, plan.lines)
+            publish_stored(uow, [order_key], now)
             uow.commit()
         self._jobs.send(record)
         self._inventory.schedule_pushes(company_id, stores)
@@ -314,7 +316,14 @@ class Fulfilments:
         new_log: bool = False,
     ) -> None:
         with self._ctx.uow_factory() as uow:
-            if fulfilment is not None:
+            if fulfilment is not None and fulfilment.state is FulfilmentState.REFUSED:
+                # A refused fulfilment shipped nothing: its units are to ship again. The
+                # order's row is locked first, as every publisher locks it.
+                key = OrderKey(fulfilment.company_id, fulfilment.store_id, fulfilment.order_id)
+                uow.orders.versions([key], lock=True)
+                uow.fulfilments.update(fulfilment)
+                publish_stored(uow, [key], self._ctx.clock.now())
+            elif fulfilment is not None:
                 uow.fulfilments.update(fulfilment)
             if sync_log is not None:
                 (uow.sync_logs.add if new_log else uow.sync_logs.update)(sync_log)

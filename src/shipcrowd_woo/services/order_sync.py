@@ -22,6 +22,7 @@ from shipcrowd_woo.ports.repositories import StagedOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
 from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import StoreWork
+from shipcrowd_woo.services.feed_publishing import publish_stored
 from shipcrowd_woo.services.order_writing import (
     Written,
     changed,
@@ -249,13 +250,12 @@ class OrderSync:
 
     def _mark_deleted(self, store: Store, source_ids: set[int]) -> int:
         now = self._ctx.clock.now()
+        keys = [OrderKey(store.company_id, store.id, source_id) for source_id in sorted(source_ids)]
         with self._ctx.uow_factory() as uow:
-            marked = sum(
-                uow.orders.mark_deleted(OrderKey(store.company_id, store.id, source_id), now)
-                for source_id in sorted(source_ids)
-            )
+            marked = [key for key in keys if uow.orders.mark_deleted(key, now)]
+            publish_stored(uow, marked, now)
             uow.commit()
-        return marked
+        return len(marked)
 
     def _import_missing(self, store: Store, client: StoreClient, source_ids: list[int]) -> int:
         found = []

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import attrs
 
+from shipcrowd_woo.domain.feed import FeedEvent
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.rejections import Rejection
@@ -28,6 +29,7 @@ from shipcrowd_woo.domain.versions import (
 )
 from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.repositories import StagedOrder, UnitOfWork, UnitOfWorkFactory
+from shipcrowd_woo.services.feed_publishing import publish
 
 
 def transform_context(
@@ -59,11 +61,13 @@ def fetched(
 
 @attrs.frozen
 class Written:
-    """What `write_orders` did: the verdict of each snapshot, and the stores whose orders it
-    noted for confirmation (to schedule once the transaction is committed)."""
+    """What `write_orders` did: the verdict of each snapshot, the stores whose orders it
+    noted for confirmation (to schedule once the transaction is committed), and the events
+    it appended to the feed."""
 
     verdicts: Mapping[OrderKey, Verdict]
     to_confirm: frozenset[tuple[CompanyId, StoreId]]
+    events: Sequence[FeedEvent] = ()
 
     def count(self, verdict: Verdict) -> int:
         """How many snapshots got `verdict`."""
@@ -75,26 +79,27 @@ def write_orders(
 ) -> Written:
     """Write the snapshots under the version rule, in the caller's transaction, and note for
     confirmation every order left unsettled — and those in `doubtful`, which the caller saw
-    unsettled between snapshots of its own."""
-    verdicts = uow.orders.upsert_all(sorted(orders, key=_by_id))
-    return _noting_unsettled(uow, verdicts, now, doubtful)
+    unsettled between snapshots of its own. Each snapshot written is published to the feed
+    in the same transaction (services/feed_publishing.py)."""
+    stage = uow.orders.staging()
+    return write_staged(uow, [stage(order) for order in orders], now, doubtful)
 
 
-def write_staged(uow: UnitOfWork, staged: Sequence[StagedOrder], now: datetime) -> Written:
-    """`write_orders` of snapshots the repository staged (an import's pages)."""
-    return _noting_unsettled(uow, uow.orders.upsert_staged(sorted(staged, key=_by_id)), now, ())
-
-
-def _noting_unsettled(
+def write_staged(
     uow: UnitOfWork,
-    verdicts: Mapping[OrderKey, Verdict],
+    staged: Sequence[StagedOrder],
     now: datetime,
-    doubtful: Collection[OrderKey],
+    doubtful: Collection[OrderKey] = (),
 ) -> Written:
+    """`write_orders` of snapshots the repository staged (an import's pages)."""
+    staged = sorted(staged, key=_by_id)
+    verdicts = uow.orders.upsert_staged(staged)
     unsettled = {key for key, verdict in verdicts.items() if verdict is Verdict.UNSETTLED}
     unsettled.update(doubtful)
     uow.confirmations.note([Confirmation(key, now) for key in unsettled])
-    return Written(verdicts, frozenset((key.company_id, key.store_id) for key in unsettled))
+    # The upsert holds the rows it wrote until commit: these events follow those versions.
+    events = publish(uow, {o.key: o.feed for o in staged if verdicts[o.key].writes}, now)
+    return Written(verdicts, frozenset((key.company_id, key.store_id) for key in unsettled), events)
 
 
 def _by_id(order: Order | StagedOrder) -> int:

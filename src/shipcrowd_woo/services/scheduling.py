@@ -27,6 +27,7 @@ from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import Schedule
+from shipcrowd_woo.services.feed import DEFAULT_FEED_RETENTION, purge_old_events
 from shipcrowd_woo.services.jobs import STALLED_AFTER, JobService
 from shipcrowd_woo.services.sync_logs import DEFAULT_RETENTION, purge_old_sync_logs
 
@@ -46,6 +47,7 @@ class Sweeps:
     # Runs IN_PROGRESS this long lost their worker (more than the job time limit).
     abandoned_after: timedelta = timedelta(minutes=15)
     retention: timedelta = DEFAULT_RETENTION
+    feed_retention: timedelta = DEFAULT_FEED_RETENTION
     retention_every: timedelta = timedelta(days=1)
 
 
@@ -74,6 +76,7 @@ class TickReport:
     stock_pushes_resent: int = 0
     confirmations_resent: int = 0
     logs_purged: int = 0
+    events_purged: int = 0
 
 
 @attrs.define(eq=False)
@@ -111,7 +114,10 @@ class Scheduler:
             purged = purge_old_sync_logs(
                 self._ctx.uow_factory, self._ctx.clock, self._sweeps.retention
             )
-            report = attrs.evolve(report, logs_purged=purged)
+            events = purge_old_events(
+                self._ctx.uow_factory, self._ctx.clock, self._sweeps.feed_retention
+            )
+            report = attrs.evolve(report, logs_purged=purged, events_purged=events)
         return report
 
     def _wake_for_waiting_deliveries(self) -> int:

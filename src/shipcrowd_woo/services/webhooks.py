@@ -38,6 +38,7 @@ from shipcrowd_woo.domain.woo_catalog import WooCustomer, WooDeleted, WooProduct
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import StoreCalls
+from shipcrowd_woo.services.feed_publishing import publish_stored
 from shipcrowd_woo.services.order_writing import Written, transform_context, write_orders
 from shipcrowd_woo.services.product_changes import ProductMappings, apply_product
 
@@ -253,6 +254,8 @@ def _read(store: Store, delivery: Delivery, payload: dict[str, Any], plan: _Plan
 def _order_deleted(uow: UnitOfWork, store: Store, delivery: Delivery, order_id: int) -> str:
     key = OrderKey(store.company_id, store.id, order_id)
     marked = uow.orders.mark_deleted(key, delivery.received_at)
+    if marked:
+        publish_stored(uow, [key], delivery.received_at)
     return f"order {order_id} {'marked deleted at the store' if marked else 'was not open'}"
 
 

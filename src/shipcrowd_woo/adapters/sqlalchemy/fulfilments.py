@@ -1,7 +1,7 @@
 """Fulfilments in SQL; the rows are declared once from the class (rows.py), the lines kept as a
 JSON document."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 
@@ -9,6 +9,7 @@ from shipcrowd_woo.adapters.sqlalchemy.rows import DOCUMENT, RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     Owned,
     OwnedRepository,
+    chunks,
     of_store,
     one_row,
     replace_row,
@@ -57,6 +58,23 @@ class SqlAlchemyFulfilmentRepository(OwnedRepository[Fulfilment]):
             .order_by(FULFILMENTS.c.created_at, FULFILMENTS.c.id)
         ).mappings()
         return [FULFILMENT_ROWS.build(row) for row in rows]
+
+    def for_orders(
+        self, company_id: CompanyId, store_id: StoreId, order_ids: Collection[int]
+    ) -> Sequence[Fulfilment]:
+        """The fulfilments of those orders of the store, oldest first."""
+        found = []
+        for chunk in chunks(sorted(order_ids)):
+            rows = self._session.execute(
+                select(FULFILMENTS)
+                .where(
+                    of_store(FULFILMENTS, company_id, store_id),
+                    FULFILMENTS.c.order_id.in_(chunk),
+                )
+                .order_by(FULFILMENTS.c.created_at, FULFILMENTS.c.id)
+            ).mappings()
+            found += [FULFILMENT_ROWS.build(row) for row in rows]
+        return found
 
     def update(self, fulfilment: Fulfilment) -> None:
         """Save every field of the fulfilment."""

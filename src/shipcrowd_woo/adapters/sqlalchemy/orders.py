@@ -18,10 +18,12 @@ from datetime import datetime
 from typing import Any
 
 import attrs
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
     Table,
+    and_,
     bindparam,
     delete,
     func,
@@ -34,16 +36,25 @@ from sqlalchemy.types import JSON
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import APART, DOCUMENT, Nested, RowShape, Stored
 from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, chunks, of_store, one_row
-from shipcrowd_woo.adapters.sqlalchemy.tables import OrderLineRow, OrderRow, table_of
+from shipcrowd_woo.adapters.sqlalchemy.tables import (
+    OrderFeedStateRow,
+    OrderLineRow,
+    OrderRow,
+    table_of,
+)
 from shipcrowd_woo.adapters.sqlalchemy.types import document_text
+from shipcrowd_woo.converters.order_feed import feed_draft
+from shipcrowd_woo.domain.feed import FeedState
 from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey, OrderLine, Totals
+from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
-from shipcrowd_woo.ports.repositories import StagedOrder
+from shipcrowd_woo.ports.repositories import ListedOrder, OrderQuery, StagedOrder
 
 ORDERS = table_of(OrderRow)
 LINES = table_of(OrderLineRow)
+FEED_STATES = table_of(OrderFeedStateRow)
 KEY_COLUMNS = ("company_id", "store_id", "source", "source_id")
 
 
@@ -254,7 +265,7 @@ class SqlOrderStaging:
             make_line({"position": position, **LINE.values(line)})
             for position, line in enumerate(order.lines)
         )
-        return StagedOrder.of(order, (make_order(values), lines))
+        return StagedOrder.of(order, (make_order(values), lines), feed_draft(order))
 
 
 class SqlAlchemyOrderRepository(OnSession):
@@ -385,6 +396,63 @@ class SqlAlchemyOrderRepository(OnSession):
             )
         )
         return {source_id for (source_id,) in rows}
+
+    def listed(self, query: OrderQuery) -> Sequence[ListedOrder]:
+        """A keyset page of the company's orders by their row id, with their feed states."""
+        states = FEED_STATES
+        statement = (
+            select(
+                ORDERS,
+                states.c.facets.label("feed_facets"),
+                states.c.shippable.label("feed_shippable"),
+                states.c.changed_at.label("feed_changed_at"),
+                states.c.last_seq.label("feed_last_seq"),
+            )
+            .outerjoin(
+                states,
+                and_(
+                    states.c.store_id == ORDERS.c.store_id,
+                    states.c.source == ORDERS.c.source,
+                    states.c.source_id == ORDERS.c.source_id,
+                ),
+            )
+            .where(ORDERS.c.company_id == query.company_id, ORDERS.c.id > query.after)
+        )
+        if query.store_ids:
+            statement = statement.where(ORDERS.c.store_id.in_(list(query.store_ids)))
+        if query.woo_statuses:
+            statement = statement.where(ORDERS.c.woo_status.in_(list(query.woo_statuses)))
+        if query.shippable:
+            statement = statement.where(
+                states.c.shippable.in_([state.value for state in query.shippable])
+            )
+        if query.changed_after is not None:
+            statement = statement.where(states.c.changed_at > query.changed_after)
+        rows = self._session.execute(statement.order_by(ORDERS.c.id).limit(query.limit))
+        found = rows.mappings().all()
+        lines_of: defaultdict[int, list[OrderLine]] = defaultdict(list)
+        for chunk in chunks([row["id"] for row in found]):
+            for line in self._session.execute(
+                select(LINES)
+                .where(LINES.c.order_id.in_(chunk))
+                .order_by(LINES.c.order_id, LINES.c.position)
+            ).mappings():
+                lines_of[line["order_id"]].append(LINE.build(line))
+        return [
+            ListedOrder(
+                order=ORDER.build(row, lines=tuple(lines_of[row["id"]])),
+                state=None
+                if row["feed_facets"] is None
+                else FeedState(
+                    facets=orjson.loads(row["feed_facets"]),
+                    shippable=Shipping(row["feed_shippable"]),
+                    changed_at=row["feed_changed_at"],
+                    last_seq=row["feed_last_seq"],
+                ),
+                cursor=row["id"],
+            )
+            for row in found
+        ]
 
     def count(self, company_id: CompanyId, store_id: StoreId) -> int:
         """How many orders of the store are stored."""

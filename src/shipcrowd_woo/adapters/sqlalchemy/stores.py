@@ -16,9 +16,11 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import (
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import StoreRow, table_of
 from shipcrowd_woo.adapters.sqlalchemy.types import UtcDateTime
+from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
 from shipcrowd_woo.domain.errors import StoreNotFound
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.pagination import Page, PageRequest
+from shipcrowd_woo.domain.shipping import ShippingRules
 from shipcrowd_woo.domain.store import (
     FulfilmentConfig,
     InventorySyncConfig,
@@ -88,6 +90,11 @@ STORE = RowShape(
             )
         ),
         "stats": Nested(RowShape(StoreStats)),
+        "shipping": Stored(
+            to_json_data,
+            lambda data: ShippingRules() if data is None else from_json_data(data, ShippingRules),
+            "shipping_rules",
+        ),
         "webhook_health": Nested(HEALTH),
         "namespaces": Stored(
             lambda names: " ".join(names)[:4000], lambda text: tuple(text.split())

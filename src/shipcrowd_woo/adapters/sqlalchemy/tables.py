@@ -106,6 +106,8 @@ class StoreRow(Base):
     webhook_trouble: Mapped[str] = mapped_column(String(200), server_default="")
     rest_style: Mapped[str] = mapped_column(String(16), server_default="wp-json")
     namespaces: Mapped[str] = mapped_column(String(4000), server_default="")
+    # The merchant's shipping rules (domain/shipping.py); NULL: the defaults.
+    shipping_rules: Mapped[dict[str, Any] | None] = mapped_column(Document)
 
 
 class WebhookRow(Base):
@@ -419,3 +421,53 @@ class JobRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     summary: Mapped[dict[str, Any]] = mapped_column(Document)
     error: Mapped[str | None] = mapped_column(Text())
+
+
+class FeedHeadRow(Base):
+    """A company's order feed: the last sequence number given, and the last one purged. The
+    row is updated by every transaction that appends, and stays locked until it commits:
+    numbers become visible only in the order they were given."""
+
+    __tablename__ = "feed_heads"
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger())
+    purged_through: Mapped[int] = mapped_column(BigInteger(), server_default="0")
+
+
+class OrderEventRow(Base):
+    """An event of a company's order feed, with the order as the event left it (`data`,
+    JSON text exactly as served and signed)."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_occurred", "occurred_at"),)
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    store_id: Mapped[str] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int] = mapped_column(BigInteger())
+    type: Mapped[str] = mapped_column(String(40))
+    changes: Mapped[str] = mapped_column(String(400))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    data: Mapped[str] = mapped_column(Text())
+
+
+class OrderFeedStateRow(Base):
+    """What the feed last told of an order: the facets of its last event (domain/feed.py),
+    its shipping decision and when it last changed (for listings)."""
+
+    __tablename__ = "order_feed_states"
+    __table_args__ = (Index("ix_order_feed_states_company_changed", "company_id", "changed_at"),)
+
+    store_id: Mapped[str] = mapped_column(
+        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    facets: Mapped[str] = mapped_column(Text())
+    shippable: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seq: Mapped[int] = mapped_column(BigInteger())

@@ -1,5 +1,6 @@
 """The unit of work: one session, one transaction, every repository."""
 
+from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Self
 
@@ -7,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shipcrowd_woo.adapters.sqlalchemy.confirmations import SqlAlchemyConfirmationRepository
 from shipcrowd_woo.adapters.sqlalchemy.customers import SqlAlchemyCustomerRepository
+from shipcrowd_woo.adapters.sqlalchemy.feed import SqlAlchemyOrderFeedRepository
 from shipcrowd_woo.adapters.sqlalchemy.fulfilments import SqlAlchemyFulfilmentRepository
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyDeliveryInbox
 from shipcrowd_woo.adapters.sqlalchemy.jobs import SqlAlchemyJobRepository
@@ -17,6 +19,7 @@ from shipcrowd_woo.adapters.sqlalchemy.stores import SqlAlchemyStoreRepository
 from shipcrowd_woo.adapters.sqlalchemy.sync_logs import SqlAlchemySyncLogRepository
 from shipcrowd_woo.adapters.sqlalchemy.warehouse import SqlAlchemyWarehouseRepository
 from shipcrowd_woo.adapters.sqlalchemy.webhooks import SqlAlchemyWebhookRepository
+from shipcrowd_woo.domain.ids import CompanyId
 
 
 class ReadOnlyUnitOfWork(RuntimeError):
@@ -27,9 +30,15 @@ class SqlAlchemyUnitOfWork:
     """Rolls back on exit unless `commit()` was called; the session closes on exit. A
     read-only one (its sessions on a READ_ONLY engine, see engine.py) refuses to commit."""
 
-    def __init__(self, session_factory: sessionmaker[Session], read_only: bool = False) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        read_only: bool = False,
+        announce: Callable[[Collection[CompanyId]], None] | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._read_only = read_only
+        self._announce = announce
 
     def __enter__(self) -> Self:
         self._session = self._session_factory()
@@ -45,6 +54,7 @@ class SqlAlchemyUnitOfWork:
         self.fulfilments = SqlAlchemyFulfilmentRepository(self._session)
         self.stock_changes = SqlAlchemyStockChangeRepository(self._session)
         self.confirmations = SqlAlchemyConfirmationRepository(self._session)
+        self.feed = SqlAlchemyOrderFeedRepository(self._session)
         return self
 
     def __exit__(
@@ -63,7 +73,11 @@ class SqlAlchemyUnitOfWork:
         if self._read_only:
             raise ReadOnlyUnitOfWork("a unit of work opened for reading cannot commit")
         self._session.commit()
+        appended = self.feed.take_appended()
+        if appended and self._announce is not None:
+            self._announce(appended)
 
     def rollback(self) -> None:
         """Discard the changes since the last commit."""
         self._session.rollback()
+        self.feed.take_appended()
