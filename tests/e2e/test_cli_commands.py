@@ -241,3 +241,38 @@ def test_an_operator_fulfils_an_order_and_a_cancelled_one_is_refused(cli, sandbo
     assert len(refused.output.strip().splitlines()) == 1
     listed = cli("orders", "fulfilments", store_id, str(order_id)).stdout
     assert listed.count("fulfilment ") == 1
+
+
+def test_an_operator_reads_orders_and_the_feed_and_sets_shipping_rules(cli, sandbox):
+    """Issue 31: `orders list|show` (text and --json, keyset by --cursor), `events` (one
+    JSON event per line), `stores settings --ship-status`."""
+    key, secret = sandbox.store.create_api_key()
+    installed = cli("stores", "install", sandbox.url, "--key", key, "--secret", secret, "--json")
+    store_id = json.loads(installed.stdout)["store"]["id"]
+    cli("sync", "orders", store_id, "--mode", "full")
+    seen, cursor = [], "0"
+    while cursor is not None:
+        page = json.loads(
+            cli("orders", "list", "--limit", "40", "--cursor", cursor, "--json").stdout
+        )
+        seen += [view["order_id"] for view in page["items"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen) == sorted(sandbox.store.orders)
+    held = cli("orders", "list", "--shippable", "hold", "--limit", "100").stdout
+    assert held.splitlines()
+    assert all(" hold " in line for line in held.splitlines())
+    order_id = next(i for i, o in sorted(sandbox.store.orders.items()) if o["status"] == "on-hold")
+    shown = cli("orders", "show", store_id, str(order_id)).stdout
+    assert f"#{order_id}" in shown
+    assert "unmapped" in shown
+    feed = cli("events", "--limit", "5")
+    events = [json.loads(line) for line in feed.stdout.splitlines()]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+    assert "next: --after 5 (more)" in feed.stderr
+    changed = cli("stores", "settings", store_id, "--ship-status", "on-hold=ship", "--json")
+    assert json.loads(changed.stdout)["shipping"]["statuses"]["on-hold"] == "ship"
+    after = json.loads(cli("orders", "show", store_id, str(order_id), "--json").stdout)
+    assert after["shippable"]["state"] == "ship"
+    wrong = cli("stores", "settings", store_id, "--ship-status", "on-hold", ok=False)
+    assert wrong.exit_code == 1
+    assert "STATUS=RULE" in wrong.output

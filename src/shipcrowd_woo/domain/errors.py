@@ -128,3 +128,16 @@ class SecretsUnavailable(DomainError):
 
 class UnsafeStoreUrl(DomainError):
     """The store URL points at a host we refuse to call (loopback, private, metadata…)."""
+
+
+class CursorExpired(DomainError):
+    """The events after this cursor are gone (older than the feed's retention): reading
+    on from it would skip them. `restart_after` is where the kept events start."""
+
+    def __init__(self, after: int, restart_after: int) -> None:
+        super().__init__(
+            f"events after {after} were purged (older than the feed's retention): restart "
+            f"from after={restart_after} and read the orders again to catch up"
+        )
+        self.after = after
+        self.restart_after = restart_after

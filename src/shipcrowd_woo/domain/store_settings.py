@@ -1,10 +1,12 @@
 """What a merchant may change of how a store is synced and fulfilled, and the rules for it."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import attrs
 
 from shipcrowd_woo.domain.errors import ValidationFailed
+from shipcrowd_woo.domain.shipping import chosen_rules
 from shipcrowd_woo.domain.store import Store
 
 # The scheduler ticks every minute; more often than every 5 minutes would poll the store's PHP
@@ -26,6 +28,9 @@ class SettingsChange:
     inventory_sync_auto_sync: bool | None = None
     fulfilment_complete_on_ship: bool | None = None
     fulfilment_notify_customer: bool | None = None
+    # Status -> ship/hold/cancel/ignore/default (domain/shipping.py), merged into the store's.
+    shipping_statuses: Mapping[str, str] | None = None
+    shipping_ship_pending_cash_on_delivery: bool | None = None
 
 
 def with_settings(store: Store, change: SettingsChange) -> Store:
@@ -39,6 +44,16 @@ def with_settings(store: Store, change: SettingsChange) -> Store:
     overlap = change.order_sync_overlap_minutes
     if overlap is not None and not 0 <= overlap <= MAX_OVERLAP_MINUTES:
         problems["order_sync.overlap_minutes"] = f"must be 0 to {MAX_OVERLAP_MINUTES} minutes"
+    shipping = store.shipping
+    if change.shipping_statuses is not None:
+        try:
+            shipping = chosen_rules(shipping, change.shipping_statuses)
+        except ValidationFailed as refused:
+            problems.update(refused.problems)
+    if change.shipping_ship_pending_cash_on_delivery is not None:
+        shipping = attrs.evolve(
+            shipping, ship_pending_cash_on_delivery=change.shipping_ship_pending_cash_on_delivery
+        )
     if problems:
         raise ValidationFailed(problems)
     order_sync = store.order_sync
@@ -65,6 +80,7 @@ def with_settings(store: Store, change: SettingsChange) -> Store:
             ),
             notify_customer=_chosen(change.fulfilment_notify_customer, fulfilment.notify_customer),
         ),
+        shipping=shipping,
     )
 
 

@@ -26,7 +26,7 @@ from shipcrowd_woo.entrypoints.bootstrap import open_database
 from shipcrowd_woo.entrypoints.commands.demo import demo
 from shipcrowd_woo.entrypoints.commands.logs import logs
 from shipcrowd_woo.entrypoints.commands.mappings import mappings
-from shipcrowd_woo.entrypoints.commands.orders import orders
+from shipcrowd_woo.entrypoints.commands.orders import events, orders
 from shipcrowd_woo.entrypoints.commands.stores import stores
 from shipcrowd_woo.entrypoints.commands.sync import sync
 from shipcrowd_woo.entrypoints.logs import configure_logging
@@ -250,7 +250,7 @@ def scheduler() -> None:
         raise click.ClickException(str(error)) from None
 
 
-for command in (demo, stores, sync, mappings, orders, logs):
+for command in (demo, stores, sync, mappings, orders, events, logs):
     main.add_command(command)
 
 

@@ -10,7 +10,7 @@ from typing import Final
 import attrs
 
 from shipcrowd_woo.converters.order_feed import order_document
-from shipcrowd_woo.domain.errors import DomainError, OrderNotFound, ValidationFailed
+from shipcrowd_woo.domain.errors import CursorExpired, OrderNotFound, ValidationFailed
 from shipcrowd_woo.domain.feed import EventType, FeedBounds, FeedEvent, FeedState
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey
@@ -33,19 +33,6 @@ MAX_ORDERS_PER_PAGE: Final = 100
 MAX_WAIT_SECONDS: Final = 25.0
 DEFAULT_FEED_RETENTION: Final = timedelta(days=30)
 PURGE_BATCH: Final = 1000
-
-
-class CursorExpired(DomainError):
-    """The events after this cursor are gone (older than the feed's retention): reading
-    on from it would skip them. `restart_after` is where the kept events start."""
-
-    def __init__(self, after: int, restart_after: int) -> None:
-        super().__init__(
-            f"events after {after} were purged (older than the feed's retention): restart "
-            f"from after={restart_after} and read the orders again to catch up"
-        )
-        self.after = after
-        self.restart_after = restart_after
 
 
 @attrs.frozen

@@ -13,6 +13,7 @@ from shipcrowd_woo.domain.errors import (
     ValidationFailed,
 )
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.site_index import RestStyle
@@ -36,6 +37,10 @@ from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooWebhook
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.context import ServiceContext
+from shipcrowd_woo.services.feed_publishing import publish_stored
+
+# Orders re-published per transaction when a store's shipping rules change.
+REPUBLISHED_PER_TRANSACTION = 500
 
 log = logging.getLogger("shipcrowd_woo.stores")
 MAX_CREDENTIAL_LENGTH = 200
@@ -221,8 +226,23 @@ class StoreService:
     ) -> Store:
         """Change how the store is synced and fulfilled (domain/store_settings.py has the
         rules); the scheduler reads the store at every tick, so a new interval counts from
-        the next one."""
-        return self._apply(company_id, store_id, lambda store: with_settings(store, change))
+        the next one. New shipping rules move the shipping decision of the store's orders:
+        each that moved is published to the feed, a batch per transaction."""
+        before = self.get(company_id, store_id)
+        store = self._apply(company_id, store_id, lambda store: with_settings(store, change))
+        if store.shipping != before.shipping:
+            self._republish(store)
+        return store
+
+    def _republish(self, store: Store) -> None:
+        with self._ctx.reads() as uow:
+            ids = sorted(uow.orders.source_ids(store.company_id, store.id))
+        for start in range(0, len(ids), REPUBLISHED_PER_TRANSACTION):
+            batch = ids[start : start + REPUBLISHED_PER_TRANSACTION]
+            with self._ctx.uow_factory() as uow:
+                keys = [OrderKey(store.company_id, store.id, order_id) for order_id in batch]
+                publish_stored(uow, keys, self._ctx.clock.now())
+                uow.commit()
 
     def refresh_credentials(
         self,

@@ -9,7 +9,12 @@ from datetime import timedelta
 import pytest
 
 from shipcrowd_woo.adapters.feed_signals import InProcessFeedSignal
-from shipcrowd_woo.domain.errors import OrderNotFound, StoreNotFound, ValidationFailed
+from shipcrowd_woo.domain.errors import (
+    CursorExpired,
+    OrderNotFound,
+    StoreNotFound,
+    ValidationFailed,
+)
 from shipcrowd_woo.domain.feed import Change, EventType
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
 from shipcrowd_woo.domain.jobs import SyncMode
@@ -17,7 +22,7 @@ from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.ports.repositories import OrderQuery
 from shipcrowd_woo.services.auto_push import AutoPush
-from shipcrowd_woo.services.feed import CursorExpired, OrderFeed, purge_old_events
+from shipcrowd_woo.services.feed import OrderFeed, purge_old_events
 from shipcrowd_woo.services.job_runner import use_cases
 from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.order_sync import OrderSync

@@ -7,9 +7,11 @@ from typing import Any
 
 import attrs
 
+from shipcrowd_woo.domain.feed import Change, EventType
 from shipcrowd_woo.domain.fulfilment import FulfilmentState
 from shipcrowd_woo.domain.jobs import JobState
 from shipcrowd_woo.domain.mapping_rules import MappingType
+from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import FulfilmentConfig, InventorySyncConfig, StoreStats
 from shipcrowd_woo.domain.webhook_health import WebhookState
@@ -52,6 +54,17 @@ class WebhooksView:
 
 
 @attrs.frozen
+class ShippingView:
+    """When the store's orders ship: every status with a rule (the defaults and the store's
+    choices), which of them the store chose, and whether a pending cash-on-delivery order
+    ships."""
+
+    statuses: dict[str, Shipping]
+    chosen: tuple[str, ...]
+    ship_pending_cash_on_delivery: bool
+
+
+@attrs.frozen
 class StoreView:
     id: str
     url: str
@@ -71,6 +84,7 @@ class StoreView:
     fulfilment: FulfilmentConfig
     stats: StoreStats
     rest_api: RestApiView
+    shipping: ShippingView
     order_cursor: datetime | None
     last_delivery_at: datetime | None
     webhooks: WebhooksView
@@ -206,6 +220,111 @@ class FulfilmentListView:
     items: tuple[FulfilmentView, ...]
 
 
+@attrs.frozen
+class ShippableView:
+    """Whether the order ships (ship, hold, cancel or ignore), and why."""
+
+    state: Shipping
+    why: str
+
+
+@attrs.frozen
+class OrderVersionView:
+    """The store's version of the order: its `date_modified_gmt` and our digest of its
+    content (two versions of one second differ in it)."""
+
+    modified_at: datetime
+    fingerprint: str
+
+
+@attrs.frozen
+class OrderLineView:
+    line_id: int | None
+    product_id: int
+    variation_id: int | None
+    name: str
+    sku: str = attrs.field(metadata=_described("the store's SKU"))
+    warehouse_sku: str | None = attrs.field(
+        metadata=_described("the Shipcrowd SKU the store's mapping names; null: unmapped")
+    )
+    mapped: bool
+    ordered: int
+    refunded: int
+    fulfilled: int
+    to_ship: int = attrs.field(metadata=_described("ordered - refunded - fulfilled"))
+
+
+@attrs.frozen
+class OrderView:
+    """An imported order as the shipping side reads it."""
+
+    store_id: str
+    order_id: int
+    order: dict[str, Any] = attrs.field(metadata=_described("the Shipcrowd order as stored"))
+    lines: tuple[OrderLineView, ...]
+    shippable: ShippableView
+    deleted_at_store: datetime | None
+    version: OrderVersionView
+    changed_at: datetime | None = attrs.field(
+        metadata=_described("when the feed last told of a change (null: not yet)")
+    )
+    last_event_seq: int
+
+
+@attrs.frozen
+class OrderListView:
+    """A page of orders; `next_cursor` (null on the last page) reads the next."""
+
+    items: tuple[OrderView, ...]
+    next_cursor: str | None
+
+
+@attrs.frozen
+class EventLineView:
+    line_id: int | None
+    ordered: int
+    refunded: int
+    fulfilled: int
+    to_ship: int
+
+
+@attrs.frozen
+class EventDataView:
+    """The order as the event left it."""
+
+    store_id: str
+    order_id: int
+    version: OrderVersionView
+    shippable: ShippableView
+    deleted_at_store: datetime | None
+    lines: tuple[EventLineView, ...]
+    order: dict[str, Any] = attrs.field(metadata=_described("the Shipcrowd order as stored"))
+
+
+@attrs.frozen
+class FeedEventView:
+    """One event of the order feed. `id` is stable (the idempotency key); `seq` orders
+    the company's events; `changes` names every facet that moved."""
+
+    id: str
+    seq: int
+    type: EventType
+    occurred_at: datetime
+    changes: tuple[Change, ...]
+    store_id: str
+    order_id: int
+    data: EventDataView
+
+
+@attrs.frozen
+class EventPageView:
+    """Events in sequence; read on with `after=next_after`."""
+
+    events: tuple[FeedEventView, ...]
+    next_after: int
+    has_more: bool
+
+
 # The answers the OpenAPI document names as components (a domain or service class serves
 # as it is where it has no field to hide, rename or compute).
 COMPONENTS: dict[type, str] = {
@@ -222,4 +341,8 @@ COMPONENTS: dict[type, str] = {
     FulfilmentView: "Fulfilment",
     FulfilmentAcceptedView: "FulfilmentAccepted",
     FulfilmentListView: "FulfilmentList",
+    OrderView: "Order",
+    OrderListView: "OrderList",
+    FeedEventView: "FeedEvent",
+    EventPageView: "EventPage",
 }

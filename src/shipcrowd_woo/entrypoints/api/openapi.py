@@ -4,15 +4,19 @@ app against it)."""
 import copy
 import functools
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from importlib import metadata
 from typing import Any
 
+from shipcrowd_woo.domain.feed import EventType
 from shipcrowd_woo.domain.ids import LARGEST_WOO_ID
+from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.entrypoints.api import requests
 from shipcrowd_woo.entrypoints.api.answers import COMPONENTS
 from shipcrowd_woo.entrypoints.api.schemas import REF, request_schema, response_schema
 from shipcrowd_woo.entrypoints.api.state import MANAGEMENT_PREFIX
+from shipcrowd_woo.services.feed import MAX_EVENTS_PER_READ, MAX_WAIT_SECONDS
 from shipcrowd_woo.services.intake import Verdict
 
 PREFIX = MANAGEMENT_PREFIX
@@ -197,6 +201,52 @@ MAPPING_FILTERS: list[dict[str, Any]] = [
     {"name": "search", "in": "query", "schema": STRING},
 ]
 S = ["store_id"]
+_MANY = {"type": "array", "items": STRING}
+
+
+def _many_of(kind: type[Enum]) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "enum": [m.value for m in kind]}}
+
+
+ORDER_FILTERS: list[dict[str, Any]] = [
+    {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {"name": "store_id", "in": "query", "schema": _MANY, "explode": True},
+    {"name": "status", "in": "query", "schema": _MANY, "explode": True},
+    {
+        "name": "shippable",
+        "in": "query",
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "enum": [s.value for s in Shipping]},
+        },
+        "explode": True,
+    },
+    {"name": "changed_after", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+]
+EVENT_FILTERS: list[dict[str, Any]] = [
+    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_EVENTS_PER_READ},
+    },
+    {
+        "name": "wait",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": int(MAX_WAIT_SECONDS)},
+    },
+    {"name": "store_id", "in": "query", "schema": _MANY, "explode": True},
+    {
+        "name": "type",
+        "in": "query",
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "enum": [t.value for t in EventType]},
+        },
+        "explode": True,
+    },
+]
 
 
 def openapi_document() -> dict[str, Any]:
@@ -298,6 +348,23 @@ def _document() -> dict[str, Any]:
             "get": _operation(
                 "The order's fulfilments", 200, "FulfilmentList", params=[*S, "order_id"]
             ),
+        },
+        f"{p}/orders": {
+            "get": _operation(
+                "List imported orders (keyset by cursor)", 200, "OrderList", query=ORDER_FILTERS
+            )
+        },
+        f"{p}/stores/{{store_id}}/orders/{{order_id}}": {
+            "get": _operation("An imported order", 200, "Order", params=[*S, "order_id"])
+        },
+        f"{p}/events": {
+            "get": _operation(
+                "The order feed: events after a cursor, optionally long-polled",
+                200,
+                "EventPage",
+                query=EVENT_FILTERS,
+                errors=(410,),
+            )
         },
         f"{p}/sync/jobs/{{job_id}}": {
             "get": _operation("A job's state", 200, "Job", params=["job_id"])

@@ -89,12 +89,22 @@ class FulfilmentSettings:
 
 
 @attrs.frozen
+class ShippingSettings:
+    """When the store's orders ship: `statuses` maps a WooCommerce status (an extension's
+    too) to ship, hold, cancel or ignore ("default" gives it back its default rule)."""
+
+    statuses: dict[str, str] | None = None
+    ship_pending_cash_on_delivery: bool | None = None
+
+
+@attrs.frozen
 class SettingsRequest:
     """PATCH /stores/<id>/settings: what is named changes, the rest stays."""
 
     order_sync: OrderSyncSettings = OrderSyncSettings()
     inventory_sync: InventorySyncSettings = InventorySyncSettings()
     fulfilment: FulfilmentSettings = FulfilmentSettings()
+    shipping: ShippingSettings = ShippingSettings()
 
     def change(self) -> SettingsChange:
         """The change the request asks for: each section's field is the change's

@@ -2,6 +2,7 @@
 secret: a consumer key is shown as its last four characters at most."""
 
 import functools
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ import cattrs
 from attrs import AttrsInstance
 
 from shipcrowd_woo.domain.errors import SecretsUnavailable
+from shipcrowd_woo.domain.feed import FeedEvent
 from shipcrowd_woo.domain.fulfilment import CLIENT_KEY, Fulfilment
 from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import ProductMapping
@@ -27,9 +29,14 @@ from shipcrowd_woo.entrypoints.api.answers import (
     InstallationView,
     JobView,
     MappingView,
+    OrderLineView,
     OrderSyncView,
+    OrderVersionView,
+    OrderView,
     RestApiView,
+    ShippableView,
     ShippedLineView,
+    ShippingView,
     StoreView,
     SyncLogView,
     SyncStatsView,
@@ -37,6 +44,7 @@ from shipcrowd_woo.entrypoints.api.answers import (
     WebhooksView,
 )
 from shipcrowd_woo.ports.secrets import SecretBox
+from shipcrowd_woo.services.feed import EventPage, OrderListing, OrderReading
 from shipcrowd_woo.services.mappings import CsvImportReport, MappingStats
 from shipcrowd_woo.services.stores import Installation, WebhookReport
 
@@ -86,6 +94,11 @@ def _store(store: Store, box: SecretBox) -> StoreView:
             overlap_minutes=int(sync.overlap.total_seconds() // 60),
         ),
         rest_api=RestApiView(store.rest_style, tuple(store.namespaces)),
+        shipping=ShippingView(
+            statuses=store.shipping.effective(),
+            chosen=tuple(sorted(store.shipping.statuses)),
+            ship_pending_cash_on_delivery=store.shipping.ship_pending_cash_on_delivery,
+        ),
         webhooks=_copy(
             WebhooksView,
             health,
@@ -208,6 +221,57 @@ def mapping_stats_view(stats: MappingStats) -> dict[str, Any]:
 def import_view(report: CsvImportReport) -> dict[str, Any]:
     """What a CSV import did, and every refused line."""
     return as_json(report)
+
+
+def order_view(reading: OrderReading) -> dict[str, Any]:
+    """An imported order with its lines' warehouse SKUs, units to ship and decision."""
+    order = reading.order
+    view = OrderView(
+        store_id=reading.key.store_id,
+        order_id=reading.key.source_id,
+        order={},
+        lines=tuple(
+            _copy(OrderLineView, line, mapped=line.warehouse_sku is not None)
+            for line in reading.lines
+        ),
+        shippable=ShippableView(reading.shippable.state, reading.shippable.why),
+        deleted_at_store=order.deleted_at_store,
+        version=OrderVersionView(order.modified_at, order.fingerprint),
+        changed_at=reading.changed_at,
+        last_event_seq=reading.last_seq,
+    )
+    return {**as_json(view), "order": json.loads(reading.document)}
+
+
+def order_list_view(listing: OrderListing) -> dict[str, Any]:
+    """A page of orders and the cursor of the next."""
+    cursor = None if listing.next_cursor is None else str(listing.next_cursor)
+    return {"items": [order_view(reading) for reading in listing.orders], "next_cursor": cursor}
+
+
+def event_text(event: FeedEvent) -> str:
+    """An event as JSON text, its data spliced in as stored (never parsed again: what a
+    reader receives is what a subscriber's signature covers)."""
+    head = json.dumps(
+        {
+            "id": event.id,
+            "seq": event.seq,
+            "type": event.type.value,
+            "occurred_at": event.occurred_at.isoformat(),
+            "changes": [change.value for change in event.changes],
+            "store_id": event.key.store_id,
+            "order_id": event.key.source_id,
+        },
+        separators=(",", ":"),
+    )
+    return f'{head[:-1]},"data":{event.data}}}'
+
+
+def event_page_text(page: EventPage) -> str:
+    """A page of events as JSON text (EventPageView)."""
+    events = ",".join(event_text(event) for event in page.events)
+    more = "true" if page.has_more else "false"
+    return f'{{"events":[{events}],"next_after":{page.next_after},"has_more":{more}}}'
 
 
 def page_view(page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`shipcrowd-woo orders …`: fulfil an imported order, list its fulfilments."""
+"""`shipcrowd-woo orders …`: read imported orders, fulfil one, list its fulfilments; and
+`shipcrowd-woo events`: the order feed."""
 
 from datetime import datetime
 from typing import Any
@@ -8,13 +9,107 @@ import click
 from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.entrypoints.api.views import fulfilment_view, job_view
+from shipcrowd_woo.domain.shipping import Shipping
+from shipcrowd_woo.entrypoints.api.views import (
+    event_text,
+    fulfilment_view,
+    job_view,
+    order_list_view,
+    order_view,
+)
 from shipcrowd_woo.entrypoints.commands import common as cli
+from shipcrowd_woo.ports.repositories import OrderQuery
+from shipcrowd_woo.services.feed import MAX_EVENTS_PER_READ, MAX_ORDERS_PER_PAGE, MAX_WAIT_SECONDS
 
 
 @click.group()
 def orders() -> None:
-    """Fulfil imported orders."""
+    """Read and fulfil imported orders."""
+
+
+def order_line(view: dict[str, Any]) -> str:
+    """An order in one line: where it ships from, whether and what is left."""
+    left = sum(line["to_ship"] for line in view["lines"])
+    unmapped = sum(1 for line in view["lines"] if not line["mapped"])
+    deleted = "  deleted at the store" if view["deleted_at_store"] else ""
+    return (
+        f"{view['store_id']} #{view['order_id']}  {view['order']['woo_status']:<11} "
+        f"{view['shippable']['state']:<6} {left} to ship"
+        f"{f', {unmapped} unmapped line(s)' if unmapped else ''}{deleted}  "
+        f"({view['shippable']['why']})"
+    )
+
+
+def _order_page_lines(page: dict[str, Any]) -> str:
+    lines = [order_line(view) for view in page["items"]] or ["no orders"]
+    if page["next_cursor"] is not None:
+        lines.append(f"more: --cursor {page['next_cursor']}")
+    return "\n".join(lines)
+
+
+def _order_text(view: dict[str, Any]) -> str:
+    lines = [
+        f"  line {line['line_id']}: {line['sku'] or '(no SKU)'} -> "
+        f"{line['warehouse_sku'] or 'unmapped'}  ordered {line['ordered']}, refunded "
+        f"{line['refunded']}, fulfilled {line['fulfilled']}, to ship {line['to_ship']}"
+        for line in view["lines"]
+    ]
+    version = view["version"]
+    return "\n".join(
+        [order_line(view), f"  version {version['modified_at']} {version['fingerprint']}", *lines]
+    )
+
+
+@orders.command("list")
+@click.option("--store", "store_ids", multiple=True, help="Only this store's (repeatable).")
+@click.option("--status", "statuses", multiple=True, help="WooCommerce status (repeatable).")
+@click.option(
+    "--shippable",
+    "shippable",
+    multiple=True,
+    type=click.Choice([rule.value for rule in Shipping]),
+    help="Shipping decision (repeatable).",
+)
+@click.option("--changed-after", help="ISO 8601 with offset: changed in the feed since.")
+@click.option("--cursor", type=click.IntRange(0), default=0, help="From the page's next_cursor.")
+@click.option("--limit", type=click.IntRange(1, MAX_ORDERS_PER_PAGE), default=20)
+@cli.company_option
+@cli.json_option
+def list_orders(
+    store_ids: tuple[str, ...],
+    statuses: tuple[str, ...],
+    shippable: tuple[str, ...],
+    changed_after: str | None,
+    cursor: int,
+    limit: int,
+    company: CompanyId,
+    as_json: bool,
+) -> None:
+    """Imported orders, oldest first, a page at a time."""
+    query = OrderQuery(
+        company_id=company,
+        limit=limit,
+        after=cursor,
+        store_ids=[StoreId(store) for store in store_ids],
+        woo_statuses=statuses,
+        shippable=[Shipping(rule) for rule in shippable],
+        changed_after=_moment(changed_after, "changed_after"),
+    )
+    with cli.services() as built:
+        view = order_list_view(built.feed.orders(query))
+    cli.show(view, as_json, _order_page_lines)
+
+
+@orders.command("show")
+@click.argument("store_id")
+@click.argument("order_id", type=click.IntRange(1))
+@cli.company_option
+@cli.json_option
+def show_order(store_id: str, order_id: int, company: CompanyId, as_json: bool) -> None:
+    """One imported order: its lines' warehouse SKUs, units to ship and shipping decision."""
+    with cli.services() as built:
+        view = order_view(built.feed.order(company, StoreId(store_id), order_id))
+    cli.show(view, as_json, _order_text)
 
 
 def _line(text: str) -> ShippedLine:
@@ -24,13 +119,16 @@ def _line(text: str) -> ShippedLine:
     return ShippedLine(int(line_id), int(quantity))
 
 
-def _moment(text: str | None) -> datetime | None:
+def _moment(text: str | None, field: str = "shipped_at") -> datetime | None:
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed({"shipped_at": "must be an ISO 8601 time with its offset"}) from None
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationFailed({field: "must be an ISO 8601 time with its offset"})
+    return moment
 
 
 def fulfilment_line(view: dict[str, Any]) -> str:
@@ -102,3 +200,22 @@ def fulfilments(store_id: str, order_id: int, company: CompanyId, as_json: bool)
         found = built.fulfilments.for_order(company, StoreId(store_id), order_id)
     views = [fulfilment_view(fulfilment) for fulfilment in found]
     cli.show(views, as_json, lambda items: "\n".join(map(fulfilment_line, items)) or "none")
+
+
+@click.command("events")
+@click.option("--after", type=click.IntRange(0), default=0, help="Events after this sequence.")
+@click.option("--limit", type=click.IntRange(1, MAX_EVENTS_PER_READ), default=100)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, MAX_WAIT_SECONDS),
+    default=0.0,
+    help="Seconds to wait for the next event when there is none yet.",
+)
+@cli.company_option
+def events(after: int, limit: int, wait: float, company: CompanyId) -> None:
+    """The order feed: one event per line as JSON, then the cursor to read on from."""
+    with cli.services() as built:
+        page = built.feed.events(company, after, limit, wait)
+    for event in page.events:
+        click.echo(event_text(event))
+    click.echo(f"next: --after {page.next_after}{' (more)' if page.has_more else ''}", err=True)

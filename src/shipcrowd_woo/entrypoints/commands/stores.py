@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
 from shipcrowd_woo.domain.jobs import CheckWebhooks
 from shipcrowd_woo.domain.pagination import MAX_PAGE_SIZE, PageRequest
@@ -145,6 +146,7 @@ def disconnect(store_id: str, company: CompanyId, as_json: bool) -> None:
 
 def _settings_line(view: dict[str, Any]) -> str:
     orders, stock, fulfilment = view["order_sync"], view["inventory_sync"], view["fulfilment"]
+    ships = [status for status, rule in view["shipping"]["statuses"].items() if rule == "ship"]
 
     def state(settings: dict[str, Any]) -> str:
         if not settings["enabled"]:
@@ -155,8 +157,21 @@ def _settings_line(view: dict[str, Any]) -> str:
         f"{view['id']}  orders {state(orders)}, every {orders['interval_minutes']} min "
         f"(overlap {orders['overlap_minutes']} min)  stock {state(stock)}  fulfilments "
         f"{'complete the order' if fulfilment['complete_on_ship'] else 'leave the status'}, "
-        f"{'tell' if fulfilment['notify_customer'] else 'do not tell'} the customer"
+        f"{'tell' if fulfilment['notify_customer'] else 'do not tell'} the customer  "
+        f"ships: {', '.join(ships)}"
     )
+
+
+def _rules(texts: tuple[str, ...]) -> dict[str, str] | None:
+    if not texts:
+        return None
+    rules = {}
+    for text in texts:
+        status, _, rule = text.partition("=")
+        if not status or not rule:
+            raise ValidationFailed({"ship_status": f"{text!r} is not STATUS=RULE"})
+        rules[status] = rule
+    return rules
 
 
 @stores.command("settings")
@@ -206,12 +221,32 @@ def _settings_line(view: dict[str, Any]) -> str:
     default=None,
     help="Tell the customer of a fulfilment (a customer note, which WooCommerce e-mails).",
 )
+@click.option(
+    "--ship-status",
+    "ship_statuses",
+    multiple=True,
+    metavar="STATUS=RULE",
+    help="When orders in STATUS ship: ship, hold, cancel, ignore or default (repeatable).",
+)
+@click.option(
+    "--ship-pending-cod/--no-ship-pending-cod",
+    "shipping_ship_pending_cash_on_delivery",
+    default=None,
+    help="Ship pending orders paid in cash on delivery.",
+)
 @cli.company_option
 @cli.json_option
-def settings(store_id: str, company: CompanyId, as_json: bool, **changes: Any) -> None:
-    """Show the store's sync and fulfilment settings, changing those given first (each
-    option is the SettingsChange field of its name)."""
+def settings(
+    store_id: str,
+    company: CompanyId,
+    as_json: bool,
+    ship_statuses: tuple[str, ...],
+    **changes: Any,
+) -> None:
+    """Show the store's sync, fulfilment and shipping settings, changing those given first
+    (each option is the SettingsChange field of its name)."""
     with cli.services() as built:
-        store = built.stores.change_settings(company, StoreId(store_id), SettingsChange(**changes))
+        change = SettingsChange(**changes, shipping_statuses=_rules(ship_statuses))
+        store = built.stores.change_settings(company, StoreId(store_id), change)
         view = store_view(store, built.context.secrets)
     cli.show(view, as_json, _settings_line)
