@@ -4,7 +4,8 @@ imports whose pages are written after other writers acted since they were fetche
 that crash holding their batch, confirmations whose fetch succeeds, fails, is lost or meets a
 newer save — on the fake, SQLite and PostgreSQL. Whenever everything has settled (the store
 quiet, every webhook sent, every batch and job run to its end), every order we ever heard of
-is exactly the store's newest version, and nothing waits any more."""
+is exactly the store's newest version, the last event the feed published of it carries that
+version, and nothing waits any more."""
 
 import hashlib
 import itertools
@@ -32,6 +33,7 @@ from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.transform import transform_order
 from shipcrowd_woo.domain.versions import CLOCK_TOLERANCE
 from shipcrowd_woo.domain.webhooks import Delivery, Topic
+from shipcrowd_woo.ports.repositories import EventQuery
 from shipcrowd_woo.sandbox.delivery import wp_json_encode
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.confirmations import LOST_AFTER, OrderConfirmations
@@ -350,7 +352,12 @@ def model_of(backend: Backend) -> type[RuleBasedStateMachine]:
             with self.context.reads() as uow:
                 waiting = uow.confirmations.due(self.store.id, self.clock.now() + LOST_AFTER, 10)
                 stored = {i: uow.orders.get(self._key(i)) for i in sorted(self.heard_of)}
+                events = list(uow.feed.read(EventQuery(COMPANY, 0, 10_000)))
             assert waiting == []
+            assert [event.seq for event in events] == list(range(1, len(events) + 1))
+            last_of: dict[int, dict[str, Any]] = {}
+            for event in events:
+                last_of[event.key.source_id] = json.loads(event.data)["version"]
             for order_id, order in stored.items():
                 newest = self._newest(order_id)
                 assert order is not None, f"order {order_id} was never stored"
@@ -359,6 +366,9 @@ def model_of(backend: Backend) -> type[RuleBasedStateMachine]:
                     newest.customer_note,
                     newest.fingerprint,
                 ), f"order {order_id} is not the store's newest version"
+                assert last_of[order_id]["fingerprint"] == newest.fingerprint, (
+                    f"the feed's last event of order {order_id} is not its newest version"
+                )
 
         def _key(self, order_id: int) -> OrderKey:
             return OrderKey(COMPANY, self.store.id, order_id)

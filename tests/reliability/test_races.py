@@ -1,7 +1,8 @@
 """Races on PostgreSQL and Redis with real worker processes: 1,000 webhook deliveries for 500
 orders — several versions of half of them, every delivery sent twice, concurrently, shuffled —
 while the scheduler's incremental import of the same orders runs. Exactly 500 orders remain,
-each holding its newest version; nothing lost, nothing duplicated; the sync counts add up."""
+each holding its newest version; nothing lost, nothing duplicated; the sync counts add up; the
+order feed numbered without a gap, each order's last event its newest version."""
 
 import json
 import random
@@ -12,7 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
-from shipcrowd_woo.adapters.sqlalchemy.tables import ConfirmationRow, DeliveryRow, JobRow, OrderRow
+from shipcrowd_woo.adapters.sqlalchemy.tables import (
+    ConfirmationRow,
+    DeliveryRow,
+    JobRow,
+    OrderEventRow,
+    OrderRow,
+)
 from shipcrowd_woo.domain.pagination import PageRequest
 from shipcrowd_woo.domain.sync_log import SyncType
 from shipcrowd_woo.domain.webhooks import Topic
@@ -108,6 +115,11 @@ def test_racing_deliveries_and_a_scheduled_import(pg_cluster, sandboxes, figures
         confirmed = connection.execute(
             select(func.count()).where(JobRow.kind == "confirm_orders")
         ).scalar_one()
+        published = connection.execute(
+            select(OrderEventRow.seq, OrderEventRow.source_id, OrderEventRow.data).order_by(
+                OrderEventRow.seq
+            )
+        ).all()
     expected = {i: server.store.orders[i] for i in sorted(server.store.orders)[:ORDERS]}
     present = {source_id: (status, note) for source_id, status, note in orders}
     stale = [
@@ -116,6 +128,18 @@ def test_racing_deliveries_and_a_scheduled_import(pg_cluster, sandboxes, figures
         if present.get(i) != (order["status"], order["customer_note"])
     ]
     duplicated = len(orders) - len(present)
+    # The feed: numbered without a gap, and each order's last event is its newest version.
+    last_note = {
+        source_id: json.loads(data)["order"]["customer_note"] for _, source_id, data in published
+    }
+    last_status = {
+        source_id: json.loads(data)["order"]["woo_status"] for _, source_id, data in published
+    }
+    feed_stale = [
+        i
+        for i, order in expected.items()
+        if (last_status.get(i), last_note.get(i)) != (order["status"], order["customer_note"])
+    ]
     # Counted before the checks, so that a failing run (bench/race_soak) still reports them.
     section = figures["races (PostgreSQL + Redis, 2 workers, scheduler)"]
     section["deliveries sent"] += len(sends)
@@ -127,7 +151,11 @@ def test_racing_deliveries_and_a_scheduled_import(pg_cluster, sandboxes, figures
     section["orders duplicated"] += duplicated
     section["orders not on their newest version"] += len(stale)
     section["confirming jobs run"] += confirmed
+    section["feed events published"] += len(published)
+    section["orders whose last event is not their newest version"] += len(feed_stale)
     assert (len(orders), duplicated, stale) == (ORDERS, 0, [])
+    assert [seq for seq, _, _ in published] == list(range(1, len(published) + 1))
+    assert feed_stale == []
     assert lines == {i: len(order["line_items"]) for i, order in expected.items()}
     assert states == {"processed": DELIVERIES}
     with services.uow_factory() as uow:
