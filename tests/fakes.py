@@ -13,7 +13,6 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
-from shipcrowd_woo.converters.order_feed import feed_draft
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import (
     AlreadyExists,
@@ -22,7 +21,7 @@ from shipcrowd_woo.domain.errors import (
     MappingNotFound,
     StoreNotFound,
 )
-from shipcrowd_woo.domain.feed import FeedBounds, FeedEvent, FeedState, NewEvent
+from shipcrowd_woo.domain.feed import FeedBounds, FeedDraft, FeedEvent, FeedState, NewEvent
 from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
 from shipcrowd_woo.domain.inventory import StockChange, WarehouseItem
@@ -224,9 +223,9 @@ class FakeWebhookRepository:
         self.webhooks.pop(webhook_id, None)
 
 
-def stage_as_itself(order: Order) -> StagedOrder:
+def stage_as_itself(order: Order, feed: FeedDraft | None) -> StagedOrder:
     """The fake's staging: the order itself is the row."""
-    return StagedOrder.of(order, order, feed_draft(order))
+    return StagedOrder.of(order, order, feed)
 
 
 class FakeOrderRepository:
@@ -264,7 +263,7 @@ class FakeOrderRepository:
                 self.orders[order.key] = attrs.evolve(order, deleted_at_store=None)
         return verdicts
 
-    def staging(self) -> Callable[[Order], StagedOrder]:
+    def staging(self) -> Callable[[Order, FeedDraft | None], StagedOrder]:
         return stage_as_itself
 
     def upsert_staged(self, staged: Sequence[StagedOrder]) -> Mapping[OrderKey, Verdict]:

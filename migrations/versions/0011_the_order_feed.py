@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", UtcDateTime(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("company_id", "seq", name=op.f("pk_order_events")),
-        sa.UniqueConstraint("id", name=op.f("uq_order_events_id")),
     )
-    op.create_index("ix_order_events_occurred", "order_events", ["occurred_at"])
     op.create_table(
         "order_feed_states",
         sa.Column("store_id", sa.String(length=36), nullable=False),
@@ -78,7 +76,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_order_feed_states_company_changed", table_name="order_feed_states")
     op.drop_table("order_feed_states")
-    op.drop_index("ix_order_events_occurred", table_name="order_events")
     op.drop_table("order_events")
     op.drop_table("feed_heads")
     with op.batch_alter_table("stores") as stores:

@@ -238,7 +238,7 @@ def test_orders_staged_in_another_process_are_written_as_the_orders_themselves(u
     newer = make_order(2, store_id=store.id, modified=later(5), quantities=(3,))
     with uow_factory() as uow:
         stage = _pickled(uow.orders.staging())
-    staged = [_pickled(stage(order)) for order in [*first, newer]]
+    staged = [_pickled(stage(order, None)) for order in [*first, newer]]
     with uow_factory() as uow:
         verdicts = uow.orders.upsert_staged(staged[:2])
         uow.commit()

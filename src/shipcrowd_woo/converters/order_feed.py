@@ -1,28 +1,49 @@
-"""What the order feed keeps of an order: its draft (facets and the order as JSON text)."""
+"""An order as the feed renders it: its data as JSON text, and digests of its content."""
 
-import json
+import hashlib
+from typing import Any
+
+import orjson
 
 from shipcrowd_woo.converters.shipcrowd import to_json_data
-from shipcrowd_woo.domain.feed import FeedDraft, content_facets
+from shipcrowd_woo.domain.feed import Change
 from shipcrowd_woo.domain.order import Order
-from shipcrowd_woo.domain.shipping import basis_of
+
+# Our stamps, not the order's: the feed shows its version as its own field.
+_STAMPS = ("observed_at", "current_from", "fingerprint", "deleted_at_store")
 
 
-def order_document(order: Order) -> str:
-    """The Shipcrowd order as stored, as compact JSON text (its stamps but the version left
-    out: `observed_at` and `current_from` are ours, not the order's)."""
-    data = to_json_data(order)
-    for stamp in ("observed_at", "current_from", "fingerprint", "deleted_at_store"):
+def order_data(order: Order) -> dict[str, Any]:
+    """The Shipcrowd order as stored, as JSON-ready data, without our stamps."""
+    data: dict[str, Any] = to_json_data(order)
+    for stamp in _STAMPS:
         data.pop(stamp, None)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return data
 
 
-def feed_draft(order: Order) -> FeedDraft:
-    """The order's draft for the feed."""
-    return FeedDraft(
-        basis=basis_of(order),
-        facets=content_facets(order),
-        refunded=order.totals.refunded,
-        version=(order.modified_at, order.fingerprint),
-        document=order_document(order),
-    )
+def order_text(data: dict[str, Any]) -> str:
+    """`order_data` as compact JSON text."""
+    return orjson.dumps(data).decode()
+
+
+def content_facets(data: dict[str, Any]) -> dict[str, str]:
+    """A digest of each content facet of `order_data` (its status in words)."""
+    lines = data["lines"]
+    return {
+        Change.STATUS.value: data["woo_status"],
+        Change.SHIPPING_ADDRESS.value: _digest(data["shipping_address"]),
+        Change.LINES.value: _digest(
+            [
+                (li["woo_line_id"], li["product_id"], li["variation_id"], li["sku"], li["name"])
+                for li in lines
+            ]
+        ),
+        Change.QUANTITIES.value: _digest([(li["woo_line_id"], li["quantity"]) for li in lines]),
+        Change.CUSTOMER_NOTE.value: _digest(data["customer_note"]),
+        Change.TOTALS.value: _digest(data["totals"]),
+    }
+
+
+def _digest(value: object) -> str:
+    rendered = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(rendered, digest_size=8).hexdigest()

@@ -9,15 +9,14 @@ that moves any makes exactly one, named by the most telling change.
 """
 
 import enum
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
-from shipcrowd_woo.domain.order import Order, OrderKey
+from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.shipping import LineToShip, Shippable, Shipping, ShippingBasis
 
 
@@ -34,16 +33,6 @@ class Change(enum.Enum):
     REFUNDED = "refunded"
     FULFILLED = "fulfilled"
     DELETED = "deleted"
-
-
-CONTENT: Final = (
-    Change.STATUS,
-    Change.SHIPPING_ADDRESS,
-    Change.LINES,
-    Change.QUANTITIES,
-    Change.CUSTOMER_NOTE,
-    Change.TOTALS,
-)
 
 
 class EventType(enum.Enum):
@@ -67,28 +56,6 @@ _NAMED_BY: Final = (
 )
 
 
-def content_facets(order: Order) -> dict[str, str]:
-    """A digest of each content facet of the order (its status in words)."""
-    address = order.shipping_address
-    return {
-        Change.STATUS.value: order.woo_status,
-        Change.SHIPPING_ADDRESS.value: _digest(attrs.astuple(address)),
-        Change.LINES.value: _digest(
-            [
-                (li.woo_line_id, li.product_id, li.variation_id, li.sku, li.name)
-                for li in order.lines
-            ]
-        ),
-        Change.QUANTITIES.value: _digest([(li.woo_line_id, li.quantity) for li in order.lines]),
-        Change.CUSTOMER_NOTE.value: _digest(order.customer_note),
-        Change.TOTALS.value: _digest(attrs.astuple(order.totals)),
-    }
-
-
-def _digest(value: object) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
-
-
 @attrs.frozen
 class FeedState:
     """What the consumer last saw of an order: every facet of its last event."""
@@ -109,6 +76,10 @@ def derived_facets(
         Change.FULFILLED.value: str(sum(line.fulfilled for line in lines)),
         Change.DELETED.value: "yes" if deleted else "",
     }
+
+
+# What a first event names: every facet.
+EVERY_CHANGE: Final = tuple(Change)
 
 
 def changes(previous: FeedState | None, facets: Mapping[str, str]) -> tuple[Change, ...]:
@@ -160,16 +131,66 @@ class NewEvent:
 
 
 @attrs.frozen
+class FirstEvent:
+    """An order's first event, made ready with its draft: what it says of an order stored
+    for the first time (nothing fulfilled yet) under the rules the draft was made with.
+    `head` is its data up to the order's document, which the draft holds once."""
+
+    facets: Mapping[str, str]
+    shippable: Shipping
+    head: str = attrs.field(repr=False)
+
+
+@attrs.frozen
 class FeedDraft:
     """What the feed needs of a written order, made where the order was read (another
-    process, for an import's pages): its shipping basis, content facets, refunded money and
-    `document`, the order rendered as JSON text."""
+    process, for an import's pages): its shipping basis, content facets (digests of its
+    content, by Change value), refunded money, `document` (the order rendered as JSON text)
+    and its `first` event, should the write create it."""
 
     basis: ShippingBasis
     facets: Mapping[str, str]
     refunded: Decimal
     version: tuple[datetime, str]
     document: str = attrs.field(repr=False)
+    first: FirstEvent | None = attrs.field(default=None, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled flat: an import's drafts cross from the processes preparing its pages,
+        # and attrs' own pickling of this and its parts cost as much as making them.
+        basis, first = self.basis, self.first
+        return (
+            _draft,
+            (
+                basis.woo_status,
+                basis.cash_on_delivery,
+                basis.refunded_in_full,
+                basis.deleted_at,
+                basis.lines,
+                dict(self.facets),
+                self.refunded,
+                self.version,
+                self.document,
+                None if first is None else (dict(first.facets), first.shippable.value, first.head),
+            ),
+        )
+
+
+def _draft(
+    woo_status: str,
+    cash_on_delivery: bool,
+    refunded_in_full: bool,
+    deleted_at: datetime | None,
+    lines: tuple[tuple[int | None, int], ...],
+    facets: dict[str, str],
+    refunded: Decimal,
+    version: tuple[datetime, str],
+    document: str,
+    first: tuple[dict[str, str], str, str] | None,
+) -> FeedDraft:
+    basis = ShippingBasis(woo_status, cash_on_delivery, refunded_in_full, deleted_at, lines)
+    made = None if first is None else FirstEvent(first[0], Shipping(first[1]), first[2])
+    return FeedDraft(basis, facets, refunded, version, document, made)
 
 
 @attrs.frozen

@@ -134,10 +134,11 @@ class StagedOrder:
     current_from: datetime | None
     fingerprint: str
     row: Any = attrs.field(repr=False)
-    feed: FeedDraft = attrs.field(repr=False)
+    # What the feed publishes of it once written (None: a write that publishes nothing).
+    feed: FeedDraft | None = attrs.field(repr=False)
 
     @classmethod
-    def of(cls, order: Order, row: Any, feed: FeedDraft) -> "StagedOrder":
+    def of(cls, order: Order, row: Any, feed: FeedDraft | None) -> "StagedOrder":
         """The order staged as `row`, with its key, version stamp and what the feed needs."""
         return cls(
             order.key,
@@ -170,7 +171,7 @@ def _staged(
     current_from: datetime | None,
     fingerprint: str,
     row: Any,
-    feed: FeedDraft,
+    feed: FeedDraft | None,
 ) -> StagedOrder:
     key = OrderKey(company_id, store_id, source_id, source)
     return StagedOrder(key, modified_at, observed_at, current_from, fingerprint, row, feed)
@@ -186,9 +187,10 @@ class OrderRepository(Protocol):
         proved itself newer than every one written before it."""
         ...
 
-    def staging(self) -> Callable[[Order], StagedOrder]:
-        """How this repository stages an order for `upsert_staged`: a function that needs no
-        connection and pickles (it may run in another process)."""
+    def staging(self) -> Callable[[Order, FeedDraft | None], StagedOrder]:
+        """How this repository stages an order (with what the feed will publish of it) for
+        `upsert_staged`: a function that needs no connection and pickles (it may run in
+        another process)."""
         ...
 
     def upsert_staged(self, staged: Sequence[StagedOrder]) -> Mapping[OrderKey, Verdict]:

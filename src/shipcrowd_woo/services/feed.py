@@ -9,7 +9,7 @@ from typing import Final
 
 import attrs
 
-from shipcrowd_woo.converters.order_feed import order_document
+from shipcrowd_woo.converters.order_feed import order_data, order_text
 from shipcrowd_woo.domain.errors import CursorExpired, OrderNotFound, ValidationFailed
 from shipcrowd_woo.domain.feed import EventType, FeedBounds, FeedEvent, FeedState
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
@@ -78,7 +78,7 @@ class OrderReading:
     @property
     def document(self) -> str:
         """The Shipcrowd order as stored, as JSON text."""
-        return order_document(self.order)
+        return order_text(order_data(self.order))
 
 
 @attrs.frozen

@@ -6,17 +6,22 @@ locked: the event and the change commit together or not at all (a transactional 
 no two transactions publish one order at once, so its events follow its versions.
 """
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from shipcrowd_woo.converters.order_feed import feed_draft
+import attrs
+import orjson
+
+from shipcrowd_woo.converters.order_feed import content_facets, order_data, order_text
 from shipcrowd_woo.domain.feed import (
+    EVERY_CHANGE,
+    EventType,
     FeedDraft,
     FeedEvent,
     FeedState,
+    FirstEvent,
     NewEvent,
     changes,
     derived_facets,
@@ -24,11 +29,12 @@ from shipcrowd_woo.domain.feed import (
 )
 from shipcrowd_woo.domain.fulfilment import shipped_so_far
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.domain.order import OrderKey
+from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.shipping import (
     LineToShip,
     Shippable,
     ShippingRules,
+    basis_of,
     lines_to_ship,
     shippable,
 )
@@ -36,18 +42,30 @@ from shipcrowd_woo.ports.repositories import UnitOfWork
 
 
 def publish(
-    uow: UnitOfWork, drafts: Mapping[OrderKey, FeedDraft], at: datetime
+    uow: UnitOfWork,
+    drafts: Mapping[OrderKey, FeedDraft],
+    at: datetime,
+    created: Collection[OrderKey] = (),
 ) -> Sequence[FeedEvent]:
     """Append an event for each order whose facets moved since its last event (none for an
-    unchanged replay or an echo), in the caller's transaction."""
+    unchanged replay or an echo), in the caller's transaction. Orders in `created` were
+    stored for the first time by it: they had no event and no fulfilment yet."""
     if not drafts:
         return []
-    previous = uow.feed.states(drafts.keys())
+    previous = uow.feed.states([key for key in drafts if key not in created])
     fulfilled = fulfilled_units(uow, [key for key in drafts if key in previous])
     rules: dict[tuple[CompanyId, StoreId], ShippingRules] = {}
     by_company: defaultdict[CompanyId, list[NewEvent]] = defaultdict(list)
     for key in sorted(drafts, key=lambda each: (each.store_id, each.source_id)):
         draft = drafts[key]
+        first = draft.first
+        if key in created and first is not None:
+            # Made ready where the order was read: nothing here to compute.
+            state = FeedState(first.facets, first.shippable, at)
+            data = _spliced(first.head, draft.document)
+            new = NewEvent(EventType.CREATED, key, EVERY_CHANGE, state, data)
+            by_company[key.company_id].append(new)
+            continue
         scope = (key.company_id, key.store_id)
         if scope not in rules:
             rules[scope] = uow.stores.get(*scope).shipping
@@ -80,8 +98,32 @@ def publish_stored(uow: UnitOfWork, keys: Iterable[OrderKey], at: datetime) -> S
     for key in keys:
         order = uow.orders.get(key)
         if order is not None:
-            drafts[key] = feed_draft(order)
+            drafts[key] = drafted(order)
     return publish(uow, drafts, at)
+
+
+def drafted(order: Order, rules: ShippingRules | None = None) -> FeedDraft:
+    """The order's draft for the feed; with the store's `rules`, its first event made ready
+    too (for an import's pages, where they are read: other processes)."""
+    data = order_data(order)
+    document = order_text(data)
+    draft = FeedDraft(
+        basis=basis_of(order),
+        facets=content_facets(data),
+        refunded=order.totals.refunded,
+        version=(order.modified_at, order.fingerprint),
+        document=document,
+    )
+    if rules is None:
+        return draft
+    lines = lines_to_ship(draft.basis, {})
+    decision = shippable(draft.basis, rules, lines)
+    facets = {
+        **draft.facets,
+        **derived_facets(decision, lines, draft.refunded, draft.basis.deleted),
+    }
+    head = _head(shipping_summary(order.key, draft, decision, lines))
+    return attrs.evolve(draft, first=FirstEvent(facets, decision.state, head))
 
 
 def fulfilled_units(uow: UnitOfWork, keys: Collection[OrderKey]) -> dict[OrderKey, Counter[int]]:
@@ -125,8 +167,16 @@ def shipping_summary(
     }
 
 
-def _text(summary: dict[str, Any], document: str) -> str:
+def _head(summary: dict[str, Any]) -> str:
+    """An event's data up to its order: the summary's JSON without its closing brace."""
+    return orjson.dumps(summary).decode()[:-1]
+
+
+def _spliced(head: str, document: str) -> str:
     # The order's document is already JSON text (made where the order was read): spliced in,
     # not parsed and written again.
-    head = json.dumps(summary, ensure_ascii=False, separators=(",", ":"))
-    return f'{head[:-1]},"order":{document}}}'
+    return f'{head},"order":{document}}}'
+
+
+def _text(summary: dict[str, Any], document: str) -> str:
+    return _spliced(_head(summary), document)

@@ -9,10 +9,12 @@ from datetime import datetime
 import attrs
 
 from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
+from shipcrowd_woo.domain.feed import FeedDraft
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.jobs import SyncMode, SyncOrders
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.rejections import Rejection
+from shipcrowd_woo.domain.shipping import ShippingRules
 from shipcrowd_woo.domain.statuses import WOO_STATUS_TABLE, normalise_woo_status
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_sync, record_items
@@ -22,7 +24,7 @@ from shipcrowd_woo.ports.repositories import StagedOrder
 from shipcrowd_woo.ports.store_client import OrderPage, StoreClient
 from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import StoreWork
-from shipcrowd_woo.services.feed_publishing import publish_stored
+from shipcrowd_woo.services.feed_publishing import drafted, publish_stored
 from shipcrowd_woo.services.order_writing import (
     Written,
     changed,
@@ -122,7 +124,9 @@ class OrderSync:
                     )
                 with self._ctx.reads() as uow:
                     stage = uow.orders.staging()
-                prepare = functools.partial(_prepared, transform_context(store, started), stage)
+                prepare = functools.partial(
+                    _prepared, transform_context(store, started), stage, store.shipping
+                )
                 for page, (staged, failures) in self._ctx.prepare_ahead(pages, prepare):
                     log, page_newest = self._save_page(store, staged, failures, log)
                     newest = max(filter(None, (newest, page_newest)), default=None)
@@ -293,10 +297,14 @@ class OrderSync:
 
 
 def _prepared(
-    context: TransformContext, stage: Callable[[Order], StagedOrder], page: OrderPage
+    context: TransformContext,
+    stage: Callable[[Order, FeedDraft | None], StagedOrder],
+    rules: ShippingRules,
+    page: OrderPage,
 ) -> tuple[list[StagedOrder], list[str]]:
-    """A page's orders read, transformed and staged for writing, and why each of the others
-    was rejected. Runs where `prepare_ahead` runs it: possibly another process."""
+    """A page's orders read, transformed and staged for writing with their feed drafts,
+    and why each of the others was rejected. Runs where `prepare_ahead` runs it: possibly
+    another process."""
     context = attrs.evolve(
         context,
         observed_at=page.observed_at,
@@ -307,7 +315,7 @@ def _prepared(
     for item in page.read():
         result = item if isinstance(item, Rejection) else transform_order(item, context)
         if isinstance(result, Order):
-            staged.append(stage(result))
+            staged.append(stage(result, drafted(result, rules)))
         else:
             failures.append(result.summary)
     return staged, failures

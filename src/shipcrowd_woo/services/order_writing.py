@@ -18,6 +18,7 @@ from shipcrowd_woo.domain.feed import FeedEvent
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.rejections import Rejection
+from shipcrowd_woo.domain.shipping import ShippingRules
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.transform import TransformContext, transform_order
 from shipcrowd_woo.domain.versions import (
@@ -29,7 +30,7 @@ from shipcrowd_woo.domain.versions import (
 )
 from shipcrowd_woo.domain.woo_order import WooOrder
 from shipcrowd_woo.ports.repositories import StagedOrder, UnitOfWork, UnitOfWorkFactory
-from shipcrowd_woo.services.feed_publishing import publish
+from shipcrowd_woo.services.feed_publishing import drafted, publish
 
 
 def transform_context(
@@ -82,7 +83,14 @@ def write_orders(
     unsettled between snapshots of its own. Each snapshot written is published to the feed
     in the same transaction (services/feed_publishing.py)."""
     stage = uow.orders.staging()
-    return write_staged(uow, [stage(order) for order in orders], now, doubtful)
+    rules: dict[tuple[CompanyId, StoreId], ShippingRules] = {}
+    staged = []
+    for order in orders:
+        scope = (order.key.company_id, order.key.store_id)
+        if scope not in rules:
+            rules[scope] = uow.stores.get(*scope).shipping
+        staged.append(stage(order, drafted(order, rules[scope])))
+    return write_staged(uow, staged, now, doubtful)
 
 
 def write_staged(
@@ -98,7 +106,9 @@ def write_staged(
     unsettled.update(doubtful)
     uow.confirmations.note([Confirmation(key, now) for key in unsettled])
     # The upsert holds the rows it wrote until commit: these events follow those versions.
-    events = publish(uow, {o.key: o.feed for o in staged if verdicts[o.key].writes}, now)
+    written = {o.key: o.feed for o in staged if verdicts[o.key].writes and o.feed is not None}
+    created = {key for key, verdict in verdicts.items() if verdict is Verdict.CREATE}
+    events = publish(uow, written, now, created)
     return Written(verdicts, frozenset((key.company_id, key.store_id) for key in unsettled), events)
 
 

@@ -9,17 +9,24 @@ Appends lock their orders' rows first (the upsert that wrote them, or `versions(
 the head last, and nothing takes them the other way round.
 """
 
-import uuid
+import os
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import attrs
 import orjson
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import Column, CursorResult, Table, delete, func, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, chunks, upsert_into
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    OnSession,
+    as_arrays,
+    chunks,
+    unnest_select,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     FeedHeadRow,
     OrderEventRow,
@@ -42,6 +49,53 @@ from shipcrowd_woo.ports.repositories import EventQuery
 HEADS = table_of(FeedHeadRow)
 EVENTS = table_of(OrderEventRow)
 STATES = table_of(OrderFeedStateRow)
+_EVENT_COLUMNS = list(EVENTS.columns)
+_STATE_COLUMNS = list(STATES.columns)
+_SQLITE = sqlite.dialect()
+
+
+@attrs.frozen
+class _Statement:
+    """One INSERT for each backend: SQLite's of positional values (run for many rows),
+    PostgreSQL's of one array a column."""
+
+    sqlite: str
+    postgres: str
+
+
+def _insert(table: Table, columns: Sequence[Column[Any]], conflict: str = "") -> _Statement:
+    names = ", ".join(column.name for column in columns)
+    marks = ", ".join("?" * len(columns))
+    head = f"INSERT INTO {table.name} ({names})"
+    return _Statement(
+        f"{head} VALUES ({marks}) {conflict}", f"{head} {unnest_select(columns)} {conflict}"
+    )
+
+
+_EVENTS_SQL = _insert(EVENTS, _EVENT_COLUMNS)
+# The company's head moved on by the events appended; its row stays locked until commit.
+_NUMBERING = (
+    "INSERT INTO feed_heads (company_id, last_seq, purged_through) VALUES (?, ?, 0) "
+    "ON CONFLICT (company_id) DO UPDATE SET last_seq = feed_heads.last_seq + excluded.last_seq "
+    "RETURNING last_seq"
+)
+_STATES_SQL = _insert(
+    STATES,
+    _STATE_COLUMNS,
+    "ON CONFLICT (store_id, source, source_id) DO UPDATE SET facets = excluded.facets, "
+    "shippable = excluded.shippable, changed_at = excluded.changed_at, "
+    "last_seq = excluded.last_seq",
+)
+
+
+def _moments(dialect_name: str) -> Callable[[datetime], Any]:
+    """How the driver takes a time: SQLite the text SQLAlchemy would store, PostgreSQL the
+    aware datetime itself."""
+    if dialect_name != "sqlite":
+        return lambda moment: moment
+    process = EVENTS.c.occurred_at.type.dialect_impl(_SQLITE).bind_processor(_SQLITE)
+    assert process is not None
+    return process
 
 
 def state_of(row: Any) -> FeedState:
@@ -108,70 +162,65 @@ class SqlAlchemyOrderFeedRepository(OnSession):
         them and their orders' states."""
         if not events:
             return []
-        statement = upsert_into(self._session, HEADS).values(
-            company_id=company_id, last_seq=len(events), purged_through=0
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["company_id"],
-            set_={"last_seq": HEADS.c.last_seq + statement.excluded.last_seq},
-        ).returning(HEADS.c.last_seq)
-        last = self._session.execute(statement).scalar_one()
+        connection = self._session.connection()
+        postgres = connection.dialect.name == "postgresql"
+        numbering = _NUMBERING.replace("?", "%s") if postgres else _NUMBERING
+        (last,) = connection.exec_driver_sql(numbering, (company_id, len(events))).one()
         self._appended.add(company_id)
+        ids = os.urandom(16 * len(events)).hex()
         appended = [
             FeedEvent(
                 company_id=company_id,
                 seq=seq,
-                id=f"evt_{uuid.uuid4().hex}",
+                id=f"evt_{ids[32 * index : 32 * index + 32]}",
                 type=event.type,
                 key=event.key,
                 changes=event.changes,
                 occurred_at=at,
                 data=event.data,
             )
-            for seq, event in zip(range(last - len(events) + 1, last + 1), events, strict=True)
+            for index, (seq, event) in enumerate(
+                zip(range(last - len(events) + 1, last + 1), events, strict=True)
+            )
         ]
-        self._session.execute(
-            EVENTS.insert(),
-            [
-                {
-                    "company_id": company_id,
-                    "seq": event.seq,
-                    "id": event.id,
-                    "store_id": event.key.store_id,
-                    "source": event.key.source,
-                    "source_id": event.key.source_id,
-                    "type": event.type.value,
-                    "changes": " ".join(change.value for change in event.changes),
-                    "occurred_at": at,
-                    "data": event.data,
-                }
-                for event in appended
-            ],
-        )
-        states = upsert_into(self._session, STATES)
-        states = states.on_conflict_do_update(
-            index_elements=["store_id", "source", "source_id"],
-            set_={
-                name: states.excluded[name]
-                for name in ("facets", "shippable", "changed_at", "last_seq")
-            },
-        )
-        self._session.execute(
-            states,
-            [
-                {
-                    "store_id": event.key.store_id,
-                    "source": event.key.source,
-                    "source_id": event.key.source_id,
-                    "company_id": company_id,
-                    "facets": orjson.dumps(dict(new.state.facets)).decode(),
-                    "shippable": new.state.shippable.value,
-                    "changed_at": new.state.changed_at,
-                    "last_seq": event.seq,
-                }
-                for event, new in zip(appended, events, strict=True)
-            ],
-        )
+        # Through the driver, rows as tuples: SQLAlchemy's per-row parameter handling was
+        # three quarters of the feed's cost to an import (bench/feed_bench.py).
+        moment = _moments(connection.dialect.name)
+        occurred = moment(at)
+        event_rows = [
+            (
+                company_id,
+                event.seq,
+                event.id,
+                event.key.store_id,
+                event.key.source,
+                event.key.source_id,
+                event.type.value,
+                " ".join(change.value for change in event.changes),
+                occurred,
+                event.data,
+            )
+            for event in appended
+        ]
+        state_rows = [
+            (
+                event.key.store_id,
+                event.key.source,
+                event.key.source_id,
+                company_id,
+                orjson.dumps(dict(new.state.facets)).decode(),
+                new.state.shippable.value,
+                moment(new.state.changed_at),
+                event.seq,
+            )
+            for event, new in zip(appended, events, strict=True)
+        ]
+        if postgres:
+            connection.exec_driver_sql(_EVENTS_SQL.postgres, as_arrays(_EVENT_COLUMNS, event_rows))
+            connection.exec_driver_sql(_STATES_SQL.postgres, as_arrays(_STATE_COLUMNS, state_rows))
+        else:
+            connection.exec_driver_sql(_EVENTS_SQL.sqlite, event_rows)
+            connection.exec_driver_sql(_STATES_SQL.sqlite, state_rows)
         return appended
 
     def read(self, query: EventQuery) -> Sequence[FeedEvent]:
@@ -194,27 +243,34 @@ class SqlAlchemyOrderFeedRepository(OnSession):
         return FeedBounds() if row is None else FeedBounds(row.purged_through, row.last_seq)
 
     def purge(self, occurred_before: datetime, batch_size: int) -> int:
-        """Delete up to `batch_size` of the oldest events older than that, and move each
-        company's feed start past what went."""
-        doomed = self._session.execute(
-            select(EVENTS.c.company_id, EVENTS.c.seq)
-            .where(EVENTS.c.occurred_at < occurred_before)
-            .order_by(EVENTS.c.occurred_at)
-            .limit(batch_size)
+        """Delete up to `batch_size` events older than that, each company's oldest first
+        (by sequence, through the primary key: its times follow its numbers), and move each
+        feed's start past what went."""
+        heads = self._session.execute(
+            select(HEADS.c.company_id, HEADS.c.purged_through)
+            .where(HEADS.c.purged_through < HEADS.c.last_seq)
+            .order_by(HEADS.c.company_id)
         ).all()
-        if not doomed:
-            return 0
-        newest: dict[str, int] = {}
-        for company_id, seq in doomed:
-            newest[company_id] = max(seq, newest.get(company_id, 0))
-        # SQLite's two-argument max() is PostgreSQL's greatest().
-        larger = func.max if self._session.get_bind().dialect.name == "sqlite" else func.greatest
         deleted = 0
-        for company_id, through in sorted(newest.items()):
+        for company_id, purged_through in heads:
+            if deleted >= batch_size:
+                break
+            through = self._session.execute(
+                select(func.max(EVENTS.c.seq)).where(
+                    EVENTS.c.company_id == company_id,
+                    EVENTS.c.seq.in_(
+                        select(EVENTS.c.seq)
+                        .where(EVENTS.c.company_id == company_id, EVENTS.c.seq > purged_through)
+                        .order_by(EVENTS.c.seq)
+                        .limit(batch_size - deleted)
+                    ),
+                    EVENTS.c.occurred_at < occurred_before,
+                )
+            ).scalar_one()
+            if through is None:
+                continue
             self._session.execute(
-                update(HEADS)
-                .where(HEADS.c.company_id == company_id)
-                .values(purged_through=larger(HEADS.c.purged_through, through))
+                update(HEADS).where(HEADS.c.company_id == company_id).values(purged_through=through)
             )
             gone = self._session.execute(
                 delete(EVENTS).where(EVENTS.c.company_id == company_id, EVENTS.c.seq <= through)

@@ -35,7 +35,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import JSON
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import APART, DOCUMENT, Nested, RowShape, Stored
-from shipcrowd_woo.adapters.sqlalchemy.statements import OnSession, chunks, of_store, one_row
+from shipcrowd_woo.adapters.sqlalchemy.statements import (
+    OnSession,
+    as_arrays,
+    chunks,
+    of_store,
+    one_row,
+    unnest_select,
+)
 from shipcrowd_woo.adapters.sqlalchemy.tables import (
     OrderFeedStateRow,
     OrderLineRow,
@@ -43,8 +50,7 @@ from shipcrowd_woo.adapters.sqlalchemy.tables import (
     table_of,
 )
 from shipcrowd_woo.adapters.sqlalchemy.types import document_text
-from shipcrowd_woo.converters.order_feed import feed_draft
-from shipcrowd_woo.domain.feed import FeedState
+from shipcrowd_woo.domain.feed import FeedDraft, FeedState
 from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey, OrderLine, Totals
@@ -110,24 +116,10 @@ def _upsert(rows: str) -> str:
     )
 
 
-def _from_arrays(columns: Sequence[Column[Any]]) -> str:
-    """PostgreSQL: `SELECT * FROM unnest(…)`, one array parameter per written column, for
-    the driver itself (psycopg's placeholders). Its few parameters keep psycopg's statement
-    cache: a multi-row VALUES form has thousands, and psycopg parsed each such statement
-    afresh (a fifth of an import into PostgreSQL). The arrays travel in binary (`%b`): in
-    text, psycopg quoted every element through a regular expression, 41% of an import's
-    time (py-spy)."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    arrays = ", ".join(
-        f"CAST(%({c.name})b AS {c.type.compile(dialect=dialect)}[])" for c in columns
-    )
-    return f"SELECT * FROM unnest({arrays})"  # noqa: S608 - names from the table only
-
-
 @functools.cache
 def _unnest_upsert() -> str:
     """PostgreSQL: a page's orders in one statement of arrays."""
-    return _upsert(_from_arrays(_written_columns(ORDERS)))
+    return _upsert(unnest_select(_written_columns(ORDERS)))
 
 
 # A line is staged before its order has an id: the id leads its row once the order is written.
@@ -138,13 +130,7 @@ _LINE_COLUMNS = [LINES.c.order_id] + [c for c in _written_columns(LINES) if c.na
 def _unnest_lines() -> str:
     """PostgreSQL: a page's lines in one statement of arrays."""
     names = ", ".join(c.name for c in _LINE_COLUMNS)
-    return f"INSERT INTO {LINES.name} ({names}) {_from_arrays(_LINE_COLUMNS)}"
-
-
-def _as_arrays(columns: Sequence[Column[Any]], rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    """Staged rows (values in the order of `columns`) as one list per column."""
-    by_column = zip(*rows, strict=True) if rows else ([] for _ in columns)
-    return {column.name: list(values) for column, values in zip(columns, by_column, strict=True)}
+    return f"INSERT INTO {LINES.name} ({names}) {unnest_select(_LINE_COLUMNS)}"
 
 
 # After the id, in the order of OrderVersion's fields.
@@ -257,7 +243,7 @@ class SqlOrderStaging:
 
     dialect: str
 
-    def __call__(self, order: Order) -> StagedOrder:
+    def __call__(self, order: Order, feed: FeedDraft | None) -> StagedOrder:
         make_order, make_line = _row_makers(self.dialect)
         values = ORDER.values(order)
         values["revision"] = 1
@@ -265,7 +251,7 @@ class SqlOrderStaging:
             make_line({"position": position, **LINE.values(line)})
             for position, line in enumerate(order.lines)
         )
-        return StagedOrder.of(order, (make_order(values), lines), feed_draft(order))
+        return StagedOrder.of(order, (make_order(values), lines), feed)
 
 
 class SqlAlchemyOrderRepository(OnSession):
@@ -274,7 +260,7 @@ class SqlAlchemyOrderRepository(OnSession):
     def upsert_all(self, orders: Sequence[Order]) -> Mapping[OrderKey, Verdict]:
         """Each snapshot stored if it is new or proves itself newer, with its lines."""
         stage = self.staging()
-        return self.upsert_staged([stage(order) for order in orders])
+        return self.upsert_staged([stage(order, None) for order in orders])
 
     def staging(self) -> SqlOrderStaging:
         """Staging for this session's database."""
@@ -290,7 +276,7 @@ class SqlAlchemyOrderRepository(OnSession):
         postgres = connection.dialect.name == "postgresql"
         rows = [order.row[0] for order in staged]
         if postgres:
-            arrays = _as_arrays(_written_columns(ORDERS), rows)
+            arrays = as_arrays(_written_columns(ORDERS), rows)
             returned = connection.exec_driver_sql(_unnest_upsert(), arrays).all()
         else:
             returned = self._sqlite_upsert(rows)
@@ -311,7 +297,7 @@ class SqlAlchemyOrderRepository(OnSession):
             for line in order.row[1]
         ]
         if lines and postgres:
-            connection.exec_driver_sql(_unnest_lines(), _as_arrays(_LINE_COLUMNS, lines))
+            connection.exec_driver_sql(_unnest_lines(), as_arrays(_LINE_COLUMNS, lines))
         elif lines:
             connection.exec_driver_sql(_sqlite_insert_lines(), lines)
         refused = self.versions([order.key for order in staged if order.key not in written])

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import attrs
 from attrs import AttrsInstance
-from sqlalchemy import ColumnElement, RowMapping, Table, and_, func, select, update
+from sqlalchemy import Column, ColumnElement, RowMapping, Table, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -146,3 +146,23 @@ def chunks(values: Sequence[T], size: int = MAX_IDS_PER_QUERY) -> Iterator[Seque
     """`values` in slices small enough for one statement's parameters."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def unnest_select(columns: Sequence[Column[Any]]) -> str:
+    """PostgreSQL: `SELECT * FROM unnest(…)`, one array parameter per written column, for
+    the driver itself (psycopg's placeholders). Its few parameters keep psycopg's statement
+    cache: a multi-row VALUES form has thousands, and psycopg parsed each such statement
+    afresh (a fifth of an import into PostgreSQL). The arrays travel in binary (`%b`): in
+    text, psycopg quoted every element through a regular expression, 41% of an import's
+    time (py-spy)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(
+        f"CAST(%({c.name})b AS {c.type.compile(dialect=dialect)}[])" for c in columns
+    )
+    return f"SELECT * FROM unnest({arrays})"  # noqa: S608 - names from the table only
+
+
+def as_arrays(columns: Sequence[Column[Any]], rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """Staged rows (values in the order of `columns`) as one list per column."""
+    by_column = zip(*rows, strict=True) if rows else ([] for _ in columns)
+    return {column.name: list(values) for column, values in zip(columns, by_column, strict=True)}
