@@ -35,5 +35,9 @@ def test_the_demo_passes_every_check(tmp_path):
         "the new levels reached the store by themselves",
         "a cancelled order is refused, and stays cancelled",
         "a repeated fulfilment changes nothing",
+        # Issue 31, point 7: the order feed's consumer.
+        "the feed tells of every order at the store",
+        "the cancellation reached the consumer as a shippable change to cancel",
+        "the refund lowered every line's quantity to ship to 0",
     }
     assert list(tmp_path.iterdir()) == []  # the temporary database went with the demo

@@ -3,8 +3,9 @@
 A sandbox store (thousands of orders, hundreds of products with variations) and the app,
 both on 127.0.0.1, with SQLite and the in-process broker: the store is installed through the
 management API, orders are imported, products mapped, stock pushed, orders changed at the
-store and their signed webhooks delivered to the app, then an incremental sync. Every step is
-checked; the exit code is 0 only when every check holds.
+store and their signed webhooks delivered to the app, then an incremental sync; a consumer
+reads the order feed (a cancellation and a refund among its events). Every step is checked;
+the exit code is 0 only when every check holds.
 """
 
 import json
@@ -31,6 +32,7 @@ from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.entrypoints.api.state import EXTENSION, AppState
 from shipcrowd_woo.entrypoints.bootstrap import Services, bootstrap
+from shipcrowd_woo.entrypoints.commands.demo_feed import feed_loop
 from shipcrowd_woo.entrypoints.commands.demo_fulfilment import fulfilment_loop
 from shipcrowd_woo.entrypoints.commands.demo_report import COMPANY, Report, ok
 from shipcrowd_woo.entrypoints.commands.sync import page_progress
@@ -102,6 +104,7 @@ def run_demo(folder: Path, orders: int, products: int, seed: int, quiet: bool) -
             store_id = _walk_through(
                 report, api, services, app.extensions[EXTENSION], sandbox, quiet
             )
+            feed_loop(report, api, services, sandbox, store_id)
             fulfilment_loop(report, api, services, sandbox, store_id)
             _self_healing(report, api, services, sandbox, web, app, store_id)
     finally:
