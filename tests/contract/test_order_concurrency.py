@@ -53,19 +53,26 @@ def versions_of(order_id, store_id):
     return [pending, processing, completed], completed
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-def test_racing_writers_leave_one_row_per_order_at_its_latest_version(engine, backend):
-    """No duplicate, no lost update, no line of a losing version."""
-    sessions = make_session_factory(engine)
+def racing_store(sessions, orders):
+    """A store saved, every version of its `orders` (shuffled by each writer) and the
+    latest version of each."""
     store = make_store()
     with SqlAlchemyUnitOfWork(sessions) as uow:
         uow.stores.add(store)
         uow.commit()
     all_versions, expected = [], {}
-    for order_id in range(1, ORDERS + 1):
+    for order_id in range(1, orders + 1):
         versions, latest = versions_of(order_id, store.id)
         all_versions.extend(versions)
         expected[latest.key] = latest
+    return store, all_versions, expected
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_racing_writers_leave_one_row_per_order_at_its_latest_version(engine, backend):
+    """No duplicate, no lost update, no line of a losing version."""
+    sessions = make_session_factory(engine)
+    store, all_versions, expected = racing_store(sessions, ORDERS)
 
     start = threading.Barrier(WRITERS)
     failures = []
@@ -107,15 +114,7 @@ def test_racing_writers_publish_every_orders_versions_in_order_to_a_reader_that_
     signal = InProcessFeedSignal()
     sessions = make_session_factory(engine)
     reading = make_session_factory(engine.execution_options(**READ_ONLY))
-    store = make_store()
-    with SqlAlchemyUnitOfWork(sessions) as uow:
-        uow.stores.add(store)
-        uow.commit()
-    all_versions, expected = [], {}
-    for order_id in range(1, FEED_ORDERS + 1):
-        versions, latest = versions_of(order_id, store.id)
-        all_versions.extend(versions)
-        expected[latest.key] = latest
+    store, all_versions, expected = racing_store(sessions, FEED_ORDERS)
     start = threading.Barrier(WRITERS + 1)
     writing = threading.Event()
     failures, seen = [], []

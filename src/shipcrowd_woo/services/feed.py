@@ -25,6 +25,7 @@ from shipcrowd_woo.ports.repositories import (
 )
 from shipcrowd_woo.services.context import Records
 from shipcrowd_woo.services.feed_publishing import fulfilled_units
+from shipcrowd_woo.services.retention import purge_older_than
 
 MAX_EVENTS_PER_READ: Final = 1000
 MAX_ORDERS_PER_PAGE: Final = 100
@@ -229,14 +230,10 @@ def purge_old_events(
     batch_size: int = PURGE_BATCH,
 ) -> int:
     """Delete events older than `retention`, one short transaction per batch; how many."""
-    if retention <= timedelta(0) or batch_size < 1:
-        raise ValueError("retention must be positive and batch_size at least 1")
-    cutoff = clock.now() - retention
-    deleted = 0
-    while True:
-        with uow_factory() as uow:
-            batch = uow.feed.purge(cutoff, batch_size)
-            uow.commit()
-        deleted += batch
-        if batch < batch_size:
-            return deleted
+    return purge_older_than(
+        uow_factory,
+        clock,
+        retention,
+        batch_size,
+        lambda uow, cutoff, size: uow.feed.purge(cutoff, size),
+    )

@@ -17,6 +17,7 @@ from shipcrowd_woo.domain.sync_log import (
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.services.context import Records
+from shipcrowd_woo.services.retention import purge_older_than
 
 DEFAULT_RETENTION = timedelta(days=90)
 DEFAULT_BATCH_SIZE = 1000
@@ -44,17 +45,13 @@ def purge_old_sync_logs(
 ) -> int:
     """Delete logs started more than `retention` ago, one short transaction per batch, so a
     large backlog never holds locks for long. Returns how many were deleted."""
-    if retention <= timedelta(0) or batch_size < 1:
-        raise ValueError("retention must be positive and batch_size at least 1")
-    cutoff = clock.now() - retention
-    deleted = 0
-    while True:
-        with uow_factory() as uow:
-            batch = uow.sync_logs.delete_started_before(cutoff, batch_size)
-            uow.commit()
-        deleted += batch
-        if batch < batch_size:
-            return deleted
+    return purge_older_than(
+        uow_factory,
+        clock,
+        retention,
+        batch_size,
+        lambda uow, cutoff, size: uow.sync_logs.delete_started_before(cutoff, size),
+    )
 
 
 def sync_log_page(

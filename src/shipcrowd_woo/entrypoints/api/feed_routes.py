@@ -8,9 +8,10 @@ from typing import TypeVar
 
 from flask import Blueprint, Response, jsonify, request
 
-from shipcrowd_woo.domain.errors import CursorExpired, OrderNotFound
+from shipcrowd_woo.domain.errors import CursorExpired, OrderNotFound, ValidationFailed
 from shipcrowd_woo.domain.feed import EventType
 from shipcrowd_woo.domain.ids import LARGEST_WOO_ID, StoreId
+from shipcrowd_woo.domain.moments import aware_moment
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid, problem_response
 from shipcrowd_woo.entrypoints.api.requests import query_int
@@ -48,13 +49,10 @@ def _moment(name: str, errors: list[dict[str, str]]) -> datetime | None:
     if not raw:
         return None
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        errors.append({"field": name, "message": "must be an ISO 8601 time with its offset"})
+        return aware_moment(raw, name)
+    except ValidationFailed as refused:
+        errors += [{"field": f, "message": m} for f, m in refused.problems.items()]
         return None
-    return moment
 
 
 def _stores(errors: list[dict[str, str]]) -> Sequence[StoreId]:

@@ -9,6 +9,7 @@ import click
 from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.moments import aware_moment
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.entrypoints.api.views import (
     event_text,
@@ -120,15 +121,7 @@ def _line(text: str) -> ShippedLine:
 
 
 def _moment(text: str | None, field: str = "shipped_at") -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ValidationFailed({field: "must be an ISO 8601 time with its offset"})
-    return moment
+    return None if text is None else aware_moment(text, field)
 
 
 def fulfilment_line(view: dict[str, Any]) -> str:
