@@ -204,7 +204,7 @@ class StoreTransport:
             return path, params
         return "", {"rest_route": f"/{path}", **(params or {})}
 
-    def _should_retry(self, error: Exception, retry: Retry) -> bool | float:
+    def _should_retry(self, error: BaseException, retry: Retry) -> bool | float:
         if isinstance(error, RateLimited):
             if error.retry_after is None:
                 return True
