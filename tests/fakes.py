@@ -703,6 +703,10 @@ class FakeOrderFeedRepository:
         with self.database.lock:
             return self.database.feed_heads.get(company_id, FeedBounds())
 
+    def kept(self) -> int:
+        with self.database.lock:
+            return sum(h.last_seq - h.purged_through for h in self.database.feed_heads.values())
+
     def purge(self, occurred_before: datetime, batch_size: int) -> int:
         deleted = 0
         with self.database.lock:

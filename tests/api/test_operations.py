@@ -51,6 +51,7 @@ def test_metrics_count_what_happened(api, installed):
     api.call("POST", f"/stores/{installed['id']}/sync/orders", json={"mode": "full"})
     before = api.client.get("/metrics").get_data(as_text=True)
     assert _metric(before, "shipcrowd_woo_queue_depth") == 2
+    assert _metric(before, "shipcrowd_woo_feed_events_kept") == 0
     api.drain()
     api.client.post("/webhooks/woocommerce/order/created", data=b"webhook_id=1")
     api.client.post("/webhooks/woocommerce/order/created", data=b"{}")
@@ -61,6 +62,8 @@ def test_metrics_count_what_happened(api, installed):
     assert _metric(text, "shipcrowd_woo_sync_runs_total", type="order", status="completed") == 2
     assert _metric(text, "shipcrowd_woo_orders_total", outcome="imported") == 60
     assert _metric(text, "shipcrowd_woo_orders_total", outcome="skipped") == 60
+    # Issue 31: the first import published each order once, the second none.
+    assert _metric(text, "shipcrowd_woo_feed_events_kept") == 60
     assert _metric(text, "shipcrowd_woo_jobs_total", kind="sync_orders", state="completed") == 2
     assert (
         _metric(

@@ -57,6 +57,7 @@ def test_events_are_numbered_per_company_and_read_back_as_appended(uow_factory, 
     with uow_factory() as uow:
         assert uow.feed.bounds(COMPANY_A) == FeedBounds(0, 3)
         assert uow.feed.bounds("nobody") == FeedBounds(0, 0)
+        assert uow.feed.kept() == 4
         states = uow.feed.states(
             [OrderKey(COMPANY_A, store.id, 1), OrderKey(COMPANY_A, store.id, 9)]
         )
@@ -88,6 +89,7 @@ def test_purging_deletes_the_oldest_and_moves_the_start(uow_factory, store):
     assert [e.seq for e in read(uow_factory, COMPANY_A)] == [3]
     with uow_factory() as uow:
         assert uow.feed.bounds(COMPANY_A) == FeedBounds(2, 3)
+        assert uow.feed.kept() == 1
 
 
 def test_write_orders_publishes_what_it_wrote_and_nothing_for_a_replay(uow_factory, store):

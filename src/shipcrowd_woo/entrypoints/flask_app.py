@@ -65,6 +65,7 @@ def create_app(
         services.queue.depth,
         WebhookChecks(services.context).unhealthy_stores,
         lambda: services.context.inbox.waiting(services.clock.now()),
+        services.feed.kept,
     )
     services.runner.observers.append(metrics.observe_job)
     services.drain.observers.append(metrics.observe_drain)

@@ -12,13 +12,14 @@ from shipcrowd_woo.services.webhooks import ProcessOutcome
 
 class Metrics:
     """What operators watch: deliveries, intake latency, sync runs, orders, stock pushes,
-    queue depth."""
+    queue depth, the order feed."""
 
     def __init__(
         self,
         queue_depth: Callable[[], int] | None = None,
         unhealthy_stores: Callable[[], int] | None = None,
         inbox_waiting: Callable[[], int] | None = None,
+        feed_kept: Callable[[], int] | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = self._counter(
@@ -61,6 +62,11 @@ class Metrics:
             "shipcrowd_woo_inbox_waiting",
             "Webhook deliveries kept and not yet processed",
             inbox_waiting,
+        )
+        self._read_at_scrape(
+            "shipcrowd_woo_feed_events_kept",
+            "Events of the order feed appended and not yet purged (every company's)",
+            feed_kept,
         )
         self.webhook_repairs = self._counter(
             "shipcrowd_woo_webhook_repairs",

@@ -288,6 +288,10 @@ class OrderFeedRepository(Protocol):
         """Where the company's feed starts and ends."""
         ...
 
+    def kept(self) -> int:
+        """How many events every company's feed keeps (appended and not yet purged)."""
+        ...
+
     def purge(self, occurred_before: datetime, batch_size: int) -> int:
         """Delete up to `batch_size` events older than that, every company's oldest first,
         moving each feed's start on; how many were deleted."""

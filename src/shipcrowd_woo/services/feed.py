@@ -137,6 +137,11 @@ class OrderFeed:
         with self._ctx.reads() as uow:
             return uow.feed.bounds(company_id)
 
+    def kept(self) -> int:
+        """How many events the feeds keep (every company's)."""
+        with self._ctx.reads() as uow:
+            return uow.feed.kept()
+
     def orders(self, query: OrderQuery) -> OrderListing:
         """A page of the company's orders (OrderQuery's filters), with their lines' warehouse
         SKUs, units to ship and shipping decision."""

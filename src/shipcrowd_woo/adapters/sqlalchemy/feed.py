@@ -242,6 +242,13 @@ class SqlAlchemyOrderFeedRepository(OnSession):
         ).first()
         return FeedBounds() if row is None else FeedBounds(row.purged_through, row.last_seq)
 
+    def kept(self) -> int:
+        """Every feed's events not yet purged: from the heads, one row per company."""
+        kept = self._session.execute(
+            select(func.coalesce(func.sum(HEADS.c.last_seq - HEADS.c.purged_through), 0))
+        ).scalar_one()
+        return int(kept)
+
     def purge(self, occurred_before: datetime, batch_size: int) -> int:
         """Delete up to `batch_size` events older than that, each company's oldest first
         (by sequence, through the primary key: its times follow its numbers), and move each
