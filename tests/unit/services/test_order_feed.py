@@ -17,12 +17,13 @@ from shipcrowd_woo.domain.errors import (
 )
 from shipcrowd_woo.domain.feed import Change, EventType
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
-from shipcrowd_woo.domain.jobs import SyncMode
+from shipcrowd_woo.domain.jobs import FulfilOrder, SyncMode
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.ports.repositories import OrderQuery
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.feed import OrderFeed, purge_old_events
+from shipcrowd_woo.services.fulfilments import UnfulfillableAtStore
 from shipcrowd_woo.services.job_runner import use_cases
 from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.order_sync import OrderSync
@@ -165,8 +166,9 @@ def test_a_full_refund_is_a_cancellation_of_every_unit(world):
     assert all(line["refunded"] == line["ordered"] and line["to_ship"] == 0 for line in lines)
 
 
-def test_a_fulfilment_lowers_what_is_left_to_ship_in_an_event(world):
-    """Accepting a fulfilment of one unit: `order.fulfilled`, that line's to_ship down by 1."""
+def test_a_fulfilment_lowers_what_is_left_to_ship_and_a_refused_one_gives_it_back(world):
+    """Accepting a fulfilment of one unit: `order.fulfilled`, that line's to_ship down by 1;
+    the store refusing it (the order ended there) gives the unit back, in another event."""
     store = imported(world)
     queue = FakeTaskQueue()
     guard = FakeScheduleGuard(world.clock.now)
@@ -182,11 +184,20 @@ def test_a_fulfilment_lowers_what_is_left_to_ship_in_an_event(world):
     line = world.sandbox.orders[order_id]["line_items"][0]
     before = len(events(world))
     request = FulfilmentRequest("PPL", "1", lines=(ShippedLine(line["id"], 1),))
-    run.fulfilments.submit(COMPANY, store.id, order_id, request)
+    submitted = run.fulfilments.submit(COMPANY, store.id, order_id, request)
     (event,) = events(world, before)
     assert event.type is EventType.FULFILLED
     (first, *_) = json.loads(event.data)["lines"]
     assert (first["fulfilled"], first["to_ship"]) == (1, line["quantity"] - 1)
+    # The order is cancelled at the store before the job runs: the fulfilment is refused,
+    # its unit shipped nothing, and the feed says so (the cancellation's own event aside).
+    world.sandbox.update_order(order_id, status="cancelled")
+    with pytest.raises(UnfulfillableAtStore):
+        run.fulfilments.deliver(FulfilOrder(COMPANY, store.id, submitted.fulfilment.id))
+    (refused,) = events(world, before + 1)
+    assert refused.type is EventType.FULFILLED
+    (first, *_) = json.loads(refused.data)["lines"]
+    assert (first["fulfilled"], first["to_ship"]) == (0, line["quantity"])
 
 
 def test_reading_the_feed_pages_by_cursor_and_filters(world):
