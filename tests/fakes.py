@@ -235,6 +235,9 @@ class FakeOrderRepository:
         self.orders = orders
         self.feed_states = {} if feed_states is None else feed_states
 
+    def unpublished(self, limit: int) -> Sequence[OrderKey]:
+        return [key for key in self.orders if key not in self.feed_states][:limit]
+
     def listed(self, query: OrderQuery) -> Sequence[ListedOrder]:
         found = []
         for cursor, (key, order) in enumerate(self.orders.items(), start=1):

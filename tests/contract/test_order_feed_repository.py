@@ -144,3 +144,15 @@ def test_a_later_number_is_never_visible_before_an_earlier_one(engine, backend):
     with SqlAlchemyUnitOfWork(sessions) as uow:
         events = uow.feed.read(EventQuery(COMPANY_A, 0, 10))
     assert [(e.seq, e.key.source_id) for e in events] == [(1, 1), (2, 2)]
+
+
+def test_orders_the_feed_never_told_of_are_listed_oldest_first(uow_factory, store):
+    with uow_factory() as uow:
+        uow.orders.upsert_all([make_order(i, store_id=store.id) for i in (3, 1, 2)])
+        uow.commit()
+    with uow_factory() as uow:
+        write_orders(uow, [make_order(1, store_id=store.id, modified=later(5))], later(6))
+        uow.commit()
+    with uow_factory() as uow:
+        assert [key.source_id for key in uow.orders.unpublished(10)] == [3, 2]
+        assert [key.source_id for key in uow.orders.unpublished(1)] == [3]

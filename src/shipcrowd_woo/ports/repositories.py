@@ -221,6 +221,10 @@ class OrderRepository(Protocol):
         """WooCommerce ids of the store's orders not marked deleted."""
         ...
 
+    def unpublished(self, limit: int) -> Sequence[OrderKey]:
+        """Up to `limit` orders the feed never told of (stored before it existed)."""
+        ...
+
     def listed(self, query: "OrderQuery") -> Sequence["ListedOrder"]:
         """Up to `query.limit` of the company's orders that match, after `query.after`, in
         the order they were first stored (a keyset: no order is skipped or repeated while

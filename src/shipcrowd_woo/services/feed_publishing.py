@@ -38,7 +38,8 @@ from shipcrowd_woo.domain.shipping import (
     lines_to_ship,
     shippable,
 )
-from shipcrowd_woo.ports.repositories import UnitOfWork
+from shipcrowd_woo.ports.clock import Clock
+from shipcrowd_woo.ports.repositories import UnitOfWork, UnitOfWorkFactory
 
 
 def publish(
@@ -124,6 +125,20 @@ def drafted(order: Order, rules: ShippingRules | None = None) -> FeedDraft:
     }
     head = _head(shipping_summary(order.key, draft, decision, lines))
     return attrs.evolve(draft, first=FirstEvent(facets, decision.state, head))
+
+
+def publish_unpublished(uow_factory: UnitOfWorkFactory, clock: Clock, batch_size: int) -> int:
+    """Give every order the feed never told of (stored before the feed existed: an upgraded
+    database) its first event, a batch per transaction; how many got one."""
+    published = 0
+    while True:
+        with uow_factory() as uow:
+            keys = uow.orders.unpublished(batch_size)
+            publish_stored(uow, keys, clock.now())
+            uow.commit()
+        published += len(keys)
+        if len(keys) < batch_size:
+            return published
 
 
 def fulfilled_units(uow: UnitOfWork, keys: Collection[OrderKey]) -> dict[OrderKey, Counter[int]]:

@@ -28,12 +28,17 @@ from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.confirmations import OrderConfirmations
 from shipcrowd_woo.services.context import Schedule
 from shipcrowd_woo.services.feed import DEFAULT_FEED_RETENTION, purge_old_events
+from shipcrowd_woo.services.feed_publishing import publish_unpublished
 from shipcrowd_woo.services.jobs import STALLED_AFTER, JobService
 from shipcrowd_woo.services.sync_logs import DEFAULT_RETENTION, purge_old_sync_logs
 
 log = logging.getLogger("shipcrowd_woo.scheduler")
 ABANDONED = "abandoned: the worker running it stopped before it ended"
 RECHECK_AFTER = timedelta(minutes=5)
+
+
+# Orders stored before the feed existed are given their first event this many a transaction.
+FIRST_EVENTS_BATCH = 500
 
 
 @attrs.frozen
@@ -77,6 +82,7 @@ class TickReport:
     confirmations_resent: int = 0
     logs_purged: int = 0
     events_purged: int = 0
+    orders_first_published: int = 0
 
 
 @attrs.define(eq=False)
@@ -90,6 +96,9 @@ class Scheduler:
     _checks: StoreChecks = StoreChecks()
     _auto_push: AutoPush | None = None
     _confirmations: OrderConfirmations | None = None
+    # Set once a sweep found every order told of by the feed: orders stored before it
+    # existed are published by the sweeps until then, and checked for no more after.
+    _all_published: bool = attrs.field(default=False, init=False)
 
     def tick(self) -> TickReport:
         """Queue the syncs, checks and reconciliations that are due, and sweep when a sweep
@@ -109,6 +118,7 @@ class Scheduler:
                 deliveries_waiting=self._wake_for_waiting_deliveries(),
                 stock_pushes_resent=self._auto_push.sweep() if self._auto_push else 0,
                 confirmations_resent=(self._confirmations.sweep() if self._confirmations else 0),
+                orders_first_published=self._publish_unpublished(),
             )
         if self._guard.claim("sweep:retention", self._sweeps.retention_every):
             purged = purge_old_sync_logs(
@@ -119,6 +129,13 @@ class Scheduler:
             )
             report = attrs.evolve(report, logs_purged=purged, events_purged=events)
         return report
+
+    def _publish_unpublished(self) -> int:
+        if self._all_published:
+            return 0
+        published = publish_unpublished(self._ctx.uow_factory, self._ctx.clock, FIRST_EVENTS_BATCH)
+        self._all_published = published == 0
+        return published
 
     def _wake_for_waiting_deliveries(self) -> int:
         """Deliveries kept a sweep period ago and still waiting lost their wake (or their

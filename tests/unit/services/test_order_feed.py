@@ -27,7 +27,9 @@ from shipcrowd_woo.services.fulfilments import UnfulfillableAtStore
 from shipcrowd_woo.services.job_runner import use_cases
 from shipcrowd_woo.services.jobs import JobService
 from shipcrowd_woo.services.order_sync import OrderSync
+from shipcrowd_woo.services.scheduling import Scheduler, Sweeps
 from shipcrowd_woo.services.webhooks import WebhookProcessor
+from tests.builders import make_order
 from tests.fake_store import FakeScheduleGuard, FakeTaskQueue
 from tests.unit.services.conftest import COMPANY, OTHER_COMPANY
 from tests.unit.services.test_webhook_processing import deliver
@@ -292,3 +294,24 @@ def test_orders_list_by_keyset_with_filters_and_mapped_skus(world):
         feed.order(COMPANY, store.id, 999_999)
     with pytest.raises(StoreNotFound):
         feed.order(OTHER_COMPANY, store.id, open_order(world))
+
+
+def test_orders_stored_before_the_feed_existed_get_their_first_event_from_the_sweep(world):
+    """An upgraded database holds orders without an event: the scheduler's recovery sweep
+    publishes each once (`order.created`), then stops looking."""
+    store = world.install()
+    orders = [make_order(i, store_id=store.id, company=COMPANY) for i in range(1, 8)]
+    with world.uow() as uow:
+        uow.orders.upsert_all(orders)  # as a release before the feed wrote them
+        uow.commit()
+    scheduler = Scheduler(
+        world.context, JobService(world.context, FakeTaskQueue()), world.guard, Sweeps()
+    )
+    first = scheduler.tick()
+    assert first.orders_first_published == 7
+    assert [(e.type, e.key.source_id) for e in events(world)] == [
+        (EventType.CREATED, i) for i in range(1, 8)
+    ]
+    world.clock.advance(minutes=2)
+    assert scheduler.tick().orders_first_published == 0
+    assert len(events(world)) == 7

@@ -383,6 +383,28 @@ class SqlAlchemyOrderRepository(OnSession):
         )
         return {source_id for (source_id,) in rows}
 
+    def unpublished(self, limit: int) -> Sequence[OrderKey]:
+        """Orders without a feed state, the oldest stored first."""
+        states = FEED_STATES
+        rows = self._session.execute(
+            select(*(ORDERS.c[name] for name in KEY_COLUMNS))
+            .outerjoin(
+                states,
+                and_(
+                    states.c.store_id == ORDERS.c.store_id,
+                    states.c.source == ORDERS.c.source,
+                    states.c.source_id == ORDERS.c.source_id,
+                ),
+            )
+            .where(states.c.source_id.is_(None))
+            .order_by(ORDERS.c.id)
+            .limit(limit)
+        )
+        return [
+            OrderKey(CompanyId(company_id), StoreId(store_id), source_id, source)
+            for company_id, store_id, source, source_id in rows
+        ]
+
     def listed(self, query: OrderQuery) -> Sequence[ListedOrder]:
         """A keyset page of the company's orders by their row id, with their feed states."""
         states = FEED_STATES
