@@ -664,10 +664,7 @@ class FakeOrderFeedRepository:
     def states(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, FeedState]:
         return {key: self.states_of[key] for key in keys if key in self.states_of}
 
-    def append(
-        self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime
-    ) -> Sequence[FeedEvent]:
-        appended = []
+    def append(self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime) -> None:
         for event in events:
             numbered = FeedEvent(
                 company_id, 0, f"evt_{uuid.uuid4().hex}", event.type, event.key,
@@ -675,8 +672,6 @@ class FakeOrderFeedRepository:
             )  # fmt: skip
             self.states_of[event.key] = event.state
             self.pending.append((company_id, numbered, event.state))
-            appended.append(numbered)
-        return appended
 
     def commit(self) -> None:
         """Number the pending events after everything committed (under the database lock)."""

@@ -24,14 +24,27 @@ def new(store, source_id, kind=EventType.CREATED, at=T0):
 
 def append(uow_factory, company, events, at=T0):
     with uow_factory() as uow:
-        appended = uow.feed.append(company, events, at)
+        uow.feed.append(company, events, at)
         uow.commit()
-    return appended
 
 
 def read(uow_factory, company, after=0, limit=100, **filters):
     with uow_factory() as uow:
         return list(uow.feed.read(EventQuery(company, after, limit, **filters)))
+
+
+def test_an_order_appended_twice_in_one_transaction_has_two_events_and_one_state(
+    uow_factory, store
+):
+    with uow_factory() as uow:
+        uow.feed.append(COMPANY_A, [new(store, 1)], T0)
+        assert uow.feed.states([OrderKey(COMPANY_A, store.id, 1)])  # seen before the commit
+        uow.feed.append(COMPANY_A, [new(store, 1, EventType.DELETED)], T0)
+        uow.commit()
+    assert [e.type for e in read(uow_factory, COMPANY_A)] == [EventType.CREATED, EventType.DELETED]
+    with uow_factory() as uow:
+        (state,) = uow.feed.states([OrderKey(COMPANY_A, store.id, 1)]).values()
+    assert state.last_seq == 2
 
 
 def test_events_are_numbered_per_company_and_read_back_as_appended(uow_factory, store):
@@ -124,6 +137,7 @@ def test_a_later_number_is_never_visible_before_an_earlier_one(engine, backend):
         uow.commit()
     first = SqlAlchemyUnitOfWork(sessions).__enter__()
     first.feed.append(COMPANY_A, [new(store, 1)], T0)
+    first.feed.flush()  # numbered as its commit numbers it, and not committed yet
     second_done = threading.Event()
 
     def second() -> None:

@@ -40,7 +40,14 @@ def content_facets(data: dict[str, Any]) -> dict[str, str]:
         ),
         Change.QUANTITIES.value: _digest([(li["woo_line_id"], li["quantity"]) for li in lines]),
         Change.CUSTOMER_NOTE.value: _digest(data["customer_note"]),
-        Change.TOTALS.value: _digest(data["totals"]),
+        Change.TOTALS.value: _digest([data["totals"], data["fees"], data["coupons"]]),
+        Change.SHIPPING_METHOD.value: _digest(data["shipping_lines"]),
+        Change.CUSTOMER.value: _digest(
+            [data["customer"], data["billing_address"], data["billing_email"]]
+        ),
+        Change.PAYMENT.value: _digest(
+            [data["payment_method"], data["payment_status"], data["transaction_id"]]
+        ),
     }
 
 

@@ -29,6 +29,9 @@ class Change(enum.Enum):
     QUANTITIES = "quantities"
     CUSTOMER_NOTE = "customer_note"
     TOTALS = "totals"
+    SHIPPING_METHOD = "shipping_method"
+    CUSTOMER = "customer"
+    PAYMENT = "payment"
     SHIPPABLE = "shippable"
     REFUNDED = "refunded"
     FULFILLED = "fulfilled"
@@ -92,13 +95,18 @@ def changes(previous: FeedState | None, facets: Mapping[str, str]) -> tuple[Chan
     )
 
 
-def event_type(previous: FeedState | None, moved: Sequence[Change]) -> EventType | None:
-    """The event a write makes: none when nothing moved, `created` for a first one."""
+def event_type(
+    previous: FeedState | None, moved: Sequence[Change], facets: Mapping[str, str]
+) -> EventType | None:
+    """The event a write makes: none when nothing moved, `created` for a first one; a
+    deletion only when the order is now deleted (one the store restored has changed)."""
     if not moved:
         return None
     if previous is None:
         return EventType.CREATED
     for change, named in _NAMED_BY:
+        if change is Change.DELETED and not facets.get(change.value):
+            continue
         if change in moved:
             return named
     return EventType.CHANGED
@@ -138,6 +146,8 @@ class FirstEvent:
 
     facets: Mapping[str, str]
     shippable: Shipping
+    # ShippingRules.spelled() of the rules it was made under.
+    rules: str
     head: str = attrs.field(repr=False)
 
 
@@ -171,7 +181,9 @@ class FeedDraft:
                 self.refunded,
                 self.version,
                 self.document,
-                None if first is None else (dict(first.facets), first.shippable.value, first.head),
+                None
+                if first is None
+                else (dict(first.facets), first.shippable.value, first.rules, first.head),
             ),
         )
 
@@ -186,10 +198,10 @@ def _draft(
     refunded: Decimal,
     version: tuple[datetime, str],
     document: str,
-    first: tuple[dict[str, str], str, str] | None,
+    first: tuple[dict[str, str], str, str, str] | None,
 ) -> FeedDraft:
     basis = ShippingBasis(woo_status, cash_on_delivery, refunded_in_full, deleted_at, lines)
-    made = None if first is None else FirstEvent(first[0], Shipping(first[1]), first[2])
+    made = None if first is None else FirstEvent(first[0], Shipping(first[1]), first[2], first[3])
     return FeedDraft(basis, facets, refunded, version, document, made)
 
 

@@ -68,6 +68,13 @@ class ShippingRules:
             return chosen
         return DEFAULT_STATUS_RULES.get(status, UNKNOWN_STATUS)
 
+    def spelled(self) -> str:
+        """The rules as one text, equal for equal rules (what a first event was made with)."""
+        chosen = ",".join(
+            f"{status}={rule.value}" for status, rule in sorted(self.statuses.items())
+        )
+        return f"{chosen};cod={self.ship_pending_cash_on_delivery}"
+
     def effective(self) -> dict[str, Shipping]:
         """Every status with a rule: the defaults, overridden by the merchant's choices."""
         return {**DEFAULT_STATUS_RULES, **self.statuses}

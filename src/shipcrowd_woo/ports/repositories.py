@@ -276,12 +276,11 @@ class OrderFeedRepository(Protocol):
         """The feed's state of those orders that have had an event."""
         ...
 
-    def append(
-        self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime
-    ) -> Sequence[FeedEvent]:
-        """Number the events after every event committed before this transaction commits
-        (the numbering holds the company's feed until then), store them and their orders'
-        states."""
+    def append(self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime) -> None:
+        """Append the events in this transaction: as it commits they are numbered after
+        every event committed before (numbering last, it holds the company's feed only
+        until the commit) and stored with their orders' states, which `states` sees at
+        once."""
         ...
 
     def read(self, query: EventQuery) -> Sequence[FeedEvent]:

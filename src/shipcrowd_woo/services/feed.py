@@ -123,10 +123,13 @@ class OrderFeed:
         while True:
             mark = self._signal.mark(company_id)
             with self._ctx.reads() as uow:
+                # The head before the events (what nothing matched up to), the start after
+                # them: a purge committed between the two makes this a 410, never a gap.
                 bounds = uow.feed.bounds(company_id)
-                if 0 < after < bounds.purged_through:
-                    raise CursorExpired(after, bounds.purged_through)
                 found = uow.feed.read(query)
+                start = uow.feed.bounds(company_id).purged_through
+                if 0 < after < start:
+                    raise CursorExpired(after, start)
             left = deadline - time.monotonic()
             if found or left <= 0:
                 return _page(found, limit, after, bounds)

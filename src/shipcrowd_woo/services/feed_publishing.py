@@ -19,7 +19,6 @@ from shipcrowd_woo.domain.feed import (
     EVERY_CHANGE,
     EventType,
     FeedDraft,
-    FeedEvent,
     FeedState,
     FirstEvent,
     NewEvent,
@@ -47,29 +46,30 @@ def publish(
     drafts: Mapping[OrderKey, FeedDraft],
     at: datetime,
     created: Collection[OrderKey] = (),
-) -> Sequence[FeedEvent]:
+) -> Sequence[NewEvent]:
     """Append an event for each order whose facets moved since its last event (none for an
     unchanged replay or an echo), in the caller's transaction. Orders in `created` were
     stored for the first time by it: they had no event and no fulfilment yet."""
     if not drafts:
         return []
     previous = uow.feed.states([key for key in drafts if key not in created])
-    fulfilled = fulfilled_units(uow, [key for key in drafts if key in previous])
+    # An order stored before the feed existed has no state yet and may have shipped.
+    fulfilled = fulfilled_units(uow, [key for key in drafts if key not in created])
     rules: dict[tuple[CompanyId, StoreId], ShippingRules] = {}
     by_company: defaultdict[CompanyId, list[NewEvent]] = defaultdict(list)
     for key in sorted(drafts, key=lambda each: (each.store_id, each.source_id)):
         draft = drafts[key]
         first = draft.first
-        if key in created and first is not None:
-            # Made ready where the order was read: nothing here to compute.
+        scope = (key.company_id, key.store_id)
+        if scope not in rules:
+            rules[scope] = uow.stores.get(*scope).shipping
+        if key in created and first is not None and first.rules == rules[scope].spelled():
+            # Made ready where the order was read, under the rules still in force.
             state = FeedState(first.facets, first.shippable, at)
             data = _spliced(first.head, draft.document)
             new = NewEvent(EventType.CREATED, key, EVERY_CHANGE, state, data)
             by_company[key.company_id].append(new)
             continue
-        scope = (key.company_id, key.store_id)
-        if scope not in rules:
-            rules[scope] = uow.stores.get(*scope).shipping
         lines = lines_to_ship(draft.basis, fulfilled.get(key, {}))
         decision = shippable(draft.basis, rules[scope], lines)
         facets = {
@@ -78,19 +78,18 @@ def publish(
         }
         before = previous.get(key)
         moved = changes(before, facets)
-        kind = event_type(before, moved)
+        kind = event_type(before, moved, facets)
         if kind is None:
             continue
         state = FeedState(facets, decision.state, at)
         data = _text(shipping_summary(key, draft, decision, lines), draft.document)
         by_company[key.company_id].append(NewEvent(kind, key, moved, state, data))
-    appended: list[FeedEvent] = []
     for company_id, events in sorted(by_company.items()):
-        appended += uow.feed.append(company_id, events, at)
-    return appended
+        uow.feed.append(company_id, events, at)
+    return [event for _, events in sorted(by_company.items()) for event in events]
 
 
-def publish_stored(uow: UnitOfWork, keys: Iterable[OrderKey], at: datetime) -> Sequence[FeedEvent]:
+def publish_stored(uow: UnitOfWork, keys: Iterable[OrderKey], at: datetime) -> Sequence[NewEvent]:
     """`publish` the orders as stored (after a deletion or a fulfilment changed them), their
     rows locked first."""
     keys = sorted(set(keys), key=lambda each: (each.store_id, each.source_id))
@@ -124,7 +123,7 @@ def drafted(order: Order, rules: ShippingRules | None = None) -> FeedDraft:
         **derived_facets(decision, lines, draft.refunded, draft.basis.deleted),
     }
     head = _head(shipping_summary(order.key, draft, decision, lines))
-    return attrs.evolve(draft, first=FirstEvent(facets, decision.state, head))
+    return attrs.evolve(draft, first=FirstEvent(facets, decision.state, rules.spelled(), head))
 
 
 def publish_unpublished(uow_factory: UnitOfWorkFactory, clock: Clock, batch_size: int) -> int:

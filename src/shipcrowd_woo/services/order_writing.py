@@ -14,7 +14,7 @@ from datetime import datetime
 
 import attrs
 
-from shipcrowd_woo.domain.feed import FeedEvent
+from shipcrowd_woo.domain.feed import NewEvent
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.rejections import Rejection
@@ -68,7 +68,7 @@ class Written:
 
     verdicts: Mapping[OrderKey, Verdict]
     to_confirm: frozenset[tuple[CompanyId, StoreId]]
-    events: Sequence[FeedEvent] = ()
+    events: Sequence[NewEvent] = ()
 
     def count(self, verdict: Verdict) -> int:
         """How many snapshots got `verdict`."""

@@ -18,6 +18,7 @@ from shipcrowd_woo.domain.errors import (
 from shipcrowd_woo.domain.feed import Change, EventType
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
 from shipcrowd_woo.domain.jobs import FulfilOrder, SyncMode
+from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.ports.repositories import OrderQuery
@@ -315,3 +316,27 @@ def test_orders_stored_before_the_feed_existed_get_their_first_event_from_the_sw
     world.clock.advance(minutes=2)
     assert scheduler.tick().orders_first_published == 0
     assert len(events(world)) == 7
+
+
+def test_an_order_fulfilled_before_the_feed_existed_is_first_published_as_shipped(world):
+    """The first event of an order stored before the feed counts its fulfilments: a fully
+    shipped order is not told as one to ship."""
+    store = imported(world)
+    queue = FakeTaskQueue()
+    guard = FakeScheduleGuard(world.clock.now)
+    jobs = JobService(world.context, queue)
+    run = use_cases(
+        world.context, jobs, guard, AutoPush(world.context, jobs, guard, timedelta(seconds=5))
+    )
+    order_id = open_order(world)
+    run.fulfilments.submit(COMPANY, store.id, order_id, FulfilmentRequest("PPL", "7"))
+    key = OrderKey(COMPANY, store.id, order_id)
+    del world.database.feed_states[key]  # as a database from before the feed holds it
+    before = len(events(world))
+    scheduler = Scheduler(world.context, jobs, world.guard, Sweeps())
+    assert scheduler.tick().orders_first_published == 1
+    (event,) = events(world, before)
+    data = json.loads(event.data)
+    assert event.type is EventType.CREATED
+    assert data["shippable"]["state"] == "ignore"
+    assert all(line["to_ship"] == 0 for line in data["lines"])

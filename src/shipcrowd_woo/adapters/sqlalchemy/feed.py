@@ -122,11 +122,21 @@ def _event_of(row: Any) -> FeedEvent:
 
 
 class SqlAlchemyOrderFeedRepository(OnSession):
-    """The order feed in SQL."""
+    """The order feed in SQL. Appended events are numbered and written by `flush`, which the
+    unit of work runs as it commits: the head is then the last lock the transaction takes,
+    after every order row it locked, whatever order its writes came in."""
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self._appended: set[CompanyId] = set()
+        self._pending: dict[CompanyId, list[NewEvent]] = {}
+        self._pending_at: dict[CompanyId, datetime] = {}
+        self._pending_states: dict[OrderKey, FeedState] = {}
+
+    def forget_appended(self) -> None:
+        """The transaction rolled back: what it appended is gone."""
+        self._pending, self._pending_at, self._pending_states = {}, {}, {}
+        self._appended = set()
 
     def take_appended(self) -> set[CompanyId]:
         """The companies this transaction appended to (for the unit of work to announce
@@ -153,15 +163,35 @@ class SqlAlchemyOrderFeedRepository(OnSession):
                 for row in rows:
                     key = OrderKey(CompanyId(company_id), StoreId(store_id), row.source_id, source)
                     found[key] = state_of(row)
+        # What this transaction appended and has not written yet.
+        found.update(
+            {key: self._pending_states[key] for key in keys if key in self._pending_states}
+        )
         return found
 
-    def append(
+    def append(self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime) -> None:
+        """Keep the events for `flush`; the states they leave are seen by `states` now."""
+        if not events:
+            return
+        self._pending.setdefault(company_id, []).extend(events)
+        self._pending_at[company_id] = at
+        for event in events:
+            self._pending_states[event.key] = event.state
+
+    def flush(self) -> Sequence[FeedEvent]:
+        """Number what was appended after the company's last event (the head stays locked
+        until the transaction ends) and write the events and their orders' states."""
+        pending, self._pending = self._pending, {}
+        self._pending_states = {}
+        appended: list[FeedEvent] = []
+        for company_id in sorted(pending):
+            appended += self._write(company_id, pending[company_id], self._pending_at[company_id])
+        self._pending_at = {}
+        return appended
+
+    def _write(
         self, company_id: CompanyId, events: Sequence[NewEvent], at: datetime
     ) -> Sequence[FeedEvent]:
-        """Number the events after the company's last (holding its head until commit), store
-        them and their orders' states."""
-        if not events:
-            return []
         connection = self._session.connection()
         postgres = connection.dialect.name == "postgresql"
         numbering = _NUMBERING.replace("?", "%s") if postgres else _NUMBERING
@@ -202,6 +232,9 @@ class SqlAlchemyOrderFeedRepository(OnSession):
             )
             for event in appended
         ]
+        # One state an order, its last event's (an order may have two events in one
+        # transaction: an upsert of one statement may not touch a row twice).
+        last_of = {event.key: (event, new) for event, new in zip(appended, events, strict=True)}
         state_rows = [
             (
                 event.key.store_id,
@@ -213,7 +246,7 @@ class SqlAlchemyOrderFeedRepository(OnSession):
                 moment(new.state.changed_at),
                 event.seq,
             )
-            for event, new in zip(appended, events, strict=True)
+            for event, new in last_of.values()
         ]
         if postgres:
             connection.exec_driver_sql(_EVENTS_SQL.postgres, as_arrays(_EVENT_COLUMNS, event_rows))

@@ -1,5 +1,6 @@
 """The unit of work: one session, one transaction, every repository."""
 
+import logging
 from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Self
@@ -20,6 +21,8 @@ from shipcrowd_woo.adapters.sqlalchemy.sync_logs import SqlAlchemySyncLogReposit
 from shipcrowd_woo.adapters.sqlalchemy.warehouse import SqlAlchemyWarehouseRepository
 from shipcrowd_woo.adapters.sqlalchemy.webhooks import SqlAlchemyWebhookRepository
 from shipcrowd_woo.domain.ids import CompanyId
+
+log = logging.getLogger("shipcrowd_woo.feed")
 
 
 class ReadOnlyUnitOfWork(RuntimeError):
@@ -72,12 +75,18 @@ class SqlAlchemyUnitOfWork:
         """Make the changes so far permanent."""
         if self._read_only:
             raise ReadOnlyUnitOfWork("a unit of work opened for reading cannot commit")
+        self.feed.flush()
         self._session.commit()
         appended = self.feed.take_appended()
         if appended and self._announce is not None:
-            self._announce(appended)
+            try:
+                self._announce(appended)
+            except Exception:
+                # Committed all the same: waiting readers find the events at their next
+                # read (a long poll's timeout at the latest).
+                log.warning("the feed's readers could not be told of a commit", exc_info=True)
 
     def rollback(self) -> None:
         """Discard the changes since the last commit."""
         self._session.rollback()
-        self.feed.take_appended()
+        self.feed.forget_appended()
