@@ -1,9 +1,10 @@
 """A StoreClient fake over the sandbox's in-memory store (no HTTP), with visible calls and
 failures to inject; and fakes of the SecretBox and StoreLock ports."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -19,6 +20,7 @@ from shipcrowd_woo.domain.errors import (
     StoreClientError,
     StoreResourceNotFound,
     StoreUnavailable,
+    ValidationFailed,
 )
 from shipcrowd_woo.domain.fulfilment import (
     TRACKING_META_KEY,
@@ -32,6 +34,7 @@ from shipcrowd_woo.domain.rejections import Rejection
 from shipcrowd_woo.domain.secrets import EncryptedSecret, Secret
 from shipcrowd_woo.domain.site_index import RestStyle, SiteIndex
 from shipcrowd_woo.domain.store_url import normalise_store_url
+from shipcrowd_woo.domain.subscriptions import Attempt
 from shipcrowd_woo.domain.woo_catalog import (
     BatchItemResult,
     StockUpdate,
@@ -352,6 +355,10 @@ class FakeTaskQueue:
     def __init__(self) -> None:
         self.sent: list[tuple[JobId, Job, timedelta | None]] = []
         self.inbox_wakes = 0
+        self.delivery_wakes: list[timedelta | None] = []
+
+    def wake_deliveries(self, delay: timedelta | None = None) -> None:
+        self.delivery_wakes.append(delay)
 
     def send(self, job_id: JobId, job: Job, delay: timedelta | None = None) -> None:
         self.sent.append((job_id, job, delay))
@@ -388,3 +395,28 @@ def _typecheck() -> None:
     _lock: StoreLock = FakeStoreLock()
     _queue: TaskQueue = FakeTaskQueue()
     _guard: ScheduleGuard = FakeScheduleGuard(lambda: datetime.now(UTC))
+
+
+class FakeSubscriberClient:
+    """A subscriber endpoint in memory: keeps every request, answers with `answer` (a
+    status, or an Attempt for errors and Retry-After), refuses the hosts in `refused`."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, bytes, dict[str, str]]] = []
+        self.answer: Callable[[str, bytes], Attempt] = lambda url, body: Attempt(200)
+        self.refused: set[str] = set()
+
+    def check(self, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        if host in self.refused:
+            raise ValidationFailed({"url": f"{host} is not a public address"})
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Attempt:
+        self.requests.append((url, body, dict(headers)))
+        return self.answer(url, body)
+
+    def close(self) -> None:
+        pass
+
+    def delivered_ids(self) -> list[str]:
+        return [headers["webhook-id"] for _, _, headers in self.requests]

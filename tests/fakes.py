@@ -30,6 +30,7 @@ from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.store import Store, Webhook
+from shipcrowd_woo.domain.subscriptions import Subscription, SubscriptionNotFound
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
 from shipcrowd_woo.domain.versions import (
     Confirmation,
@@ -46,6 +47,13 @@ from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.repositories import EventQuery, ListedOrder, OrderQuery, StagedOrder
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class SubscriptionHold:
+    holder: str | None
+    until: datetime | None
+    taken_at: datetime | None
 
 
 @attrs.define
@@ -68,6 +76,9 @@ class FakeDatabase:
     # The feed's events and heads are written at commit, numbered in commit order.
     feed_events: dict[CompanyId, list[FeedEvent]] = attrs.Factory(dict)
     feed_heads: dict[CompanyId, FeedBounds] = attrs.Factory(dict)
+    subscriptions: dict[str, Subscription] = attrs.Factory(dict)
+    # Who delivers which subscription until when, and when it was last taken.
+    subscription_holds: dict[str, SubscriptionHold] = attrs.Factory(dict)
     # Who holds which delivery until when (the inbox's leases; not a table of the domain).
     leases: dict[DeliveryId, datetime] = attrs.Factory(dict)
     commits: int = 0
@@ -92,6 +103,8 @@ class FakeDatabase:
                 "stock_changes",
                 "confirmations",
                 "feed_states",
+                "subscriptions",
+                "subscription_holds",
             )
         }
 
@@ -705,6 +718,9 @@ class FakeOrderFeedRepository:
         with self.database.lock:
             return sum(h.last_seq - h.purged_through for h in self.database.feed_heads.values())
 
+    def count(self, query: EventQuery) -> int:
+        return len(self.read(query))
+
     def purge(self, occurred_before: datetime, batch_size: int) -> int:
         deleted = 0
         with self.database.lock:
@@ -721,6 +737,92 @@ class FakeOrderFeedRepository:
                     head, purged_through=max(head.purged_through, through)
                 )
         return deleted
+
+
+class FakeSubscriptionRepository:
+    """Subscriptions and their holds, in the transaction's copy (the feed heads as
+    committed, for the backlog a claim looks at)."""
+
+    def __init__(
+        self,
+        database: FakeDatabase,
+        subscriptions: dict[str, Subscription],
+        holds: dict[str, SubscriptionHold],
+    ) -> None:
+        self.database = database
+        self.subscriptions = subscriptions
+        self.holds = holds
+
+    def add(self, subscription: Subscription) -> None:
+        self.subscriptions[subscription.id] = subscription
+
+    def get(self, company_id: CompanyId, subscription_id: str) -> Subscription:
+        found = self.subscriptions.get(subscription_id)
+        if found is None or found.company_id != company_id:
+            raise SubscriptionNotFound(f"subscription {subscription_id}")
+        return found
+
+    def listed(self, company_id: CompanyId) -> Sequence[Subscription]:
+        return sorted(
+            (s for s in self.subscriptions.values() if s.company_id == company_id),
+            key=lambda s: (s.created_at, s.id),
+        )
+
+    def every(self) -> Sequence[Subscription]:
+        return sorted(self.subscriptions.values(), key=lambda s: (s.created_at, s.id))
+
+    def remove(self, company_id: CompanyId, subscription_id: str) -> None:
+        self.get(company_id, subscription_id)
+        del self.subscriptions[subscription_id]
+        self.holds.pop(subscription_id, None)
+
+    def save(self, subscription: Subscription) -> None:
+        if subscription.id in self.subscriptions:
+            self.subscriptions[subscription.id] = subscription
+
+    def claim(self, now: datetime, holder: str, until: datetime) -> Subscription | None:
+        free = SubscriptionHold(None, None, None)
+        with self.database.lock:
+            heads = dict(self.database.feed_heads)
+        candidates = [
+            s
+            for s in self.subscriptions.values()
+            if s.due(now)
+            and heads.get(s.company_id, FeedBounds()).last_seq > s.after
+            and ((hold := self.holds.get(s.id, free)).until is None or hold.until < now)
+        ]
+        if not candidates:
+            return None
+        oldest = datetime.min.replace(tzinfo=UTC)
+        chosen = min(
+            candidates, key=lambda s: (self.holds.get(s.id, free).taken_at or oldest, s.id)
+        )
+        self.holds[chosen.id] = SubscriptionHold(holder, until, now)
+        return chosen
+
+    def progress(self, subscription: Subscription, holder: str, until: datetime) -> bool:
+        hold = self.holds.get(subscription.id)
+        current = self.subscriptions.get(subscription.id)
+        if hold is None or hold.holder != holder or current is None:
+            return False
+        self.subscriptions[subscription.id] = attrs.evolve(
+            current,
+            after=subscription.after,
+            state=subscription.state,
+            failures=subscription.failures,
+            failing_since=subscription.failing_since,
+            next_attempt_at=subscription.next_attempt_at,
+            last_error=subscription.last_error,
+            last_delivered_at=subscription.last_delivered_at,
+            disabled_at=subscription.disabled_at,
+        )
+        self.holds[subscription.id] = attrs.evolve(hold, until=until)
+        return True
+
+    def release(self, subscription_id: str, holder: str) -> None:
+        hold = self.holds.get(subscription_id)
+        if hold is not None and hold.holder == holder:
+            self.holds[subscription_id] = attrs.evolve(hold, holder=None, until=None)
 
 
 class FakeFulfilmentRepository:
@@ -867,6 +969,9 @@ class FakeUnitOfWork:
             self._working["confirmations"], self._working["stores"]
         )
         self.feed = FakeOrderFeedRepository(self.database, self._working["feed_states"])
+        self.subscriptions = FakeSubscriptionRepository(
+            self.database, self._working["subscriptions"], self._working["subscription_holds"]
+        )
 
     def commit(self) -> None:
         """Apply what this unit of work changed, key by key, as SQL would: a key another
@@ -934,6 +1039,9 @@ def _typecheck() -> None:
     _changes: repositories.StockChangeRepository = FakeStockChangeRepository({})
     _confirmations: repositories.ConfirmationRepository = FakeConfirmationRepository({}, {})
     _feed: repositories.OrderFeedRepository = FakeOrderFeedRepository(database, {})
+    _subscriptions: repositories.SubscriptionRepository = FakeSubscriptionRepository(
+        database, {}, {}
+    )
     _clock: Clock = FakeClock(datetime.now(UTC))
 
 

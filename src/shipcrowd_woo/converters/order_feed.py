@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 
 from shipcrowd_woo.converters.shipcrowd import to_json_data
-from shipcrowd_woo.domain.feed import Change
+from shipcrowd_woo.domain.feed import Change, FeedEvent
 from shipcrowd_woo.domain.order import Order
 
 # Our stamps, not the order's: the feed shows its version as its own field.
@@ -24,6 +24,23 @@ def order_data(order: Order) -> dict[str, Any]:
 def order_text(data: dict[str, Any]) -> str:
     """`order_data` as compact JSON text."""
     return orjson.dumps(data).decode()
+
+
+def event_text(event: FeedEvent) -> str:
+    """An event as JSON text, its data spliced in as stored (never parsed again: what a
+    reader receives is what a subscriber's signature covers)."""
+    head = orjson.dumps(
+        {
+            "id": event.id,
+            "seq": event.seq,
+            "type": event.type.value,
+            "occurred_at": event.occurred_at.isoformat(),
+            "changes": [change.value for change in event.changes],
+            "store_id": event.key.store_id,
+            "order_id": event.key.source_id,
+        }
+    ).decode()
+    return f'{head[:-1]},"data":{event.data}}}'
 
 
 def content_facets(data: dict[str, Any]) -> dict[str, str]:

@@ -22,6 +22,12 @@ class TaskQueue(Protocol):
         be sent is left to the scheduler's recovery sweep, the delivery being kept."""
         ...
 
+    def wake_deliveries(self, delay: timedelta | None = None) -> None:
+        """Ask a worker to deliver the feed to its subscriptions, now (unless a wake is
+        already waiting) or after `delay` (a retry falling due). Never raises: a lost wake
+        is left to the scheduler's sweep, the events being kept."""
+        ...
+
     def depth(self) -> int:
         """How many messages wait in the queues (for metrics)."""
         ...

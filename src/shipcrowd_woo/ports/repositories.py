@@ -25,6 +25,7 @@ from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.store import Store, Webhook
+from shipcrowd_woo.domain.subscriptions import Subscription
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
 from shipcrowd_woo.domain.versions import Confirmation, OrderVersion, Verdict
 from shipcrowd_woo.domain.webhook_health import WebhookHealth
@@ -295,9 +296,58 @@ class OrderFeedRepository(Protocol):
         """How many events every company's feed keeps (appended and not yet purged)."""
         ...
 
+    def count(self, query: EventQuery) -> int:
+        """How many events `read(query)` would give (at most the query's limit)."""
+        ...
+
     def purge(self, occurred_before: datetime, batch_size: int) -> int:
         """Delete up to `batch_size` events older than that, every company's oldest first,
         moving each feed's start on; how many were deleted."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    """Push subscriptions of the feed, and who is delivering each (a hold that lapses, so a
+    killed deliverer's subscription is taken up again)."""
+
+    def add(self, subscription: Subscription) -> None:
+        """Insert a subscription."""
+        ...
+
+    def get(self, company_id: CompanyId, subscription_id: str) -> Subscription:
+        """The company's subscription (SubscriptionNotFound otherwise)."""
+        ...
+
+    def listed(self, company_id: CompanyId) -> Sequence[Subscription]:
+        """The company's subscriptions, oldest first."""
+        ...
+
+    def every(self) -> Sequence[Subscription]:
+        """Every company's subscriptions (for metrics and the scheduler)."""
+        ...
+
+    def remove(self, company_id: CompanyId, subscription_id: str) -> None:
+        """Delete the company's subscription (SubscriptionNotFound otherwise)."""
+        ...
+
+    def save(self, subscription: Subscription) -> None:
+        """Save a subscription changed by its owner (settings, state, secrets)."""
+        ...
+
+    def claim(self, now: datetime, holder: str, until: datetime) -> Subscription | None:
+        """Take one subscription to deliver: active, due, held by nobody (or by a holder
+        whose hold lapsed) and with events after its cursor; held by `holder` until
+        `until`. The one held longest ago goes first."""
+        ...
+
+    def progress(self, subscription: Subscription, holder: str, until: datetime) -> bool:
+        """Save a held subscription's delivery state (cursor, failures, state) and extend
+        the hold; False, saving nothing, when `holder` no longer holds it (its hold lapsed
+        and another took it, or it was deleted)."""
+        ...
+
+    def release(self, subscription_id: str, holder: str) -> None:
+        """Give up the hold (nothing when `holder` no longer has it)."""
         ...
 
 
@@ -572,6 +622,11 @@ class UnitOfWork(Protocol):
     @property
     def webhooks(self) -> WebhookRepository:
         """Webhooks, in this transaction."""
+        ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository:
+        """Push subscriptions of the feed, in this transaction."""
         ...
 
     @property

@@ -11,8 +11,8 @@ import attrs
 import cattrs
 from attrs import AttrsInstance
 
+from shipcrowd_woo.converters.order_feed import event_text
 from shipcrowd_woo.domain.errors import SecretsUnavailable
-from shipcrowd_woo.domain.feed import FeedEvent
 from shipcrowd_woo.domain.fulfilment import CLIENT_KEY, Fulfilment
 from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import ProductMapping
@@ -247,24 +247,6 @@ def order_list_view(listing: OrderListing) -> dict[str, Any]:
     """A page of orders and the cursor of the next."""
     cursor = None if listing.next_cursor is None else str(listing.next_cursor)
     return {"items": [order_view(reading) for reading in listing.orders], "next_cursor": cursor}
-
-
-def event_text(event: FeedEvent) -> str:
-    """An event as JSON text, its data spliced in as stored (never parsed again: what a
-    reader receives is what a subscriber's signature covers)."""
-    head = json.dumps(
-        {
-            "id": event.id,
-            "seq": event.seq,
-            "type": event.type.value,
-            "occurred_at": event.occurred_at.isoformat(),
-            "changes": [change.value for change in event.changes],
-            "store_id": event.key.store_id,
-            "order_id": event.key.source_id,
-        },
-        separators=(",", ":"),
-    )
-    return f'{head[:-1]},"data":{event.data}}}'
 
 
 def event_page_text(page: EventPage) -> str:

@@ -6,13 +6,13 @@ from typing import Any
 
 import click
 
+from shipcrowd_woo.converters.order_feed import event_text
 from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.fulfilment import FulfilmentRequest, ShippedLine
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.moments import aware_moment
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.entrypoints.api.views import (
-    event_text,
     fulfilment_view,
     job_view,
     order_list_view,
