@@ -777,8 +777,14 @@ class FakeSubscriptionRepository:
         self.holds.pop(subscription_id, None)
 
     def save(self, subscription: Subscription) -> None:
-        if subscription.id in self.subscriptions:
-            self.subscriptions[subscription.id] = subscription
+        current = self.subscriptions.get(subscription.id)
+        if current is not None:
+            self.subscriptions[subscription.id] = attrs.evolve(
+                subscription,
+                after=current.after,
+                last_error=current.last_error,
+                last_delivered_at=current.last_delivered_at,
+            )
 
     def claim(self, now: datetime, holder: str, until: datetime) -> Subscription | None:
         free = SubscriptionHold(None, None, None)

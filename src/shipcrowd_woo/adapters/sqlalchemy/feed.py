@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import attrs
 import orjson
-from sqlalchemy import Column, CursorResult, Table, delete, func, select, update
+from sqlalchemy import Column, CursorResult, Select, Table, delete, func, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -258,15 +258,14 @@ class SqlAlchemyOrderFeedRepository(OnSession):
 
     def read(self, query: EventQuery) -> Sequence[FeedEvent]:
         """The events the query asks for, in sequence."""
-        statement = select(EVENTS).where(
-            EVENTS.c.company_id == query.company_id, EVENTS.c.seq > query.after
-        )
-        if query.store_ids:
-            statement = statement.where(EVENTS.c.store_id.in_(list(query.store_ids)))
-        if query.types:
-            statement = statement.where(EVENTS.c.type.in_([kind.value for kind in query.types]))
+        statement = _matching(select(EVENTS), query)
         rows = self._session.execute(statement.order_by(EVENTS.c.seq).limit(query.limit))
         return [_event_of(row) for row in rows]
+
+    def count(self, query: EventQuery) -> int:
+        """How many events `read(query)` would give (at most its limit)."""
+        matching = _matching(select(EVENTS.c.seq), query).limit(query.limit).subquery()
+        return int(self._session.execute(select(func.count()).select_from(matching)).scalar_one())
 
     def bounds(self, company_id: CompanyId) -> FeedBounds:
         """Where the company's feed starts and ends."""
@@ -317,3 +316,14 @@ class SqlAlchemyOrderFeedRepository(OnSession):
             )
             deleted += cast(CursorResult[Any], gone).rowcount
         return deleted
+
+
+def _matching(statement: Select[Any], query: EventQuery) -> Select[Any]:
+    statement = statement.where(
+        EVENTS.c.company_id == query.company_id, EVENTS.c.seq > query.after
+    )
+    if query.store_ids:
+        statement = statement.where(EVENTS.c.store_id.in_(list(query.store_ids)))
+    if query.types:
+        statement = statement.where(EVENTS.c.type.in_([kind.value for kind in query.types]))
+    return statement

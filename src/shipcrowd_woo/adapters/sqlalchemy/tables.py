@@ -472,3 +472,34 @@ class OrderFeedStateRow(Base):
     shippable: Mapped[str] = mapped_column(String(16))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seq: Mapped[int] = mapped_column(BigInteger())
+
+
+class SubscriptionRow(Base):
+    """A push subscription of a company's feed, its sealed signing secrets, its delivery
+    state, and who delivers it until when (`holder`, `held_until`; `taken_at` orders the
+    claims, the one taken longest ago first)."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    types: Mapped[str] = mapped_column(String(400))
+    store_ids: Mapped[str] = mapped_column(Text())
+    secret_key_id: Mapped[str] = mapped_column(String(64))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary())
+    previous_secret_key_id: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary())
+    previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    after: Mapped[int] = mapped_column(BigInteger())
+    state: Mapped[str] = mapped_column(String(16))
+    failures: Mapped[int] = mapped_column(Integer())
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text())
+    last_delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    holder: Mapped[str | None] = mapped_column(String(36))
+    held_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -17,6 +17,7 @@ from shipcrowd_woo.adapters.sqlalchemy.mappings import SqlAlchemyMappingReposito
 from shipcrowd_woo.adapters.sqlalchemy.orders import SqlAlchemyOrderRepository
 from shipcrowd_woo.adapters.sqlalchemy.stock_changes import SqlAlchemyStockChangeRepository
 from shipcrowd_woo.adapters.sqlalchemy.stores import SqlAlchemyStoreRepository
+from shipcrowd_woo.adapters.sqlalchemy.subscriptions import SqlAlchemySubscriptionRepository
 from shipcrowd_woo.adapters.sqlalchemy.sync_logs import SqlAlchemySyncLogRepository
 from shipcrowd_woo.adapters.sqlalchemy.warehouse import SqlAlchemyWarehouseRepository
 from shipcrowd_woo.adapters.sqlalchemy.webhooks import SqlAlchemyWebhookRepository
@@ -58,6 +59,7 @@ class SqlAlchemyUnitOfWork:
         self.stock_changes = SqlAlchemyStockChangeRepository(self._session)
         self.confirmations = SqlAlchemyConfirmationRepository(self._session)
         self.feed = SqlAlchemyOrderFeedRepository(self._session)
+        self.subscriptions = SqlAlchemySubscriptionRepository(self._session)
         return self
 
     def __exit__(
