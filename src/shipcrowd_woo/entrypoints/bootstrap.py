@@ -18,6 +18,8 @@ from shipcrowd_woo.adapters.dramatiq.actors import (
     DramatiqTaskQueue,
     JobPolicy,
     SyncSlots,
+    Wake,
+    declare_delivery_actor,
     declare_drain_actor,
     declare_job_actor,
 )
@@ -36,10 +38,12 @@ from shipcrowd_woo.adapters.sqlalchemy.engine import READ_ONLY, make_engine, mak
 from shipcrowd_woo.adapters.sqlalchemy.inbox import SqlAlchemyInbox
 from shipcrowd_woo.adapters.sqlalchemy.migrations import schema_revisions, upgrade
 from shipcrowd_woo.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from shipcrowd_woo.adapters.subscribers import HttpxSubscriberClient, SubscriberOptions
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
 from shipcrowd_woo.adapters.woocommerce.factory import HttpxStoreClientFactory
 from shipcrowd_woo.adapters.woocommerce.transport import TransportOptions
 from shipcrowd_woo.domain.ids import CompanyId
+from shipcrowd_woo.domain.subscriptions import DeliveryPolicy
 from shipcrowd_woo.entrypoints.settings import PREFIX, Settings, SettingsError
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.feed_signal import FeedSignal
@@ -48,6 +52,7 @@ from shipcrowd_woo.ports.queue import ScheduleGuard
 from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
 from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.ports.store_client import StoreClientFactory
+from shipcrowd_woo.ports.subscribers import SubscriberClient
 from shipcrowd_woo.services.ahead import in_a_thread
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.confirmations import OrderConfirmations
@@ -69,6 +74,7 @@ from shipcrowd_woo.services.scheduling import (
     TickReport,
 )
 from shipcrowd_woo.services.stores import StoreService
+from shipcrowd_woo.services.subscriptions import SubscriptionDelivery, SubscriptionService
 from shipcrowd_woo.services.webhooks import WebhookProcessor
 
 log = logging.getLogger("shipcrowd_woo.scheduler")
@@ -87,6 +93,9 @@ class Services:
     fulfilments: Fulfilments
     mappings: MappingService
     feed: OrderFeed
+    subscriptions: SubscriptionService
+    delivery: SubscriptionDelivery
+    subscribers: SubscriberClient
     webhooks: WebhookProcessor
     drain: InboxDrain
     jobs: JobService
@@ -152,6 +161,7 @@ class Services:
         database and Redis connections. Nothing it started outlives this call; calling it
         again does nothing more."""
         self.stop_background()
+        self.subscribers.close()
         if self.import_processes is not None:
             self.import_processes.close()
         self.broker.close()
@@ -297,6 +307,7 @@ def bootstrap(
     store_clients: StoreClientFactory | None = None,
     secrets: SecretBox | None = None,
     clock: Clock | None = None,
+    subscribers: SubscriberClient | None = None,
     entrypoint: bool = False,
 ) -> Services:
     """Build the services from settings; the ports given replace those the settings would
@@ -315,7 +326,13 @@ def bootstrap(
         secrets = AesGcmSecretBox(settings.encryption_keys)
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     signal: FeedSignal = RedisFeedSignal(client) if client else InProcessFeedSignal()
-    database = open_database(settings, signal.announce)
+
+    def announce(company_ids: Collection[CompanyId]) -> None:
+        # Waiting readers, then the subscriptions' deliverer (built below, before any commit).
+        signal.announce(company_ids)
+        services.queue.wake_deliveries()
+
+    database = open_database(settings, announce)
     engine = database.engine
     processes = settings.import_processes
     if processes is None:
@@ -369,7 +386,20 @@ def bootstrap(
     actor = declare_job_actor(broker, lambda: services.runner, slots, policy)
     mark = RedisWakeMark(client) if client else InProcessWakeMark()
     drain_actor = declare_drain_actor(broker, lambda: services.drain, mark, policy)
-    queue = DramatiqTaskQueue(actor, drain_actor, mark)
+    delivery_mark = (
+        RedisWakeMark(client, "shipcrowd-woo:delivery-wake") if client else InProcessWakeMark()
+    )
+    delivery_actor = declare_delivery_actor(
+        broker, lambda: services.delivery, delivery_mark, policy
+    )
+    queue = DramatiqTaskQueue(actor, Wake(drain_actor, mark), Wake(delivery_actor, delivery_mark))
+    subscribers = subscribers or HttpxSubscriberClient(
+        SubscriberOptions(
+            allow_private_hosts=settings.allow_private_hosts,
+            timeout=settings.subscription_timeout,
+        )
+    )
+    delivery_policy = DeliveryPolicy(disable_after=settings.subscription_disable_after)
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
     jobs = JobService(context, queue)
     auto_push = AutoPush(context, jobs, guard, settings.stock_push_window)
@@ -387,6 +417,16 @@ def bootstrap(
         fulfilments=run.fulfilments,
         mappings=run.mappings,
         feed=OrderFeed(context, signal),
+        subscriptions=SubscriptionService(context, subscribers, queue, delivery_policy),
+        delivery=SubscriptionDelivery(
+            context,
+            subscribers,
+            delivery_policy,
+            # A live deliverer renews its hold with every event, and one request lasts at
+            # most the timeout: a killed one's subscription is free again after this.
+            timedelta(seconds=settings.subscription_timeout * 2),
+        ),
+        subscribers=subscribers,
         runner=JobRunner(context, run, settings.job_max_retries),
         webhooks=webhooks,
         drain=InboxDrain(context, webhooks),

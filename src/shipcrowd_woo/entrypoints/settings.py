@@ -79,6 +79,10 @@ class Settings:
     webhook_check_interval: timedelta = timedelta(hours=1)
     delivery_silence: timedelta = timedelta(hours=1)
     reconcile_interval: timedelta = timedelta(days=1)
+    # A push subscription failing this long is disabled (retries follow Standard Webhooks'
+    # schedule until then); each delivery waits this long for an answer.
+    subscription_disable_after: timedelta = timedelta(days=1)
+    subscription_timeout: float = 15.0
     log_format: str = "json"
     log_level: str = "INFO"
 
@@ -131,6 +135,10 @@ class Settings:
             webhook_check_interval=_seconds(env, "WEBHOOK_CHECK_SECONDS", 3600.0, 1, 7 * 86400),
             delivery_silence=_seconds(env, "DELIVERY_SILENCE_SECONDS", 3600.0, 1, 7 * 86400),
             reconcile_interval=_seconds(env, "RECONCILE_SECONDS", 86400.0, 1, 30 * 86400),
+            subscription_disable_after=_seconds(
+                env, "SUBSCRIPTION_DISABLE_AFTER_SECONDS", 86400.0, 60, 30 * 86400
+            ),
+            subscription_timeout=_number(env, "SUBSCRIPTION_TIMEOUT_SECONDS", 15.0, float, 1, 30),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")),
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")

@@ -89,6 +89,10 @@ class JobService:
         """Ask a worker to drain the webhook inbox."""
         self._queue.wake_inbox()
 
+    def wake_deliveries(self) -> None:
+        """Ask a worker to deliver the feed to its subscriptions."""
+        self._queue.wake_deliveries()
+
     def status(self, company_id: CompanyId, job_id: JobId) -> JobRecord:
         """The company's job (JobNotFound for another's)."""
         with self._ctx.reads() as uow:

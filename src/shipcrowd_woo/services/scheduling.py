@@ -30,6 +30,7 @@ from shipcrowd_woo.services.context import Schedule
 from shipcrowd_woo.services.feed import DEFAULT_FEED_RETENTION, purge_old_events
 from shipcrowd_woo.services.feed_publishing import publish_unpublished
 from shipcrowd_woo.services.jobs import STALLED_AFTER, JobService
+from shipcrowd_woo.services.subscriptions import deliveries_due
 from shipcrowd_woo.services.sync_logs import DEFAULT_RETENTION, purge_old_sync_logs
 
 log = logging.getLogger("shipcrowd_woo.scheduler")
@@ -83,6 +84,7 @@ class TickReport:
     logs_purged: int = 0
     events_purged: int = 0
     orders_first_published: int = 0
+    subscriptions_woken: bool = False
 
 
 @attrs.define(eq=False)
@@ -109,6 +111,7 @@ class Scheduler:
             syncs_queued=tuple(self._queue_due_syncs(stores)),
             checks_queued=tuple(self._queue_due_checks(stores)),
             reconciliations_queued=tuple(self._queue_due_reconciliations(stores)),
+            subscriptions_woken=self._wake_for_due_subscriptions(),
         )
         if self._guard.claim("sweep:recovery", self._sweeps.every):
             report = attrs.evolve(
@@ -136,6 +139,16 @@ class Scheduler:
         published = publish_unpublished(self._ctx.uow_factory, self._ctx.clock, FIRST_EVENTS_BATCH)
         self._all_published = published == 0
         return published
+
+    def _wake_for_due_subscriptions(self) -> bool:
+        """Every tick: a subscription with a backlog and no deliverer (its wake lost, its
+        deliverer killed and its hold lapsed, a retry whose message was lost) gets one. A
+        delivery under way makes this a wake its deliverer's next round finds nothing in."""
+        with self._ctx.reads() as uow:
+            due = deliveries_due(uow, self._ctx.clock.now())
+        if due:
+            self._jobs.wake_deliveries()
+        return due
 
     def _wake_for_waiting_deliveries(self) -> int:
         """Deliveries kept a sweep period ago and still waiting lost their wake (or their

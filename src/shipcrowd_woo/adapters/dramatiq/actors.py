@@ -1,5 +1,5 @@
 """The actors: one runs every job, with our retry policy, time limit and sync slots; one
-drains the webhook inbox when woken."""
+drains the webhook inbox when woken; one delivers the feed to its subscriptions when woken."""
 
 import logging
 import time
@@ -23,6 +23,7 @@ from shipcrowd_woo.domain.jobs import AutoMapProducts, Job, PushInventory, SyncO
 from shipcrowd_woo.services.inbox import InboxDrain
 from shipcrowd_woo.services.job_runner import JobRunner
 from shipcrowd_woo.services.jobs import Deferred, Transient
+from shipcrowd_woo.services.subscriptions import SubscriptionDelivery
 
 log = logging.getLogger("shipcrowd_woo.worker")
 # Jobs that talk to a store at length share the global sync slots.
@@ -149,6 +150,35 @@ def declare_drain_actor(
     return actor
 
 
+def declare_delivery_actor(
+    broker: dramatiq.Broker,
+    delivery: Callable[[], SubscriptionDelivery],
+    mark: WakeMark,
+    policy: JobPolicy,
+) -> dramatiq.Actor[[], None]:
+    """Declare `deliver_events` on `broker`, woken like the inbox drain: it clears its mark
+    first, so events committed after that send a new wake. When a retry falls due later it
+    sends itself, delayed, without the mark (a wake for new events must not wait behind
+    it); the scheduler's sweep catches any wake lost."""
+
+    def deliver_events() -> None:
+        mark.clear()
+        done = delivery().deliver(policy.drain_budget)
+        if done.more and mark.set():
+            actor.send()
+        if done.retry_in is not None:
+            actor.send_with_options(delay=max(_milliseconds(done.retry_in), 0))
+
+    actor: dramatiq.Actor[[], None] = dramatiq.actor(
+        actor_name="deliver_events",
+        queue_name=QUEUE,
+        broker=broker,
+        **_timing(policy),
+        max_retries=MAX_REDELIVERIES,
+    )(deliver_events)
+    return actor
+
+
 @contextmanager
 def _slot(slots: SyncSlots, job: Job) -> Iterator[bool]:
     if not isinstance(job, SLOTTED):
@@ -158,36 +188,66 @@ def _slot(slots: SyncSlots, job: Job) -> Iterator[bool]:
         yield bool(taken)
 
 
-class DramatiqTaskQueue:
-    """The TaskQueue port over the job actor and the drain actor."""
+class Wake:
+    """Sends an actor's message unless one waits, due after a short gather: a burst of
+    deliveries (or commits) then shares one drain and its batches, where one message each
+    would process them one by one. Within the gather after this process sent one, the mark
+    is not even asked: that message cannot have started yet, so it finds what is kept now
+    (a Redis round trip saved per wake). Never raises: a lost wake is the scheduler's."""
 
     def __init__(
         self,
-        actor: dramatiq.Actor[[str, dict[str, Any]], None],
-        drain: dramatiq.Actor[[], None],
+        actor: dramatiq.Actor[[], None],
         mark: WakeMark,
         gather: timedelta = timedelta(milliseconds=50),
     ) -> None:
         self._actor = actor
-        self._drain = drain
         self._mark = mark
         self._gather_ms = int(gather.total_seconds() * 1000)
         self._sent_at = -float("inf")
 
-    def wake_inbox(self) -> None:
-        """Send a drain message unless one waits, due after a short gather: the deliveries
-        of a burst then share one drain and its batches, where a drain started by each
-        delivery would process them one by one. Within the gather after this process sent
-        one, the mark is not even asked: that drain cannot have claimed anything yet, so it
-        finds what is kept now (a Redis round trip saved per delivery)."""
+    def wake(self) -> None:
+        """Send the message unless one waits."""
         if time.monotonic() < self._sent_at + self._gather_ms / 1000:
             return
         try:
             if self._mark.set():
                 self._sent_at = time.monotonic()
-                self._drain.send_with_options(delay=self._gather_ms)
+                self._actor.send_with_options(delay=self._gather_ms)
         except (redis.RedisError, dramatiq.errors.BrokerError) as error:
-            log.warning("could not wake the inbox drain (the recovery sweep will): %s", error)
+            log.warning("could not wake %s (the recovery sweep will): %s", self._actor, error)
+
+    def later(self, delay: timedelta) -> None:
+        """Send a message due after `delay`, whatever waits."""
+        try:
+            self._actor.send_with_options(delay=max(_milliseconds(delay), 0))
+        except (redis.RedisError, dramatiq.errors.BrokerError) as error:
+            log.warning("could not schedule %s (the recovery sweep will): %s", self._actor, error)
+
+
+class DramatiqTaskQueue:
+    """The TaskQueue port over the job actor, the drain actor and the delivery actor."""
+
+    def __init__(
+        self,
+        actor: dramatiq.Actor[[str, dict[str, Any]], None],
+        drain: Wake,
+        deliver: Wake,
+    ) -> None:
+        self._actor = actor
+        self._drain = drain
+        self._deliver = deliver
+
+    def wake_inbox(self) -> None:
+        """Wake the inbox drain (see Wake)."""
+        self._drain.wake()
+
+    def wake_deliveries(self, delay: timedelta | None = None) -> None:
+        """Wake the delivery actor now (see Wake), or send it after `delay`."""
+        if delay is None:
+            self._deliver.wake()
+        else:
+            self._deliver.later(delay)
 
     def send(self, job_id: JobId, job: Job, delay: timedelta | None = None) -> None:
         """Queue the job's message."""

@@ -319,9 +319,7 @@ class SqlAlchemyOrderFeedRepository(OnSession):
 
 
 def _matching(statement: Select[Any], query: EventQuery) -> Select[Any]:
-    statement = statement.where(
-        EVENTS.c.company_id == query.company_id, EVENTS.c.seq > query.after
-    )
+    statement = statement.where(EVENTS.c.company_id == query.company_id, EVENTS.c.seq > query.after)
     if query.store_ids:
         statement = statement.where(EVENTS.c.store_id.in_(list(query.store_ids)))
     if query.types:
