@@ -785,6 +785,9 @@ class FakeSubscriptionRepository:
                 last_error=current.last_error,
                 last_delivered_at=current.last_delivered_at,
             )
+            hold = self.holds.get(subscription.id)
+            if hold is not None:
+                self.holds[subscription.id] = attrs.evolve(hold, holder=None, until=None)
 
     def claim(self, now: datetime, holder: str, until: datetime) -> Subscription | None:
         free = SubscriptionHold(None, None, None)

@@ -15,7 +15,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = 200
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
@@ -30,7 +30,14 @@ class Receiver:
                 {"path": request.path, "headers": dict(request.headers), "body": request.get_data()}
             )
             status = self.status
+            self._lock.notify_all()
         return Response("ok", status)(environ, start_response)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Until `count` requests came (or the time is up); what came."""
+        with self._lock:
+            self._lock.wait_for(lambda: len(self.received) >= count, timeout)
+            return list(self.received)
 
     def close(self) -> None:
         self._server.shutdown()

@@ -195,3 +195,23 @@ def test_the_feed_counts_what_a_read_would_give(uow_factory, store):
         )
         with uow_factory() as uow:
             assert uow.feed.count(query) == len(expected)
+
+
+def test_the_owners_save_drops_the_hold_so_a_delivery_under_way_cannot_undo_it(
+    uow_factory, store
+):
+    """Enabled while a deliverer was failing it: the deliverer's next progress is refused,
+    and the enabled state stands."""
+    append(uow_factory, COMPANY_A, [new(store, 1)])
+    add(uow_factory, subscription())
+    taken = claim(uow_factory, "worker-1")
+    with uow_factory() as uow:
+        uow.subscriptions.save(taken.disabled(T0, "test").enabled())
+        uow.commit()
+    failing = taken.failed(Attempt(500), T0, DeliveryPolicy())
+    with uow_factory() as uow:
+        assert not uow.subscriptions.progress(failing, "worker-1", T0 + HOLD)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.subscriptions.get(COMPANY_A, "sub-1").failures == 0
+    assert claim(uow_factory, "worker-2") is not None

@@ -66,6 +66,7 @@ def create_app(
         WebhookChecks(services.context).unhealthy_stores,
         lambda: services.context.inbox.waiting(services.clock.now()),
         services.feed.kept,
+        services.subscriptions.every,
     )
     services.runner.observers.append(metrics.observe_job)
     services.drain.observers.append(metrics.observe_drain)

@@ -1,12 +1,16 @@
 """Prometheus metrics, in a registry of their own per process (so tests can build many)."""
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from shipcrowd_woo.domain.jobs import JobRecord, JobState
+from shipcrowd_woo.domain.subscriptions import SubscriptionState
+from shipcrowd_woo.services.subscriptions import SubscriptionReading
 from shipcrowd_woo.services.webhooks import ProcessOutcome
 
 
@@ -20,6 +24,7 @@ class Metrics:
         unhealthy_stores: Callable[[], int] | None = None,
         inbox_waiting: Callable[[], int] | None = None,
         feed_kept: Callable[[], int] | None = None,
+        subscriptions: Callable[[], Sequence[SubscriptionReading]] | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = self._counter(
@@ -68,6 +73,8 @@ class Metrics:
             "Events of the order feed appended and not yet purged (every company's)",
             feed_kept,
         )
+        if subscriptions is not None:
+            self.registry.register(SubscriptionCollector(subscriptions))
         self.webhook_repairs = self._counter(
             "shipcrowd_woo_webhook_repairs",
             "Webhooks a health check reactivated or recreated",
@@ -130,3 +137,41 @@ class _Timer:
 
     def __exit__(self, *_: object) -> None:
         self._histogram.observe(time.perf_counter() - self._start)
+
+
+class SubscriptionCollector(Collector):
+    """Each push subscription's backlog, failures in a row and whether it is disabled,
+    read from the database when scraped (labelled by subscription and company)."""
+
+    def __init__(self, read: Callable[[], Sequence[SubscriptionReading]]) -> None:
+        self._read = read
+
+    def describe(self) -> list[Metric]:
+        """Nothing at registration (the registry must not read the database then)."""
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        """The gauges, one sample per subscription."""
+        labels = ["subscription_id", "company_id"]
+        backlog = GaugeMetricFamily(
+            "shipcrowd_woo_subscription_backlog",
+            "Events of the feed waiting for a push subscription",
+            labels=labels,
+        )
+        failures = GaugeMetricFamily(
+            "shipcrowd_woo_subscription_failures",
+            "Failed attempts in a row of a push subscription's next event",
+            labels=labels,
+        )
+        disabled = GaugeMetricFamily(
+            "shipcrowd_woo_subscription_disabled",
+            "1 when a push subscription was disabled (failing for too long, or 410 Gone)",
+            labels=labels,
+        )
+        for reading in self._read():
+            subscription = reading.subscription
+            values = [subscription.id, subscription.company_id]
+            backlog.add_metric(values, reading.backlog)
+            failures.add_metric(values, subscription.failures)
+            disabled.add_metric(values, subscription.state is SubscriptionState.DISABLED)
+        yield from (backlog, failures, disabled)

@@ -331,7 +331,9 @@ class SubscriptionRepository(Protocol):
         ...
 
     def save(self, subscription: Subscription) -> None:
-        """Save a subscription changed by its owner (settings, state, secrets)."""
+        """Save a subscription changed by its owner (settings, state, secrets; never the
+        cursor), dropping any hold on it: the deliverer stops at its next step rather than
+        write its older state over this one."""
         ...
 
     def claim(self, now: datetime, holder: str, until: datetime) -> Subscription | None:

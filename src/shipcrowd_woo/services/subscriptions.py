@@ -113,9 +113,7 @@ class SubscriptionService:
         types, stores = subscription_filters(event_types, store_ids)
         if after is not None and after < 0:
             raise ValidationFailed({"after": "must be 0 or a sequence number of the feed"})
-        self._client.check(checked)
-        secret = self._new_secret()
-        with self._ctx.uow_factory() as uow:
+        with self._ctx.reads() as uow:
             unknown = sorted(s for s in stores if not _has_store(uow, company_id, s))
             if unknown:
                 raise ValidationFailed({"store_ids": f"no such store: {', '.join(unknown)}"})
@@ -123,6 +121,10 @@ class SubscriptionService:
                 raise ValidationFailed(
                     {"url": f"a company has at most {MAX_SUBSCRIPTIONS_PER_COMPANY} subscriptions"}
                 )
+        # Resolving the host may take a while: outside any transaction.
+        self._client.check(checked)
+        secret = self._new_secret()
+        with self._ctx.uow_factory() as uow:
             bounds = uow.feed.bounds(company_id)
             start = bounds.last_seq if after is None else max(after, bounds.purged_through)
             subscription = Subscription(

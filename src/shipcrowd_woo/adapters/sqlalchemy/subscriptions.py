@@ -147,11 +147,13 @@ class SqlAlchemySubscriptionRepository(OnSession):
             raise SubscriptionNotFound(f"subscription {subscription_id}")
 
     def save(self, subscription: Subscription) -> None:
-        """Save what its owner changed (the cursor is the deliverer's to move)."""
+        """Save what its owner changed (the cursor is the deliverer's to move), and drop
+        the hold: a delivery under way stops at its next step instead of writing its older
+        state over this one."""
         self._session.execute(
             update(SUBSCRIPTIONS)
             .where(SUBSCRIPTIONS.c.id == subscription.id)
-            .values(**_owned(subscription))
+            .values(holder=None, held_until=None, **_owned(subscription))
         )
 
     def claim(self, now: datetime, holder: str, until: datetime) -> Subscription | None:

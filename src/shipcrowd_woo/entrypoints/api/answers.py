@@ -14,6 +14,7 @@ from shipcrowd_woo.domain.mapping_rules import MappingType
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import FulfilmentConfig, InventorySyncConfig, StoreStats
+from shipcrowd_woo.domain.subscriptions import SubscriptionState
 from shipcrowd_woo.domain.webhook_health import WebhookState
 from shipcrowd_woo.domain.woo_catalog import SystemStatus
 from shipcrowd_woo.entrypoints.api.schemas import SCHEMA
@@ -325,6 +326,45 @@ class EventPageView:
     has_more: bool
 
 
+@attrs.frozen
+class SubscriptionView:
+    """A push subscription: where and what it delivers, how far it got (`after`, the last
+    event delivered or passed over; `backlog`, events waiting), and how it is failing."""
+
+    id: str
+    url: str
+    event_types: tuple[EventType, ...]
+    store_ids: tuple[str, ...]
+    state: SubscriptionState
+    after: int
+    backlog: int
+    failures: int
+    failing_since: datetime | None
+    next_attempt_at: datetime | None
+    last_error: str | None
+    last_delivered_at: datetime | None
+    disabled_at: datetime | None
+    # Until when the secret before the last rotation still signs beside the current one.
+    previous_secret_until: datetime | None
+    created_at: datetime
+
+
+@attrs.frozen
+class SubscriptionSecretView:
+    """A subscription and its signing secret (`whsec_…`), shown on creation and rotation
+    only: verify deliveries with it per Standard Webhooks."""
+
+    subscription: SubscriptionView
+    secret: str
+
+
+@attrs.frozen
+class SubscriptionListView:
+    """The company's subscriptions, oldest first."""
+
+    items: tuple[SubscriptionView, ...]
+
+
 # The answers the OpenAPI document names as components (a domain or service class serves
 # as it is where it has no field to hide, rename or compute).
 COMPONENTS: dict[type, str] = {
@@ -345,4 +385,7 @@ COMPONENTS: dict[type, str] = {
     OrderListView: "OrderList",
     FeedEventView: "FeedEvent",
     EventPageView: "EventPage",
+    SubscriptionView: "Subscription",
+    SubscriptionSecretView: "SubscriptionSecret",
+    SubscriptionListView: "SubscriptionList",
 }

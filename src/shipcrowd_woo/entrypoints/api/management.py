@@ -28,7 +28,7 @@ from shipcrowd_woo.domain.jobs import (
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncType
-from shipcrowd_woo.entrypoints.api import catalogue_routes, feed_routes
+from shipcrowd_woo.entrypoints.api import catalogue_routes, feed_routes, subscription_routes
 from shipcrowd_woo.entrypoints.api.handling import body_of, page_request
 from shipcrowd_woo.entrypoints.api.problems import ApiProblem, invalid
 from shipcrowd_woo.entrypoints.api.requests import (
@@ -285,3 +285,4 @@ def _sync_type() -> SyncType | None:
 # The mapping, stock, order and feed routes live beside these, on the same blueprint.
 catalogue_routes.register(blueprint)
 feed_routes.register(blueprint)
+subscription_routes.register(blueprint)

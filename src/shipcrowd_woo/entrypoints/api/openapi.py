@@ -80,6 +80,7 @@ REQUEST_BODIES: dict[str, type] = {
     "ToggleRequest": requests.ToggleRequest,
     "StockRequest": requests.StockRequest,
     "FulfilmentRequest": requests.FulfilmentBody,
+    "SubscriptionRequest": requests.SubscriptionRequest,
 }
 
 
@@ -364,6 +365,49 @@ def _document() -> dict[str, Any]:
                 "EventPage",
                 query=EVENT_FILTERS,
                 errors=(410,),
+            )
+        },
+        f"{p}/subscriptions": {
+            "post": {
+                **_operation(
+                    "Subscribe a URL to the order feed (signed per Standard Webhooks)",
+                    201,
+                    "SubscriptionSecret",
+                    body="SubscriptionRequest",
+                    admin=True,
+                ),
+                "requestBody": {"required": True, **_json("SubscriptionRequest")},
+            },
+            "get": _operation("The company's subscriptions", 200, "SubscriptionList"),
+        },
+        f"{p}/subscriptions/{{subscription_id}}": {
+            "get": _operation("A subscription", 200, "Subscription", params=["subscription_id"]),
+            "delete": {
+                **_operation(
+                    "Delete a subscription", 204, None, params=["subscription_id"], admin=True
+                ),
+                "responses": {
+                    "204": {"description": "Deleted"},
+                    **_errors(True, False, ["subscription_id"], None, (), ()),
+                },
+            },
+        },
+        f"{p}/subscriptions/{{subscription_id}}/enable": {
+            "post": _operation(
+                "Deliver a subscription again, from where it stopped",
+                200,
+                "Subscription",
+                params=["subscription_id"],
+                admin=True,
+            )
+        },
+        f"{p}/subscriptions/{{subscription_id}}/rotate-secret": {
+            "post": _operation(
+                "A new signing secret; the old one signs beside it for a day",
+                200,
+                "SubscriptionSecret",
+                params=["subscription_id"],
+                admin=True,
             )
         },
         f"{p}/sync/jobs/{{job_id}}": {

@@ -194,6 +194,17 @@ class MappingRequest:
 
 
 @attrs.frozen
+class SubscriptionRequest:
+    """POST /subscriptions: where to push which events (empty lists: all), from which
+    sequence number (absent: events after now; 0: every event kept)."""
+
+    url: str = attrs.field(metadata={SCHEMA: {"maxLength": MAX_TEXT}})
+    event_types: tuple[str, ...] = ()
+    store_ids: tuple[str, ...] = ()
+    after: int | None = attrs.field(default=None, metadata={SCHEMA: {"minimum": 0}})
+
+
+@attrs.frozen
 class ToggleRequest:
     """POST /mappings/<id>/toggle."""
 

@@ -38,6 +38,7 @@ from shipcrowd_woo.entrypoints.api.answers import (
     ShippedLineView,
     ShippingView,
     StoreView,
+    SubscriptionView,
     SyncLogView,
     SyncStatsView,
     WebhookReportView,
@@ -47,6 +48,7 @@ from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.services.feed import EventPage, OrderListing, OrderReading
 from shipcrowd_woo.services.mappings import CsvImportReport, MappingStats
 from shipcrowd_woo.services.stores import Installation, WebhookReport
+from shipcrowd_woo.services.subscriptions import Created, SubscriptionReading
 
 T = TypeVar("T")
 V = TypeVar("V", bound=AttrsInstance)
@@ -247,6 +249,37 @@ def order_list_view(listing: OrderListing) -> dict[str, Any]:
     """A page of orders and the cursor of the next."""
     cursor = None if listing.next_cursor is None else str(listing.next_cursor)
     return {"items": [order_view(reading) for reading in listing.orders], "next_cursor": cursor}
+
+
+def subscription_view(reading: SubscriptionReading) -> dict[str, Any]:
+    """A subscription with its backlog (never its secrets)."""
+    subscription = reading.subscription
+    view = SubscriptionView(
+        id=subscription.id,
+        url=subscription.url,
+        event_types=tuple(sorted(subscription.types, key=lambda kind: kind.value)),
+        store_ids=tuple(sorted(subscription.store_ids)),
+        state=subscription.state,
+        after=subscription.after,
+        backlog=reading.backlog,
+        failures=subscription.failures,
+        failing_since=subscription.failing_since,
+        next_attempt_at=subscription.next_attempt_at,
+        last_error=subscription.last_error,
+        last_delivered_at=subscription.last_delivered_at,
+        disabled_at=subscription.disabled_at,
+        previous_secret_until=subscription.previous_until,
+        created_at=subscription.created_at,
+    )
+    return as_json(view)
+
+
+def subscription_secret_view(created: Created) -> dict[str, Any]:
+    """A subscription and its new secret, shown this once."""
+    return {
+        "subscription": subscription_view(created.reading),
+        "secret": created.secret.reveal(),
+    }
 
 
 def event_page_text(page: EventPage) -> str:
