@@ -15,6 +15,11 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = 200
+        # The request numbered `hold_at` (1 for the first) waits for `release` before it is
+        # answered; `arrived` is set when it came.
+        self.hold_at: int | None = None
+        self.arrived = threading.Event()
+        self.release = threading.Event()
         self._lock = threading.Condition()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -30,7 +35,11 @@ class Receiver:
                 {"path": request.path, "headers": dict(request.headers), "body": request.get_data()}
             )
             status = self.status
+            held = len(self.received) == self.hold_at
             self._lock.notify_all()
+        if held:
+            self.arrived.set()
+            self.release.wait(60)
         return Response("ok", status)(environ, start_response)
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
@@ -40,6 +49,7 @@ class Receiver:
             return list(self.received)
 
     def close(self) -> None:
+        self.release.set()
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
