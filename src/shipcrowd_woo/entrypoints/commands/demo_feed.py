@@ -1,6 +1,7 @@
 """The demo's order feed (issue 31): a consumer of Shipcrowd's shipping side reads the feed
-through the API, as it would in production: every imported order, then a cancellation and a
-full refund made at the sandbox store, each reaching it as an event."""
+through the API, as it would in production, and a subscriber is pushed the same events:
+every imported order, then a cancellation and a full refund made at the sandbox store, each
+reaching both as an event."""
 
 from typing import Any
 
@@ -8,8 +9,10 @@ import httpx
 
 from shipcrowd_woo.adapters.dramatiq.broker import QUEUE
 from shipcrowd_woo.domain.ids import StoreId
+from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.entrypoints.bootstrap import Services
 from shipcrowd_woo.entrypoints.commands.demo_report import Report, ok
+from shipcrowd_woo.entrypoints.commands.demo_subscriber import DemoSubscriber
 from shipcrowd_woo.sandbox.server import SandboxServer
 
 
@@ -48,6 +51,25 @@ def feed_loop(
     """The consumer reads every imported order; a cancellation and a full refund at the
     store reach it through the store's webhooks, each as one event saying the order no
     longer ships."""
+    with DemoSubscriber() as subscriber:
+        with report.step("a subscriber subscribes to the feed from its start"):
+            created = ok(api.post("/subscriptions", json={"url": subscriber.url, "after": 0}))
+            subscriber.secret = Secret(created["secret"])
+        try:
+            _pull_and_push(report, api, services, sandbox, store_id, subscriber)
+        finally:
+            # Gone before its receiver stops: what the demo does next is not retried to it.
+            api.delete(f"/subscriptions/{created['subscription']['id']}")
+
+
+def _pull_and_push(
+    report: Report,
+    api: httpx.Client,
+    services: Services,
+    sandbox: SandboxServer,
+    store_id: StoreId,
+    subscriber: DemoSubscriber,
+) -> None:
     store = sandbox.store
     consumer = FeedConsumer(api)
     with report.step("a consumer reads the order feed through the API"):
@@ -90,6 +112,33 @@ def feed_loop(
         "the refund lowered every line's quantity to ship to 0",
         [0] * len(lines),
         [line["to_ship"] for line in lines],
+    )
+    with report.step("the subscriber is pushed the same events"):
+        subscriber.wait_until(
+            lambda seen: (
+                {o: e["seq"] for o, e in seen.last.items()}
+                == {o: e["seq"] for o, e in consumer.last.items()}
+            ),
+            timeout=30,
+        )
+    report.figures["events pushed to the subscriber"] = subscriber.deliveries
+    report.check(
+        "the subscriber got every imported order, each signature valid",
+        (sorted(store.orders), 0),
+        (sorted(subscriber.last), subscriber.badly_signed),
+    )
+    report.check(
+        "the subscriber got the cancellation, to cancel",
+        (True, "cancel"),
+        (
+            (cancelled, "order.shippable_changed") in subscriber.types,
+            subscriber.last[cancelled]["data"]["shippable"]["state"],
+        ),
+    )
+    report.check(
+        "the subscriber got the refund, every quantity to ship lowered to 0",
+        [0] * len(lines),
+        [line["to_ship"] for line in subscriber.last[refunded]["data"]["lines"]],
     )
     order = ok(api.get(f"/stores/{store_id}/orders/{refunded}"))
     report.check(
