@@ -11,7 +11,7 @@ lapses, so a killed deliverer's subscription is taken up again).
 import logging
 import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
@@ -44,6 +44,9 @@ log = logging.getLogger("shipcrowd_woo.subscriptions")
 MAX_SUBSCRIPTIONS_PER_COMPANY: Final = 20
 # Events read per round trip to the database while delivering.
 READ_BATCH: Final = 100
+# How often a deliverer saves its cursor while it keeps delivering.
+SAVE_EVERY: Final = 50
+SAVE_AFTER: Final = 0.25
 # Backlogs are counted up to this (metrics and views stay cheap for a long outage).
 COUNTED_BACKLOG: Final = 1_000_000
 
@@ -245,7 +248,11 @@ class SubscriptionDelivery:
     def _deliver_one(
         self, subscription: Subscription, holder: str, deadline: float
     ) -> Subscription:
-        """Deliver in sequence until caught up, a failure, or the deadline."""
+        """Deliver in sequence until caught up, a failure, or the deadline. The cursor is
+        saved every SAVE_EVERY events or SAVE_AFTER seconds (a write per event made the
+        demo's step that waits on 5,127 pushed events take 12.9 s, against 9.7 s so): a
+        deliverer killed in between leaves at most those to be sent again."""
+        unsaved, save_by = 0, time.monotonic() + SAVE_AFTER
         while time.monotonic() < deadline:
             query = EventQuery(
                 subscription.company_id,
@@ -265,23 +272,35 @@ class SubscriptionDelivery:
             if not events:
                 # Nothing wanted up to the head read before the events: skip to it.
                 return self._saved(subscription.passed(bounds.last_seq), holder)
+            keys = [
+                self._ctx.secrets.open(s)
+                for s in subscription.signing_secrets(self._ctx.clock.now())
+            ]
             for event in events:
-                subscription = self._sent(subscription, event, holder)
-                if subscription.failures or time.monotonic() >= deadline:
-                    return subscription
-        return subscription
+                subscription = self._sent(subscription, event, keys)
+                if subscription.failures:
+                    return self._saved(subscription, holder)
+                unsaved += 1
+                if unsaved >= SAVE_EVERY or time.monotonic() >= save_by:
+                    self._saved(subscription, holder)
+                    unsaved, save_by = 0, time.monotonic() + SAVE_AFTER
+                if time.monotonic() >= deadline:
+                    return self._saved(subscription, holder)
+        return self._saved(subscription, holder)
 
-    def _sent(self, subscription: Subscription, event: FeedEvent, holder: str) -> Subscription:
+    def _sent(
+        self, subscription: Subscription, event: FeedEvent, keys: Sequence[Secret]
+    ) -> Subscription:
+        """The subscription once the event was sent: delivered, or failed (not saved)."""
         now = self._ctx.clock.now()
         body = event_text(event).encode()
-        keys = [self._ctx.secrets.open(s) for s in subscription.signing_secrets(now)]
         headers = {
             **signed_headers(keys, event.id, int(now.timestamp()), body),
             "content-type": "application/json",
         }
         attempt = self._client.post(subscription.url, body, headers)
         if attempt.delivered:
-            return self._saved(subscription.delivered(event.seq, self._ctx.clock.now()), holder)
+            return subscription.delivered(event.seq, self._ctx.clock.now())
         failed = subscription.failed(attempt, self._ctx.clock.now(), self._policy)
         log.warning(
             "subscription %s: event %s not delivered (%s), attempt %d%s",
@@ -291,7 +310,7 @@ class SubscriptionDelivery:
             failed.failures,
             "; disabled" if failed.state is SubscriptionState.DISABLED else "",
         )
-        return self._saved(failed, holder)
+        return failed
 
     def _skipped_purged(
         self, subscription: Subscription, through: int, holder: str
