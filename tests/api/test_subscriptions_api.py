@@ -72,14 +72,10 @@ def test_a_failing_subscriber_is_visible_and_re_enabling_replays_from_where_it_s
     assert seen["backlog"] == len(pushing.sandbox.orders)
     assert seen["next_attempt_at"] is not None
     metrics = pushing.client.get("/metrics").get_data(as_text=True)
-    assert (
-        f'shipcrowd_woo_subscription_backlog{{company_id="company-a",subscription_id="{sid}"}} {len(pushing.sandbox.orders)}.0'
-        in metrics
-    )  # noqa: E501
-    assert (
-        f'shipcrowd_woo_subscription_disabled{{company_id="company-a",subscription_id="{sid}"}} 0.0'
-        in metrics
-    )  # noqa: E501
+    labels = f'{{company_id="company-a",subscription_id="{sid}"}}'
+    backlog = len(pushing.sandbox.orders)
+    assert f"shipcrowd_woo_subscription_backlog{labels} {backlog}.0" in metrics
+    assert f"shipcrowd_woo_subscription_disabled{labels} 0.0" in metrics
     failed = len(receiver.received)
     receiver.status = 204
     enabled = pushing.call("POST", f"/subscriptions/{sid}/enable")

@@ -197,9 +197,7 @@ def test_the_feed_counts_what_a_read_would_give(uow_factory, store):
             assert uow.feed.count(query) == len(expected)
 
 
-def test_the_owners_save_drops_the_hold_so_a_delivery_under_way_cannot_undo_it(
-    uow_factory, store
-):
+def test_the_owners_save_drops_the_hold_so_a_delivery_under_way_cannot_undo_it(uow_factory, store):
     """Enabled while a deliverer was failing it: the deliverer's next progress is refused,
     and the enabled state stands."""
     append(uow_factory, COMPANY_A, [new(store, 1)])
