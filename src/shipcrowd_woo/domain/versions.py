@@ -101,9 +101,16 @@ def version_of(order: Stamped) -> OrderVersion:
 
 def proves_newer(first: OrderVersion, second: OrderVersion) -> bool:
     """True when `first` is provably at least as new at the store as `second`: saved in a
-    later second, or fetched by a request sent after `second` had arrived."""
+    later second, or fetched by a request sent after `second` had arrived — and `second`
+    not fetched after `first` had arrived too (two fetches sent and answered in the same
+    instant, with different content, prove nothing against each other: found by
+    tests/unit/test_versions.py::test_no_two_snapshots_each_prove_themselves_newer_than_the_other)."""
     if first.modified_at != second.modified_at:
         return first.modified_at > second.modified_at
+    return _fetched_after(first, second) and not _fetched_after(second, first)
+
+
+def _fetched_after(first: OrderVersion, second: OrderVersion) -> bool:
     return first.current_from is not None and first.current_from >= second.observed_at
 
 

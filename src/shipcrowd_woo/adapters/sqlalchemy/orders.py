@@ -111,7 +111,8 @@ def _upsert(rows: str) -> str:
         "WHERE orders.fingerprint <> excluded.fingerprint "
         "AND (orders.modified_at < excluded.modified_at "
         "OR (orders.modified_at = excluded.modified_at "
-        "AND excluded.current_from >= orders.observed_at)) "
+        "AND excluded.current_from >= orders.observed_at "
+        "AND (orders.current_from IS NULL OR orders.current_from < excluded.observed_at))) "
         f"RETURNING {', '.join(['id', 'revision', *KEY_COLUMNS])}"
     )
 
