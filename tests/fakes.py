@@ -13,6 +13,7 @@ from typing import Any, Self, TypeVar
 
 import attrs
 
+from shipcrowd_woo.domain.availability import OPEN
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.errors import (
     AlreadyExists,
@@ -29,6 +30,7 @@ from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
+from shipcrowd_woo.domain.shipping import ShippingRules
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.subscriptions import Subscription, SubscriptionNotFound
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncStatus, SyncType
@@ -44,7 +46,14 @@ from shipcrowd_woo.domain.webhook_health import WebhookHealth
 from shipcrowd_woo.domain.webhooks import Delivery, DeliveryState, Kept
 from shipcrowd_woo.ports import inbox, repositories
 from shipcrowd_woo.ports.clock import Clock
-from shipcrowd_woo.ports.repositories import EventQuery, ListedOrder, OrderQuery, StagedOrder
+from shipcrowd_woo.ports.repositories import (
+    EventQuery,
+    ListedOrder,
+    OpenLine,
+    OrderQuery,
+    StagedOrder,
+    StockNoted,
+)
 
 T = TypeVar("T")
 
@@ -84,6 +93,8 @@ class FakeDatabase:
     commits: int = 0
     # Told of the companies whose events a commit appended (the feed signal's announce).
     announce: Callable[[Collection[CompanyId]], None] | None = attrs.field(default=None, eq=False)
+    # Told of the stores a commit noted stock changes for (schedules their pushes).
+    stock_noted: StockNoted | None = attrs.field(default=None, eq=False)
     lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False)
 
     def tables(self) -> dict[str, dict[Any, Any]]:
@@ -128,6 +139,9 @@ class FakeStoreRepository:
         if store is None or store.company_id != company_id:
             raise StoreNotFound(store_id)
         return store
+
+    def shipping_rules(self, company_id: CompanyId, store_id: StoreId) -> ShippingRules:
+        return self.get(company_id, store_id).shipping
 
     def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
         return next(
@@ -251,6 +265,32 @@ class FakeOrderRepository:
     def unpublished(self, limit: int) -> Sequence[OrderKey]:
         return [key for key in self.orders if key not in self.feed_states][:limit]
 
+    def line_products(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, set[int]]:
+        return {
+            key: {
+                woo_id
+                for line in self.orders[key].lines
+                for woo_id in (line.product_id, line.variation_id)
+                if woo_id
+            }
+            for key in keys
+            if key in self.orders
+        }
+
+    def open_lines(
+        self, company_id: CompanyId, products: Collection[tuple[StoreId, int]]
+    ) -> Sequence[OpenLine]:
+        wanted = set(products)
+        return [
+            OpenLine(key, line.woo_line_id, line.product_id, line.variation_id, line.quantity)
+            for key, order in self.orders.items()
+            if key.company_id == company_id
+            and key in self.feed_states
+            and self.feed_states[key].shippable in OPEN
+            for line in order.lines
+            if (key.store_id, line.product_id) in wanted
+        ]
+
     def listed(self, query: OrderQuery) -> Sequence[ListedOrder]:
         found = []
         for cursor, (key, order) in enumerate(self.orders.items(), start=1):
@@ -356,10 +396,16 @@ class FakeMappingRepository:
         ]
 
     def for_skus(
-        self, company_id: CompanyId, store_id: StoreId, skus: Collection[str]
+        self, company_id: CompanyId, store_id: StoreId | None, skus: Collection[str]
     ) -> Sequence[ProductMapping]:
         wanted = set(skus)
-        return [m for m in self.for_store(company_id, store_id) if m.shipcrowd_sku in wanted]
+        return [
+            m
+            for m in self.mappings.values()
+            if m.company_id == company_id
+            and (store_id is None or m.store_id == store_id)
+            and m.shipcrowd_sku in wanted
+        ]
 
     def page(
         self,
@@ -987,6 +1033,10 @@ class FakeUnitOfWork:
         unit of work committed meanwhile is merged as the SQL statement would have seen it
         (an order under the version rule, a confirmation's later noting kept)."""
         appended = {company_id for company_id, _, _ in self.feed.pending}
+        noted: dict[CompanyId, set[StoreId]] = {}
+        for key, change in self._working["stock_changes"].items():
+            if self._snapshot["stock_changes"].get(key) is not change:
+                noted.setdefault(change.company_id, set()).add(change.store_id)
         with self.database.lock:
             for name, working in self._working.items():
                 before, target = self._snapshot[name], getattr(self.database, name)
@@ -1001,6 +1051,8 @@ class FakeUnitOfWork:
                         target[key] = merge(current, value) if raced else value
             self.feed.commit()
             self.database.commits += 1
+        if noted and self.database.stock_noted is not None:
+            self.database.stock_noted(noted)
         if appended and self.database.announce is not None:
             self.database.announce(appended)
         self._begin()

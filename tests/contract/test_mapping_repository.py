@@ -140,17 +140,43 @@ def test_pages_filter_by_state_type_errors_and_search(uow_factory, store):
     assert ids(MappingFilter(), PageRequest(offset=3, limit=1)) == (5, [4])
 
 
-def test_the_pushed_quantity_is_kept(uow_factory, store):
-    """What we last set at the store survives, to recognise its echo."""
+def test_a_push_is_kept_with_its_figures_and_the_mappings_own_limits(uow_factory, store):
+    """What we last set at the store survives, to recognise its echo, with the on hand,
+    reserved and buffer it came from (issue 32: visible through the mapping's routes); and
+    the mapping's own limits round-trip, a percentage buffer as one."""
+    from shipcrowd_woo.domain.availability import Availability, stock_limits
     from shipcrowd_woo.domain.mapping_rules import record_sync_success
 
-    mapping = make_mapping(store)
+    limited = attrs.evolve(
+        make_mapping(store), stock_limits=stock_limits(buffer="10%", floor=2, maximum=40)
+    )
+    pushed = Availability(on_hand=30, reserved=8, buffer=3, floor=2, maximum=40, level=19)
     with uow_factory() as uow:
-        uow.mappings.add(mapping)
-        uow.mappings.update(record_sync_success(mapping, later(1), pushed_quantity=17))
+        uow.mappings.add(limited)
+        uow.mappings.update(record_sync_success(limited, later(1), pushed))
         uow.commit()
     with uow_factory() as uow:
-        assert uow.mappings.get(store.company_id, mapping.id).last_pushed_quantity == 17
+        kept = uow.mappings.get(store.company_id, limited.id)
+    assert (kept.last_pushed_quantity, kept.last_push) == (19, pushed)
+    assert kept.stock_limits == limited.stock_limits
+
+
+def test_mappings_of_skus_are_found_across_the_companys_stores(uow_factory, store):
+    """With no store named, every store's mappings of the SKUs (what a SKU's reservations
+    are counted over), and never another company's."""
+    other = make_store(store.company_id, url="https://second.example")
+    foreign = make_store(COMPANY_B, url="https://foreign.example")
+    with uow_factory() as uow:
+        uow.stores.add(other)
+        uow.stores.add(foreign)
+        for owner, product in ((store, 1), (other, 2), (foreign, 3)):
+            uow.mappings.add(make_mapping(owner, product, None, "SHARED"))
+        uow.commit()
+    with uow_factory() as uow:
+        found = uow.mappings.for_skus(store.company_id, None, {"SHARED"})
+        only_first = uow.mappings.for_skus(store.company_id, store.id, {"SHARED"})
+    assert sorted(m.woo_product_id for m in found) == [1, 2]
+    assert [m.woo_product_id for m in only_first] == [1]
 
 
 def test_the_mappings_a_batch_names_are_found_by_product_or_variation_id_once_each(

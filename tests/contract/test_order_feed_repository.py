@@ -170,3 +170,34 @@ def test_orders_the_feed_never_told_of_are_listed_oldest_first(uow_factory, stor
     with uow_factory() as uow:
         assert [key.source_id for key in uow.orders.unpublished(10)] == [3, 2]
         assert [key.source_id for key in uow.orders.unpublished(1)] == [3]
+
+
+def test_open_lines_are_those_of_orders_whose_last_event_ships_or_holds(uow_factory, store):
+    """What reservations are counted from (issue 32): the lines, of the products asked for, of
+    orders the feed last said ship or hold; not a cancelled or completed one's, not one the
+    feed never told of, not another store's product."""
+    other = make_store(url="https://second.example")
+    with uow_factory() as uow:
+        uow.stores.add(other)
+        uow.orders.upsert_all([make_order(9, store_id=store.id, quantities=(4,))])
+        uow.commit()
+    orders = [
+        make_order(1, store_id=store.id, quantities=(2, 3)),
+        make_order(2, store_id=store.id, status="on-hold", quantities=(5,)),
+        make_order(3, store_id=store.id, status="cancelled", quantities=(7,)),
+        make_order(4, store_id=store.id, status="completed", quantities=(1,)),
+        make_order(5, store_id=other.id, quantities=(6,)),
+    ]
+    with uow_factory() as uow:
+        write_orders(uow, orders, later(1))
+        uow.commit()
+    with uow_factory() as uow:
+        found = uow.orders.open_lines(COMPANY_A, {(store.id, 10), (store.id, 11)})
+        products = uow.orders.line_products([OrderKey(COMPANY_A, store.id, 1)])
+    held = sorted((o.key.source_id, o.product_id, o.variation_id, o.quantity) for o in found)
+    assert held == [
+        (1, 10, None, 2),
+        (1, 11, 51, 3),
+        (2, 10, None, 5),
+    ]
+    assert products == {OrderKey(COMPANY_A, store.id, 1): {10, 11, 51}}

@@ -5,6 +5,12 @@ from datetime import datetime
 
 import attrs
 
+from shipcrowd_woo.domain.availability import (
+    Availability,
+    StockLimits,
+    available_to_sell,
+    limits_for_mapping,
+)
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.mapping_rules import ProductMapping
 from shipcrowd_woo.domain.woo_catalog import StockUpdate
@@ -38,30 +44,43 @@ def follows_warehouse(mapping: ProductMapping) -> bool:
     return mapping.is_active and mapping.sync_inventory and mapping.sync_on_fulfillment
 
 
+# A mapping, the level to send through it and the figures the level came from.
+PlannedUpdate = tuple[ProductMapping, StockUpdate, Availability]
+
+
 @attrs.frozen
 class StockPlan:
-    """What to send: one update per pushable mapping, and the mappings left out and why."""
+    """What to send: one update per pushable mapping with the figures its level came from,
+    and the mappings left out and why."""
 
-    updates: tuple[tuple[ProductMapping, StockUpdate], ...]
+    updates: tuple[PlannedUpdate, ...]
     left_out: tuple[tuple[ProductMapping, str], ...]
 
 
 def plan_stock_updates(
-    mappings: Iterable[ProductMapping], quantities: Mapping[str, int]
+    mappings: Iterable[ProductMapping],
+    store_limits: StockLimits,
+    on_hand: Mapping[str, int],
+    reserved: Mapping[str, int],
 ) -> StockPlan:
-    """Active mappings with inventory sync on get the warehouse quantity of their SKU (never
-    below zero: WooCommerce would show negative stock as a backorder)."""
-    updates: list[tuple[ProductMapping, StockUpdate]] = []
+    """Active mappings with inventory sync on get their SKU's level available to sell: on
+    hand less what the company's open orders reserve and the buffer, under the mapping's
+    limits or else the store's (domain/availability.py)."""
+    updates: list[PlannedUpdate] = []
     left_out: list[tuple[ProductMapping, str]] = []
     for mapping in mappings:
         if not mapping.is_active:
             left_out.append((mapping, "mapping is disabled"))
         elif not mapping.sync_inventory:
             left_out.append((mapping, "inventory sync is off for this mapping"))
-        elif mapping.shipcrowd_sku not in quantities:
+        elif mapping.shipcrowd_sku not in on_hand:
             left_out.append((mapping, f"no warehouse stock for {mapping.shipcrowd_sku}"))
         else:
-            quantity = max(0, quantities[mapping.shipcrowd_sku])
-            update = StockUpdate(mapping.woo_product_id, mapping.woo_variation_id, quantity)
-            updates.append((mapping, update))
+            sku = mapping.shipcrowd_sku
+            limits = limits_for_mapping(store_limits, mapping.stock_limits)
+            availability = available_to_sell(on_hand[sku], reserved.get(sku, 0), limits)
+            update = StockUpdate(
+                mapping.woo_product_id, mapping.woo_variation_id, availability.level
+            )
+            updates.append((mapping, update, availability))
     return StockPlan(tuple(updates), tuple(left_out))

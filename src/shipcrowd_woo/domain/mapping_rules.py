@@ -16,6 +16,7 @@ from typing import Final
 
 import attrs
 
+from shipcrowd_woo.domain.availability import Availability, StockLimits
 from shipcrowd_woo.domain.ids import CompanyId, MappingId, StoreId
 
 MAX_CONSECUTIVE_SYNC_ERRORS: Final = 10
@@ -91,6 +92,10 @@ class ProductMapping:
     last_sync_at: datetime | None = None
     # What we last set at the store, to recognise the `product.updated` our push causes.
     last_pushed_quantity: int | None = None
+    # Its own limits on what the store is offered; unset ones follow the store's.
+    stock_limits: StockLimits = attrs.field(factory=StockLimits)
+    # What the last push of its stock was made of (on hand, reserved, buffer...).
+    last_push: Availability | None = None
 
     @property
     def target(self) -> tuple[int, int | None]:
@@ -104,15 +109,17 @@ class ProductMapping:
 
 
 def record_sync_success(
-    mapping: ProductMapping, now: datetime, pushed_quantity: int | None = None
+    mapping: ProductMapping, now: datetime, pushed: Availability | None = None
 ) -> ProductMapping:
-    """A push succeeded: the consecutive-error count starts again."""
+    """A push succeeded: the consecutive-error count starts again, and the mapping keeps
+    what was `pushed` (the level and the figures it came from)."""
     return attrs.evolve(
         mapping,
         sync_errors=0,
         last_sync_error=None,
         last_sync_at=now,
-        last_pushed_quantity=pushed_quantity,
+        last_pushed_quantity=None if pushed is None else pushed.level,
+        last_push=pushed,
     )
 
 

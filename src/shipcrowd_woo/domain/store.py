@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from shipcrowd_woo.domain.availability import StockLimits
 from shipcrowd_woo.domain.errors import InvalidTransition
 from shipcrowd_woo.domain.fulfilment import TRACKING_NAMESPACE
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
@@ -29,10 +30,12 @@ class OrderSyncConfig:
 
 @attrs.frozen
 class InventorySyncConfig:
-    """How stock levels are pushed to this store."""
+    """How stock levels are pushed to this store, and the limits on what it is offered
+    (each mapping may set its own)."""
 
     enabled: bool = True
     auto_sync: bool = True
+    limits: StockLimits = attrs.field(factory=StockLimits)
 
 
 @attrs.frozen

@@ -3,7 +3,7 @@
 
 import logging
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 
 import attrs
@@ -42,14 +42,14 @@ from shipcrowd_woo.adapters.subscribers import HttpxSubscriberClient, Subscriber
 from shipcrowd_woo.adapters.woocommerce.client import ClientOptions
 from shipcrowd_woo.adapters.woocommerce.factory import HttpxStoreClientFactory
 from shipcrowd_woo.adapters.woocommerce.transport import TransportOptions
-from shipcrowd_woo.domain.ids import CompanyId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.subscriptions import DeliveryPolicy
 from shipcrowd_woo.entrypoints.settings import PREFIX, Settings, SettingsError
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.feed_signal import FeedSignal
 from shipcrowd_woo.ports.inbox import Inbox
 from shipcrowd_woo.ports.queue import ScheduleGuard
-from shipcrowd_woo.ports.repositories import UnitOfWorkFactory
+from shipcrowd_woo.ports.repositories import StockNoted, UnitOfWorkFactory
 from shipcrowd_woo.ports.secrets import SecretBox
 from shipcrowd_woo.ports.store_client import StoreClientFactory
 from shipcrowd_woo.ports.subscribers import SubscriberClient
@@ -238,10 +238,13 @@ class DatabaseNotMigrated(SettingsError):
 
 
 def open_database(
-    settings: Settings, announce: Callable[[Collection[CompanyId]], None] | None = None
+    settings: Settings,
+    announce: Callable[[Collection[CompanyId]], None] | None = None,
+    stock_noted: StockNoted | None = None,
 ) -> Database:
     """Units of work on SHIPCROWD_WOO_DATABASE_URL (commands that need nothing else), which
-    `announce` the companies whose feed a commit moved. The embedded SQLite database is
+    `announce` the companies whose feed a commit moved, and tell `stock_noted` the stores it
+    noted stock changes for. The embedded SQLite database is
     migrated here to this release's schema; any other must have been (`shipcrowd-woo db
     upgrade`), or DatabaseNotMigrated says so in one line."""
     engine = make_engine(settings.database_url)
@@ -256,7 +259,9 @@ def open_database(
     autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
     reading = make_session_factory(engine.execution_options(**READ_ONLY, **autocommit))
     return Database(
-        uow_factory=lambda: SqlAlchemyUnitOfWork(sessions, announce=announce),
+        uow_factory=lambda: SqlAlchemyUnitOfWork(
+            sessions, announce=announce, stock_noted=stock_noted
+        ),
         reads=lambda: SqlAlchemyUnitOfWork(reading, read_only=True),
         inbox=SqlAlchemyInbox(engine),
         engine=engine,
@@ -332,7 +337,10 @@ def bootstrap(
         signal.announce(company_ids)
         services.queue.wake_deliveries()
 
-    database = open_database(settings, announce)
+    def stock_noted(noted: Mapping[CompanyId, set[StoreId]]) -> None:
+        auto_push.schedule_noted(noted)
+
+    database = open_database(settings, announce, stock_noted)
     engine = database.engine
     processes = settings.import_processes
     if processes is None:

@@ -23,7 +23,7 @@ from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
 from shipcrowd_woo.domain.pagination import Page, PageRequest
-from shipcrowd_woo.domain.shipping import Shipping
+from shipcrowd_woo.domain.shipping import Shipping, ShippingRules
 from shipcrowd_woo.domain.store import Store, Webhook
 from shipcrowd_woo.domain.subscriptions import Subscription
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType
@@ -43,6 +43,11 @@ class StoreRepository(Protocol):
 
     def get(self, company_id: CompanyId, store_id: StoreId) -> Store:
         """The company's store; raises StoreNotFound for an unknown or foreign id."""
+        ...
+
+    def shipping_rules(self, company_id: CompanyId, store_id: StoreId) -> ShippingRules:
+        """The store's shipping rules alone (what every feed write reads); StoreNotFound
+        as `get`."""
         ...
 
     def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
@@ -226,6 +231,18 @@ class OrderRepository(Protocol):
         """Up to `limit` orders the feed never told of (stored before it existed)."""
         ...
 
+    def line_products(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, set[int]]:
+        """The product and variation ids of each of those orders' lines."""
+        ...
+
+    def open_lines(
+        self, company_id: CompanyId, products: Collection[tuple[StoreId, int]]
+    ) -> Sequence["OpenLine"]:
+        """The lines, of these (store, product) pairs, of the company's open orders: those
+        whose last feed event says ship or hold (an order the feed never told of is not
+        open yet). A variation's line is found by its parent product."""
+        ...
+
     def listed(self, query: "OrderQuery") -> Sequence["ListedOrder"]:
         """Up to `query.limit` of the company's orders that match, after `query.after`, in
         the order they were first stored (a keyset: no order is skipped or repeated while
@@ -255,6 +272,17 @@ class ListedOrder:
     order: Order
     state: FeedState | None
     cursor: int
+
+
+@attrs.frozen
+class OpenLine:
+    """A line of an open order: what it holds of which product, as ordered."""
+
+    key: OrderKey
+    line_id: int | None
+    product_id: int
+    variation_id: int | None
+    quantity: int
 
 
 @attrs.frozen
@@ -375,9 +403,10 @@ class MappingRepository(Protocol):
         ...
 
     def for_skus(
-        self, company_id: CompanyId, store_id: StoreId, skus: Collection[str]
+        self, company_id: CompanyId, store_id: StoreId | None, skus: Collection[str]
     ) -> Sequence[ProductMapping]:
-        """The store's mappings to any of these Shipcrowd SKUs."""
+        """The store's mappings to any of these Shipcrowd SKUs (None: every store's of the
+        company)."""
         ...
 
     def page(
@@ -606,6 +635,11 @@ class ConfirmationRepository(Protocol):
         """The active, unpaused stores with confirmations noted before that moment: ones
         whose confirming job was lost or gave up."""
         ...
+
+
+# Told, once a unit of work committed, of the stores it noted stock changes for (by company):
+# their pushes are scheduled then.
+StockNoted = Callable[[Mapping[CompanyId, set[StoreId]]], None]
 
 
 class UnitOfWork(Protocol):

@@ -11,7 +11,7 @@ window.
 """
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -49,20 +49,7 @@ class AutoPush:
         """Write down, in the caller's transaction, that these SKUs changed, for every store
         of the company that follows the warehouse and maps them with stock sync on (and
         sync on fulfilment). Returns the stores to `schedule` once committed."""
-        if not skus:
-            return set()
-        token = self._ctx.new_id()
-        changes: dict[tuple[StoreId, str], StockChange] = {}
-        for store in uow.stores.syncable_of(company_id):
-            if not store.follows_warehouse:
-                continue
-            for mapping in uow.mappings.for_skus(company_id, store.id, skus):
-                if follows_warehouse(mapping):
-                    changes[(store.id, mapping.shipcrowd_sku)] = StockChange(
-                        company_id, store.id, mapping.shipcrowd_sku, token, at
-                    )
-        uow.stock_changes.note(list(changes.values()))
-        return {store_id for store_id, _ in changes}
+        return note_stock_changes(uow, company_id, skus, at, self._ctx.new_id())
 
     def schedule(self, company_id: CompanyId, store_ids: Iterable[StoreId]) -> int:
         """Send each store's push to run one window from now, unless one is already due in
@@ -73,6 +60,11 @@ class AutoPush:
                 self._jobs.submit(company_id, PushStockChanges(company_id, store_id), self.window)
                 sent += 1
         return sent
+
+    def schedule_noted(self, noted: Mapping[CompanyId, Collection[StoreId]]) -> None:
+        """`schedule` the stores a committed unit of work noted changes for."""
+        for company_id, store_ids in sorted(noted.items()):
+            self.schedule(company_id, store_ids)
 
     def taken(self, store_id: StoreId, limit: int) -> Sequence[StockChange]:
         """The store's waiting changes, for a push to carry."""
@@ -110,6 +102,25 @@ class AutoPush:
                 )
                 sent += 1
         return sent
+
+
+def note_stock_changes(
+    uow: UnitOfWork, company_id: CompanyId, skus: Collection[str], at: datetime, token: str
+) -> set[StoreId]:
+    """`AutoPush.note` for any writer, the change named by `token`; returns the stores."""
+    if not skus:
+        return set()
+    changes: dict[tuple[StoreId, str], StockChange] = {}
+    for store in uow.stores.syncable_of(company_id):
+        if not store.follows_warehouse:
+            continue
+        for mapping in uow.mappings.for_skus(company_id, store.id, skus):
+            if follows_warehouse(mapping):
+                changes[(store.id, mapping.shipcrowd_sku)] = StockChange(
+                    company_id, store.id, mapping.shipcrowd_sku, token, at
+                )
+    uow.stock_changes.note(list(changes.values()))
+    return {store_id for store_id, _ in changes}
 
 
 def _claim(store_id: StoreId) -> str:

@@ -39,6 +39,7 @@ from shipcrowd_woo.domain.shipping import (
 )
 from shipcrowd_woo.ports.clock import Clock
 from shipcrowd_woo.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from shipcrowd_woo.services.stock_follows_orders import note_moved_reservations
 
 
 def publish(
@@ -55,15 +56,17 @@ def publish(
     previous = uow.feed.states([key for key in drafts if key not in created])
     # An order stored before the feed existed has no state yet and may have shipped.
     fulfilled = fulfilled_units(uow, [key for key in drafts if key not in created])
-    rules: dict[tuple[CompanyId, StoreId], ShippingRules] = {}
+    rules: dict[tuple[CompanyId, StoreId], tuple[ShippingRules, str]] = {}
     by_company: defaultdict[CompanyId, list[NewEvent]] = defaultdict(list)
     for key in sorted(drafts, key=lambda each: (each.store_id, each.source_id)):
         draft = drafts[key]
         first = draft.first
         scope = (key.company_id, key.store_id)
         if scope not in rules:
-            rules[scope] = uow.stores.get(*scope).shipping
-        if key in created and first is not None and first.rules == rules[scope].spelled():
+            in_force = uow.stores.shipping_rules(*scope)
+            rules[scope] = (in_force, in_force.spelled())
+        store_rules, spelled = rules[scope]
+        if key in created and first is not None and first.rules == spelled:
             # Made ready where the order was read, under the rules still in force.
             state = FeedState(first.facets, first.shippable, at)
             data = _spliced(first.head, draft.document)
@@ -71,7 +74,7 @@ def publish(
             by_company[key.company_id].append(new)
             continue
         lines = lines_to_ship(draft.basis, fulfilled.get(key, {}))
-        decision = shippable(draft.basis, rules[scope], lines)
+        decision = shippable(draft.basis, store_rules, lines)
         facets = {
             **draft.facets,
             **derived_facets(decision, lines, draft.refunded, draft.basis.deleted),
@@ -86,7 +89,9 @@ def publish(
         by_company[key.company_id].append(NewEvent(kind, key, moved, state, data))
     for company_id, events in sorted(by_company.items()):
         uow.feed.append(company_id, events, at)
-    return [event for _, events in sorted(by_company.items()) for event in events]
+    published = [event for _, events in sorted(by_company.items()) for event in events]
+    note_moved_reservations(uow, published, at)
+    return published
 
 
 def publish_stored(uow: UnitOfWork, keys: Iterable[OrderKey], at: datetime) -> Sequence[NewEvent]:

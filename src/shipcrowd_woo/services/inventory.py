@@ -8,9 +8,8 @@ import attrs
 
 from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.domain.inventory import WarehouseItem, plan_stock_updates
+from shipcrowd_woo.domain.inventory import PlannedUpdate, WarehouseItem, plan_stock_updates
 from shipcrowd_woo.domain.mapping_rules import (
-    ProductMapping,
     clean_sku,
     record_not_reached,
     record_sync_error,
@@ -18,11 +17,12 @@ from shipcrowd_woo.domain.mapping_rules import (
 )
 from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncLog, SyncType, fail_sync, finish_sync, record_items
-from shipcrowd_woo.domain.woo_catalog import BatchItemResult, StockUpdate
+from shipcrowd_woo.domain.woo_catalog import BatchItemResult
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.order_sync import SyncOutcome
+from shipcrowd_woo.services.reservations import reserved_units
 from shipcrowd_woo.services.sync_logs import open_sync_log
 
 # WooCommerce's batch limit (check_batch_limit); each request is one endpoint's items.
@@ -133,7 +133,9 @@ class InventorySync:
                 else uow.mappings.for_store(company_id, store_id)
             )
             mappings = [m for m in found if not following_warehouse or m.sync_on_fulfillment]
-            quantities = uow.warehouse.quantities(company_id, [m.shipcrowd_sku for m in mappings])
+            pushed_skus = [m.shipcrowd_sku for m in mappings]
+            on_hand = uow.warehouse.quantities(company_id, pushed_skus)
+            reserved = reserved_units(uow, company_id, pushed_skus)
         if not store.can_sync:
             return SyncOutcome(None, "the store is paused or disconnected")
         if not store.inventory_sync.enabled:
@@ -142,7 +144,7 @@ class InventorySync:
         with self._ctx.store_lock.hold(lock_name, self._ctx.sync_lock_ttl) as held:
             if not held:
                 raise StoreBusy("another inventory push of this store is running")
-            plan = plan_stock_updates(mappings, quantities)
+            plan = plan_stock_updates(mappings, store.inventory_sync.limits, on_hand, reserved)
             log = open_sync_log(
                 self._ctx,
                 store,
@@ -156,13 +158,13 @@ class InventorySync:
     def _push(
         self,
         store: Store,
-        updates: Sequence[tuple[ProductMapping, StockUpdate]],
+        updates: Sequence[PlannedUpdate],
         log: SyncLog,
     ) -> SyncLog:
         chunks = _chunks(updates)
         pending = chunks
         requests = 0
-        failures: list[tuple[list[tuple[ProductMapping, StockUpdate]], StoreClientError]] = []
+        failures: list[tuple[list[PlannedUpdate], StoreClientError]] = []
         with self._ctx.client_for(store) as client:
             # Batches the store failed to take (after the client's own retries) get further
             # passes; stock values are absolute, so sending one again is harmless.
@@ -170,7 +172,7 @@ class InventorySync:
                 failures = []
                 for chunk in pending:
                     try:
-                        results = client.update_stock([update for _, update in chunk])
+                        results = client.update_stock([update for _, update, _ in chunk])
                     except StoreClientError as error:
                         failures.append((chunk, error))
                         continue
@@ -202,7 +204,7 @@ class InventorySync:
     def _record(
         self,
         log: SyncLog,
-        chunk: Sequence[tuple[ProductMapping, StockUpdate]],
+        chunk: Sequence[PlannedUpdate],
         outcome: Sequence[BatchItemResult] | StoreClientError,
     ) -> SyncLog:
         """Write a chunk's outcome on its mappings and the log: the store's answer for each
@@ -211,7 +213,7 @@ class InventorySync:
         with self._ctx.uow_factory() as uow:
             if isinstance(outcome, StoreClientError):
                 message = f"not pushed, the store failed the batch: {outcome.detail}"
-                for mapping, _ in chunk:
+                for mapping, _, _ in chunk:
                     current = uow.mappings.get(mapping.company_id, mapping.id)
                     uow.mappings.update(record_not_reached(current, message, now))
                 errors = [f"{len(chunk)} items not pushed: {outcome.detail}"]
@@ -226,15 +228,15 @@ class InventorySync:
     def _record_results(
         uow: UnitOfWork,
         log: SyncLog,
-        chunk: Sequence[tuple[ProductMapping, StockUpdate]],
+        chunk: Sequence[PlannedUpdate],
         results: Sequence[BatchItemResult],
         now: datetime,
     ) -> SyncLog:
         errors: list[str] = []
-        for (mapping, update), result in zip(chunk, results, strict=True):
+        for (mapping, _, availability), result in zip(chunk, results, strict=True):
             current = uow.mappings.get(mapping.company_id, mapping.id)
             if result.ok:
-                uow.mappings.update(record_sync_success(current, now, update.quantity))
+                uow.mappings.update(record_sync_success(current, now, availability))
             else:
                 message = f"{result.error_code}: {result.error_message}"
                 uow.mappings.update(record_sync_error(current, message, now))
@@ -249,16 +251,16 @@ class InventorySync:
 
 
 def _chunks(
-    updates: Sequence[tuple[ProductMapping, StockUpdate]],
-) -> list[list[tuple[ProductMapping, StockUpdate]]]:
+    updates: Sequence[PlannedUpdate],
+) -> list[list[PlannedUpdate]]:
     """Updates grouped by endpoint (simple products, or one parent's variations), then cut
     into batches of 100: the fewest requests WooCommerce allows."""
 
-    def endpoint(pair: tuple[ProductMapping, StockUpdate]) -> int:
-        return pair[1].product_id if pair[1].variation_id is not None else 0
+    def endpoint(planned: PlannedUpdate) -> int:
+        return planned[1].product_id if planned[1].variation_id is not None else 0
 
-    ordered = sorted(updates, key=lambda pair: (endpoint(pair), pair[1].product_id))
-    chunks: list[list[tuple[ProductMapping, StockUpdate]]] = []
+    ordered = sorted(updates, key=lambda planned: (endpoint(planned), planned[1].product_id))
+    chunks: list[list[PlannedUpdate]] = []
     for _, group in groupby(ordered, key=endpoint):
         items = list(group)
         chunks.extend(items[i : i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE))

@@ -25,6 +25,7 @@ from shipcrowd_woo.services.inventory import InventorySync, StockLevel
 from shipcrowd_woo.services.job_runner import JobRunner, use_cases
 from shipcrowd_woo.services.jobs import JobService, Transient
 from shipcrowd_woo.services.order_sync import OrderSync
+from shipcrowd_woo.services.reservations import reserved_units
 from shipcrowd_woo.services.stores import StoreService
 from tests.fake_store import FakeScheduleGuard, FakeTaskQueue
 from tests.unit.services.conftest import COMPANY, OTHER_COMPANY
@@ -281,6 +282,9 @@ def test_shipped_units_leave_the_warehouse_and_reach_the_store_by_themselves(loo
             for m in uow.mappings.for_store(COMPANY, loop.store.id)
             if m.target == (line["product_id"], line["variation_id"] or None)
         ]
+        # What the store is offered before the parcel leaves: on hand less what the open
+        # orders (this one included) still have to ship.
+        offered = 50 - reserved_units(uow, COMPANY, [mapping.shipcrowd_sku])[mapping.shipcrowd_sku]
     loop.fulfilments.submit(COMPANY, loop.store.id, order_id, PPL)
     with world.uow() as uow:
         left = uow.warehouse.quantities(COMPANY, [mapping.shipcrowd_sku])[mapping.shipcrowd_sku]
@@ -296,7 +300,16 @@ def test_shipped_units_leave_the_warehouse_and_reach_the_store_by_themselves(loo
     world.clock.advance(seconds=5)
     loop.run_sent(PushStockChanges)
     target = world.sandbox.products[mapping.woo_variation_id or mapping.woo_product_id]
-    assert target["stock_quantity"] == left
+    # Shipping took the units off on hand and off what is reserved: the level is unchanged.
+    assert target["stock_quantity"] == offered
+    with world.uow() as uow:
+        pushed = uow.mappings.get(COMPANY, mapping.id).last_push
+    assert pushed is not None
+    assert (pushed.on_hand, pushed.on_hand - pushed.reserved, pushed.level) == (
+        left,
+        offered,
+        offered,
+    )
 
 
 def test_a_burst_of_changes_makes_one_push_per_window_in_the_fewest_batches(loop):
@@ -311,10 +324,15 @@ def test_a_burst_of_changes_makes_one_push_per_window_in_the_fewest_batches(loop
     (record,) = loop.run_sent()
     assert record.summary["synced"] == len(_mappings(loop))
     assert len(world.stores.called("update_stock")) == record.summary["batch_requests"]
-    stocked = [p for p in world.sandbox.products.values() if p["type"] != "variable"]
-    assert {p["stock_quantity"] for p in stocked} == {42}
     with world.uow() as uow:
         assert uow.stock_changes.for_store(loop.store.id, 10) == []
+        reserved = reserved_units(uow, COMPANY, skus)
+    # The newest level, less what the imported open orders still have to ship of each SKU.
+    stocked = [p for p in world.sandbox.products.values() if p["type"] != "variable"]
+    assert {p["sku"]: p["stock_quantity"] for p in stocked} == {
+        p["sku"]: max(0, 42 - reserved.get(p["sku"], 0)) for p in stocked
+    }
+    assert any(reserved.values())
 
 
 def test_a_level_recorded_again_unchanged_pushes_nothing(loop):

@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
-from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape, Stored
+from shipcrowd_woo.adapters.sqlalchemy.rows import DOCUMENT, RowShape, Stored, stock_limits_kept
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     Owned,
     OwnedRepository,
@@ -26,7 +26,11 @@ MAPPINGS = table_of(ProductMappingRow)
 # constraint over NULL would let one product be mapped twice (tables.py).
 MAPPING_ROWS = RowShape(
     ProductMapping,
-    {"woo_variation_id": Stored(lambda value: value or 0, lambda value: value or None)},
+    {
+        "woo_variation_id": Stored(lambda value: value or 0, lambda value: value or None),
+        "stock_limits": stock_limits_kept("stock"),
+        "last_push": DOCUMENT,
+    },
 )
 
 
@@ -70,16 +74,20 @@ class SqlAlchemyMappingRepository(OwnedRepository[ProductMapping]):
         return sorted(unique, key=lambda m: (m.woo_product_id, m.woo_variation_id or 0))
 
     def for_skus(
-        self, company_id: CompanyId, store_id: StoreId, skus: Collection[str]
+        self, company_id: CompanyId, store_id: StoreId | None, skus: Collection[str]
     ) -> Sequence[ProductMapping]:
-        """The store's mappings to these SKUs, 500 a query (an index search each)."""
+        """The store's (None: every store's) mappings to these SKUs, 500 a query (an index
+        search each)."""
         chosen = sorted(set(skus))
         found: list[ProductMapping] = []
+        scope = (
+            MAPPINGS.c.company_id == company_id
+            if store_id is None
+            else of_store(MAPPINGS, company_id, store_id)
+        )
         for chunk in chunks(chosen):
             rows = self._session.execute(
-                select(MAPPINGS).where(
-                    of_store(MAPPINGS, company_id, store_id), MAPPINGS.c.shipcrowd_sku.in_(chunk)
-                )
+                select(MAPPINGS).where(scope, MAPPINGS.c.shipcrowd_sku.in_(chunk))
             ).mappings()
             found.extend(MAPPING_ROWS.build(row) for row in rows)
         return found

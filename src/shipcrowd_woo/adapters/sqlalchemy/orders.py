@@ -50,13 +50,14 @@ from shipcrowd_woo.adapters.sqlalchemy.tables import (
     table_of,
 )
 from shipcrowd_woo.adapters.sqlalchemy.types import document_text
+from shipcrowd_woo.domain.availability import OPEN
 from shipcrowd_woo.domain.feed import FeedDraft, FeedState
 from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.order import Order, OrderKey, OrderLine, Totals
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.versions import OrderVersion, Verdict, judge, version_of
-from shipcrowd_woo.ports.repositories import ListedOrder, OrderQuery, StagedOrder
+from shipcrowd_woo.ports.repositories import ListedOrder, OpenLine, OrderQuery, StagedOrder
 
 ORDERS = table_of(OrderRow)
 LINES = table_of(OrderLineRow)
@@ -97,8 +98,8 @@ def _upsert(rows: str) -> str:
     """The orders in `rows` (a VALUES list or a SELECT of the written columns) inserted, or
     replacing the stored row under the version rule of `domain.versions.judge`: another
     fingerprint, and a later modification second or, in the same second, a fetch sent after
-    the stored snapshot arrived (a NULL `current_from`, a delivery's, proves nothing).
-    RETURNING tells the rows written."""
+    the stored snapshot arrived (a NULL `current_from`, a delivery's, proves nothing) and the
+    stored one not fetched after the incoming arrived. RETURNING tells the rows written."""
     columns = [c.name for c in _written_columns(ORDERS)]
     update = ", ".join(
         f"{name} = excluded.{name}" for name in columns if name not in (*KEY_COLUMNS, "revision")
@@ -194,6 +195,16 @@ def _sqlite_insert_lines() -> str:
     marks = ", ".join("?" * len(_LINE_COLUMNS))
     names = ", ".join(c.name for c in _LINE_COLUMNS)
     return f"INSERT INTO {LINES.name} ({names}) VALUES ({marks})"  # noqa: S608
+
+
+# An order's feed state: the same key columns.
+_ITS_STATE = and_(
+    FEED_STATES.c.store_id == ORDERS.c.store_id,
+    FEED_STATES.c.source == ORDERS.c.source,
+    FEED_STATES.c.source_id == ORDERS.c.source_id,
+)
+# The states of an order that may still ship, whose lines hold stock for it.
+_OPEN = sorted(state.value for state in OPEN)
 
 
 def _nullable_document(value: Any) -> str | None:
@@ -389,14 +400,7 @@ class SqlAlchemyOrderRepository(OnSession):
         states = FEED_STATES
         rows = self._session.execute(
             select(*(ORDERS.c[name] for name in KEY_COLUMNS))
-            .outerjoin(
-                states,
-                and_(
-                    states.c.store_id == ORDERS.c.store_id,
-                    states.c.source == ORDERS.c.source,
-                    states.c.source_id == ORDERS.c.source_id,
-                ),
-            )
+            .outerjoin(states, _ITS_STATE)
             .where(states.c.source_id.is_(None))
             .order_by(ORDERS.c.id)
             .limit(limit)
@@ -405,6 +409,74 @@ class SqlAlchemyOrderRepository(OnSession):
             OrderKey(CompanyId(company_id), StoreId(store_id), source_id, source)
             for company_id, store_id, source, source_id in rows
         ]
+
+    def line_products(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, set[int]]:
+        """The product and variation ids of those orders' lines, a query per store and
+        chunk of orders."""
+        by_scope: defaultdict[tuple[CompanyId, StoreId, str], list[int]] = defaultdict(list)
+        for key in keys:
+            by_scope[(key.company_id, key.store_id, key.source)].append(key.source_id)
+        found: defaultdict[OrderKey, set[int]] = defaultdict(set)
+        for (company_id, store_id, source), ids in by_scope.items():
+            for chunk in chunks(sorted(ids)):
+                rows = self._session.execute(
+                    select(ORDERS.c.source_id, LINES.c.product_id, LINES.c.variation_id)
+                    .join(LINES, LINES.c.order_id == ORDERS.c.id)
+                    .where(
+                        ORDERS.c.company_id == company_id,
+                        ORDERS.c.store_id == store_id,
+                        ORDERS.c.source == source,
+                        ORDERS.c.source_id.in_(chunk),
+                    )
+                )
+                for source_id, product, variation in rows:
+                    key = OrderKey(company_id, store_id, source_id, source)
+                    found[key].update(woo_id for woo_id in (product, variation) if woo_id)
+        return found
+
+    def open_lines(
+        self, company_id: CompanyId, products: Collection[tuple[StoreId, int]]
+    ) -> Sequence[OpenLine]:
+        """The lines of those products in the company's open orders: one query per chunk
+        of products, through the feed states' (company, shippable) index."""
+        wanted = set(products)
+        found: list[OpenLine] = []
+        for chunk in chunks(sorted({product for _, product in wanted})):
+            rows = self._session.execute(
+                select(
+                    *(ORDERS.c[name] for name in KEY_COLUMNS),
+                    LINES.c.woo_line_id,
+                    LINES.c.product_id,
+                    LINES.c.variation_id,
+                    LINES.c.quantity,
+                )
+                .select_from(FEED_STATES)
+                .join(ORDERS, _ITS_STATE)
+                .join(LINES, LINES.c.order_id == ORDERS.c.id)
+                .where(
+                    FEED_STATES.c.company_id == company_id,
+                    FEED_STATES.c.shippable.in_(_OPEN),
+                    LINES.c.product_id.in_(chunk),
+                )
+            )
+            for row in rows.mappings():
+                if (row["store_id"], row["product_id"]) in wanted:
+                    key = OrderKey(
+                        CompanyId(row["company_id"]),
+                        StoreId(row["store_id"]),
+                        row["source_id"],
+                        row["source"],
+                    )
+                    found.append(
+                        OpenLine(
+                            key,
+                            row["woo_line_id"],
+                            row["product_id"],
+                            row["variation_id"],
+                            row["quantity"],
+                        )
+                    )
+        return found
 
     def listed(self, query: OrderQuery) -> Sequence[ListedOrder]:
         """A keyset page of the company's orders by their row id, with their feed states."""
@@ -417,14 +489,7 @@ class SqlAlchemyOrderRepository(OnSession):
                 states.c.changed_at.label("feed_changed_at"),
                 states.c.last_seq.label("feed_last_seq"),
             )
-            .outerjoin(
-                states,
-                and_(
-                    states.c.store_id == ORDERS.c.store_id,
-                    states.c.source == ORDERS.c.source,
-                    states.c.source_id == ORDERS.c.source_id,
-                ),
-            )
+            .outerjoin(states, _ITS_STATE)
             .where(ORDERS.c.company_id == query.company_id, ORDERS.c.id > query.after)
         )
         if query.store_ids:

@@ -18,6 +18,7 @@ import attrs
 from attrs import AttrsInstance
 
 from shipcrowd_woo.converters.shipcrowd import from_json_data, to_json_data
+from shipcrowd_woo.domain.availability import StockLimits, stock_limits
 from shipcrowd_woo.domain.generated import bound, compiled
 from shipcrowd_woo.domain.secrets import EncryptedSecret
 
@@ -66,6 +67,25 @@ def _by_type(kind: Any) -> Stored:
     if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
         return Stored(dict, _same)
     return Stored()
+
+
+def stock_limits_kept(prefix: str) -> Nested:
+    """Stock limits kept as `{prefix}_buffer` (as a person spells it: "5", "10%"),
+    `{prefix}_floor` and `{prefix}_maximum`, each NULL when unset."""
+    return Nested(
+        RowShape(
+            StockLimits,
+            {
+                "buffer": Stored(
+                    lambda buffer: None if buffer is None else buffer.spelled(),
+                    lambda text: None if text is None else stock_limits(buffer=text).buffer,
+                    f"{prefix}_buffer",
+                ),
+                "floor": Stored(column=f"{prefix}_floor"),
+                "maximum": Stored(column=f"{prefix}_maximum"),
+            },
+        )
+    )
 
 
 class Document:

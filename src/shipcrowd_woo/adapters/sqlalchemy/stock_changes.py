@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session
 
 from shipcrowd_woo.adapters.sqlalchemy.rows import RowShape
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
@@ -14,7 +15,7 @@ from shipcrowd_woo.adapters.sqlalchemy.statements import (
     upsert_rows,
 )
 from shipcrowd_woo.adapters.sqlalchemy.tables import StockChangeRow, table_of
-from shipcrowd_woo.domain.ids import StoreId
+from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.inventory import StockChange
 
 STOCK_CHANGES = table_of(StockChangeRow)
@@ -26,14 +27,26 @@ STOCK_CHANGE = RowShape(StockChange)
 
 
 class SqlAlchemyStockChangeRepository(OnSession):
-    """Waiting stock changes in SQL."""
+    """Waiting stock changes in SQL; remembers the stores it noted changes for until the
+    unit of work takes them (to schedule their pushes once committed)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._noted: dict[CompanyId, set[StoreId]] = {}
 
     def note(self, changes: Sequence[StockChange]) -> None:
         """Insert, or give a waiting (store, SKU) the newer token and time."""
+        for change in changes:
+            self._noted.setdefault(change.company_id, set()).add(change.store_id)
         rows = [STOCK_CHANGE.values(change) for change in changes]
         upsert_rows(
             self._session, STOCK_CHANGES, rows, ("store_id", "sku"), ("token", "changed_at")
         )
+
+    def take_noted(self) -> dict[CompanyId, set[StoreId]]:
+        """The stores noted since the last take, by company; forgotten here."""
+        noted, self._noted = self._noted, {}
+        return noted
 
     def for_store(self, store_id: StoreId, limit: int) -> Sequence[StockChange]:
         """The store's waiting changes, oldest first."""

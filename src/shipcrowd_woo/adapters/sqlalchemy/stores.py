@@ -6,7 +6,13 @@ from typing import Any
 
 from sqlalchemy import case, func, literal, or_, select, update
 
-from shipcrowd_woo.adapters.sqlalchemy.rows import Nested, RowShape, Stored, sealed
+from shipcrowd_woo.adapters.sqlalchemy.rows import (
+    Nested,
+    RowShape,
+    Stored,
+    sealed,
+    stock_limits_kept,
+)
 from shipcrowd_woo.adapters.sqlalchemy.statements import (
     Owned,
     OwnedRepository,
@@ -31,6 +37,11 @@ from shipcrowd_woo.domain.store import (
 from shipcrowd_woo.domain.webhook_health import UNHEALTHY, WebhookHealth, WebhookState
 
 STORES = table_of(StoreRow)
+_SHIPPING = Stored(
+    to_json_data,
+    lambda data: ShippingRules() if data is None else from_json_data(data, ShippingRules),
+    "shipping_rules",
+)
 SYNCABLE = select(STORES).where(STORES.c.is_active.is_(True), STORES.c.is_paused.is_(False))
 
 
@@ -77,6 +88,7 @@ STORE = RowShape(
                 {
                     "enabled": _column("inventory_sync_enabled"),
                     "auto_sync": _column("inventory_auto_sync"),
+                    "limits": stock_limits_kept("inventory"),
                 },
             )
         ),
@@ -90,11 +102,7 @@ STORE = RowShape(
             )
         ),
         "stats": Nested(RowShape(StoreStats)),
-        "shipping": Stored(
-            to_json_data,
-            lambda data: ShippingRules() if data is None else from_json_data(data, ShippingRules),
-            "shipping_rules",
-        ),
+        "shipping": _SHIPPING,
         "webhook_health": Nested(HEALTH),
         "namespaces": Stored(
             lambda names: " ".join(names)[:4000], lambda text: tuple(text.split())
@@ -146,6 +154,18 @@ class SqlAlchemyStoreRepository(OwnedRepository[Store]):
         StoreNotFound,
         lambda store: f"the company already has a store at {store.url}",
     )
+
+    def shipping_rules(self, company_id: CompanyId, store_id: StoreId) -> ShippingRules:
+        """The one column, not the whole store: read by each page an import writes, where
+        building the store was a seventh of what the feed cost it (bench/feed_bench.py)."""
+        found = self._session.execute(
+            select(STORES.c.shipping_rules).where(
+                STORES.c.id == store_id, STORES.c.company_id == company_id
+            )
+        ).first()
+        if found is None:
+            raise StoreNotFound(store_id)
+        return _SHIPPING.from_row(found[0])  # type: ignore[no-any-return]
 
     def find_by_url(self, company_id: CompanyId, url: str) -> Store | None:
         """The company's store at this URL, active or not."""

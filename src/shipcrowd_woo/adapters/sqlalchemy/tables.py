@@ -108,6 +108,10 @@ class StoreRow(Base):
     namespaces: Mapped[str] = mapped_column(String(4000), server_default="")
     # The merchant's shipping rules (domain/shipping.py); NULL: the defaults.
     shipping_rules: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    # What of each SKU the store is offered (domain/availability.py); NULL: no limit.
+    inventory_buffer: Mapped[str | None] = mapped_column(String(16))
+    inventory_floor: Mapped[int | None] = mapped_column(Integer())
+    inventory_maximum: Mapped[int | None] = mapped_column(Integer())
 
 
 class WebhookRow(Base):
@@ -251,6 +255,12 @@ class ProductMappingRow(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_pushed_quantity: Mapped[int | None] = mapped_column(Integer())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Its own limits (domain/availability.py), each NULL when the store's apply.
+    stock_buffer: Mapped[str | None] = mapped_column(String(16))
+    stock_floor: Mapped[int | None] = mapped_column(Integer())
+    stock_maximum: Mapped[int | None] = mapped_column(Integer())
+    # What its last push was made of: on hand, reserved, buffer, floor, maximum and level.
+    last_push: Mapped[dict[str, Any] | None] = mapped_column(Document)
 
 
 class SyncLogRow(Base):
@@ -460,7 +470,11 @@ class OrderFeedStateRow(Base):
     its shipping decision and when it last changed (for listings)."""
 
     __tablename__ = "order_feed_states"
-    __table_args__ = (Index("ix_order_feed_states_company_changed", "company_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_order_feed_states_company_changed", "company_id", "changed_at"),
+        # The open orders of a company, whose lines hold stock (OrderRepository.open_lines).
+        Index("ix_order_feed_states_company_shippable", "company_id", "shippable"),
+    )
 
     store_id: Mapped[str] = mapped_column(
         ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True

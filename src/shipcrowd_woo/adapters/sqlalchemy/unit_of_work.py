@@ -22,6 +22,7 @@ from shipcrowd_woo.adapters.sqlalchemy.sync_logs import SqlAlchemySyncLogReposit
 from shipcrowd_woo.adapters.sqlalchemy.warehouse import SqlAlchemyWarehouseRepository
 from shipcrowd_woo.adapters.sqlalchemy.webhooks import SqlAlchemyWebhookRepository
 from shipcrowd_woo.domain.ids import CompanyId
+from shipcrowd_woo.ports.repositories import StockNoted
 
 log = logging.getLogger("shipcrowd_woo.feed")
 
@@ -39,10 +40,12 @@ class SqlAlchemyUnitOfWork:
         session_factory: sessionmaker[Session],
         read_only: bool = False,
         announce: Callable[[Collection[CompanyId]], None] | None = None,
+        stock_noted: StockNoted | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._read_only = read_only
         self._announce = announce
+        self._stock_noted = stock_noted
 
     def __enter__(self) -> Self:
         self._session = self._session_factory()
@@ -79,6 +82,13 @@ class SqlAlchemyUnitOfWork:
             raise ReadOnlyUnitOfWork("a unit of work opened for reading cannot commit")
         self.feed.flush()
         self._session.commit()
+        noted = self.stock_changes.take_noted()
+        if noted and self._stock_noted is not None:
+            try:
+                self._stock_noted(noted)
+            except Exception:
+                # Committed all the same: the scheduler's sweep pushes changes left waiting.
+                log.warning("the pushes of noted stock changes were not scheduled", exc_info=True)
         appended = self.feed.take_appended()
         if appended and self._announce is not None:
             try:
@@ -92,3 +102,4 @@ class SqlAlchemyUnitOfWork:
         """Discard the changes since the last commit."""
         self._session.rollback()
         self.feed.forget_appended()
+        self.stock_changes.take_noted()
