@@ -144,3 +144,33 @@ def test_any_csv_body_is_a_report_or_a_4xx_never_a_5xx(api, store_path, body):
     carriage returns give a report of row problems or a 4xx problem."""
     response = api.call("POST", f"{store_path}/import", data=body, content_type="text/csv")
     assert response.status_code == 200 or 400 <= response.status_code < 500, response.get_json()
+
+
+def test_a_mappings_own_limits_and_its_last_push_are_on_its_routes(api, installed, store_path):
+    """Issue 32: PATCH /mappings/{id}/stock sets the mapping's own limits; each push keeps, on
+    the mapping, the on hand, reserved and buffer its level came from (GET /mappings/{id})."""
+    product = next(p for p in api.sandbox.products.values() if p["type"] == "simple")
+    api.call("PUT", "/stock", json={"items": [{"sku": product["sku"], "quantity": 20}]})
+    mapping = _create(
+        api, store_path, woo_product_id=product["id"], shipcrowd_sku=product["sku"]
+    ).get_json()
+    assert mapping["stock_limits"] == {"buffer": None, "floor": None, "maximum": None}
+    assert mapping["last_push"] is None
+    limited = api.call(
+        "PATCH", f"/mappings/{mapping['id']}/stock", json={"buffer": 3, "maximum": 10}
+    )
+    assert limited.status_code == 200
+    assert limited.get_json()["stock_limits"] == {"buffer": "3", "floor": None, "maximum": 10}
+    api.call("POST", f"/stores/{installed['id']}/sync/inventory", json={})
+    api.drain()
+    pushed = api.call("GET", f"/mappings/{mapping['id']}").get_json()["last_push"]
+    assert (pushed["on_hand"], pushed["buffer"], pushed["maximum"]) == (20, 3, 10)
+    assert pushed["level"] == min(10, max(0, 20 - pushed["reserved"] - 3))
+    assert api.sandbox.products[product["id"]]["stock_quantity"] == pushed["level"]
+
+    bad = api.call("PATCH", f"/mappings/{mapping['id']}/stock", json={"buffer": "x%", "floor": -1})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"buffer", "floor"}
+    unset = api.call("PATCH", f"/mappings/{mapping['id']}/stock", json={"maximum": "none"})
+    assert unset.get_json()["stock_limits"] == {"buffer": "3", "floor": None, "maximum": None}
+    assert api.call("GET", "/mappings/no-such-mapping").status_code == 404

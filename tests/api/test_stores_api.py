@@ -251,7 +251,7 @@ def test_settings_change_what_the_body_names_and_show_on_the_store(api, installe
         path,
         json={
             "order_sync": {"interval_minutes": 60, "overlap_minutes": 10, "auto_sync": False},
-            "inventory_sync": {"auto_sync": False},
+            "inventory_sync": {"auto_sync": False, "buffer": "10%", "maximum": 40},
             "fulfilment": {"notify_customer": False},
         },
     )
@@ -264,7 +264,11 @@ def test_settings_change_what_the_body_names_and_show_on_the_store(api, installe
         "interval_minutes": 60,
         "overlap_minutes": 10,
     }
-    assert shown["inventory_sync"] == {"enabled": True, "auto_sync": False}
+    assert shown["inventory_sync"] == {
+        "enabled": True,
+        "auto_sync": False,
+        "limits": {"buffer": "10%", "floor": None, "maximum": 40},
+    }
     assert shown["fulfilment"] == {"complete_on_ship": True, "notify_customer": False}
     unchanged = api.call("PATCH", path, json={}).get_json()
     assert unchanged == shown
@@ -297,6 +301,17 @@ def test_bad_settings_are_422_listing_every_bad_field_and_change_nothing(api, in
     assert {(e["field"], e["message"]) for e in wrong_types.get_json()["errors"]} == {
         ("order_sync.interval_minutes", "must be a whole number"),
         ("fulfilment", "unknown field(s): notify"),
+    }
+    bad_limits = api.call(
+        "PATCH",
+        path,
+        json={"inventory_sync": {"buffer": "150%", "floor": -2, "maximum": True}},
+    )
+    assert bad_limits.status_code == 422
+    assert {e["field"] for e in bad_limits.get_json()["errors"]} == {
+        "inventory_sync.buffer",
+        "inventory_sync.floor",
+        "inventory_sync.maximum",
     }
     assert api.call("GET", f"/stores/{installed['id']}").get_json() == before
 

@@ -11,6 +11,7 @@ from shipcrowd_woo.domain.availability import (
     Buffer,
     StockLimits,
     available_to_sell,
+    changed_limits,
     limits_for_mapping,
     on_hand_by_sku,
     reserved_by_sku,
@@ -269,3 +270,15 @@ def test_units_and_percentages_read_back_as_written(units, percent):
     """Every allowed value, spelled as digits or with %, reads as itself."""
     assert stock_limits(buffer=str(units)).buffer == Buffer(units)
     assert stock_limits(buffer=f"{percent}%").buffer == Buffer(percent, in_percent=True)
+
+
+def test_limits_change_one_at_a_time_and_none_takes_one_away():
+    """What PATCH settings and a mapping's stock route send: an absent limit stays, "none"
+    unsets one, the others are read as the store and mapping settings read them."""
+    current = stock_limits(buffer="10%", floor=2, maximum=30)
+    assert changed_limits(current) == current
+    assert changed_limits(current, buffer=5) == stock_limits(buffer=5, floor=2, maximum=30)
+    assert changed_limits(current, maximum="none", floor="0") == stock_limits(buffer="10%", floor=0)
+    with pytest.raises(ValidationFailed) as refused:
+        changed_limits(current, buffer="-1", maximum="lots")
+    assert set(refused.value.problems) == {"buffer", "maximum"}

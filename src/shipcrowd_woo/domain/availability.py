@@ -103,6 +103,26 @@ def stock_limits(
     return StockLimits(parsed_buffer, parsed_floor, parsed_maximum)
 
 
+# What a person sends to take a limit away (the store's then applies to a mapping).
+UNSET: Final = "none"
+
+
+def changed_limits(
+    current: StockLimits, buffer: object = None, floor: object = None, maximum: object = None
+) -> StockLimits:
+    """`current` with the limits sent: None keeps one, "none" unsets it, anything else is
+    read as `stock_limits` reads it (ValidationFailed names every bad one)."""
+    sent = {"buffer": buffer, "floor": floor, "maximum": maximum}
+    parsed = stock_limits(**{k: v for k, v in sent.items() if v is not None and v != UNSET})
+    chosen = {}
+    for name, value in sent.items():
+        if value is None:
+            chosen[name] = getattr(current, name)
+        else:
+            chosen[name] = None if value == UNSET else getattr(parsed, name)
+    return StockLimits(**chosen)
+
+
 def _buffer(raw: object) -> Buffer | None:
     if isinstance(raw, str) and (spelled := _AMOUNT.fullmatch(raw)) and spelled[2]:
         return Buffer(int(spelled[1]), in_percent=True)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import attrs
 
+from shipcrowd_woo.domain.availability import changed_limits
 from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.shipping import chosen_rules
 from shipcrowd_woo.domain.store import Store
@@ -26,6 +27,10 @@ class SettingsChange:
     order_sync_overlap_minutes: int | None = None
     inventory_sync_enabled: bool | None = None
     inventory_sync_auto_sync: bool | None = None
+    # Units (5, "5") or a percentage ("10%"); "none" takes the limit away (availability.py).
+    inventory_sync_buffer: object = None
+    inventory_sync_floor: object = None
+    inventory_sync_maximum: object = None
     fulfilment_complete_on_ship: bool | None = None
     fulfilment_notify_customer: bool | None = None
     # Status -> ship/hold/cancel/ignore/default (domain/shipping.py), merged into the store's.
@@ -54,10 +59,19 @@ def with_settings(store: Store, change: SettingsChange) -> Store:
         shipping = attrs.evolve(
             shipping, ship_pending_cash_on_delivery=change.shipping_ship_pending_cash_on_delivery
         )
+    inventory_sync = store.inventory_sync
+    try:
+        limits = changed_limits(
+            inventory_sync.limits,
+            change.inventory_sync_buffer,
+            change.inventory_sync_floor,
+            change.inventory_sync_maximum,
+        )
+    except ValidationFailed as refused:
+        problems.update({f"inventory_sync.{k}": v for k, v in refused.problems.items()})
     if problems:
         raise ValidationFailed(problems)
     order_sync = store.order_sync
-    inventory_sync = store.inventory_sync
     fulfilment = store.fulfilment
     return attrs.evolve(
         store,
@@ -72,6 +86,7 @@ def with_settings(store: Store, change: SettingsChange) -> Store:
             inventory_sync,
             enabled=_chosen(change.inventory_sync_enabled, inventory_sync.enabled),
             auto_sync=_chosen(change.inventory_sync_auto_sync, inventory_sync.auto_sync),
+            limits=limits,
         ),
         fulfilment=attrs.evolve(
             fulfilment,

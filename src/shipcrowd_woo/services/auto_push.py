@@ -105,14 +105,20 @@ class AutoPush:
 
 
 def note_stock_changes(
-    uow: UnitOfWork, company_id: CompanyId, skus: Collection[str], at: datetime, token: str
+    uow: UnitOfWork,
+    company_id: CompanyId,
+    skus: Collection[str],
+    at: datetime,
+    token: str,
+    only: Collection[StoreId] | None = None,
 ) -> set[StoreId]:
-    """`AutoPush.note` for any writer, the change named by `token`; returns the stores."""
+    """`AutoPush.note` for any writer (for `only` these stores, if given), the change named
+    by `token`; returns the stores."""
     if not skus:
         return set()
     changes: dict[tuple[StoreId, str], StockChange] = {}
     for store in uow.stores.syncable_of(company_id):
-        if not store.follows_warehouse:
+        if not store.follows_warehouse or (only is not None and store.id not in only):
             continue
         for mapping in uow.mappings.for_skus(company_id, store.id, skus):
             if follows_warehouse(mapping):

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from shipcrowd_woo.domain.availability import changed_limits
 from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, MappingId, StoreId
 from shipcrowd_woo.domain.mapping_csv import RowProblem, parse_mapping_csv, render_mapping_csv
@@ -20,6 +21,7 @@ from shipcrowd_woo.domain.store import Store
 from shipcrowd_woo.domain.sync_log import SyncType, finish_sync, record_items
 from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.ports.store_client import StoreClient
+from shipcrowd_woo.services.auto_push import note_stock_changes
 from shipcrowd_woo.services.context import StoreCalls
 from shipcrowd_woo.services.sync_logs import open_sync_log
 
@@ -198,6 +200,39 @@ class MappingService:
         with self._ctx.uow_factory() as uow:
             uow.mappings.remove(company_id, mapping_id)
             uow.commit()
+
+    def get(self, company_id: CompanyId, mapping_id: MappingId) -> ProductMapping:
+        """The company's mapping (MappingNotFound for another's)."""
+        with self._ctx.reads() as uow:
+            return uow.mappings.get(company_id, mapping_id)
+
+    def change_stock(
+        self,
+        company_id: CompanyId,
+        mapping_id: MappingId,
+        buffer: object = None,
+        floor: object = None,
+        maximum: object = None,
+    ) -> ProductMapping:
+        """Set the mapping's own limits on what its store is offered (domain/availability.py:
+        None keeps one, "none" gives it back to the store's); its SKU is pushed to its store
+        by itself when they changed."""
+        with self._ctx.uow_factory() as uow:
+            mapping = uow.mappings.get(company_id, mapping_id)
+            limits = changed_limits(mapping.stock_limits, buffer, floor, maximum)
+            changed = attrs.evolve(mapping, stock_limits=limits)
+            uow.mappings.update(changed)
+            if limits != mapping.stock_limits:
+                note_stock_changes(
+                    uow,
+                    company_id,
+                    {mapping.shipcrowd_sku},
+                    self._ctx.clock.now(),
+                    self._ctx.new_id(),
+                    {mapping.store_id},
+                )
+            uow.commit()
+        return changed
 
     def toggle(self, company_id: CompanyId, mapping_id: MappingId, active: bool) -> ProductMapping:
         """Switch a mapping on or off; switching on forgets past errors."""

@@ -36,6 +36,7 @@ from shipcrowd_woo.domain.webhooks import Topic
 from shipcrowd_woo.domain.woo_catalog import SystemStatus, WooWebhook
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.ports.store_client import StoreClient
+from shipcrowd_woo.services.auto_push import note_stock_changes
 from shipcrowd_woo.services.context import ServiceContext
 from shipcrowd_woo.services.feed_publishing import publish_stored
 
@@ -229,7 +230,13 @@ class StoreService:
         the next one. New shipping rules move the shipping decision of the store's orders:
         each that moved is published to the feed, a batch per transaction."""
         before = self.get(company_id, store_id)
-        store = self._apply(company_id, store_id, lambda store: with_settings(store, change))
+        store = self._apply(
+            company_id,
+            store_id,
+            lambda store: with_settings(store, change),
+            # New limits move every level the store is offered: each mapped SKU is pushed.
+            restock=lambda now: now.inventory_sync != before.inventory_sync,
+        )
         if store.shipping != before.shipping:
             self._republish(store)
         return store
@@ -373,12 +380,22 @@ class StoreService:
             uow.commit()
 
     def _apply(
-        self, company_id: CompanyId, store_id: StoreId, change: Callable[[Store], Store]
+        self,
+        company_id: CompanyId,
+        store_id: StoreId,
+        change: Callable[[Store], Store],
+        restock: Callable[[Store], bool] = lambda _: False,
     ) -> Store:
-        """Save `change` of the store as it is now, in one transaction."""
+        """Save `change` of the store as it is now, in one transaction; when `restock`
+        says so of the changed store, every SKU it maps is written down to be pushed."""
         with self._ctx.uow_factory() as uow:
             store = change(uow.stores.get(company_id, store_id))
             uow.stores.update(store)
+            if restock(store):
+                skus = {m.shipcrowd_sku for m in uow.mappings.for_store(company_id, store_id)}
+                note_stock_changes(
+                    uow, company_id, skus, self._ctx.clock.now(), self._ctx.new_id(), {store_id}
+                )
             uow.commit()
             return store
 

@@ -7,13 +7,14 @@ from typing import Any
 
 import attrs
 
+from shipcrowd_woo.domain.availability import Availability
 from shipcrowd_woo.domain.feed import Change, EventType
 from shipcrowd_woo.domain.fulfilment import FulfilmentState
 from shipcrowd_woo.domain.jobs import JobState
 from shipcrowd_woo.domain.mapping_rules import MappingType
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.site_index import RestStyle
-from shipcrowd_woo.domain.store import FulfilmentConfig, InventorySyncConfig, StoreStats
+from shipcrowd_woo.domain.store import FulfilmentConfig, StoreStats
 from shipcrowd_woo.domain.subscriptions import SubscriptionState
 from shipcrowd_woo.domain.webhook_health import WebhookState
 from shipcrowd_woo.domain.woo_catalog import SystemStatus
@@ -66,6 +67,23 @@ class ShippingView:
 
 
 @attrs.frozen
+class StockLimitsView:
+    """Limits on what a store is offered of a SKU, as they are sent: units, or a percentage
+    for the buffer ("10%"); null when unset."""
+
+    buffer: str | None
+    floor: int | None
+    maximum: int | None
+
+
+@attrs.frozen
+class InventorySyncView:
+    enabled: bool
+    auto_sync: bool
+    limits: StockLimitsView
+
+
+@attrs.frozen
 class StoreView:
     id: str
     url: str
@@ -81,7 +99,7 @@ class StoreView:
     installed_at: datetime
     uninstalled_at: datetime | None
     order_sync: OrderSyncView
-    inventory_sync: InventorySyncConfig
+    inventory_sync: InventorySyncView
     fulfilment: FulfilmentConfig
     stats: StoreStats
     rest_api: RestApiView
@@ -178,6 +196,9 @@ class MappingView:
     last_sync_error: str | None
     last_sync_at: datetime | None
     created_at: datetime
+    # Its own limits (unset ones follow the store's), and what its last push was made of.
+    stock_limits: StockLimitsView
+    last_push: Availability | None
 
 
 @attrs.frozen

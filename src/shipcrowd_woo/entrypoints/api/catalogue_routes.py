@@ -11,6 +11,7 @@ from shipcrowd_woo.entrypoints.api.problems import invalid
 from shipcrowd_woo.entrypoints.api.requests import (
     MAX_SKUS,
     MappingRequest,
+    MappingStockRequest,
     StockRequest,
     ToggleRequest,
     query_bool,
@@ -73,6 +74,22 @@ def delete_mapping(mapping_id: str) -> tuple[str, int]:
     return "", 204
 
 
+def get_mapping(mapping_id: str) -> Response:
+    """A mapping, with its limits and what its last push was made of."""
+    return jsonify(
+        mapping_view(state().services.mappings.get(principal().company_id, MappingId(mapping_id)))
+    )
+
+
+def change_mapping_stock(mapping_id: str) -> Response:
+    """Set the mapping's own stock limits; its SKU is pushed again when they changed."""
+    body: MappingStockRequest = body_of(MappingStockRequest)
+    mapping = state().services.mappings.change_stock(
+        principal().company_id, MappingId(mapping_id), body.buffer, body.floor, body.maximum
+    )
+    return jsonify(mapping_view(mapping))
+
+
 def toggle_mapping(mapping_id: str) -> Response:
     """Switch a mapping on or off."""
     body: ToggleRequest = body_of(ToggleRequest)
@@ -125,6 +142,8 @@ def register(blueprint: Blueprint) -> None:
     """Add these routes to the management API's blueprint."""
     blueprint.get("/stores/<store_id>/mappings")(list_mappings)
     blueprint.post("/stores/<store_id>/mappings")(create_mapping)
+    blueprint.get("/mappings/<mapping_id>")(get_mapping)
+    blueprint.patch("/mappings/<mapping_id>/stock")(change_mapping_stock)
     blueprint.delete("/mappings/<mapping_id>")(delete_mapping)
     blueprint.post("/mappings/<mapping_id>/toggle")(toggle_mapping)
     blueprint.get("/stores/<store_id>/mappings/stats")(mapping_stats)

@@ -78,6 +78,7 @@ REQUEST_BODIES: dict[str, type] = {
     "InventoryRequest": requests.InventoryRequest,
     "MappingRequest": requests.MappingRequest,
     "ToggleRequest": requests.ToggleRequest,
+    "MappingStockRequest": requests.MappingStockRequest,
     "StockRequest": requests.StockRequest,
     "FulfilmentRequest": requests.FulfilmentBody,
     "SubscriptionRequest": requests.SubscriptionRequest,
@@ -455,13 +456,25 @@ def _document() -> dict[str, Any]:
             }
         },
         f"{p}/mappings/{{mapping_id}}": {
+            "get": _operation(
+                "A mapping, its limits and its last push", 200, "Mapping", params=["mapping_id"]
+            ),
             "delete": {
                 **_operation("Delete a mapping", 204, None, params=["mapping_id"]),
                 "responses": {
                     "204": {"description": "Deleted"},
                     **_errors(False, False, ["mapping_id"], None, (), ()),
                 },
-            }
+            },
+        },
+        f"{p}/mappings/{{mapping_id}}/stock": {
+            "patch": _operation(
+                "Set a mapping's own stock limits",
+                200,
+                "Mapping",
+                params=["mapping_id"],
+                body="MappingStockRequest",
+            )
         },
         f"{p}/mappings/{{mapping_id}}/toggle": {
             "post": _operation(

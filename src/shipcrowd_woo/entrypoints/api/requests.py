@@ -57,6 +57,15 @@ class CredentialsRequest:
     consumer_secret: str
 
 
+# A stock limit as sent: units, a percentage (buffers only) or "none".
+LIMIT_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "examples": ["5", "10%", "none"]},
+    ]
+}
+
+
 @attrs.frozen
 class OrderSyncSettings:
     """The order import settings a PATCH may change."""
@@ -74,10 +83,15 @@ class OrderSyncSettings:
 
 @attrs.frozen
 class InventorySyncSettings:
-    """The stock push settings a PATCH may change."""
+    """The stock push settings a PATCH may change. The limits on what the store is offered
+    are units (5) or, for the buffer, a percentage ("10%"); "none" takes one away. The
+    domain reads them (domain/availability.py), naming every bad one."""
 
     enabled: bool | None = None
     auto_sync: bool | None = None
+    buffer: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
+    floor: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
+    maximum: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
 
 
 @attrs.frozen
@@ -202,6 +216,16 @@ class SubscriptionRequest:
     event_types: tuple[str, ...] = ()
     store_ids: tuple[str, ...] = ()
     after: int | None = attrs.field(default=None, metadata={SCHEMA: {"minimum": 0}})
+
+
+@attrs.frozen
+class MappingStockRequest:
+    """PATCH /mappings/<id>/stock: the mapping's own limits, as the store settings take
+    them; "none" gives a limit back to the store's."""
+
+    buffer: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
+    floor: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
+    maximum: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ import cattrs
 from attrs import AttrsInstance
 
 from shipcrowd_woo.converters.order_feed import event_text
+from shipcrowd_woo.domain.availability import StockLimits
 from shipcrowd_woo.domain.errors import SecretsUnavailable
 from shipcrowd_woo.domain.fulfilment import CLIENT_KEY, Fulfilment
 from shipcrowd_woo.domain.jobs import JobRecord
@@ -27,6 +28,7 @@ from shipcrowd_woo.entrypoints.api.answers import (
     FulfilmentListView,
     FulfilmentView,
     InstallationView,
+    InventorySyncView,
     JobView,
     MappingView,
     OrderLineView,
@@ -37,6 +39,7 @@ from shipcrowd_woo.entrypoints.api.answers import (
     ShippableView,
     ShippedLineView,
     ShippingView,
+    StockLimitsView,
     StoreView,
     SubscriptionView,
     SyncLogView,
@@ -94,6 +97,11 @@ def _store(store: Store, box: SecretBox) -> StoreView:
             auto_sync=sync.auto_sync,
             interval_minutes=int(sync.interval.total_seconds() // 60),
             overlap_minutes=int(sync.overlap.total_seconds() // 60),
+        ),
+        inventory_sync=InventorySyncView(
+            store.inventory_sync.enabled,
+            store.inventory_sync.auto_sync,
+            limits_view(store.inventory_sync.limits),
         ),
         rest_api=RestApiView(store.rest_style, tuple(store.namespaces)),
         shipping=ShippingView(
@@ -210,9 +218,15 @@ def stats_view(stats: SyncStats) -> dict[str, Any]:
     return as_json(view)
 
 
+def limits_view(limits: StockLimits) -> StockLimitsView:
+    """Stock limits as they are sent."""
+    buffer = None if limits.buffer is None else limits.buffer.spelled()
+    return StockLimitsView(buffer, limits.floor, limits.maximum)
+
+
 def mapping_view(mapping: ProductMapping) -> dict[str, Any]:
-    """A product mapping."""
-    return as_json(_copy(MappingView, mapping))
+    """A product mapping, its own limits and what its last push was made of."""
+    return as_json(_copy(MappingView, mapping, stock_limits=limits_view(mapping.stock_limits)))
 
 
 def mapping_stats_view(stats: MappingStats) -> dict[str, Any]:
