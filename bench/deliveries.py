@@ -20,9 +20,16 @@ def free_port() -> int:
 
 
 def prepare_deliveries(
-    folder: Path, port: int, deliveries: int, database_url: str, redis_url: str | None
+    folder: Path,
+    port: int,
+    deliveries: int,
+    database_url: str,
+    redis_url: str | None,
+    probes: int = 0,
 ) -> tuple[dict[str, str], Path, Path]:
-    """A migrated database with the sandbox store installed; the signed requests to send."""
+    """A migrated database with the sandbox store installed; the signed requests to send,
+    and `probes` more of the same kind (customer notes `bench probe N`), each a later save of
+    its order than every one of the first."""
     from shipcrowd_woo.adapters.crypto import generate_key_text
     from shipcrowd_woo.adapters.sqlalchemy.migrations import upgrade
     from shipcrowd_woo.domain.ids import CompanyId
@@ -58,9 +65,11 @@ def prepare_deliveries(
     order_ids = sorted(sandbox.store.orders)
     saved_from = datetime.now(UTC).replace(microsecond=0)
     requests = []
-    for n in range(deliveries):
+    for n in range(deliveries + probes):
         order = sandbox.store.order_json(order_ids[n % len(order_ids)])
-        order["customer_note"] = f"bench delivery {n}"
+        order["customer_note"] = (
+            f"bench delivery {n}" if n < deliveries else f"bench probe {n - deliveries}"
+        )
         # Each delivery is a later save of its order, as WooCommerce sends them: a new
         # date_modified every time (the same second with other content would be a
         # same-second conflict, settled by fetching the order from the store).
@@ -84,12 +93,10 @@ def prepare_deliveries(
         )
     sandbox.stop()
     deliveries_plan = folder / "deliveries.json"
-    deliveries_plan.write_text(json.dumps({"requests": requests}))
-    health_plan = folder / "health.json"
-    health_plan.write_text(
-        json.dumps({"requests": [{"method": "GET", "path": "/healthz"}] * deliveries})
-    )
-    return env, deliveries_plan, health_plan
+    deliveries_plan.write_text(json.dumps({"requests": requests[:deliveries]}))
+    probes_plan = folder / "probes.json"
+    probes_plan.write_text(json.dumps({"requests": requests[deliveries:]}))
+    return env, deliveries_plan, probes_plan
 
 
 @contextmanager
