@@ -70,7 +70,8 @@ class ProbeSubscriber:
         # (serving.py: "Always close the connection"), so each event paid a connection of
         # its own, a lookup of the SSRF guard and a thread in the subscriber, as no real
         # subscriber makes a deliverer pay (a quarter of the deliverer's time in py-spy).
-        self._server = create_server(self._app, host="127.0.0.1", port=0, threads=4)
+        # As many threads as a deliverer has lanes and more: a request never waits for one.
+        self._server = create_server(self._app, host="127.0.0.1", port=0, threads=16)
         self.url = f"http://127.0.0.1:{self._server.effective_port}/events"
         self._thread = threading.Thread(target=self._server.run, name="subscriber", daemon=True)
 

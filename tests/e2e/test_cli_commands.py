@@ -174,11 +174,19 @@ def test_an_operator_reads_and_changes_a_stores_settings(cli, sandbox):
         "60",
         "--no-inventory-auto-sync",
         "--no-notify-customer",
+        "--stock-buffer",
+        "10%",
+        "--stock-floor",
+        "2",
         "--json",
     )
     view = json.loads(changed.stdout)
     assert view["order_sync"]["interval_minutes"] == 60
-    assert view["inventory_sync"] == {"enabled": True, "auto_sync": False}
+    assert view["inventory_sync"] == {
+        "enabled": True,
+        "auto_sync": False,
+        "limits": {"buffer": "10%", "floor": 2, "maximum": None},
+    }
     assert view["fulfilment"] == {"complete_on_ship": True, "notify_customer": False}
     refused = cli(
         "stores",
@@ -194,7 +202,9 @@ def test_an_operator_reads_and_changes_a_stores_settings(cli, sandbox):
     assert "order_sync.interval_minutes" in refused.output
     assert "order_sync.overlap_minutes" in refused.output
     assert len(refused.output.strip().splitlines()) == 1
-    assert "every 60 min" in cli("stores", "settings", store_id).stdout
+    shown = cli("stores", "settings", store_id).stdout
+    assert "every 60 min" in shown
+    assert "stock limits: buffer 10%, floor 2" in shown
 
 
 def test_an_operator_fulfils_an_order_and_a_cancelled_one_is_refused(cli, sandbox):

@@ -407,7 +407,9 @@ def bootstrap(
             timeout=settings.subscription_timeout,
         )
     )
-    delivery_policy = DeliveryPolicy(disable_after=settings.subscription_disable_after)
+    delivery_policy = DeliveryPolicy(
+        disable_after=settings.subscription_disable_after, lanes=settings.subscription_lanes
+    )
     guard: ScheduleGuard = RedisScheduleGuard(client) if client else InProcessScheduleGuard()
     jobs = JobService(context, queue)
     auto_push = AutoPush(context, jobs, guard, settings.stock_push_window)

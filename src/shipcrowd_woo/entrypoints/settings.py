@@ -83,6 +83,7 @@ class Settings:
     # schedule until then); each delivery waits this long for an answer.
     subscription_disable_after: timedelta = timedelta(days=1)
     subscription_timeout: float = 15.0
+    subscription_lanes: int = 8
     log_format: str = "json"
     log_level: str = "INFO"
 
@@ -139,6 +140,7 @@ class Settings:
                 env, "SUBSCRIPTION_DISABLE_AFTER_SECONDS", 86400.0, 60, 30 * 86400
             ),
             subscription_timeout=_number(env, "SUBSCRIPTION_TIMEOUT_SECONDS", 15.0, float, 1, 30),
+            subscription_lanes=_number(env, "SUBSCRIPTION_LANES", 8, int, 1, 64),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")),
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")

@@ -14,6 +14,7 @@ from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.subscriptions import (
     RETRY_SCHEDULE,
     Attempt,
+    DeliveryPolicy,
     SubscriptionNotFound,
     SubscriptionState,
 )
@@ -42,7 +43,9 @@ def service(world, client):
 
 @pytest.fixture
 def delivery(world, client):
-    return SubscriptionDelivery(world.context, client)
+    """One lane: every event in sequence, as most tests here state it (side by side, lanes
+    of orders, at the end)."""
+    return SubscriptionDelivery(world.context, client, DeliveryPolicy(lanes=1))
 
 
 def reference_signed(secret, body, headers):
@@ -311,3 +314,64 @@ def test_every_event_type_can_be_subscribed_to(service):
     """The filter takes every type the feed has."""
     created = service.create(COMPANY, URL, [t.value for t in EventType])
     assert created.reading.subscription.types == frozenset(EventType)
+
+
+def _changed_twice(world, store):
+    """Three orders changed twice more after the import: orders with events apart."""
+    orders = sorted(world.sandbox.orders)[:3]
+    for note in ("first", "second"):
+        world.clock.advance(seconds=2)
+        for order_id in orders:
+            world.sandbox.update_order(order_id, customer_note=f"{note} change")
+        for order_id in orders:
+            OrderSync(world.context, world.confirmations).run(
+                COMPANY, store.id, SyncMode.SINGLE, order_id
+            )
+    return orders
+
+
+def _per_order(world, ids):
+    """The delivered event ids by order, in the order they arrived."""
+    order_of = {e.id: e.key.source_id for e in world.database.feed_events[COMPANY]}
+    arrived: dict[int, list[str]] = {}
+    for event_id in ids:
+        arrived.setdefault(order_of[event_id], []).append(event_id)
+    return arrived
+
+
+def test_in_lanes_every_event_arrives_once_and_each_orders_in_sequence(world, service, client):
+    """Side by side (8 lanes, the default): different orders' events may arrive in any
+    order, one order's always in sequence."""
+    lanes = SubscriptionDelivery(world.context, client)
+    _changed_twice(world, imported(world))
+    service.create(COMPANY, URL, after=0)
+    assert lanes.deliver(BUDGET).more is False
+    assert sorted(client.delivered_ids()) == sorted(feed_ids(world))
+    assert _per_order(world, client.delivered_ids()) == _per_order(world, feed_ids(world))
+
+
+def test_in_lanes_a_failed_event_holds_back_its_orders_later_ones_until_it_is_taken(
+    world, service, client
+):
+    """The subscriber refuses one order's middle event: that order's last event is not sent
+    until it is taken; whatever arrives twice is the refused one or later (at least once);
+    each order's first arrivals are in sequence."""
+    lanes = SubscriptionDelivery(world.context, client)
+    changed = _changed_twice(world, imported(world))
+    service.create(COMPANY, URL, after=0)
+    events = world.database.feed_events[COMPANY]
+    refused, last = [e for e in events if e.key.source_id == changed[0]][1:3]
+    client.answer = lambda url, body: Attempt(
+        500 if json.loads(body)["id"] == refused.id else 200, "boom"
+    )
+    assert lanes.deliver(BUDGET).retry_in == RETRY_SCHEDULE[0]
+    assert last.id not in client.delivered_ids()
+    client.answer = lambda url, body: Attempt(200)
+    world.clock.advance(seconds=5)
+    lanes.deliver(BUDGET)
+    ids = client.delivered_ids()
+    assert set(ids) == set(feed_ids(world))
+    seq_of = {e.id: e.seq for e in events}
+    assert min(seq_of[i] for i in ids if ids.count(i) > 1) >= refused.seq
+    firsts = list(dict.fromkeys(ids))
+    assert _per_order(world, firsts) == _per_order(world, feed_ids(world))

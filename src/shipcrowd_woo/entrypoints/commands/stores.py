@@ -158,8 +158,13 @@ def _settings_line(view: dict[str, Any]) -> str:
         f"(overlap {orders['overlap_minutes']} min)  stock {state(stock)}  fulfilments "
         f"{'complete the order' if fulfilment['complete_on_ship'] else 'leave the status'}, "
         f"{'tell' if fulfilment['notify_customer'] else 'do not tell'} the customer  "
-        f"ships: {', '.join(ships)}"
+        f"ships: {', '.join(ships)}{_limits_text(stock['limits'])}"
     )
+
+
+def _limits_text(limits: dict[str, Any]) -> str:
+    set_ = [f"{name} {value}" for name, value in limits.items() if value is not None]
+    return f"  stock limits: {', '.join(set_)}" if set_ else ""
 
 
 def _rules(texts: tuple[str, ...]) -> dict[str, str] | None:
@@ -208,6 +213,24 @@ def _rules(texts: tuple[str, ...]) -> dict[str, str] | None:
     "inventory_sync_auto_sync",
     default=None,
     help="Push stock when it changes, not only on request.",
+)
+@click.option(
+    "--stock-buffer",
+    "inventory_sync_buffer",
+    metavar="UNITS|PERCENT%|none",
+    help="Held back of each SKU after what open orders reserve (5, 10%, or none).",
+)
+@click.option(
+    "--stock-floor",
+    "inventory_sync_floor",
+    metavar="UNITS|none",
+    help="At or below this many available, offer 0.",
+)
+@click.option(
+    "--stock-maximum",
+    "inventory_sync_maximum",
+    metavar="UNITS|none",
+    help="Never offer more than this many of a SKU.",
 )
 @click.option(
     "--complete-on-ship/--no-complete-on-ship",
