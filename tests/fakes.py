@@ -265,18 +265,6 @@ class FakeOrderRepository:
     def unpublished(self, limit: int) -> Sequence[OrderKey]:
         return [key for key in self.orders if key not in self.feed_states][:limit]
 
-    def line_products(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, set[int]]:
-        return {
-            key: {
-                woo_id
-                for line in self.orders[key].lines
-                for woo_id in (line.product_id, line.variation_id)
-                if woo_id
-            }
-            for key in keys
-            if key in self.orders
-        }
-
     def open_lines(
         self, company_id: CompanyId, products: Collection[tuple[StoreId, int]]
     ) -> Sequence[OpenLine]:

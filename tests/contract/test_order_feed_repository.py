@@ -193,11 +193,9 @@ def test_open_lines_are_those_of_orders_whose_last_event_ships_or_holds(uow_fact
         uow.commit()
     with uow_factory() as uow:
         found = uow.orders.open_lines(COMPANY_A, {(store.id, 10), (store.id, 11)})
-        products = uow.orders.line_products([OrderKey(COMPANY_A, store.id, 1)])
     held = sorted((o.key.source_id, o.product_id, o.variation_id, o.quantity) for o in found)
     assert held == [
         (1, 10, None, 2),
         (1, 11, 51, 3),
         (2, 10, None, 5),
     ]
-    assert products == {OrderKey(COMPANY_A, store.id, 1): {10, 11, 51}}

@@ -30,3 +30,20 @@ def test_a_deletion_is_named_so_and_a_restoration_is_not():
     restored = changes(_after(DELETED), LIVE)
     assert Change.DELETED in restored
     assert event_type(_after(DELETED), restored, LIVE) is EventType.SHIPPABLE_CHANGED
+
+
+def test_a_draft_pickled_flat_reads_back_whole_with_its_products_and_first_event():
+    """An import's drafts cross from the processes preparing its pages (FeedDraft's own
+    `__reduce__`): everything survives, the line products its events may move included."""
+    import pickle
+
+    from shipcrowd_woo.domain.shipping import ShippingRules
+    from shipcrowd_woo.services.feed_publishing import drafted
+    from tests.builders import make_order, make_store
+
+    order = make_order(7, store_id=make_store().id, quantities=(2, 1))
+    draft = drafted(order, ShippingRules())
+    again = pickle.loads(pickle.dumps(draft))  # noqa: S301 - what this test pickled itself
+    assert again == draft
+    assert again.products == {10, 11, 51}
+    assert again.first is not None

@@ -155,14 +155,16 @@ class FirstEvent:
 class FeedDraft:
     """What the feed needs of a written order, made where the order was read (another
     process, for an import's pages): its shipping basis, content facets (digests of its
-    content, by Change value), refunded money, `document` (the order rendered as JSON text)
-    and its `first` event, should the write create it."""
+    content, by Change value), refunded money, `document` (the order rendered as JSON text),
+    the product and variation ids of its lines (what its events may move the stock of) and
+    its `first` event, should the write create it."""
 
     basis: ShippingBasis
     facets: Mapping[str, str]
     refunded: Decimal
     version: tuple[datetime, str]
     document: str = attrs.field(repr=False)
+    products: frozenset[int] = frozenset()
     first: FirstEvent | None = attrs.field(default=None, repr=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -181,6 +183,7 @@ class FeedDraft:
                 self.refunded,
                 self.version,
                 self.document,
+                self.products,
                 None
                 if first is None
                 else (dict(first.facets), first.shippable.value, first.rules, first.head),
@@ -198,11 +201,12 @@ def _draft(
     refunded: Decimal,
     version: tuple[datetime, str],
     document: str,
+    products: frozenset[int],
     first: tuple[dict[str, str], str, str, str] | None,
 ) -> FeedDraft:
     basis = ShippingBasis(woo_status, cash_on_delivery, refunded_in_full, deleted_at, lines)
     made = None if first is None else FirstEvent(first[0], Shipping(first[1]), first[2], first[3])
-    return FeedDraft(basis, facets, refunded, version, document, made)
+    return FeedDraft(basis, facets, refunded, version, document, products, made)
 
 
 @attrs.frozen

@@ -231,10 +231,6 @@ class OrderRepository(Protocol):
         """Up to `limit` orders the feed never told of (stored before it existed)."""
         ...
 
-    def line_products(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, set[int]]:
-        """The product and variation ids of each of those orders' lines."""
-        ...
-
     def open_lines(
         self, company_id: CompanyId, products: Collection[tuple[StoreId, int]]
     ) -> Sequence["OpenLine"]:

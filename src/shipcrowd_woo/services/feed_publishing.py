@@ -90,7 +90,7 @@ def publish(
     for company_id, events in sorted(by_company.items()):
         uow.feed.append(company_id, events, at)
     published = [event for _, events in sorted(by_company.items()) for event in events]
-    note_moved_reservations(uow, published, at)
+    note_moved_reservations(uow, published, {key: d.products for key, d in drafts.items()}, at)
     return published
 
 
@@ -118,6 +118,12 @@ def drafted(order: Order, rules: ShippingRules | None = None) -> FeedDraft:
         refunded=order.totals.refunded,
         version=(order.modified_at, order.fingerprint),
         document=document,
+        products=frozenset(
+            woo_id
+            for line in order.lines
+            for woo_id in (line.product_id, line.variation_id)
+            if woo_id
+        ),
     )
     if rules is None:
         return draft

@@ -6,22 +6,28 @@ writer's transaction. The unit of work schedules their pushes once it commits: a
 store reaches the others within one push window."""
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from shipcrowd_woo.domain.availability import moves_reservations
 from shipcrowd_woo.domain.feed import NewEvent
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
+from shipcrowd_woo.domain.order import OrderKey
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.auto_push import note_stock_changes
 
 
-def note_moved_reservations(uow: UnitOfWork, events: Sequence[NewEvent], at: datetime) -> None:
-    """Write down the SKUs of the orders whose `events` moved what they reserve."""
+def note_moved_reservations(
+    uow: UnitOfWork,
+    events: Sequence[NewEvent],
+    products: Mapping[OrderKey, frozenset[int]],
+    at: datetime,
+) -> None:
+    """Write down the SKUs of the orders whose `events` moved what they reserve; `products`
+    holds each order's product and variation ids."""
     moved = [event.key for event in events if moves_reservations(event.changes)]
     if not moved:
         return
-    products = uow.orders.line_products(moved)
     by_store: dict[tuple[CompanyId, StoreId], set[int]] = {}
     for key in moved:
         by_store.setdefault((key.company_id, key.store_id), set()).update(products.get(key, ()))

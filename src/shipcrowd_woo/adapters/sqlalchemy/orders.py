@@ -410,30 +410,6 @@ class SqlAlchemyOrderRepository(OnSession):
             for company_id, store_id, source, source_id in rows
         ]
 
-    def line_products(self, keys: Collection[OrderKey]) -> Mapping[OrderKey, set[int]]:
-        """The product and variation ids of those orders' lines, a query per store and
-        chunk of orders."""
-        by_scope: defaultdict[tuple[CompanyId, StoreId, str], list[int]] = defaultdict(list)
-        for key in keys:
-            by_scope[(key.company_id, key.store_id, key.source)].append(key.source_id)
-        found: defaultdict[OrderKey, set[int]] = defaultdict(set)
-        for (company_id, store_id, source), ids in by_scope.items():
-            for chunk in chunks(sorted(ids)):
-                rows = self._session.execute(
-                    select(ORDERS.c.source_id, LINES.c.product_id, LINES.c.variation_id)
-                    .join(LINES, LINES.c.order_id == ORDERS.c.id)
-                    .where(
-                        ORDERS.c.company_id == company_id,
-                        ORDERS.c.store_id == store_id,
-                        ORDERS.c.source == source,
-                        ORDERS.c.source_id.in_(chunk),
-                    )
-                )
-                for source_id, product, variation in rows:
-                    key = OrderKey(company_id, store_id, source_id, source)
-                    found[key].update(woo_id for woo_id in (product, variation) if woo_id)
-        return found
-
     def open_lines(
         self, company_id: CompanyId, products: Collection[tuple[StoreId, int]]
     ) -> Sequence[OpenLine]:
