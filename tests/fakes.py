@@ -25,7 +25,7 @@ from shipcrowd_woo.domain.errors import (
 from shipcrowd_woo.domain.feed import FeedBounds, FeedDraft, FeedEvent, FeedState, NewEvent
 from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
-from shipcrowd_woo.domain.inventory import StockChange, WarehouseItem
+from shipcrowd_woo.domain.inventory import DEFAULT_WAREHOUSE, StockChange, WarehouseItem
 from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
@@ -75,7 +75,7 @@ class FakeDatabase:
     mappings: dict[MappingId, ProductMapping] = attrs.Factory(dict)
     sync_logs: dict[SyncLogId, SyncLog] = attrs.Factory(dict)
     deliveries: dict[DeliveryId, Delivery] = attrs.Factory(dict)
-    warehouse: dict[tuple[CompanyId, str], WarehouseItem] = attrs.Factory(dict)
+    warehouse: dict[tuple[CompanyId, str, str], WarehouseItem] = attrs.Factory(dict)
     customers: dict[tuple[str, str, int], CustomerSnapshot] = attrs.Factory(dict)
     jobs: dict[JobId, JobRecord] = attrs.Factory(dict)
     fulfilments: dict[FulfilmentId, Fulfilment] = attrs.Factory(dict)
@@ -600,35 +600,46 @@ class FakeInbox:
 
 
 class FakeWarehouseRepository:
-    def __init__(self, items: dict[tuple[CompanyId, str], WarehouseItem]) -> None:
+    def __init__(self, items: dict[tuple[CompanyId, str, str], WarehouseItem]) -> None:
         self.stock = items
 
     def upsert(self, items: Sequence[WarehouseItem]) -> None:
         for item in items:
-            self.stock[(item.company_id, item.sku)] = item
+            self.stock[(item.company_id, item.warehouse, item.sku)] = item
 
     def items(self, company_id: CompanyId) -> Sequence[WarehouseItem]:
         return sorted(
-            (i for (company, _), i in self.stock.items() if company == company_id),
-            key=lambda i: i.sku,
+            (i for (company, _, _), i in self.stock.items() if company == company_id),
+            key=lambda i: (i.sku, i.warehouse),
         )
 
-    def quantities(self, company_id: CompanyId, skus: Sequence[str]) -> dict[str, int]:
-        return {
-            sku: self.stock[(company_id, sku)].quantity
-            for sku in skus
-            if (company_id, sku) in self.stock
-        }
+    def quantities(
+        self,
+        company_id: CompanyId,
+        skus: Sequence[str],
+        warehouses: Collection[str] | None = None,
+    ) -> dict[str, int]:
+        wanted = set(skus)
+        found: dict[str, int] = {}
+        for (company, warehouse, sku), item in self.stock.items():
+            drawn = warehouses is None or warehouse in warehouses
+            if company == company_id and sku in wanted and drawn:
+                found[sku] = found.get(sku, 0) + item.quantity
+        return found
 
     def decrement(
-        self, company_id: CompanyId, shipped: Mapping[str, int], at: datetime
+        self,
+        company_id: CompanyId,
+        shipped: Mapping[str, int],
+        at: datetime,
+        warehouse: str = DEFAULT_WAREHOUSE,
     ) -> dict[str, int]:
         levels = {}
         for sku, units in shipped.items():
-            item = self.stock.get((company_id, sku))
+            item = self.stock.get((company_id, warehouse, sku))
             if item is not None:
                 item = attrs.evolve(item, quantity=max(0, item.quantity - units), updated_at=at)
-                self.stock[(company_id, sku)] = item
+                self.stock[(company_id, warehouse, sku)] = item
                 levels[sku] = item.quantity
         return levels
 

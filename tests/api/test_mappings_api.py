@@ -150,7 +150,12 @@ def test_a_mappings_own_limits_and_its_last_push_are_on_its_routes(api, installe
     """Issue 32: PATCH /mappings/{id}/stock sets the mapping's own limits; each push keeps, on
     the mapping, the on hand, reserved and buffer its level came from (GET /mappings/{id})."""
     product = next(p for p in api.sandbox.products.values() if p["type"] == "simple")
-    api.call("PUT", "/stock", json={"items": [{"sku": product["sku"], "quantity": 20}]})
+    sku = product["sku"]
+    # Two warehouses (the default one, and "far" with 5 more); the store draws from the first.
+    stock = [{"sku": sku, "quantity": 20}, {"sku": sku, "quantity": 5, "warehouse": "far"}]
+    assert api.call("PUT", "/stock", json={"items": stock}).get_json() == {"recorded": 2}
+    settings = {"inventory_sync": {"warehouses": ["default"]}}
+    api.call("PATCH", f"/stores/{installed['id']}/settings", json=settings)
     mapping = _create(
         api, store_path, woo_product_id=product["id"], shipcrowd_sku=product["sku"]
     ).get_json()
@@ -174,3 +179,6 @@ def test_a_mappings_own_limits_and_its_last_push_are_on_its_routes(api, installe
     unset = api.call("PATCH", f"/mappings/{mapping['id']}/stock", json={"maximum": "none"})
     assert unset.get_json()["stock_limits"] == {"buffer": "3", "floor": None, "maximum": None}
     assert api.call("GET", "/mappings/no-such-mapping").status_code == 404
+    nowhere = api.call("PUT", "/stock", json={"items": [{**stock[0], "warehouse": " "}]})
+    assert nowhere.status_code == 422
+    assert [e["field"] for e in nowhere.get_json()["errors"]] == ["items[0].warehouse"]

@@ -251,7 +251,12 @@ def test_settings_change_what_the_body_names_and_show_on_the_store(api, installe
         path,
         json={
             "order_sync": {"interval_minutes": 60, "overlap_minutes": 10, "auto_sync": False},
-            "inventory_sync": {"auto_sync": False, "buffer": "10%", "maximum": 40},
+            "inventory_sync": {
+                "auto_sync": False,
+                "buffer": "10%",
+                "maximum": 40,
+                "warehouses": ["north", " south "],
+            },
             "fulfilment": {"notify_customer": False},
         },
     )
@@ -268,10 +273,13 @@ def test_settings_change_what_the_body_names_and_show_on_the_store(api, installe
         "enabled": True,
         "auto_sync": False,
         "limits": {"buffer": "10%", "floor": None, "maximum": 40},
+        "warehouses": ["north", "south"],
     }
+    every = api.call("PATCH", path, json={"inventory_sync": {"warehouses": []}}).get_json()
+    assert every["inventory_sync"]["warehouses"] is None
     assert shown["fulfilment"] == {"complete_on_ship": True, "notify_customer": False}
     unchanged = api.call("PATCH", path, json={}).get_json()
-    assert unchanged == shown
+    assert unchanged == every
 
 
 def test_bad_settings_are_422_listing_every_bad_field_and_change_nothing(api, installed):
@@ -305,13 +313,21 @@ def test_bad_settings_are_422_listing_every_bad_field_and_change_nothing(api, in
     bad_limits = api.call(
         "PATCH",
         path,
-        json={"inventory_sync": {"buffer": "150%", "floor": -2, "maximum": True}},
+        json={
+            "inventory_sync": {
+                "buffer": "150%",
+                "floor": -2,
+                "maximum": True,
+                "warehouses": ["north", "  "],
+            }
+        },
     )
     assert bad_limits.status_code == 422
     assert {e["field"] for e in bad_limits.get_json()["errors"]} == {
         "inventory_sync.buffer",
         "inventory_sync.floor",
         "inventory_sync.maximum",
+        "inventory_sync.warehouses",
     }
     assert api.call("GET", f"/stores/{installed['id']}").get_json() == before
 

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import attrs
+
 from shipcrowd_woo.domain.customers import CustomerSnapshot
 from shipcrowd_woo.domain.inventory import WarehouseItem
 from tests.builders import COMPANY_A, COMPANY_B, T0, later
@@ -21,6 +23,27 @@ def test_warehouse_items_are_replaced_by_company_and_sku(uow_factory):
         assert uow.warehouse.quantities(COMPANY_A, ["A", "B", "C"]) == {"A": 6, "B": 7}
         assert [i.sku for i in uow.warehouse.items(COMPANY_A)] == ["A", "B"]
         assert uow.warehouse.items(COMPANY_A)[0] == item("A", 6, at=later(1))
+
+
+def test_stock_is_kept_per_warehouse_and_summed_over_those_a_store_draws_from(uow_factory):
+    """Issue 32, multi-location: a SKU in two warehouses is two items; on hand is summed over
+    the warehouses asked for (all when none are named); a shipment leaves one warehouse."""
+    north = attrs.evolve(item("A", 4), warehouse="north")
+    south = attrs.evolve(item("A", 6), warehouse="south")
+    with uow_factory() as uow:
+        uow.warehouse.upsert([north, south, attrs.evolve(item("B", 1), warehouse="south")])
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.warehouse.quantities(COMPANY_A, ["A", "B"]) == {"A": 10, "B": 1}
+        assert uow.warehouse.quantities(COMPANY_A, ["A", "B"], {"north"}) == {"A": 4}
+        assert uow.warehouse.decrement(COMPANY_A, {"A": 5}, later(1), "north") == {"A": 0}
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.warehouse.quantities(COMPANY_A, ["A"]) == {"A": 6}
+        assert [(i.warehouse, i.quantity) for i in uow.warehouse.items(COMPANY_A)][:2] == [
+            ("north", 0),
+            ("south", 6),
+        ]
 
 
 def test_quantities_of_many_skus_are_read_in_one_call(uow_factory):

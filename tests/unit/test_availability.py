@@ -13,7 +13,6 @@ from shipcrowd_woo.domain.availability import (
     available_to_sell,
     changed_limits,
     limits_for_mapping,
-    on_hand_by_sku,
     reserved_by_sku,
     stock_limits,
 )
@@ -88,13 +87,6 @@ def test_open_lines_reserve_what_they_have_left_to_ship_and_unmapped_ones_nothin
     assert {S.SHIP, S.HOLD} == OPEN
 
 
-def test_a_store_counts_the_warehouses_it_draws_from():
-    """A store drawing from one warehouse sees its stock; one drawing from all sees the sum."""
-    stock = {("north", "A"): 4, ("south", "A"): 6, ("south", "B"): 1}
-    assert on_hand_by_sku(stock, {"north"}) == {"A": 4}
-    assert on_hand_by_sku(stock, None) == {"A": 10, "B": 1}
-
-
 SKUS = st.sampled_from(["A", "B", "C"])
 WAREHOUSES = st.sampled_from(["north", "south", "east"])
 UNITS = st.integers(0, 40)
@@ -122,8 +114,17 @@ def reserved_of(company_orders) -> dict[str, int]:
     )
 
 
+def on_hand_of(stock, draw) -> dict[str, int]:
+    """What WarehouseRepository.quantities sums (its contract test holds it to that)."""
+    on_hand: dict[str, int] = {}
+    for (warehouse, sku), quantity in stock.items():
+        if draw is None or warehouse in draw:
+            on_hand[sku] = on_hand.get(sku, 0) + quantity
+    return on_hand
+
+
 def levels(stock, draw, company_orders, store_limits) -> dict[str, int]:
-    on_hand = on_hand_by_sku(stock, draw)
+    on_hand = on_hand_of(stock, draw)
     promised = reserved_of(company_orders)
     return {
         sku: available_to_sell(on_hand.get(sku, 0), promised.get(sku, 0), store_limits).level
@@ -220,16 +221,6 @@ def test_a_mapping_overrides_the_store_limit_by_limit(store, mapping):
     for field in ("buffer", "floor", "maximum"):
         own = getattr(mapping, field)
         assert getattr(combined, field) == (getattr(store, field) if own is None else own)
-
-
-@given(stocks, st.frozensets(WAREHOUSES), st.frozensets(WAREHOUSES))
-def test_on_hand_adds_up_over_warehouses(stock, some, others):
-    """Two disjoint sets of warehouses hold together what each holds; all is every warehouse."""
-    others = others - some
-    together = on_hand_by_sku(stock, some | others)
-    apart = (on_hand_by_sku(stock, some), on_hand_by_sku(stock, others))
-    assert together == {sku: apart[0].get(sku, 0) + apart[1].get(sku, 0) for sku in together}
-    assert on_hand_by_sku(stock, None) == on_hand_by_sku(stock, {w for w, _ in stock})
 
 
 ANYTHING = st.one_of(

@@ -12,7 +12,7 @@ maximum below the floor offers nothing until more than the floor is available, t
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Final
 
 import attrs
@@ -164,19 +164,6 @@ def available_to_sell(on_hand: int, reserved: int, limits: StockLimits) -> Avail
     if limits.maximum is not None:
         level = max(0, min(level, limits.maximum))
     return Availability(on_hand, reserved, buffer, floor, limits.maximum, level)
-
-
-def on_hand_by_sku(
-    stock: Mapping[tuple[str, str], int], warehouses: Iterable[str] | None
-) -> dict[str, int]:
-    """A store's on hand of each SKU: `stock` by (warehouse, SKU), summed over the warehouses
-    the store draws from (None: all of them)."""
-    drawn = None if warehouses is None else frozenset(warehouses)
-    on_hand: dict[str, int] = {}
-    for (warehouse, sku), quantity in stock.items():
-        if drawn is None or warehouse in drawn:
-            on_hand[sku] = on_hand.get(sku, 0) + quantity
-    return on_hand
 
 
 def moves_reservations(changes: Iterable[Change]) -> bool:

@@ -20,6 +20,7 @@ import attrs
 
 from shipcrowd_woo.domain.errors import DomainError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, JobId, StoreId
+from shipcrowd_woo.domain.inventory import DEFAULT_WAREHOUSE, clean_warehouse
 from shipcrowd_woo.domain.order import Order, OrderKey
 
 FulfilmentId = NewType("FulfilmentId", str)
@@ -79,6 +80,8 @@ class FulfilmentRequest:
     shipped_at: datetime | None = None
     lines: tuple[ShippedLine, ...] | None = None
     client_id: str | None = None
+    # Which warehouse shipped it (its stock goes down); None: the default one.
+    warehouse: str | None = None
 
 
 @attrs.frozen
@@ -148,6 +151,7 @@ class Fulfilment:
     status_completed: bool = False
     finished_at: datetime | None = None
     error: str | None = None
+    warehouse: str = DEFAULT_WAREHOUSE
 
     @property
     def is_final(self) -> bool:
@@ -195,6 +199,11 @@ def validate_request(request: FulfilmentRequest) -> None:
         problems["fulfillment_id"] = f"between 1 and {MAX_CLIENT_ID_LENGTH} characters"
     if request.shipped_at is not None and request.shipped_at.tzinfo is None:
         problems["shipped_at"] = "needs a time zone offset"
+    if request.warehouse is not None:
+        try:
+            clean_warehouse(request.warehouse)
+        except ValueError as refused:
+            problems["warehouse"] = str(refused)
     if request.lines is not None:
         if not request.lines:
             problems["lines"] = "leave it out to ship every line; an empty list ships nothing"
@@ -291,6 +300,9 @@ def accepted(
         completes_order=plan.completes_order,
         created_at=now,
         job_id=job_id,
+        warehouse=DEFAULT_WAREHOUSE
+        if request.warehouse is None
+        else clean_warehouse(request.warehouse),
     )
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Final
 
 import attrs
 
@@ -15,16 +16,33 @@ from shipcrowd_woo.domain.ids import CompanyId, StoreId
 from shipcrowd_woo.domain.mapping_rules import ProductMapping
 from shipcrowd_woo.domain.woo_catalog import StockUpdate
 
+# Where stock is when a report or a fulfilment names no warehouse (issue 32: multi-location).
+DEFAULT_WAREHOUSE: Final = "default"
+MAX_WAREHOUSE_LENGTH: Final = 64
+
 
 @attrs.frozen
 class WarehouseItem:
-    """A Shipcrowd SKU of a company, with what the warehouse holds of it."""
+    """A Shipcrowd SKU of a company, with what one of its warehouses holds of it."""
 
     company_id: CompanyId
     sku: str
     name: str
     quantity: int
     updated_at: datetime
+    warehouse: str = DEFAULT_WAREHOUSE
+
+
+def clean_warehouse(raw: str) -> str:
+    """A warehouse's name as a person gave it, trimmed; ValueError says what is wrong."""
+    name = raw.strip()
+    if not name:
+        raise ValueError("a warehouse name is empty")
+    if len(name) > MAX_WAREHOUSE_LENGTH:
+        raise ValueError(f"a warehouse name is at most {MAX_WAREHOUSE_LENGTH} characters")
+    if not name.isprintable():
+        raise ValueError("a warehouse name contains control characters")
+    return name
 
 
 @attrs.frozen

@@ -36,6 +36,8 @@ class InventorySyncConfig:
     enabled: bool = True
     auto_sync: bool = True
     limits: StockLimits = attrs.field(factory=StockLimits)
+    # The warehouses whose stock it is offered; None: every warehouse of the company.
+    warehouses: frozenset[str] | None = None
 
 
 @attrs.frozen

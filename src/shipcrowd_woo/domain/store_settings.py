@@ -1,12 +1,13 @@
 """What a merchant may change of how a store is synced and fulfilled, and the rules for it."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import attrs
 
 from shipcrowd_woo.domain.availability import changed_limits
 from shipcrowd_woo.domain.errors import ValidationFailed
+from shipcrowd_woo.domain.inventory import clean_warehouse
 from shipcrowd_woo.domain.shipping import chosen_rules
 from shipcrowd_woo.domain.store import Store
 
@@ -31,6 +32,8 @@ class SettingsChange:
     inventory_sync_buffer: object = None
     inventory_sync_floor: object = None
     inventory_sync_maximum: object = None
+    # The warehouses the store draws from; an empty list: every one.
+    inventory_sync_warehouses: Sequence[str] | None = None
     fulfilment_complete_on_ship: bool | None = None
     fulfilment_notify_customer: bool | None = None
     # Status -> ship/hold/cancel/ignore/default (domain/shipping.py), merged into the store's.
@@ -69,6 +72,12 @@ def with_settings(store: Store, change: SettingsChange) -> Store:
         )
     except ValidationFailed as refused:
         problems.update({f"inventory_sync.{k}": v for k, v in refused.problems.items()})
+    warehouses = inventory_sync.warehouses
+    if change.inventory_sync_warehouses is not None:
+        try:
+            warehouses = frozenset(map(clean_warehouse, change.inventory_sync_warehouses)) or None
+        except ValueError as refused:
+            problems["inventory_sync.warehouses"] = str(refused)
     if problems:
         raise ValidationFailed(problems)
     order_sync = store.order_sync
@@ -87,6 +96,7 @@ def with_settings(store: Store, change: SettingsChange) -> Store:
             enabled=_chosen(change.inventory_sync_enabled, inventory_sync.enabled),
             auto_sync=_chosen(change.inventory_sync_auto_sync, inventory_sync.auto_sync),
             limits=limits,
+            warehouses=warehouses,
         ),
         fulfilment=attrs.evolve(
             fulfilment,

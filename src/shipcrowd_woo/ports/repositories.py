@@ -18,7 +18,7 @@ from shipcrowd_woo.domain.feed import (
 )
 from shipcrowd_woo.domain.fulfilment import Fulfilment, FulfilmentId
 from shipcrowd_woo.domain.ids import CompanyId, DeliveryId, JobId, MappingId, StoreId, SyncLogId
-from shipcrowd_woo.domain.inventory import StockChange, WarehouseItem
+from shipcrowd_woo.domain.inventory import DEFAULT_WAREHOUSE, StockChange, WarehouseItem
 from shipcrowd_woo.domain.jobs import JobRecord
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, ProductMapping
 from shipcrowd_woo.domain.order import Order, OrderKey
@@ -490,23 +490,33 @@ class WarehouseRepository(Protocol):
     """Shipcrowd's SKUs and stock per company (fed by the warehouse)."""
 
     def upsert(self, items: Sequence[WarehouseItem]) -> None:
-        """Insert or replace the items (company and SKU identify one)."""
+        """Insert or replace the items (company, warehouse and SKU identify one)."""
         ...
 
     def items(self, company_id: CompanyId) -> Sequence[WarehouseItem]:
-        """Every SKU of the company."""
+        """Every SKU of the company, in each warehouse that reported it."""
         ...
 
-    def quantities(self, company_id: CompanyId, skus: Sequence[str]) -> dict[str, int]:
-        """Stock on hand of the given SKUs that the warehouse knows."""
+    def quantities(
+        self,
+        company_id: CompanyId,
+        skus: Sequence[str],
+        warehouses: Collection[str] | None = None,
+    ) -> dict[str, int]:
+        """Stock on hand of the given SKUs that the warehouses know, summed over those
+        warehouses (None: all of them)."""
         ...
 
     def decrement(
-        self, company_id: CompanyId, shipped: Mapping[str, int], at: datetime
+        self,
+        company_id: CompanyId,
+        shipped: Mapping[str, int],
+        at: datetime,
+        warehouse: str = DEFAULT_WAREHOUSE,
     ) -> dict[str, int]:
-        """Take shipped units off the known SKUs among `shipped`, never below zero, each in
-        one statement (a level recorded meanwhile is not overwritten with a stale one);
-        returns their new levels."""
+        """Take shipped units off the warehouse's known SKUs among `shipped`, never below
+        zero, each in one statement (a level recorded meanwhile is not overwritten with a
+        stale one); returns their new levels there."""
         ...
 
 

@@ -138,7 +138,7 @@ class Fulfilments:
             fulfilment = accepted(fulfilment_id, order_key, request, plan, record.id, now)
             uow.fulfilments.add(fulfilment)
             uow.jobs.add(record)
-            stores = self._take_off_stock(uow, order, plan.lines)
+            stores = self._take_off_stock(uow, order, plan.lines, fulfilment.warehouse)
             publish_stored(uow, [order_key], now)
             uow.commit()
         self._jobs.send(record)
@@ -160,9 +160,10 @@ class Fulfilments:
         return Submitted(again, record, created=False)
 
     def _take_off_stock(
-        self, uow: UnitOfWork, order: Order, shipped: Sequence[ShippedLine]
+        self, uow: UnitOfWork, order: Order, shipped: Sequence[ShippedLine], warehouse: str
     ) -> set[StoreId]:
-        """The shipped units leave the warehouse: its stock of the mapped SKUs goes down, and
+        """The shipped units leave the warehouse that shipped them: its stock of the mapped
+        SKUs goes down, and
         the change is written down for the stores that follow the warehouse."""
         key = order.key
         by_line = {line.woo_line_id: line for line in order.lines}
@@ -181,7 +182,7 @@ class Fulfilments:
             if sku is not None:
                 units[sku] = units.get(sku, 0) + line.quantity
         now = self._ctx.clock.now()
-        levels = uow.warehouse.decrement(key.company_id, units, now)
+        levels = uow.warehouse.decrement(key.company_id, units, now, warehouse)
         return self._inventory.note_changes(uow, key.company_id, levels.keys(), now)
 
     def for_order(

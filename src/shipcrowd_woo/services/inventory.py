@@ -8,7 +8,13 @@ import attrs
 
 from shipcrowd_woo.domain.errors import StoreBusy, StoreClientError, ValidationFailed
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.domain.inventory import PlannedUpdate, WarehouseItem, plan_stock_updates
+from shipcrowd_woo.domain.inventory import (
+    DEFAULT_WAREHOUSE,
+    PlannedUpdate,
+    WarehouseItem,
+    clean_warehouse,
+    plan_stock_updates,
+)
 from shipcrowd_woo.domain.mapping_rules import (
     clean_sku,
     record_not_reached,
@@ -41,6 +47,7 @@ class StockLevel:
     sku: str
     quantity: int
     name: str = ""
+    warehouse: str = DEFAULT_WAREHOUSE
 
 
 @attrs.define(eq=False)
@@ -52,8 +59,9 @@ class InventorySync:
     _auto_push: AutoPush | None = None
 
     def set_stock(self, company_id: CompanyId, levels: Sequence[StockLevel]) -> int:
-        """Record the warehouse's stock of SKUs; returns how many were recorded. Levels that
-        changed are pushed by themselves to the stores that follow the warehouse."""
+        """Record the warehouses' stock of SKUs (each level's warehouse); returns how many
+        were recorded. Levels that changed are pushed by themselves to the stores that
+        follow the warehouse."""
         problems: dict[str, str] = {}
         items = []
         now = self._ctx.clock.now()
@@ -63,18 +71,35 @@ class InventorySync:
             except ValueError as error:
                 problems[f"items[{index}].sku"] = str(error)
                 continue
+            try:
+                warehouse = clean_warehouse(level.warehouse)
+            except ValueError as error:
+                problems[f"items[{index}].warehouse"] = str(error)
+                continue
             if not 0 <= level.quantity <= MAX_QUANTITY:
                 problems[f"items[{index}].quantity"] = f"must be between 0 and {MAX_QUANTITY}"
                 continue
             items.append(
-                WarehouseItem(company_id, sku, level.name.strip()[:255], level.quantity, now)
+                WarehouseItem(
+                    company_id, sku, level.name.strip()[:255], level.quantity, now, warehouse
+                )
             )
         if problems:
             raise ValidationFailed(problems)
         with self._ctx.uow_factory() as uow:
-            before = uow.warehouse.quantities(company_id, [item.sku for item in items])
+            before = {
+                (warehouse, sku): quantity
+                for warehouse in {item.warehouse for item in items}
+                for sku, quantity in uow.warehouse.quantities(
+                    company_id, [i.sku for i in items if i.warehouse == warehouse], {warehouse}
+                ).items()
+            }
             uow.warehouse.upsert(items)
-            changed = {item.sku for item in items if before.get(item.sku) != item.quantity}
+            changed = {
+                item.sku
+                for item in items
+                if before.get((item.warehouse, item.sku)) != item.quantity
+            }
             stores = self.note_changes(uow, company_id, changed, now)
             uow.commit()
         self.schedule_pushes(company_id, stores)
@@ -134,7 +159,9 @@ class InventorySync:
             )
             mappings = [m for m in found if not following_warehouse or m.sync_on_fulfillment]
             pushed_skus = [m.shipcrowd_sku for m in mappings]
-            on_hand = uow.warehouse.quantities(company_id, pushed_skus)
+            on_hand = uow.warehouse.quantities(
+                company_id, pushed_skus, store.inventory_sync.warehouses
+            )
             reserved = reserved_units(uow, company_id, pushed_skus)
         if not store.can_sync:
             return SyncOutcome(None, "the store is paused or disconnected")

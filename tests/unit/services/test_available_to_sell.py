@@ -10,6 +10,7 @@ import pytest
 
 from shipcrowd_woo.domain.jobs import PushStockChanges, SyncMode
 from shipcrowd_woo.domain.secrets import Secret
+from shipcrowd_woo.domain.store_settings import SettingsChange
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.inventory import StockLevel
@@ -147,3 +148,21 @@ def test_an_order_that_changes_nothing_a_store_is_offered_pushes_nothing(shops):
     shops.world.sandbox.update_order(order_id, customer_note="leave it at the door")
     shops.run.orders.run(COMPANY, shops.first.id, SyncMode.SINGLE, order_id)
     assert shops.pump() == []
+
+
+def test_a_store_is_offered_the_stock_of_the_warehouses_it_draws_from(shops):
+    """Multi-location: the second store draws from "north" only; stock elsewhere is not
+    offered to it, and a report from elsewhere leaves its levels as they were."""
+    skus = sorted(shops.offered_at_second())
+    shops.run.inventory.set_stock(COMPANY, [StockLevel(sku, 7, warehouse="north") for sku in skus])
+    StoreService(shops.world.context).change_settings(
+        COMPANY, shops.second.id, SettingsChange(inventory_sync_warehouses=["north"])
+    )
+    shops.pump()
+    with shops.world.uow() as uow:
+        reserved = reserved_units(uow, COMPANY, skus)
+    drawn = {sku: max(0, 7 - reserved.get(sku, 0)) for sku in skus}
+    assert shops.offered_at_second() == drawn
+    shops.run.inventory.set_stock(COMPANY, [StockLevel(sku, 90) for sku in skus])
+    shops.pump()
+    assert shops.offered_at_second() == drawn

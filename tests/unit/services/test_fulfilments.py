@@ -390,3 +390,29 @@ def test_changes_whose_push_was_lost_are_swept(loop):
 def _mappings(loop):
     with loop.world.uow() as uow:
         return list(uow.mappings.for_store(COMPANY, loop.store.id))
+
+
+def test_a_fulfilment_takes_its_units_off_the_warehouse_that_shipped_it(loop):
+    """Multi-location: shipped from "north", north's stock goes down, the default's stays."""
+    world = loop.world
+    order_id = _open_order(world)
+    line = world.sandbox.orders[order_id]["line_items"][0]
+    with world.uow() as uow:
+        (mapping,) = [
+            m
+            for m in uow.mappings.for_store(COMPANY, loop.store.id)
+            if m.target == (line["product_id"], line["variation_id"] or None)
+        ]
+    sku = mapping.shipcrowd_sku
+    loop.inventory.set_stock(COMPANY, [StockLevel(sku, 30, warehouse="north")])
+    request = attrs.evolve(PPL, warehouse="north")
+    submitted = loop.fulfilments.submit(COMPANY, loop.store.id, order_id, request)
+    assert submitted.fulfilment.warehouse == "north"
+    shipped = sum(
+        i["quantity"]
+        for i in world.sandbox.orders[order_id]["line_items"]
+        if (i["product_id"], i["variation_id"] or None) == mapping.target
+    )
+    with world.uow() as uow:
+        assert uow.warehouse.quantities(COMPANY, [sku], {"north"}) == {sku: 30 - shipped}
+        assert uow.warehouse.quantities(COMPANY, [sku], {"default"}) == {sku: 50}

@@ -89,6 +89,11 @@ STORE = RowShape(
                     "enabled": _column("inventory_sync_enabled"),
                     "auto_sync": _column("inventory_auto_sync"),
                     "limits": stock_limits_kept("inventory"),
+                    "warehouses": Stored(
+                        lambda names: None if names is None else sorted(names),
+                        lambda names: None if names is None else frozenset(names),
+                        "inventory_warehouses",
+                    ),
                 },
             )
         ),

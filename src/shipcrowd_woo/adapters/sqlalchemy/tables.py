@@ -112,6 +112,8 @@ class StoreRow(Base):
     inventory_buffer: Mapped[str | None] = mapped_column(String(16))
     inventory_floor: Mapped[int | None] = mapped_column(Integer())
     inventory_maximum: Mapped[int | None] = mapped_column(Integer())
+    # The warehouses it draws from (a JSON list); NULL: all of them.
+    inventory_warehouses: Mapped[list[str] | None] = mapped_column(Document)
 
 
 class WebhookRow(Base):
@@ -317,11 +319,12 @@ class DeliveryRow(Base):
 
 
 class WarehouseItemRow(Base):
-    """A Shipcrowd SKU of a company and its stock on hand."""
+    """A Shipcrowd SKU of a company and its stock on hand in one of its warehouses."""
 
     __tablename__ = "warehouse_items"
 
     company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
     sku: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String())
     quantity: Mapped[int] = mapped_column(Integer())
@@ -370,6 +373,7 @@ class FulfilmentRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     job_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
+    warehouse: Mapped[str] = mapped_column(String(64), server_default="default")
     tracking_written: Mapped[bool] = mapped_column(Boolean())
     note_started: Mapped[bool] = mapped_column(Boolean())
     note_id: Mapped[int | None] = mapped_column(BigInteger())

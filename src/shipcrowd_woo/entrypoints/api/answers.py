@@ -81,6 +81,8 @@ class InventorySyncView:
     enabled: bool
     auto_sync: bool
     limits: StockLimitsView
+    # The warehouses it draws from; null: every one.
+    warehouses: tuple[str, ...] | None
 
 
 @attrs.frozen
@@ -221,6 +223,7 @@ class FulfilmentView:
     shipped_at: datetime
     lines: tuple[ShippedLineView, ...]
     completes_order: bool
+    warehouse: str
     state: FulfilmentState
     job_id: str
     tracking_written: bool

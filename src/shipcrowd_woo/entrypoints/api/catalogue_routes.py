@@ -5,6 +5,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from shipcrowd_woo.domain.errors import ValidationFailed
 from shipcrowd_woo.domain.ids import MappingId, StoreId
+from shipcrowd_woo.domain.inventory import DEFAULT_WAREHOUSE
 from shipcrowd_woo.domain.mapping_rules import MappingFilter, MappingType
 from shipcrowd_woo.entrypoints.api.handling import body_of, page_request
 from shipcrowd_woo.entrypoints.api.problems import invalid
@@ -133,7 +134,10 @@ def set_stock() -> Response:
         raise ValidationFailed({"items": f"at most {MAX_SKUS} items a request"})
     recorded = state().services.inventory.set_stock(
         principal().company_id,
-        [StockLevel(item.sku, item.quantity, item.name) for item in body.items],
+        [
+            StockLevel(item.sku, item.quantity, item.name, item.warehouse or DEFAULT_WAREHOUSE)
+            for item in body.items
+        ],
     )
     return jsonify(recorded=recorded)
 

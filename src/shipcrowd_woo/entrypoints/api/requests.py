@@ -92,6 +92,8 @@ class InventorySyncSettings:
     buffer: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
     floor: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
     maximum: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
+    # The warehouses whose stock the store is offered; [] for every one.
+    warehouses: list[str] | None = None
 
 
 @attrs.frozen
@@ -171,6 +173,8 @@ class FulfilmentBody:
     fulfillment_id: str | None = attrs.field(
         default=None, metadata={SCHEMA: {"minLength": 1, "maxLength": MAX_CLIENT_ID_LENGTH}}
     )
+    # The warehouse that shipped it (its stock goes down); absent: the default one.
+    warehouse: str | None = attrs.field(default=None, metadata={SCHEMA: {"maxLength": 64}})
 
     def request(self) -> FulfilmentRequest:
         """The use case's input; a `shipped_at` that is no ISO 8601 time is a bad field."""
@@ -191,6 +195,7 @@ class FulfilmentBody:
             if self.lines is None
             else tuple(ShippedLine(line.line_id, line.quantity) for line in self.lines),
             client_id=self.fulfillment_id,
+            warehouse=self.warehouse,
         )
 
 
@@ -242,6 +247,8 @@ class StockItem:
     sku: str
     quantity: int
     name: str = ""
+    # Which warehouse holds it; absent: the default one.
+    warehouse: str | None = None
 
 
 @attrs.frozen

@@ -102,6 +102,9 @@ def _store(store: Store, box: SecretBox) -> StoreView:
             store.inventory_sync.enabled,
             store.inventory_sync.auto_sync,
             limits_view(store.inventory_sync.limits),
+            None
+            if store.inventory_sync.warehouses is None
+            else tuple(sorted(store.inventory_sync.warehouses)),
         ),
         rest_api=RestApiView(store.rest_style, tuple(store.namespaces)),
         shipping=ShippingView(
