@@ -179,6 +179,13 @@ def test_a_mappings_own_limits_and_its_last_push_are_on_its_routes(api, installe
     unset = api.call("PATCH", f"/mappings/{mapping['id']}/stock", json={"maximum": "none"})
     assert unset.get_json()["stock_limits"] == {"buffer": "3", "floor": None, "maximum": None}
     assert api.call("GET", "/mappings/no-such-mapping").status_code == 404
+    assert unset.get_json()["direction"] == "warehouse_to_store"
+    counted = api.call(
+        "PATCH", f"/mappings/{mapping['id']}/stock", json={"direction": "store_to_warehouse"}
+    )
+    assert counted.get_json()["direction"] == "store_to_warehouse"
+    sideways = api.call("PATCH", f"/mappings/{mapping['id']}/stock", json={"direction": "up"})
+    assert [e["field"] for e in sideways.get_json()["errors"]] == ["direction"]
     nowhere = api.call("PUT", "/stock", json={"items": [{**stock[0], "warehouse": " "}]})
     assert nowhere.status_code == 422
     assert [e["field"] for e in nowhere.get_json()["errors"]] == ["items[0].warehouse"]

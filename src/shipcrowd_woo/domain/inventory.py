@@ -13,7 +13,7 @@ from shipcrowd_woo.domain.availability import (
     limits_for_mapping,
 )
 from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.domain.mapping_rules import ProductMapping
+from shipcrowd_woo.domain.mapping_rules import ProductMapping, StockDirection
 from shipcrowd_woo.domain.woo_catalog import StockUpdate
 
 # Where stock is when a report or a fulfilment names no warehouse (issue 32: multi-location).
@@ -59,7 +59,12 @@ class StockChange:
 
 def follows_warehouse(mapping: ProductMapping) -> bool:
     """A mapping whose product takes the warehouse's stock changes by itself."""
-    return mapping.is_active and mapping.sync_inventory and mapping.sync_on_fulfillment
+    return (
+        mapping.is_active
+        and mapping.sync_inventory
+        and mapping.sync_on_fulfillment
+        and mapping.direction is StockDirection.WAREHOUSE_TO_STORE
+    )
 
 
 # A mapping, the level to send through it and the figures the level came from.
@@ -89,8 +94,10 @@ def plan_stock_updates(
     for mapping in mappings:
         if not mapping.is_active:
             left_out.append((mapping, "mapping is disabled"))
-        elif not mapping.sync_inventory:
+        elif not mapping.sync_inventory or mapping.direction is StockDirection.OFF:
             left_out.append((mapping, "inventory sync is off for this mapping"))
+        elif mapping.direction is StockDirection.STORE_TO_WAREHOUSE:
+            left_out.append((mapping, "the store counts this SKU's stock (store → warehouse)"))
         elif mapping.shipcrowd_sku not in on_hand:
             left_out.append((mapping, f"no warehouse stock for {mapping.shipcrowd_sku}"))
         else:

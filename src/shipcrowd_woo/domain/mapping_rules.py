@@ -32,6 +32,16 @@ class MappingType(enum.Enum):
     MANUAL = "manual"
 
 
+class StockDirection(enum.Enum):
+    """Which way a mapping's stock goes: the warehouse's to the store (the default), the
+    store's own count adopted as the SKU's stock (for merchants who count in WooCommerce),
+    or neither."""
+
+    WAREHOUSE_TO_STORE = "warehouse_to_store"
+    STORE_TO_WAREHOUSE = "store_to_warehouse"
+    OFF = "off"
+
+
 def sku_key(raw: str) -> str:
     """The form two SKUs are compared in; empty when there is no SKU."""
     return _spelling(raw).casefold()
@@ -94,6 +104,7 @@ class ProductMapping:
     last_pushed_quantity: int | None = None
     # Its own limits on what the store is offered; unset ones follow the store's.
     stock_limits: StockLimits = attrs.field(factory=StockLimits)
+    direction: StockDirection = StockDirection.WAREHOUSE_TO_STORE
     # What the last push of its stock was made of (on hand, reserved, buffer...).
     last_push: Availability | None = None
 

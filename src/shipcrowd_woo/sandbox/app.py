@@ -12,6 +12,9 @@ Rules and their sources:
 - Batches take at most 100 items across create+update+delete, else 413
   woocommerce_rest_request_entity_too_large (check_batch_limit); per-item errors come back
   inside a 200; `products/batch` refuses variation ids.
+- `POST orders` creates an order (201, Location); one paid or reaching processing, completed or
+  on-hold takes its stock, and is refused with ReserveStock's 403 when short (store.py,
+  place_order; stock.py).
 - DELETE without force trashes an order (order.deleted fires); force=true deletes it for good
   (no webhook); webhooks cannot be trashed (501).
 """
@@ -63,7 +66,7 @@ class SandboxApp(OrderRoutes, CatalogRoutes, WebhookRoutes):
             [
                 Rule("/wp-json/", endpoint="index", methods=["GET"]),
                 Rule(f"{API}/system_status", endpoint="system_status", methods=["GET"]),
-                Rule(f"{API}/orders", endpoint="orders", methods=["GET"]),
+                Rule(f"{API}/orders", endpoint="orders", methods=["GET", "POST"]),
                 Rule(
                     f"{API}/orders/<int:item_id>",
                     endpoint="order",

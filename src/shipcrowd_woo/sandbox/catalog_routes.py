@@ -5,6 +5,7 @@ from typing import Any
 from werkzeug import Request, Response
 
 from shipcrowd_woo.sandbox.rest_io import BATCH_LIMIT, RestHandlers, WooError, json_response
+from shipcrowd_woo.sandbox.stock import BACKORDER_SETTINGS
 from shipcrowd_woo.sandbox.store import ApiKey
 
 
@@ -111,5 +112,17 @@ class CatalogRoutes(RestHandlers):
                     "data": {"status": 400},
                 },
             }
-        self.store.set_stock(item_id, quantity, bool(item.get("manage_stock", True)))
+        backorders = item.get("backorders", product.get("backorders", "no"))
+        if backorders not in BACKORDER_SETTINGS:
+            return {
+                "id": item_id,
+                "error": {
+                    "code": "rest_invalid_param",
+                    "message": "backorders is not one of no, notify, and yes.",
+                    "data": {"status": 400},
+                },
+            }
+        self.store.set_stock(
+            item_id, quantity, bool(item.get("manage_stock", True)), backorders=backorders
+        )
         return self.store.product_json(item_id, edit=True)

@@ -4,6 +4,8 @@ payloads), from the sandbox store's records."""
 import re
 from typing import Any, Protocol
 
+from shipcrowd_woo.sandbox.stock import backorders_allowed, stock_status
+
 
 class Site(Protocol):
     """Where the store answers, and the version it reports."""
@@ -47,7 +49,7 @@ def order_document(site: Site, order: dict[str, Any]) -> dict[str, Any]:
         "transaction_id": order["transaction_id"],
         "customer_ip_address": "",
         "customer_user_agent": "",
-        "created_via": "checkout",
+        "created_via": order.get("created_via", "checkout"),
         "customer_note": order["customer_note"],
         "date_completed": order["date_completed_gmt"],
         "date_paid": order["date_paid_gmt"],
@@ -96,8 +98,7 @@ def order_document(site: Site, order: dict[str, Any]) -> dict[str, Any]:
 def product_document(site: Site, product: dict[str, Any]) -> dict[str, Any]:
     """A product or variation as WooCommerce 10.0.2 renders it."""
     product_id = product["id"]
-    stock = product["stock_quantity"]
-    in_stock = not product["manage_stock"] or (stock or 0) > 0
+    status = stock_status(product)
     common = {
         "id": product_id,
         "date_created": product["date_created_gmt"],
@@ -126,11 +127,11 @@ def product_document(site: Site, product: dict[str, Any]) -> dict[str, Any]:
         "tax_status": "taxable",
         "tax_class": "",
         "manage_stock": product["manage_stock"],
-        "stock_quantity": stock,
-        "stock_status": "instock" if in_stock else "outofstock",
-        "backorders": "no",
-        "backorders_allowed": False,
-        "backordered": False,
+        "stock_quantity": product["stock_quantity"],
+        "stock_status": status,
+        "backorders": product.get("backorders", "no"),
+        "backorders_allowed": backorders_allowed(product),
+        "backordered": status == "onbackorder",
         "low_stock_amount": None,
         "weight": "",
         "dimensions": {"length": "", "width": "", "height": ""},

@@ -1,4 +1,5 @@
-"""The sandbox's order routes: listing, one order, its notes and the Shipment Tracking route."""
+"""The sandbox's order routes: listing, creating (a checkout), one order, its notes and the
+Shipment Tracking route."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -15,13 +16,17 @@ from shipcrowd_woo.sandbox.rest_io import (
     invalid_param,
     json_response,
 )
-from shipcrowd_woo.sandbox.store import ApiKey
+from shipcrowd_woo.sandbox.stock import StockRefused
+from shipcrowd_woo.sandbox.store import ApiKey, CheckoutLine, NewOrder
 
 
 class OrderRoutes(RestHandlers):
-    """The sandbox's order routes: listing, one order, its notes and the Shipment Tracking route."""
+    """The sandbox's order routes: listing, creating (a checkout), one order, its notes and the
+    Shipment Tracking route."""
 
     def _orders(self, request: Request, key: ApiKey | None) -> Response:
+        if request.method == "POST":
+            return self._new_order(request, key)
         paging = self._paging(request)
         statuses = self._statuses(request)
         gmt_dates = request.args.get("dates_are_gmt", "false").lower() in ("1", "true")
@@ -44,6 +49,67 @@ class OrderRoutes(RestHandlers):
         return self._page_of(
             request, ids, paging, self.store.order_json, "GET, POST", rendering_orders=True
         )
+
+    def _new_order(self, request: Request, key: ApiKey | None) -> Response:
+        """`POST orders` (WC_REST_Orders_Controller::create_item): 201 with the order and its
+        Location; a checkout short of stock is refused with ReserveStock's 403 (see
+        SandboxStore.place_order for why the sandbox refuses at all)."""
+        body = self._json_body(request)
+        status = self._new_status(body.get("status", "pending"))
+        self._permit(key, request, *CANNOT_CREATE)
+        new = NewOrder(
+            lines=tuple(self._checkout_line(item) for item in _items(body.get("line_items"))),
+            status=status,
+            set_paid=body.get("set_paid") is True,
+            payment_method=str(body.get("payment_method", "")),
+            payment_method_title=str(body.get("payment_method_title", "")),
+            transaction_id=str(body.get("transaction_id", "")),
+            customer_id=_whole(body.get("customer_id", 0), "customer_id"),
+            customer_note=str(body.get("customer_note", "")),
+            billing=_strings(body.get("billing")),
+            shipping=_strings(body.get("shipping")),
+        )
+        try:
+            order_id = self.store.place_order(new)
+        except StockRefused as refused:
+            raise WooError(refused.status, refused.code, refused.message) from None
+        request.environ[ORDERS_RENDERED] = 1
+        return json_response(
+            self.store.order_json(order_id),
+            201,
+            allow="GET, POST",
+            Location=f"{self.store.api_url}/orders/{order_id}",
+        )
+
+    def _checkout_line(self, item: dict[str, Any]) -> CheckoutLine:
+        """WC_REST_Orders_V2_Controller::get_product_id: the SKU first, then the variation,
+        then the product; without any, 400 woocommerce_rest_required_product_reference."""
+        quantity = _whole(item.get("quantity", 1), "line_items")
+        if quantity < 0:
+            raise invalid_param("line_items", "quantity must be greater than or equal to 0")
+        sku = item.get("sku")
+        if sku:
+            with self.store.lock:
+                found = [p["id"] for p in self.store.products.values() if p["sku"] == sku]
+            return CheckoutLine(found[0] if found else 0, None, quantity)
+        product_id = _whole(item.get("product_id") or 0, "line_items")
+        variation_id = _whole(item.get("variation_id") or 0, "line_items")
+        if not product_id and not variation_id:
+            raise WooError(
+                400, "woocommerce_rest_required_product_reference", "Product ID or SKU is required."
+            )
+        return CheckoutLine(product_id, variation_id or None, quantity)
+
+    @staticmethod
+    def _new_status(raw: Any) -> str:
+        status = str(raw).removeprefix("wc-")
+        if status not in ORDER_STATUSES:
+            raise invalid_param(
+                "status",
+                f"status is not one of {', '.join(ORDER_STATUSES)}.",
+                code="rest_not_in_enum",
+            )
+        return status
 
     def _order(self, request: Request, key: ApiKey | None, item_id: int) -> Response:
         if request.method == "GET":
@@ -151,6 +217,22 @@ class OrderRoutes(RestHandlers):
         fields = {k: str(v) for k, v in body.items() if isinstance(v, str | int)}
         item = self.store.add_shipment_tracking(item_id, fields)
         return json_response(_tracking_json(item), 201, allow="GET, POST")
+
+
+def _items(raw: Any) -> list[dict[str, Any]]:
+    return [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
+
+
+def _strings(raw: Any) -> dict[str, str]:
+    """An address as posted: its text fields (WooCommerce's setters ignore the rest)."""
+    return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
+
+
+def _whole(raw: Any, name: str) -> int:
+    """An integer parameter; anything else is refused as the schema refuses it."""
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise invalid_param(name, f"{name} is not of type integer.", "rest_invalid_type")
+    return raw
 
 
 def _tracking_json(item: dict[str, str]) -> dict[str, str]:

@@ -11,12 +11,24 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from shipcrowd_woo.sandbox.data import generate_catalogue, generate_order, gmt, sellable
+from shipcrowd_woo.sandbox.data import generate_catalogue, generate_order, gmt, money, sellable
 from shipcrowd_woo.sandbox.documents import order_document, product_document, slug
+from shipcrowd_woo.sandbox.stock import (
+    BACKORDER_SETTINGS,
+    PAYABLE_STATUSES,
+    REDUCING_STATUSES,
+    RESTORING_STATUSES,
+    StockChange,
+    display_name,
+    reduce_stock,
+    refusal,
+    restore_stock,
+)
 
 TOPICS = [
     "order.created",
@@ -60,6 +72,20 @@ STATUS_NAMES = {
 # The WooCommerce Shipment Tracking extension: its order meta and its REST namespace.
 TRACKING_META = "_wc_shipment_tracking_items"
 TRACKING_NAMESPACE = "wc-shipment-tracking/v3"
+BILLING_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "postcode",
+    "country",
+    "email",
+    "phone",
+)
+SHIPPING_FIELDS = tuple(name for name in BILLING_FIELDS if name != "email")
 
 
 def utc_now() -> datetime:
@@ -89,6 +115,33 @@ class WebhookRecord:
     failure_count: int = 0
     created: str = ""
     modified: str = ""
+
+
+@attrs.frozen
+class CheckoutLine:
+    """A line an order is placed with: the product (or the variation, which WooCommerce's
+    `get_product_id` prefers when both are named) and how many."""
+
+    product_id: int
+    variation_id: int | None = None
+    quantity: int = 1
+
+
+@attrs.frozen
+class NewOrder:
+    """What `POST orders` asks for, as far as the sandbox takes it: lines, status and
+    `set_paid`, who pays how, and the addresses (fields as WooCommerce names them)."""
+
+    lines: tuple[CheckoutLine, ...]
+    status: str = "pending"
+    set_paid: bool = False
+    payment_method: str = ""
+    payment_method_title: str = ""
+    transaction_id: str = ""
+    customer_id: int = 0
+    customer_note: str = ""
+    billing: dict[str, str] = attrs.Factory(dict)
+    shipping: dict[str, str] = attrs.Factory(dict)
 
 
 class SandboxStore:
@@ -134,6 +187,7 @@ class SandboxStore:
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self._note_ids = itertools.count(1)
         self._meta_ids = itertools.count(1)
+        self._item_meta_ids = itertools.count(1)
         self.listeners: list[Callable[[str, int], None]] = []
         now = clock()
         self.products = generate_catalogue(self.rng, products, self.next_id, now, variable_every)
@@ -190,36 +244,189 @@ class SandboxStore:
             self._emit("order.created", order_id)
         return created_ids
 
+    def place_order(self, new: NewOrder) -> int:
+        """`POST orders`: the order is saved pending, then reaches its status; `set_paid`
+        completes its payment, which moves a payable status on to processing. An order that
+        reaches processing, completed or on-hold takes its lines' stock then and there.
+
+        WooCommerce's REST controller never refuses for stock (it lets stock go negative);
+        the sandbox, like a store selling through its checkout, refuses such an order whole
+        with `reserve_stock_for_order`'s StockRefused when a managed product without
+        backorders is short. Check and reduction happen under one hold of the lock, so
+        concurrent checkouts never sell the same units twice."""
+        becomes = new.status.removeprefix("wc-")
+        paying = new.set_paid and becomes in PAYABLE_STATUSES
+        if paying:
+            becomes = "processing"
+        with self.lock:
+            lines = [self._order_line(wanted) for wanted in new.lines if wanted.quantity > 0]
+            if becomes in REDUCING_STATUSES:
+                refusal(self.products, lines)
+            order_id = self.next_id()
+            now = gmt(self.clock())
+            total = sum((Decimal(line["total"]) for line in lines), Decimal(0))
+            zero = money(Decimal(0), self.decimals)
+            order = {
+                "id": order_id,
+                "parent_id": 0,
+                "status": "pending",
+                "currency": self.currency,
+                "prices_include_tax": False,
+                "date_created_gmt": now,
+                "date_modified_gmt": now,
+                "discount_total": zero,
+                "discount_tax": zero,
+                "shipping_total": zero,
+                "shipping_tax": zero,
+                "cart_tax": zero,
+                "total": money(total, self.decimals),
+                "total_tax": zero,
+                "customer_id": new.customer_id,
+                "billing": _address(BILLING_FIELDS, new.billing),
+                "shipping": _address(SHIPPING_FIELDS, new.shipping),
+                "payment_method": new.payment_method,
+                "payment_method_title": new.payment_method_title,
+                "transaction_id": new.transaction_id,
+                "customer_note": new.customer_note,
+                "date_paid_gmt": now if paying else None,
+                "date_completed_gmt": None,
+                "number": str(order_id),
+                "line_items": lines,
+                "shipping_lines": [],
+                "fee_lines": [],
+                "coupon_lines": [],
+                "refunds": [],
+                "tax_lines": [],
+                "meta_data": [],
+                "created_via": "rest-api",
+                # `_order_stock_reduced`; only orders placed here carry it, so the seeded
+                # history (whose stock is already in the seeded levels) never moves stock.
+                "stock_reduced": False,
+            }
+            self.orders[order_id] = order
+            moved = self._reach_status(order, becomes)
+        self._emit("order.created", order_id)
+        self._emit_stock_changes(moved)
+        return order_id
+
+    def checkout(
+        self,
+        lines: Iterable[tuple[int, int | None, int]],
+        *,
+        status: str = "pending",
+        set_paid: bool = True,
+        payment_method: str = "bacs",
+    ) -> int:
+        """A paid checkout for benches: `(product_id, variation_id or None, quantity)` lines,
+        placed as `POST orders` places them (place_order); raises StockRefused when short."""
+        return self.place_order(
+            NewOrder(
+                lines=tuple(CheckoutLine(*line) for line in lines),
+                status=status,
+                set_paid=set_paid,
+                payment_method=payment_method,
+                payment_method_title=payment_method,
+            )
+        )
+
+    def _order_line(self, wanted: CheckoutLine) -> dict[str, Any]:
+        """A line item as `prepare_line_items` makes it: priced at the product's price; a line
+        naming no existing product is kept without one (product_id 0), as WooCommerce does."""
+        product = self.products.get(wanted.variation_id or wanted.product_id)
+        parent = self.products.get(product["parent_id"]) if product else None
+        price = Decimal(product["price"] or 0) if product else Decimal(0)
+        total = money(price * wanted.quantity, self.decimals)
+        zero = money(Decimal(0), self.decimals)
+        return {
+            "id": next(self._item_ids),
+            "name": display_name(self.products, product) if product else "",
+            "product_id": (parent or product)["id"] if product else 0,
+            "variation_id": product["id"] if product and parent else 0,
+            "quantity": wanted.quantity,
+            "tax_class": "",
+            "subtotal": total,
+            "subtotal_tax": zero,
+            "total": total,
+            "total_tax": zero,
+            "taxes": [],
+            "meta_data": [],
+            "sku": product["sku"] if product else None,
+            "price": float(Decimal(money(Decimal(total) / wanted.quantity, self.decimals))),
+            "image": {"id": "", "src": ""},
+            "parent_name": parent["name"] if parent else None,
+        }
+
     def update_order(self, order_id: int, **changes: Any) -> dict[str, Any]:
         """Change fields of an order (status, customer_note, meta_data…) as a save in the
         admin would: the modification time moves to now, at one-second resolution; meta is
-        saved before the status moves, which adds its own system note."""
+        saved before the status moves, which adds its own system note (and, for an order
+        placed through place_order, moves its stock as WooCommerce's status hooks do)."""
+        moved: list[StockChange] = []
         with self.lock:
             order = self.orders[order_id]
             if "meta_data" in changes:
                 self._save_meta(order, changes.pop("meta_data"))
             if "status" in changes:
-                changes["status"] = str(changes["status"]).removeprefix("wc-")
-                if changes["status"] != order["status"]:
-                    was, becomes = order["status"], changes["status"]
-                    self.add_order_note(
-                        order_id,
-                        f"Order status changed from {STATUS_NAMES.get(was, was)}"
-                        f" to {STATUS_NAMES.get(becomes, becomes)}.",
-                        customer_note=False,
-                        author="system",
-                    )
-                becomes_paid = changes["status"] == "completed" or (
-                    changes["status"] == "processing" and order["payment_method"] != "cod"
-                )
-                if becomes_paid and not order["date_paid_gmt"]:
-                    changes.setdefault("date_paid_gmt", gmt(self.clock()))
-                if changes["status"] == "completed":
-                    changes.setdefault("date_completed_gmt", gmt(self.clock()))
+                moved = self._reach_status(order, str(changes.pop("status")).removeprefix("wc-"))
             order.update(changes)
             order["date_modified_gmt"] = gmt(self.clock())
+        self._emit_stock_changes(moved)
         self._emit("order.updated", order_id)
         return order
+
+    def _reach_status(self, order: dict[str, Any], becomes: str) -> list[StockChange]:
+        """WC_Order::status_transition: the new status's hooks run first (moving stock), then
+        the status-change note is added; paid and completed dates are set on the way."""
+        was = order["status"]
+        moved = []
+        if becomes != was:
+            moved = self._move_stock(order, becomes)
+            self.add_order_note(
+                order["id"],
+                f"Order status changed from {STATUS_NAMES.get(was, was)}"
+                f" to {STATUS_NAMES.get(becomes, becomes)}.",
+                customer_note=False,
+                author="system",
+            )
+        becomes_paid = becomes == "completed" or (
+            becomes == "processing" and order["payment_method"] != "cod"
+        )
+        if becomes_paid and not order["date_paid_gmt"]:
+            order["date_paid_gmt"] = gmt(self.clock())
+        if becomes == "completed":
+            order["date_completed_gmt"] = gmt(self.clock())
+        order["status"] = becomes
+        return moved
+
+    def _move_stock(self, order: dict[str, Any], becomes: str) -> list[StockChange]:
+        """wc_maybe_reduce_stock_levels / wc_maybe_increase_stock_levels for a status reached,
+        with their order notes; a product whose stock moved is saved (modified now)."""
+        if "stock_reduced" not in order:
+            return []
+        if becomes in REDUCING_STATUSES and not order["stock_reduced"]:
+            changes = reduce_stock(self.products, order, lambda: next(self._item_meta_ids))
+            order["stock_reduced"], heading = True, "Stock levels reduced:"
+        elif becomes in RESTORING_STATUSES and order["stock_reduced"]:
+            changes = restore_stock(self.products, order)
+            order["stock_reduced"], heading = False, "Stock levels increased:"
+        else:
+            return []
+        if changes:
+            self.add_order_note(
+                order["id"],
+                f"{heading} {', '.join(change.note for change in changes)}",
+                customer_note=False,
+                author="system",
+            )
+        for change in changes:
+            self.products[change.product_id]["date_modified_gmt"] = gmt(self.clock())
+        return changes
+
+    def _emit_stock_changes(self, changes: list[StockChange]) -> None:
+        """`wc_update_product_stock` saves the product, and a save fires `product.updated`
+        (woocommerce_update_product / _variation): once per product moved."""
+        for product_id in dict.fromkeys(change.product_id for change in changes):
+            self._emit("product.updated", product_id)
 
     def _save_meta(self, order: dict[str, Any], entries: Any) -> None:
         """WooCommerce's REST meta update: an entry with an `id` replaces that meta, one
@@ -368,12 +575,27 @@ class SandboxStore:
                 document["permalink_template"] = f"{self.base_url}/product/%pagename%/"
             return _only(document, fields)
 
-    def set_stock(self, product_id: int, quantity: int, manage_stock: bool = True) -> None:
-        """Save a stock level; WooCommerce fires `product.updated` on every product save."""
+    def set_stock(
+        self,
+        product_id: int,
+        quantity: int,
+        manage_stock: bool = True,
+        *,
+        backorders: str | None = None,
+    ) -> None:
+        """Save a stock level (and the backorders setting when given; an unmanaged product's
+        is "no", as validate_props makes it); WooCommerce fires `product.updated` on every
+        product save."""
+        if backorders is not None and backorders not in BACKORDER_SETTINGS:
+            raise ValueError(f"backorders must be one of {BACKORDER_SETTINGS}")
         with self.lock:
             product = self.products[product_id]
             product["stock_quantity"] = quantity
             product["manage_stock"] = manage_stock
+            if backorders is not None:
+                product["backorders"] = backorders
+            if not manage_stock:
+                product["backorders"] = "no"
             product["date_modified_gmt"] = gmt(self.clock())
         self._emit("product.updated", product_id)
 
@@ -499,6 +721,11 @@ def _only(document: dict[str, Any], fields: Iterable[str] | None) -> dict[str, A
         else:
             kept[top] = document[top]
     return kept
+
+
+def _address(fields: tuple[str, ...], given: dict[str, str]) -> dict[str, str]:
+    """An address with every field WooCommerce renders, empty unless given."""
+    return {name: str(given.get(name, "")) for name in fields}
 
 
 def _outside(stamp: str, after: datetime | None, before: datetime | None) -> bool:

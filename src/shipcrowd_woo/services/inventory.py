@@ -13,7 +13,6 @@ from shipcrowd_woo.domain.inventory import (
     PlannedUpdate,
     WarehouseItem,
     clean_warehouse,
-    plan_stock_updates,
 )
 from shipcrowd_woo.domain.mapping_rules import (
     clean_sku,
@@ -28,7 +27,7 @@ from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.context import StoreWork
 from shipcrowd_woo.services.order_sync import SyncOutcome
-from shipcrowd_woo.services.reservations import reserved_units
+from shipcrowd_woo.services.reservations import stock_plan
 from shipcrowd_woo.services.sync_logs import open_sync_log
 
 # WooCommerce's batch limit (check_batch_limit); each request is one endpoint's items.
@@ -158,11 +157,7 @@ class InventorySync:
                 else uow.mappings.for_store(company_id, store_id)
             )
             mappings = [m for m in found if not following_warehouse or m.sync_on_fulfillment]
-            pushed_skus = [m.shipcrowd_sku for m in mappings]
-            on_hand = uow.warehouse.quantities(
-                company_id, pushed_skus, store.inventory_sync.warehouses
-            )
-            reserved = reserved_units(uow, company_id, pushed_skus)
+            plan = stock_plan(uow, store, mappings)
         if not store.can_sync:
             return SyncOutcome(None, "the store is paused or disconnected")
         if not store.inventory_sync.enabled:
@@ -171,7 +166,6 @@ class InventorySync:
         with self._ctx.store_lock.hold(lock_name, self._ctx.sync_lock_ttl) as held:
             if not held:
                 raise StoreBusy("another inventory push of this store is running")
-            plan = plan_stock_updates(mappings, store.inventory_sync.limits, on_hand, reserved)
             log = open_sync_log(
                 self._ctx,
                 store,

@@ -13,6 +13,7 @@ from shipcrowd_woo.domain.mapping_rules import (
     MappingFilter,
     MappingType,
     ProductMapping,
+    StockDirection,
     auto_match,
     clean_sku,
 )
@@ -213,16 +214,20 @@ class MappingService:
         buffer: object = None,
         floor: object = None,
         maximum: object = None,
+        direction: StockDirection | None = None,
     ) -> ProductMapping:
         """Set the mapping's own limits on what its store is offered (domain/availability.py:
-        None keeps one, "none" gives it back to the store's); its SKU is pushed to its store
-        by itself when they changed."""
+        None keeps one, "none" gives it back to the store's) and which way its stock goes;
+        its SKU is pushed to its store by itself when they changed."""
         with self._ctx.uow_factory() as uow:
             mapping = uow.mappings.get(company_id, mapping_id)
             limits = changed_limits(mapping.stock_limits, buffer, floor, maximum)
             changed = attrs.evolve(mapping, stock_limits=limits)
+            if direction is not None and direction is not mapping.direction:
+                # What we last pushed says nothing of a level the store now counts itself.
+                changed = attrs.evolve(changed, direction=direction, last_pushed_quantity=None)
             uow.mappings.update(changed)
-            if limits != mapping.stock_limits:
+            if changed != mapping:
                 note_stock_changes(
                     uow,
                     company_id,

@@ -12,6 +12,7 @@ from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.ports.repositories import UnitOfWork
 from shipcrowd_woo.services.context import StoreCalls
 from shipcrowd_woo.services.mappings import catalog_item_of, new_mapping
+from shipcrowd_woo.services.store_stock import follow_store_level
 
 
 def apply_product(
@@ -25,11 +26,12 @@ def apply_product(
     if mapping is not None:
         if is_stock_echo(mapping, product):
             return f"product {product.id}: echo of our stock push, nothing to do"
+        stock = follow_store_level(context, mappings.uow, store, mapping, product)
         refreshed = _refreshed(mapping, product)
-        if refreshed == mapping:
-            return f"product {product.id}: mapping already current"
-        mappings.update(refreshed)
-        return f"product {product.id}: mapping refreshed"
+        if refreshed != mapping:
+            mappings.update(refreshed)
+        said = "mapping refreshed" if refreshed != mapping else "mapping already current"
+        return f"product {product.id}: {said}" + ("" if stock is None else f"; {stock}")
     if product.type in ("variable", "grouped", "external") or not item.sku.strip():
         return f"product {product.id}: nothing to map"
     match = auto_match([item], mappings.warehouse_skus())
@@ -51,6 +53,11 @@ class ProductMappings:
         found = uow.mappings.for_products(store.company_id, store.id, ids) if ids else []
         self._by_target = {mapping.target: mapping for mapping in found}
         self._skus: list[str] | None = None
+
+    @property
+    def uow(self) -> UnitOfWork:
+        """The delivery's unit of work."""
+        return self._uow
 
     def of(self, target: tuple[int, int | None]) -> ProductMapping | None:
         return self._by_target.get(target)

@@ -9,13 +9,16 @@ import attrs
 import pytest
 
 from shipcrowd_woo.domain.jobs import PushStockChanges, SyncMode
+from shipcrowd_woo.domain.mapping_rules import StockDirection
 from shipcrowd_woo.domain.secrets import Secret
 from shipcrowd_woo.domain.store_settings import SettingsChange
+from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.sandbox.store import SandboxStore
 from shipcrowd_woo.services.auto_push import AutoPush
 from shipcrowd_woo.services.inventory import StockLevel
 from shipcrowd_woo.services.job_runner import JobRunner, UseCases, use_cases
 from shipcrowd_woo.services.jobs import JobService
+from shipcrowd_woo.services.product_changes import ProductMappings, apply_product
 from shipcrowd_woo.services.reservations import reserved_units
 from shipcrowd_woo.services.stores import StoreService
 from tests.fake_store import FakeScheduleGuard, FakeTaskQueue
@@ -166,3 +169,61 @@ def test_a_store_is_offered_the_stock_of_the_warehouses_it_draws_from(shops):
     shops.run.inventory.set_stock(COMPANY, [StockLevel(sku, 90) for sku in skus])
     shops.pump()
     assert shops.offered_at_second() == drawn
+
+
+def _simple_mapping(shops, store):
+    with shops.world.uow() as uow:
+        mappings = uow.mappings.for_store(COMPANY, store.id)
+    return next(m for m in mappings if m.woo_variation_id is None)
+
+
+def _delivered(shops, store, mapping, level):
+    """A product.updated delivery of the mapping's product at `level`, as the webhook
+    processor applies it (one transaction)."""
+    product = WooProduct(
+        mapping.woo_product_id, sku=mapping.woo_sku, name=mapping.woo_title, manage_stock=True
+    )
+    product = attrs.evolve(product, stock_quantity=level)
+    with shops.world.uow() as uow:
+        mappings = ProductMappings(uow, store, [product.id])
+        effect = apply_product(shops.world.context, store, product, mappings)
+        uow.commit()
+    return effect
+
+
+def test_a_store_that_counts_a_sku_gives_its_level_to_the_warehouse_and_the_other_stores(shops):
+    """Store → warehouse: the first store's level (its open orders' units added back, which
+    WooCommerce already took off) becomes the SKU's stock; the second store is pushed it."""
+    mapping = _simple_mapping(shops, shops.first)
+    sku = mapping.shipcrowd_sku
+    shops.run.mappings.change_stock(
+        COMPANY, mapping.id, direction=StockDirection.STORE_TO_WAREHOUSE
+    )
+    effect = _delivered(shops, shops.first, mapping, 12)
+    with shops.world.uow() as uow:
+        held = reserved_units(uow, COMPANY, [sku], only=shops.first.id).get(sku, 0)
+        everyone = reserved_units(uow, COMPANY, [sku]).get(sku, 0)
+        assert uow.warehouse.quantities(COMPANY, [sku]) == {sku: 12 + held}
+    assert "adopted" in effect
+    shops.pump()
+    assert shops.offered_at_second()[sku] == max(0, 12 + held - everyone)
+    # Never pushed back to the store that counts it.
+    pushed = shops.run.inventory.push(COMPANY, shops.first.id, [sku])
+    assert pushed.log is not None
+    assert (pushed.log.synced, pushed.log.skipped) == (0, 1)
+
+
+def test_an_edit_at_the_store_of_a_warehouse_sku_is_logged_and_pushed_back(shops, caplog):
+    """Warehouse → store: the second store shows 5 more than it should (a wp-admin edit):
+    the drift is logged and the next push window sets it back; our own push's echo is an
+    echo."""
+    mapping = _simple_mapping(shops, shops.second)
+    sku = mapping.shipcrowd_sku
+    should = shops.offered_at_second()[sku]
+    assert "echo" in _delivered(shops, shops.second, mapping, should)
+    shops.second_sandbox.products[mapping.woo_product_id]["stock_quantity"] = should + 5
+    effect = _delivered(shops, shops.second, mapping, should + 5)
+    assert f"it should have {should}: pushed back" in effect
+    assert any("stock drift" in record.message for record in caplog.records)
+    assert PushStockChanges(COMPANY, shops.second.id) in shops.pump()
+    assert shops.offered_at_second()[sku] == should

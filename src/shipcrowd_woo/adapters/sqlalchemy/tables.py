@@ -257,6 +257,7 @@ class ProductMappingRow(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_pushed_quantity: Mapped[int | None] = mapped_column(Integer())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    direction: Mapped[str] = mapped_column(String(24), server_default="warehouse_to_store")
     # Its own limits (domain/availability.py), each NULL when the store's apply.
     stock_buffer: Mapped[str | None] = mapped_column(String(16))
     stock_floor: Mapped[int | None] = mapped_column(Integer())

@@ -11,7 +11,7 @@ from shipcrowd_woo.domain.availability import Availability
 from shipcrowd_woo.domain.feed import Change, EventType
 from shipcrowd_woo.domain.fulfilment import FulfilmentState
 from shipcrowd_woo.domain.jobs import JobState
-from shipcrowd_woo.domain.mapping_rules import MappingType
+from shipcrowd_woo.domain.mapping_rules import MappingType, StockDirection
 from shipcrowd_woo.domain.shipping import Shipping
 from shipcrowd_woo.domain.site_index import RestStyle
 from shipcrowd_woo.domain.store import FulfilmentConfig, StoreStats
@@ -200,6 +200,7 @@ class MappingView:
     created_at: datetime
     # Its own limits (unset ones follow the store's), and what its last push was made of.
     stock_limits: StockLimitsView
+    direction: StockDirection
     last_push: Availability | None
 
 

@@ -86,7 +86,12 @@ def change_mapping_stock(mapping_id: str) -> Response:
     """Set the mapping's own stock limits; its SKU is pushed again when they changed."""
     body: MappingStockRequest = body_of(MappingStockRequest)
     mapping = state().services.mappings.change_stock(
-        principal().company_id, MappingId(mapping_id), body.buffer, body.floor, body.maximum
+        principal().company_id,
+        MappingId(mapping_id),
+        body.buffer,
+        body.floor,
+        body.maximum,
+        body.direction,
     )
     return jsonify(mapping_view(mapping))
 

@@ -24,6 +24,7 @@ from shipcrowd_woo.domain.fulfilment import (
 )
 from shipcrowd_woo.domain.jobs import SyncMode
 from shipcrowd_woo.domain.json_text import JsonRefused, parse_json
+from shipcrowd_woo.domain.mapping_rules import StockDirection
 from shipcrowd_woo.domain.store_settings import (
     MAX_INTERVAL_MINUTES,
     MAX_OVERLAP_MINUTES,
@@ -231,6 +232,8 @@ class MappingStockRequest:
     buffer: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
     floor: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
     maximum: Any = attrs.field(default=None, metadata={SCHEMA: LIMIT_SCHEMA})
+    # warehouse_to_store (the default), store_to_warehouse (the store counts it) or off.
+    direction: StockDirection | None = None
 
 
 @attrs.frozen
