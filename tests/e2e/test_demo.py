@@ -39,5 +39,9 @@ def test_the_demo_passes_every_check(tmp_path):
         "the feed tells of every order at the store",
         "the cancellation reached the consumer as a shippable change to cancel",
         "the refund lowered every line's quantity to ship to 0",
+        # Issue 32, point 6: stock that never oversells, across two stores.
+        "store stock is on hand less what the open orders still have to ship",
+        "the second store is offered on hand less what the first store's orders hold",
+        "the sale lowered the second store's stock by its units, by itself",
     }
     assert list(tmp_path.iterdir()) == []  # the temporary database went with the demo
