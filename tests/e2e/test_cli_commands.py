@@ -3,6 +3,7 @@ text for people, --json for scripts, one-line errors for mistakes."""
 
 import json
 import shutil
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +13,13 @@ from shipcrowd_woo.entrypoints.cli import main
 from shipcrowd_woo.sandbox.server import SandboxServer
 from shipcrowd_woo.sandbox.store import SandboxStore
 from tests.databases import sqlite_url
+
+
+def _ids_of_mappings(folder, count):
+    """Mapping ids as an operator finds them: the database the commands use."""
+    with sqlite3.connect(folder / "cli.sqlite3") as connection:
+        rows = connection.execute("SELECT id FROM product_mappings ORDER BY id LIMIT ?", (count,))
+        return [row[0] for row in rows]
 
 
 @pytest.fixture
@@ -83,6 +91,16 @@ def test_an_operator_connects_imports_maps_and_pushes(cli, sandbox, tmp_path):
 
     pushed = json.loads(cli("sync", "inventory", store_id, "--json").stdout)
     assert pushed["status"] == "completed"
+    # Issue 32: a mapping's own limits and direction, and what its last push was made of.
+    (mapping_id,) = _ids_of_mappings(tmp_path, 1)
+    limited = cli("mappings", "stock", mapping_id, "--buffer", "10%", "--maximum", "3")
+    assert "limits: buffer 10%, maximum 3" in limited.stdout
+    counted = json.loads(
+        cli("mappings", "stock", mapping_id, "--direction", "off", "--json").stdout
+    )
+    assert (counted["direction"], counted["stock_limits"]["maximum"]) == ("off", 3)
+    refused = cli("mappings", "stock", mapping_id, "--floor", "-1", ok=False)
+    assert (refused.exit_code, "floor" in refused.output) == (1, True)
 
     runs = json.loads(cli("logs", "list", store_id, "--json").stdout)
     assert [run["type"] for run in runs] == ["inventory", "product", "order", "order"]

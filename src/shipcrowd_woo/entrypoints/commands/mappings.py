@@ -1,11 +1,13 @@
 """`shipcrowd-woo mappings …`: store products to warehouse SKUs."""
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from shipcrowd_woo.domain.ids import CompanyId, StoreId
-from shipcrowd_woo.entrypoints.api.views import import_view
+from shipcrowd_woo.domain.ids import CompanyId, MappingId, StoreId
+from shipcrowd_woo.domain.mapping_rules import StockDirection
+from shipcrowd_woo.entrypoints.api.views import import_view, mapping_view
 from shipcrowd_woo.entrypoints.commands import common as cli
 
 
@@ -79,3 +81,51 @@ def export_csv(store_id: str, output: Path | None, company: CompanyId) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"{text.count(chr(10)) - 1} mappings written to {output}", err=True)
+
+
+@mappings.command("stock")
+@click.argument("mapping_id")
+@click.option("--buffer", metavar="UNITS|PERCENT%|none", help="Held back (5, 10%, none).")
+@click.option("--floor", metavar="UNITS|none", help="At or below this many available, offer 0.")
+@click.option("--maximum", metavar="UNITS|none", help="Never offer more than this many.")
+@click.option(
+    "--direction",
+    type=click.Choice([direction.value for direction in StockDirection]),
+    help="Which way the stock goes.",
+)
+@cli.company_option
+@cli.json_option
+def stock(
+    mapping_id: str,
+    buffer: str | None,
+    floor: str | None,
+    maximum: str | None,
+    direction: str | None,
+    company: CompanyId,
+    as_json: bool,
+) -> None:
+    """Show a mapping's own stock limits, direction and last push, changing those given
+    first (its SKU is pushed again when they change)."""
+    with cli.services() as built:
+        mapping = built.mappings.change_stock(
+            company,
+            MappingId(mapping_id),
+            buffer,
+            floor,
+            maximum,
+            None if direction is None else StockDirection(direction),
+        )
+    cli.show(mapping_view(mapping), as_json, _stock_line)
+
+
+def _stock_line(view: dict[str, Any]) -> str:
+    limits = ", ".join(f"{k} {v}" for k, v in view["stock_limits"].items() if v is not None)
+    pushed = view["last_push"]
+    last = (
+        "never pushed"
+        if pushed is None
+        else f"last pushed {pushed['level']} (on hand {pushed['on_hand']}, reserved "
+        f"{pushed['reserved']}, buffer {pushed['buffer']})"
+    )
+    own = limits or "the store's"
+    return f"{view['id']}  {view['shipcrowd_sku']}  {view['direction']}  limits: {own}  {last}"
