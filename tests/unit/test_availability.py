@@ -13,6 +13,7 @@ from shipcrowd_woo.domain.availability import (
     available_to_sell,
     changed_limits,
     limits_for_mapping,
+    moves_reservations,
     reserved_by_sku,
     stock_limits,
 )
@@ -273,3 +274,23 @@ def test_limits_change_one_at_a_time_and_none_takes_one_away():
     with pytest.raises(ValidationFailed) as refused:
         changed_limits(current, buffer="-1", maximum="lots")
     assert set(refused.value.problems) == {"buffer", "maximum"}
+
+
+def test_the_events_that_move_reservations_are_those_of_lines_units_and_shipping():
+    """An order created, changed in lines or quantities, moved in or out of shipping,
+    refunded, fulfilled or deleted at the store re-pushes its SKUs; a new note or address
+    does not."""
+    from shipcrowd_woo.domain.feed import EVERY_CHANGE, Change
+
+    moving = {
+        Change.LINES,
+        Change.QUANTITIES,
+        Change.SHIPPABLE,
+        Change.REFUNDED,
+        Change.FULFILLED,
+        Change.DELETED,
+    }
+    assert moves_reservations(EVERY_CHANGE)
+    for change in Change:
+        assert moves_reservations([change]) is (change in moving), change
+    assert not moves_reservations([])
