@@ -30,7 +30,9 @@ def upgrade() -> None:
             batch.add_column(sa.Column(floor, sa.Integer(), nullable=True))
             batch.add_column(sa.Column(maximum, sa.Integer(), nullable=True))
     with op.batch_alter_table("product_mappings") as batch:
-        batch.add_column(sa.Column("last_push", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=True))
+        batch.add_column(
+            sa.Column("last_push", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=True)
+        )
     op.create_index(
         "ix_order_feed_states_company_shippable",
         "order_feed_states",
