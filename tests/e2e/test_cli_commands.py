@@ -204,6 +204,7 @@ def test_an_operator_reads_and_changes_a_stores_settings(cli, sandbox):
         "enabled": True,
         "auto_sync": False,
         "limits": {"buffer": "10%", "floor": 2, "maximum": None},
+        "warehouses": None,
     }
     assert view["fulfilment"] == {"complete_on_ship": True, "notify_customer": False}
     refused = cli(
