@@ -24,6 +24,7 @@ from shipcrowd_woo.domain.woo_catalog import WooProduct
 from shipcrowd_woo.ports.store_client import StoreClient
 from shipcrowd_woo.services.auto_push import note_stock_changes
 from shipcrowd_woo.services.context import StoreCalls
+from shipcrowd_woo.services.store_stock import follow_store_level
 from shipcrowd_woo.services.sync_logs import open_sync_log
 
 
@@ -60,17 +61,17 @@ class CsvImportReport:
     problems: tuple[RowProblem, ...]
 
 
-def catalogue(client: StoreClient) -> Iterator[CatalogItem]:
-    """What the store sells and stocks: simple products and every variation (a variable
-    product itself holds no stock of its own to map)."""
+def catalogue(client: StoreClient) -> Iterator[tuple[CatalogItem, WooProduct]]:
+    """What the store sells and stocks, with the product as the store shows it (its stock
+    level): simple products and every variation (a variable product itself holds no stock of
+    its own to map)."""
     for product in client.products():
         if product.type == "variable":
             for variation in client.variations(product.id):
-                yield CatalogItem(
-                    product.id, variation.id, variation.sku, f"{product.name} - {variation.name}"
-                )
+                name = f"{product.name} - {variation.name}"
+                yield CatalogItem(product.id, variation.id, variation.sku, name), variation
         elif product.type not in ("grouped", "external"):
-            yield CatalogItem(product.id, None, product.sku, product.name)
+            yield CatalogItem(product.id, None, product.sku, product.name), product
 
 
 def new_mapping(
@@ -107,11 +108,13 @@ class MappingService:
     def auto_map(self, company_id: CompanyId, store_id: StoreId) -> AutoMapReport:
         """Map every unmapped store item whose SKU matches a warehouse SKU (see
         domain/mapping_rules.py for the matching rule); refresh the SKU and title of mapped
-        items that changed at the store."""
+        items that changed at the store; adopt the level of those whose store counts their
+        stock (store → warehouse, services/store_stock.py)."""
         store = self._store(company_id, store_id)
         log = open_sync_log(self._ctx, store, SyncType.PRODUCT, {"mode": "auto_map"})
         with self._ctx.client_for(store) as client:
-            items = list(catalogue(client))
+            scanned = list(catalogue(client))
+        items = [item for item, _ in scanned]
         now = self._ctx.clock.now()
         with self._ctx.uow_factory() as uow:
             existing = {m.target: m for m in uow.mappings.for_store(company_id, store_id)}
@@ -128,6 +131,10 @@ class MappingService:
                 and (mapping.woo_sku, mapping.woo_title) != (item.sku, item.title)
             ]
             uow.mappings.update_all(changed)
+            for item, product in scanned:
+                counted = existing.get(item.target)
+                if counted is not None and counted.direction is StockDirection.STORE_TO_WAREHOUSE:
+                    follow_store_level(self._ctx, uow, store, counted, product)
             refreshed = len(changed)
             mapped = len(existing) + len(match.matched)
             uow.stores.record_catalogue(store_id, items=len(items), mapped=mapped)

@@ -227,3 +227,17 @@ def test_an_edit_at_the_store_of_a_warehouse_sku_is_logged_and_pushed_back(shops
     assert any("stock drift" in record.message for record in caplog.records)
     assert PushStockChanges(COMPANY, shops.second.id) in shops.pump()
     assert shops.offered_at_second()[sku] == should
+
+
+def test_a_store_that_counts_a_sku_gives_its_catalogues_level_too(shops):
+    """Store → warehouse from the catalogue scan (auto-map), not only from deliveries."""
+    mapping = _simple_mapping(shops, shops.first)
+    sku = mapping.shipcrowd_sku
+    shops.run.mappings.change_stock(
+        COMPANY, mapping.id, direction=StockDirection.STORE_TO_WAREHOUSE
+    )
+    shops.world.sandbox.products[mapping.woo_product_id]["stock_quantity"] = 17
+    shops.run.mappings.auto_map(COMPANY, shops.first.id)
+    with shops.world.uow() as uow:
+        held = reserved_units(uow, COMPANY, [sku], only=shops.first.id).get(sku, 0)
+        assert uow.warehouse.quantities(COMPANY, [sku]) == {sku: 17 + held}
